@@ -1,0 +1,43 @@
+// Lint: TypeScript rules plus Nx module boundaries, which enforce the "may depend on" column of the
+// package table in ../shared/docs/design.md through the `scope:*` tags in each package.json.
+import nx from '@nx/eslint-plugin';
+import tseslint from 'typescript-eslint';
+
+/** Which package may import which (design.md, package table). */
+export const allowedDependencies = {
+  data: [],
+  model: ['data'],
+  sft: ['model', 'data'],
+  dpo: ['model', 'data', 'sft'],
+  decoding: ['model'],
+  negatives: ['model', 'data', 'decoding'],
+  metrics: [],
+  cli: ['data', 'model', 'sft', 'dpo', 'decoding', 'negatives', 'metrics'],
+  tools: ['data', 'model', 'sft', 'dpo', 'decoding', 'negatives', 'metrics', 'cli'],
+};
+
+export default [
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/*.cjs', '**/*.mjs', 'data/**', 'bench/**'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    plugins: { '@nx': nx },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'Use the seeded RNG passed down explicitly.' }],
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          allow: [],
+          enforceBuildableLibDependency: false,
+          banTransitiveDependencies: false,
+          depConstraints: Object.entries(allowedDependencies).map(([pkg, deps]) => ({
+            sourceTag: `scope:${pkg}`,
+            onlyDependOnLibsWithTags: deps.map((d) => `scope:${d}`),
+          })),
+        },
+      ],
+    },
+  },
+];

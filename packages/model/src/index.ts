@@ -1,0 +1,31 @@
+/**
+ * @cope/model — a Llama-family decoder-only transformer on tfjs, loading Hugging Face folders,
+ * with PEFT-compatible LoRA adapters, a KV cache and sequence log-probs.
+ */
+export { tf } from './tf.js';
+export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Variable } from './tf.js';
+export { initBackend, currentBackend, BACKENDS, type BackendName, type BackendChoice } from './backend.js';
+export { Rng } from './rng.js';
+export { writeFileAtomic } from './atomic.js';
+export {
+  parseSafetensors, serializeSafetensors, readSafetensors, writeSafetensors, readModelWeights,
+  SafetensorsError, type HostTensor,
+} from './safetensors.js';
+export { f16ToF32, bf16ToF32, f32ToBf16 } from './dtype.js';
+export { parseModelConfig, readModelConfig, toHfConfig, SUPPORTED_MODEL_TYPES, type ModelConfig, type Llama3RopeScaling } from './config.js';
+export {
+  PROJECTIONS, projectionPath, projectionShape, weightsFromHost, weightsToHost, modelTensors, disposeModel,
+  type ProjectionName, type Linear, type LayerWeights, type ModelWeights, type CausalLM,
+} from './weights.js';
+export { loadModel } from './load.js';
+export { saveModel } from './save.js';
+export { forward, type ForwardOptions, type ForwardResult, type AdapterChoice } from './transformer.js';
+export { cacheLength, disposeCache, selectCacheRows, type KvCache, type LayerCache } from './kv-cache.js';
+export { loraScale, type LoraAdapter, type LoraConfig, type LoraPair } from './lora-types.js';
+export {
+  DEFAULT_LORA, createLoraAdapter, adapterVariables, disposeAdapter, saveLoraAdapter, loadLoraAdapter,
+  mergeLoraAdapter, peftKey,
+} from './lora.js';
+export { sequenceLogProbs, tokenLogProbs, packPromptCompletions, type PromptCompletion, type SequenceLogProbs } from './logprobs.js';
+export { ropeInvFreq } from './rope.js';
+export { matmulFrozen, matmul2d, batchMatmul, prefersPlain2d } from './matmul.js';

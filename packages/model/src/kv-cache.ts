@@ -1,0 +1,43 @@
+import { tf } from './tf.js';
+import type { Tensor4D } from './tf.js';
+
+/** Keys and values of one layer. Keys are stored transposed so attention scores are untransposed products. */
+export interface LayerCache {
+  /** [batch, kvHeads, headDim, pastLen] */
+  kT: Tensor4D;
+  /** [batch, kvHeads, pastLen, headDim] */
+  v: Tensor4D;
+}
+
+/**
+ * The KV cache of a batch: per-layer tensors plus the attention mask over the cached positions
+ * (kept on the host: positions and masks are computed there). Owned by the caller: dispose it with
+ * {@link disposeCache} once the next step's cache replaces it.
+ */
+export interface KvCache {
+  layers: LayerCache[];
+  /** [batch][pastLen], 1 for a real token, 0 for padding. */
+  mask: number[][];
+}
+
+/** Number of cached positions. */
+export function cacheLength(cache: KvCache | undefined): number {
+  return cache ? cache.mask[0]?.length ?? 0 : 0;
+}
+
+/** Frees a cache's tensors. */
+export function disposeCache(cache: KvCache | undefined): void {
+  if (!cache) return;
+  for (const l of cache.layers) {
+    l.kT.dispose();
+    l.v.dispose();
+  }
+}
+
+/** Keeps only the given batch rows (e.g. finished sequences dropped), returning a new cache. */
+export function selectCacheRows(cache: KvCache, rows: number[]): KvCache {
+  const idx = tf.tensor1d(rows, 'int32');
+  const layers = cache.layers.map((l) => ({ kT: tf.gather(l.kT, idx) as Tensor4D, v: tf.gather(l.v, idx) as Tensor4D }));
+  idx.dispose();
+  return { layers, mask: rows.map((r) => cache.mask[r].slice()) };
+}

@@ -1,0 +1,77 @@
+import { tf } from './tf.js';
+import type { Tensor1D, Tensor2D, Tensor3D } from './tf.js';
+import { forward, type AdapterChoice } from './transformer.js';
+import type { CausalLM } from './weights.js';
+
+/** A prompt and a completion, both as token ids. */
+export interface PromptCompletion {
+  prompt: number[];
+  completion: number[];
+}
+
+export interface SequenceLogProbs {
+  /** Per completion token, log p(token | everything before it). */
+  perToken: number[];
+  sum: number;
+  mean: number;
+}
+
+/**
+ * Pads prompt+completion pairs on the right into one batch.
+ * @returns ids [batch][maxLen], the attention mask, and a target mask [batch][maxLen] that is 1 where
+ * position t's logits predict a completion token (t + 1).
+ */
+export function packPromptCompletions(pairs: PromptCompletion[], padId = 0): { ids: number[][]; mask: number[][]; targetMask: number[][] } {
+  const maxLen = Math.max(...pairs.map((p) => p.prompt.length + p.completion.length));
+  const ids: number[][] = [];
+  const mask: number[][] = [];
+  const targetMask: number[][] = [];
+  for (const { prompt, completion } of pairs) {
+    if (prompt.length === 0) throw new Error('packPromptCompletions: the prompt needs at least one token (e.g. BOS) to predict the completion from');
+    const seq = prompt.concat(completion);
+    const n = seq.length;
+    ids.push(seq.concat(new Array(maxLen - n).fill(padId)));
+    mask.push(new Array(n).fill(1).concat(new Array(maxLen - n).fill(0)));
+    targetMask.push(Array.from({ length: maxLen }, (_, t) => (t >= prompt.length - 1 && t < n - 1 ? 1 : 0)));
+  }
+  return { ids, mask, targetMask };
+}
+
+/**
+ * Log-probabilities of each next token: `out[b, t] = log softmax(logits[b, t])[ids[b, t + 1]]`.
+ * The last position has no next token and gets 0.
+ * @param logits [batch, seq, vocab]
+ * @returns [batch, seq]
+ */
+export function tokenLogProbs(logits: Tensor3D, ids: number[][]): Tensor2D {
+  return tf.tidy(() => {
+    const [B, T, V] = logits.shape;
+    const targets = new Int32Array(B * T);
+    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) targets[b * T + t] = t + 1 < T ? ids[b][t + 1] : 0;
+    const flat = logits.reshape([B * T, V]) as Tensor2D;
+    const logp = tf.logSoftmax(flat);
+    // A one-hot product instead of gather: gather's gradient is missing on wasm, and int32 one-hot
+    // avoids wasm's broken float32 one-hot.
+    const onehot = tf.cast(tf.oneHot(tf.tensor1d(targets, 'int32'), V), 'float32');
+    const picked = tf.sum(tf.mul(logp, onehot), -1) as Tensor1D;
+    const lastMask = new Float32Array(B * T).fill(1);
+    for (let b = 0; b < B; b++) lastMask[b * T + T - 1] = 0;
+    return tf.mul(picked, tf.tensor1d(lastMask)).reshape([B, T]) as Tensor2D;
+  });
+}
+
+/**
+ * Completion log-probs for a batch of prompt+completion pairs in one forward pass.
+ * `adapters` picks the adapter per row (e.g. the user's adapter and none, side by side).
+ */
+export async function sequenceLogProbs(model: CausalLM, pairs: PromptCompletion[], adapters?: AdapterChoice): Promise<SequenceLogProbs[]> {
+  const { ids, mask, targetMask } = packPromptCompletions(pairs, model.config.padTokenId ?? 0);
+  const lp = tf.tidy(() => tokenLogProbs(forward(model, ids, { attentionMask: mask, adapters }).logits, ids));
+  const values = (await lp.array()) as number[][];
+  lp.dispose();
+  return values.map((row, b) => {
+    const perToken = row.filter((_, t) => targetMask[b][t] === 1);
+    const sum = perToken.reduce((a, x) => a + x, 0);
+    return { perToken, sum, mean: perToken.length ? sum / perToken.length : 0 };
+  });
+}

@@ -1,0 +1,186 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { bf16ToF32, f16ToF32, f32ToBf16 } from './dtype.js';
+import { writeFileAtomic } from './atomic.js';
+
+/** A tensor read from a safetensors file, widened to float32 on the host. */
+export interface HostTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** Storage dtypes we read. Integer and f64 tensors are widened to float32 too. */
+const DTYPE_BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+
+/** Error for a malformed safetensors file; the message always names the file. */
+export class SafetensorsError extends Error {
+  constructor(file: string, problem: string) {
+    super(`${file}: ${problem}`);
+    this.name = 'SafetensorsError';
+  }
+}
+
+interface HeaderEntry {
+  dtype: string;
+  shape: number[];
+  data_offsets: [number, number];
+}
+
+/**
+ * Parses a safetensors buffer. Every structural problem (truncated file, header length past the end,
+ * bad JSON, unknown dtype, offsets out of range or overlapping, byte count not matching the shape)
+ * throws a {@link SafetensorsError} naming `file`.
+ */
+export function parseSafetensors(buf: Uint8Array, file = '<buffer>'): { tensors: Map<string, HostTensor>; metadata: Record<string, string> } {
+  if (buf.byteLength < 8) throw new SafetensorsError(file, `truncated file: ${buf.byteLength} bytes, need at least 8 for the header length`);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const headerLen = Number(view.getBigUint64(0, true));
+  if (8 + headerLen > buf.byteLength) {
+    throw new SafetensorsError(file, `header length ${headerLen} runs past the end of the file (${buf.byteLength} bytes)`);
+  }
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(new TextDecoder().decode(buf.subarray(8, 8 + headerLen)));
+  } catch (e) {
+    throw new SafetensorsError(file, `header is not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new SafetensorsError(file, 'header is not a JSON object');
+  const dataStart = 8 + headerLen;
+  const dataLen = buf.byteLength - dataStart;
+  const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
+  const entries: Array<[string, HeaderEntry]> = [];
+  for (const [name, raw] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const e = raw as HeaderEntry;
+    if (!e || typeof e.dtype !== 'string' || !Array.isArray(e.shape) || !Array.isArray(e.data_offsets) || e.data_offsets.length !== 2) {
+      throw new SafetensorsError(file, `tensor "${name}": expected {dtype, shape, data_offsets: [begin, end]}`);
+    }
+    const size = DTYPE_BYTES[e.dtype];
+    if (size === undefined) throw new SafetensorsError(file, `tensor "${name}": unknown dtype "${e.dtype}" (expected one of ${Object.keys(DTYPE_BYTES).join(', ')})`);
+    const [begin, end] = e.data_offsets;
+    if (!Number.isInteger(begin) || !Number.isInteger(end) || begin < 0 || end < begin || end > dataLen) {
+      throw new SafetensorsError(file, `tensor "${name}": data_offsets [${begin}, ${end}] out of range (data section has ${dataLen} bytes)`);
+    }
+    const count = e.shape.reduce((a, b) => a * b, 1);
+    if (count * size !== end - begin) {
+      throw new SafetensorsError(file, `tensor "${name}": ${end - begin} bytes do not match shape [${e.shape}] of ${e.dtype} (${count * size} bytes)`);
+    }
+    entries.push([name, e]);
+  }
+  const sorted = entries.slice().sort((a, b) => a[1].data_offsets[0] - b[1].data_offsets[0]);
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i][1].data_offsets[0] < sorted[i - 1][1].data_offsets[1]) {
+      throw new SafetensorsError(file, `tensors "${sorted[i - 1][0]}" and "${sorted[i][0]}" have overlapping data_offsets`);
+    }
+  }
+  const tensors = new Map<string, HostTensor>();
+  for (const [name, e] of entries) {
+    const bytes = buf.subarray(dataStart + e.data_offsets[0], dataStart + e.data_offsets[1]);
+    tensors.set(name, { shape: e.shape.slice(), data: widen(bytes, e.dtype) });
+  }
+  return { tensors, metadata };
+}
+
+function widen(bytes: Uint8Array, dtype: string): Float32Array {
+  // Copy into an aligned buffer: offsets inside the file need not be aligned to the element size.
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  const b = copy.buffer;
+  switch (dtype) {
+    case 'F32': return new Float32Array(b);
+    case 'F16': return f16ToF32(new Uint16Array(b));
+    case 'BF16': return bf16ToF32(new Uint16Array(b));
+    case 'F64': return Float32Array.from(new Float64Array(b));
+    case 'I64': return Float32Array.from(new BigInt64Array(b), (v) => Number(v));
+    case 'I32': return Float32Array.from(new Int32Array(b));
+    case 'I16': return Float32Array.from(new Int16Array(b));
+    case 'I8': return Float32Array.from(new Int8Array(b));
+    default: return Float32Array.from(copy);
+  }
+}
+
+/** Serialises tensors as safetensors, in F32 or BF16, names sorted as the Python writer does. */
+export function serializeSafetensors(tensors: Map<string, HostTensor>, opts: { dtype?: 'F32' | 'BF16'; metadata?: Record<string, string> } = {}): Uint8Array {
+  const dtype = opts.dtype ?? 'F32';
+  const names = [...tensors.keys()].sort();
+  const header: Record<string, unknown> = {};
+  if (opts.metadata) header.__metadata__ = opts.metadata;
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  for (const name of names) {
+    const t = tensors.get(name)!;
+    const count = t.shape.reduce((a, b) => a * b, 1);
+    if (count !== t.data.length) throw new Error(`serializeSafetensors: "${name}" has ${t.data.length} values for shape [${t.shape}]`);
+    const bytes = dtype === 'F32' ? new Uint8Array(Float32Array.from(t.data).buffer) : new Uint8Array(f32ToBf16(Float32Array.from(t.data)).buffer);
+    header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes.byteLength] };
+    chunks.push(bytes);
+    offset += bytes.byteLength;
+  }
+  let json = JSON.stringify(header);
+  // Pad the header with spaces to a multiple of 8 bytes, as the reference writer does.
+  while ((8 + Buffer.byteLength(json)) % 8 !== 0) json += ' ';
+  const headerBytes = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + headerBytes.byteLength + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.byteLength), true);
+  out.set(headerBytes, 8);
+  let pos = 8 + headerBytes.byteLength;
+  for (const c of chunks) {
+    out.set(c, pos);
+    pos += c.byteLength;
+  }
+  return out;
+}
+
+/** Reads one safetensors file. */
+export async function readSafetensors(file: string): Promise<Map<string, HostTensor>> {
+  let buf: Buffer;
+  try {
+    buf = await fs.readFile(file);
+  } catch (e) {
+    throw new SafetensorsError(file, `cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return parseSafetensors(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), file).tensors;
+}
+
+/** Writes a safetensors file atomically (temp file + rename). */
+export async function writeSafetensors(file: string, tensors: Map<string, HostTensor>, opts: { dtype?: 'F32' | 'BF16'; metadata?: Record<string, string> } = {}): Promise<void> {
+  await writeFileAtomic(file, serializeSafetensors(tensors, opts));
+}
+
+/**
+ * Reads all weights of a Hugging Face model folder: `model.safetensors`, or the shards listed in
+ * `model.safetensors.index.json`.
+ */
+export async function readModelWeights(dir: string): Promise<Map<string, HostTensor>> {
+  const indexFile = path.join(dir, 'model.safetensors.index.json');
+  const single = path.join(dir, 'model.safetensors');
+  if (await exists(indexFile)) {
+    let index: { weight_map?: Record<string, string> };
+    try {
+      index = JSON.parse(await fs.readFile(indexFile, 'utf8'));
+    } catch (e) {
+      throw new SafetensorsError(indexFile, `not valid JSON (${(e as Error).message})`);
+    }
+    if (!index.weight_map || typeof index.weight_map !== 'object') throw new SafetensorsError(indexFile, 'weight_map: expected an object of tensor name → shard file');
+    const shards = [...new Set(Object.values(index.weight_map))];
+    const all = new Map<string, HostTensor>();
+    for (const shard of shards) {
+      for (const [k, v] of await readSafetensors(path.join(dir, shard))) all.set(k, v);
+    }
+    for (const name of Object.keys(index.weight_map)) {
+      if (!all.has(name)) throw new SafetensorsError(indexFile, `tensor "${name}" is listed in weight_map but missing from ${index.weight_map[name]}`);
+    }
+    return all;
+  }
+  if (await exists(single)) return readSafetensors(single);
+  throw new Error(`${dir}: no model.safetensors or model.safetensors.index.json found`);
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}

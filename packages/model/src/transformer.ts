@@ -1,0 +1,205 @@
+import { tf } from './tf.js';
+import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D } from './tf.js';
+import type { ModelConfig } from './config.js';
+import { batchMatmul, matmul2d, matmulFrozen } from './matmul.js';
+import { loraScale, type LoraAdapter } from './lora-types.js';
+import { RopeTables } from './rope.js';
+import type { KvCache, LayerCache } from './kv-cache.js';
+import type { CausalLM, Linear, ProjectionName } from './weights.js';
+import type { Rng } from './rng.js';
+
+/**
+ * Which LoRA adapter each batch row uses: one adapter (or none) for every row, or one entry per row.
+ * Passing `null` runs the bare model, which is how adapters are disabled; passing another adapter
+ * switches to it. Rows of one batch may use different adapters (contrastive decoding, scoring).
+ */
+export type AdapterChoice = LoraAdapter | null | undefined | ReadonlyArray<LoraAdapter | null>;
+
+export interface ForwardOptions {
+  /** [batch][seq] of 1 (token) / 0 (padding) for the new tokens; all ones when omitted. Left padding is supported. */
+  attentionMask?: number[][];
+  /** Keys/values of earlier positions; the new tokens attend to them. Not disposed by forward. */
+  cache?: KvCache;
+  /** Return the cache extended with the new tokens. */
+  useCache?: boolean;
+  adapters?: AdapterChoice;
+  /** Training mode: LoRA dropout is applied with seeds drawn from this RNG. */
+  dropoutRng?: Rng;
+  /** Compute logits for the last position of each row only (decoding). */
+  lastOnly?: boolean;
+}
+
+export interface ForwardResult {
+  /** [batch, seq, vocab], or [batch, 1, vocab] with `lastOnly`. */
+  logits: Tensor3D;
+  cache?: KvCache;
+}
+
+const ropeCache = new WeakMap<ModelConfig, RopeTables>();
+function ropeFor(c: ModelConfig): RopeTables {
+  let r = ropeCache.get(c);
+  if (!r) ropeCache.set(c, (r = new RopeTables(c)));
+  return r;
+}
+
+/**
+ * Causal forward pass of a Llama-family model.
+ *
+ * @param ids token ids [batch][seq] (all rows the same length; pad on the left for generation).
+ * @returns logits [batch, seq, vocab] and, with `useCache`, the extended KV cache. Runs inside
+ * `tf.tidy`; the returned tensors belong to the caller.
+ */
+export function forward(model: CausalLM, ids: number[][], opts: ForwardOptions = {}): ForwardResult {
+  const c = model.config;
+  const B = ids.length;
+  const T = ids[0]?.length ?? 0;
+  if (B === 0 || T === 0) throw new Error('forward: ids must be a non-empty [batch][seq] array');
+  for (const row of ids) {
+    if (row.length !== T) throw new Error(`forward: every row must have ${T} ids (got ${row.length}); pad the batch first`);
+    for (const id of row) {
+      if (!Number.isInteger(id) || id < 0 || id >= c.vocabSize) throw new Error(`forward: token id ${id} outside the vocabulary [0, ${c.vocabSize})`);
+    }
+  }
+  const past = opts.cache;
+  const pastLen = past ? past.mask[0].length : 0;
+  if (past && past.mask.length !== B) throw new Error(`forward: cache has ${past.mask.length} rows, ids have ${B}`);
+  const newMask = opts.attentionMask ?? ids.map((r) => r.map(() => 1));
+  const fullMask = newMask.map((m, b) => (past ? past.mask[b].concat(m) : m.slice()));
+  const Tk = pastLen + T;
+
+  // Positions count real tokens only, so left padding does not shift them (transformers' rule:
+  // cumsum(mask) - 1, padding positions set to 1).
+  const positions: number[] = [];
+  for (let b = 0; b < B; b++) {
+    let seen = 0;
+    for (let j = 0; j < Tk; j++) {
+      if (fullMask[b][j]) seen++;
+      if (j >= pastLen) positions.push(fullMask[b][j] ? seen - 1 : 1);
+    }
+  }
+  const [cosHost, sinHost] = ropeFor(c).lookup(positions);
+  const bias = new Float32Array(B * T * Tk);
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      const i = pastLen + t;
+      for (let j = 0; j < Tk; j++) bias[(b * T + t) * Tk + j] = j <= i && fullMask[b][j] ? 0 : -1e9;
+    }
+  }
+  const rows = resolveAdapters(opts.adapters, B);
+
+  return tf.tidy(() => {
+    const half = c.headDim / 2;
+    const cos = tf.tensor4d(cosHost, [B, T, 1, half]);
+    const sin = tf.tensor4d(sinHost, [B, T, 1, half]);
+    const attnBias = tf.tensor4d(bias, [B, 1, T, Tk]).reshape([B, 1, 1, T, Tk]);
+    const rowMasks = rowMaskTensors(rows, B, T);
+    const idTensor = tf.tensor1d(ids.flat(), 'int32');
+    let h = tf.gather(model.weights.embed, idTensor) as Tensor2D; // [B*T, H]
+    const newCache: LayerCache[] = [];
+    model.weights.layers.forEach((layer, l) => {
+      const lin = (x: Tensor2D, p: ProjectionName) => linear(x, layer.proj[p], l, p, rows, rowMasks, opts.dropoutRng);
+      const x = rmsNorm(h, layer.inputNorm, c.rmsNormEps);
+      const q = rope(lin(x, 'q_proj').reshape([B, T, c.numHeads, c.headDim]) as Tensor4D, cos, sin, half);
+      const k = rope(lin(x, 'k_proj').reshape([B, T, c.numKvHeads, c.headDim]) as Tensor4D, cos, sin, half);
+      const v = lin(x, 'v_proj').reshape([B, T, c.numKvHeads, c.headDim]);
+      let kT = tf.transpose(k, [0, 2, 3, 1]) as Tensor4D; // [B, kvH, hd, T]
+      let vv = tf.transpose(v, [0, 2, 1, 3]) as Tensor4D; // [B, kvH, T, hd]
+      if (past) {
+        kT = tf.concat([past.layers[l].kT, kT], 3);
+        vv = tf.concat([past.layers[l].v, vv], 2);
+      }
+      if (opts.useCache) newCache.push({ kT, v: vv });
+      const attn = attention(q, kT, vv, attnBias, c, B, T, Tk);
+      h = tf.add(h, lin(attn, 'o_proj'));
+      const y = rmsNorm(h, layer.postAttentionNorm, c.rmsNormEps);
+      const gate = lin(y, 'gate_proj');
+      const gated = tf.mul(tf.mul(gate, tf.sigmoid(gate)), lin(y, 'up_proj')) as Tensor2D;
+      h = tf.add(h, lin(gated, 'down_proj'));
+    });
+    let last = h;
+    let outT = T;
+    if (opts.lastOnly) {
+      last = tf.gather(h, tf.tensor1d(Array.from({ length: B }, (_, b) => b * T + T - 1), 'int32')) as Tensor2D;
+      outT = 1;
+    }
+    const logits = matmulFrozen(rmsNorm(last, model.weights.norm, c.rmsNormEps), model.weights.lmHead).reshape([B, outT, c.vocabSize]) as Tensor3D;
+    const result: ForwardResult = { logits };
+    if (opts.useCache) result.cache = { layers: newCache, mask: fullMask } as KvCache;
+    return result as unknown as tf.TensorContainer;
+  }) as unknown as ForwardResult;
+}
+
+function rmsNorm(x: Tensor2D, w: Tensor1D, eps: number): Tensor2D {
+  const variance = tf.mean(tf.square(x), -1, true);
+  return tf.mul(tf.mul(x, tf.rsqrt(tf.add(variance, eps))), w);
+}
+
+/** Rotary embedding in transformers' rotate_half convention; x [B, T, heads, hd], cos/sin [B, T, 1, hd/2]. */
+function rope(x: Tensor4D, cos: Tensor4D, sin: Tensor4D, half: number): Tensor4D {
+  const [x1, x2] = tf.split(x, [half, half], 3);
+  return tf.concat([tf.sub(tf.mul(x1, cos), tf.mul(x2, sin)), tf.add(tf.mul(x2, cos), tf.mul(x1, sin))], 3) as Tensor4D;
+}
+
+/**
+ * Grouped-query attention. q [B, T, heads, hd]; kT [B, kvH, hd, Tk]; v [B, kvH, Tk, hd].
+ * The query heads sharing one kv head are stacked so each (batch, kv head) is one 2-D product.
+ * @returns [B*T, heads*hd]
+ */
+function attention(q: Tensor4D, kT: Tensor4D, v: Tensor4D, bias: Tensor, c: ModelConfig, B: number, T: number, Tk: number): Tensor2D {
+  const g = c.numHeads / c.numKvHeads;
+  const kvH = c.numKvHeads;
+  const hd = c.headDim;
+  const qg = tf.transpose(tf.mul(q, 1 / Math.sqrt(hd)).reshape([B, T, kvH, g, hd]), [0, 2, 3, 1, 4]).reshape([B * kvH, g * T, hd]) as Tensor3D;
+  const scores = batchMatmul(qg, kT.reshape([B * kvH, hd, Tk]) as Tensor3D).reshape([B, kvH, g, T, Tk]);
+  const probs = tf.softmax(tf.add(scores, bias)).reshape([B * kvH, g * T, Tk]) as Tensor3D;
+  const out = batchMatmul(probs, v.reshape([B * kvH, Tk, hd]) as Tensor3D).reshape([B, kvH, g, T, hd]);
+  return tf.transpose(out, [0, 3, 1, 2, 4]).reshape([B * T, c.numHeads * hd]) as Tensor2D;
+}
+
+interface RowAdapters {
+  /** Distinct adapters in use. */
+  adapters: LoraAdapter[];
+  /** For each distinct adapter, which batch rows use it; null when every row does. */
+  rows: Array<boolean[] | null>;
+}
+
+function resolveAdapters(choice: AdapterChoice, B: number): RowAdapters {
+  if (!choice) return { adapters: [], rows: [] };
+  if (!Array.isArray(choice)) return { adapters: [choice as LoraAdapter], rows: [null] };
+  const list = choice as ReadonlyArray<LoraAdapter | null>;
+  if (list.length !== B) throw new Error(`forward: ${list.length} per-row adapters for a batch of ${B}`);
+  const adapters = [...new Set(list.filter((a): a is LoraAdapter => a != null))];
+  return {
+    adapters,
+    rows: adapters.map((a) => {
+      const used = list.map((x) => x === a);
+      return used.every(Boolean) ? null : used;
+    }),
+  };
+}
+
+function rowMaskTensors(rows: RowAdapters, B: number, T: number): Array<Tensor2D | null> {
+  return rows.rows.map((used) => {
+    if (!used) return null;
+    const m = new Float32Array(B * T);
+    for (let b = 0; b < B; b++) if (used[b]) m.fill(1, b * T, (b + 1) * T);
+    return tf.tensor2d(m, [B * T, 1]);
+  });
+}
+
+/** x [N, in] → [N, out]: the frozen projection plus each active LoRA update, masked to its rows. */
+function linear(x: Tensor2D, w: Linear, layer: number, proj: ProjectionName, rows: RowAdapters, masks: Array<Tensor2D | null>, rng?: Rng): Tensor2D {
+  let y = matmulFrozen(x, w);
+  if (w.bias) y = tf.add(y, w.bias);
+  rows.adapters.forEach((adapter, i) => {
+    const pair = adapter.layers[layer]?.[proj];
+    if (!pair) return;
+    const p = adapter.config.dropout;
+    const xin = rng && p > 0 ? (tf.dropout(x, p, undefined, rng.seed()) as Tensor2D) : x;
+    let delta = tf.mul(matmul2d(matmul2d(xin, pair.a as unknown as Tensor2D), pair.b as unknown as Tensor2D), loraScale(adapter.config)) as Tensor2D;
+    const m = masks[i];
+    if (m) delta = tf.mul(delta, m);
+    y = tf.add(y, delta);
+  });
+  return y;
+}

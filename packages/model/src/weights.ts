@@ -1,0 +1,154 @@
+import { tf } from './tf.js';
+import type { Tensor1D, Tensor2D } from './tf.js';
+import type { ModelConfig } from './config.js';
+import type { FrozenKernel } from './matmul.js';
+import type { HostTensor } from './safetensors.js';
+
+/** The seven projections of a Llama block; LoRA may target any of them. */
+export const PROJECTIONS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
+export type ProjectionName = (typeof PROJECTIONS)[number];
+
+/** A linear layer: kernel [in, out] (the transpose of the Hugging Face [out, in] weight), optional bias [out]. */
+export interface Linear extends FrozenKernel {
+  bias?: Tensor1D;
+}
+
+export interface LayerWeights {
+  inputNorm: Tensor1D;
+  postAttentionNorm: Tensor1D;
+  proj: Record<ProjectionName, Linear>;
+}
+
+/** All weights of a causal LM. `lmHead` is [hidden, vocab]; with tied embeddings it is the transpose of `embed`. */
+export interface ModelWeights {
+  embed: Tensor2D;
+  layers: LayerWeights[];
+  norm: Tensor1D;
+  lmHead: FrozenKernel;
+}
+
+/** A model is data: its config plus its weights. Functions in this package run it. */
+export interface CausalLM {
+  config: ModelConfig;
+  weights: ModelWeights;
+}
+
+const MODULE_OF: Record<ProjectionName, 'self_attn' | 'mlp'> = {
+  q_proj: 'self_attn', k_proj: 'self_attn', v_proj: 'self_attn', o_proj: 'self_attn',
+  gate_proj: 'mlp', up_proj: 'mlp', down_proj: 'mlp',
+};
+
+/** The Hugging Face parameter name of a projection, e.g. `model.layers.3.self_attn.q_proj`. */
+export function projectionPath(layer: number, proj: ProjectionName): string {
+  return `model.layers.${layer}.${MODULE_OF[proj]}.${proj}`;
+}
+
+/** Expected [out, in] shape of a projection's Hugging Face weight. */
+export function projectionShape(c: ModelConfig, proj: ProjectionName): [number, number] {
+  const q = c.numHeads * c.headDim;
+  const kv = c.numKvHeads * c.headDim;
+  switch (proj) {
+    case 'q_proj': return [q, c.hiddenSize];
+    case 'k_proj': case 'v_proj': return [kv, c.hiddenSize];
+    case 'o_proj': return [c.hiddenSize, q];
+    case 'gate_proj': case 'up_proj': return [c.intermediateSize, c.hiddenSize];
+    case 'down_proj': return [c.hiddenSize, c.intermediateSize];
+  }
+}
+
+/**
+ * Builds device weights from host tensors in Hugging Face naming. Checks that every tensor exists with
+ * the shape the config implies; errors name the tensor, `source`, and the expected shape.
+ */
+export function weightsFromHost(config: ModelConfig, host: Map<string, HostTensor>, source = 'model'): ModelWeights {
+  const take = (name: string, shape: number[]): HostTensor => {
+    const t = host.get(name);
+    if (!t) throw new Error(`${source}: missing tensor "${name}" (expected shape [${shape}])`);
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw new Error(`${source}: tensor "${name}" has shape [${t.shape}], expected [${shape}] from config.json`);
+    }
+    return t;
+  };
+  const vec = (name: string, n: number) => tf.tensor1d(take(name, [n]).data);
+  const kernelOf = (name: string, outIn: [number, number]): Tensor2D => {
+    const t = take(name, outIn);
+    return tf.tidy(() => tf.transpose(tf.tensor2d(t.data, outIn)));
+  };
+  const H = config.hiddenSize;
+  const layers: LayerWeights[] = [];
+  for (let l = 0; l < config.numLayers; l++) {
+    const proj = {} as Record<ProjectionName, Linear>;
+    for (const p of PROJECTIONS) {
+      const shape = projectionShape(config, p);
+      const path = projectionPath(l, p);
+      const lin: Linear = { kernel: kernelOf(`${path}.weight`, shape) };
+      if (config.qkvBias && (p === 'q_proj' || p === 'k_proj' || p === 'v_proj')) lin.bias = vec(`${path}.bias`, shape[0]);
+      proj[p] = lin;
+    }
+    layers.push({
+      inputNorm: vec(`model.layers.${l}.input_layernorm.weight`, H),
+      postAttentionNorm: vec(`model.layers.${l}.post_attention_layernorm.weight`, H),
+      proj,
+    });
+  }
+  const embedHost = take('model.embed_tokens.weight', [config.vocabSize, H]);
+  const embed = tf.tensor2d(embedHost.data, [config.vocabSize, H]);
+  let lmHead: FrozenKernel;
+  if (config.tieWordEmbeddings || !host.has('lm_head.weight')) {
+    if (!config.tieWordEmbeddings) throw new Error(`${source}: missing tensor "lm_head.weight" (tie_word_embeddings is false)`);
+    // Keep both layouts: the embedding for lookups and its transpose for the head's 2-D product.
+    lmHead = { kernel: tf.transpose(embed), kernelT: embed };
+  } else {
+    lmHead = { kernel: kernelOf('lm_head.weight', [config.vocabSize, H]) };
+  }
+  return { embed, layers, norm: vec('model.norm.weight', H), lmHead };
+}
+
+/** Host copies of the weights under Hugging Face names (for saving a model we trained or merged). */
+export async function weightsToHost(model: CausalLM): Promise<Map<string, HostTensor>> {
+  const out = new Map<string, HostTensor>();
+  const put = async (name: string, t: tf.Tensor) => out.set(name, { shape: t.shape.slice(), data: (await t.data()) as Float32Array });
+  const putKernel = async (name: string, k: Tensor2D) => {
+    const t = tf.transpose(k);
+    await put(name, t);
+    t.dispose();
+  };
+  const w = model.weights;
+  await put('model.embed_tokens.weight', w.embed);
+  for (let l = 0; l < w.layers.length; l++) {
+    const layer = w.layers[l];
+    await put(`model.layers.${l}.input_layernorm.weight`, layer.inputNorm);
+    await put(`model.layers.${l}.post_attention_layernorm.weight`, layer.postAttentionNorm);
+    for (const p of PROJECTIONS) {
+      await putKernel(`${projectionPath(l, p)}.weight`, layer.proj[p].kernel);
+      const b = layer.proj[p].bias;
+      if (b) await put(`${projectionPath(l, p)}.bias`, b);
+    }
+  }
+  await put('model.norm.weight', w.norm);
+  if (!model.config.tieWordEmbeddings) await putKernel('lm_head.weight', w.lmHead.kernel);
+  return out;
+}
+
+/** Every tensor a model owns (each once), e.g. to dispose it. */
+export function modelTensors(model: CausalLM): tf.Tensor[] {
+  const w = model.weights;
+  const ts = new Set<tf.Tensor>([w.embed, w.norm, w.lmHead.kernel]);
+  if (w.lmHead.kernelT) ts.add(w.lmHead.kernelT);
+  for (const l of w.layers) {
+    ts.add(l.inputNorm);
+    ts.add(l.postAttentionNorm);
+    for (const p of PROJECTIONS) {
+      const lin = l.proj[p];
+      ts.add(lin.kernel);
+      if (lin.kernelT) ts.add(lin.kernelT);
+      if (lin.bias) ts.add(lin.bias);
+    }
+  }
+  return [...ts];
+}
+
+/** Frees a model's tensors. */
+export function disposeModel(model: CausalLM): void {
+  for (const t of modelTensors(model)) t.dispose();
+}

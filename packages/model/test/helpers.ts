@@ -1,0 +1,45 @@
+import { forward, initBackend, disposeCache, tf, type AdapterChoice, type CausalLM, type KvCache } from '@cope/model';
+
+export async function setupBackend(): Promise<void> {
+  await initBackend(process.env.COPE_BACKEND ?? 'wasm');
+}
+
+/** Greedy continuation with the KV cache, one token per step (a minimal loop for parity checks). */
+export async function greedyCached(model: CausalLM, prompt: number[], n: number, adapters?: AdapterChoice): Promise<number[]> {
+  const out: number[] = [];
+  let cache: KvCache | undefined;
+  let input = [prompt];
+  for (let i = 0; i < n; i++) {
+    const r = forward(model, input, { cache, useCache: true, lastOnly: true, adapters });
+    disposeCache(cache);
+    cache = r.cache;
+    const next = tf.tidy(() => tf.argMax(r.logits.reshape([-1])));
+    const id = (await next.data())[0];
+    next.dispose();
+    r.logits.dispose();
+    out.push(id);
+    input = [[id]];
+  }
+  disposeCache(cache);
+  return out;
+}
+
+/** Greedy continuation re-running the whole sequence each step (no cache). */
+export async function greedyUncached(model: CausalLM, prompt: number[], n: number): Promise<number[]> {
+  const seq = prompt.slice();
+  for (let i = 0; i < n; i++) {
+    const r = forward(model, [seq], { lastOnly: true });
+    const next = tf.tidy(() => tf.argMax(r.logits.reshape([-1])));
+    seq.push((await next.data())[0]);
+    next.dispose();
+    r.logits.dispose();
+  }
+  return seq.slice(prompt.length);
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length mismatch ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
