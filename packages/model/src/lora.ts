@@ -9,6 +9,12 @@ import type { Rng } from './rng.js';
 import { readSafetensors, writeSafetensors, type HostTensor } from './safetensors.js';
 import { PROJECTIONS, projectionPath, projectionShape, type CausalLM, type ProjectionName } from './weights.js';
 
+let variableCounter = 0;
+/** tfjs variable names are global: make each adapter's unique. */
+function varName(adapter: string, layer: number, proj: string, which: string): string {
+  return `lora/${adapter}/${layer}/${proj}/${which}#${variableCounter++}`;
+}
+
 /** PEFT's `LoraConfig` defaults (peft 0.14): r 8, lora_alpha 8, dropout 0, no rsLoRA. */
 export const DEFAULT_LORA: LoraConfig = { r: 8, alpha: 8, dropout: 0, targetModules: ['q_proj', 'v_proj'], useRslora: false };
 
@@ -31,8 +37,8 @@ export function createLoraAdapter(model: CausalLM, name: string, config: Partial
       for (let i = 0; i < aPeft.length; i++) aPeft[i] = rng.uniform(-bound, bound);
       for (let r = 0; r < cfg.r; r++) for (let i = 0; i < inp; i++) a[i * cfg.r + r] = aPeft[r * inp + i];
       entry[p] = {
-        a: tf.variable(tf.tensor2d(a, [inp, cfg.r]), true, `${name}/${l}/${p}/A`),
-        b: tf.variable(tf.zeros([cfg.r, out]), true, `${name}/${l}/${p}/B`),
+        a: tf.variable(tf.tensor2d(a, [inp, cfg.r]), true, varName(name, l, p, 'A')),
+        b: tf.variable(tf.zeros([cfg.r, out]), true, varName(name, l, p, 'B')),
       };
     }
     layers.push(entry);
@@ -175,8 +181,8 @@ export async function loadLoraAdapter(model: CausalLM, dir: string, name = path.
       if (b.shape[0] !== out || b.shape[1] !== pc.r) throw new Error(`${weightsFile}: "${bKey}" has shape [${b.shape}], expected [${out}, ${pc.r}] for this base model (adapter made for another base?)`);
       used.add(aKey).add(bKey);
       entry[p] = tf.tidy(() => ({
-        a: tf.variable(tf.transpose(tf.tensor2d(a.data, [pc.r, inp])), true, `${name}/${l}/${p}/A`),
-        b: tf.variable(tf.transpose(tf.tensor2d(b.data, [out, pc.r])), true, `${name}/${l}/${p}/B`),
+        a: tf.variable(tf.transpose(tf.tensor2d(a.data, [pc.r, inp])), true, varName(name, l, p, 'A')),
+        b: tf.variable(tf.transpose(tf.tensor2d(b.data, [out, pc.r])), true, varName(name, l, p, 'B')),
       })) as LoraPair;
     }
     layers.push(entry);

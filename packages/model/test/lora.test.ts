@@ -1,0 +1,91 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describeWithFixtures, fixture } from '#testing';
+import {
+  Rng, adapterVariables, createLoraAdapter, disposeAdapter, disposeModel, forward, loadLoraAdapter, loadModel,
+  mergeLoraAdapter, parseSafetensors, peftKey, saveLoraAdapter, tf, type CausalLM, type LoraAdapter,
+} from '@cope/model';
+import { maxAbsDiff, setupBackend } from './helpers';
+
+beforeAll(setupBackend);
+
+describeWithFixtures('LoRA adapters', ['models/tiny-llama/adapter/adapter_config.json'], () => {
+  let model: CausalLM;
+  let adapter: LoraAdapter;
+  const ids = [[5, 9, 12, 40, 7, 99, 3]];
+  beforeAll(async () => {
+    model = await loadModel(fixture('models', 'tiny-llama'));
+    adapter = await loadLoraAdapter(model, fixture('models', 'tiny-llama', 'adapter'));
+  });
+  afterAll(() => {
+    disposeAdapter(adapter);
+    disposeModel(model);
+  });
+
+  test('merged adapter gives the unmerged logits (1e-4) and leaves the base untouched', async () => {
+    const n = tf.memory().numTensors;
+    const merged = mergeLoraAdapter(model, adapter);
+    const a = forward(model, ids, { adapters: adapter }).logits;
+    const m = forward(merged, ids).logits;
+    const base = forward(model, ids).logits;
+    expect(maxAbsDiff(await a.data(), await m.data())).toBeLessThan(1e-4);
+    expect(maxAbsDiff(await a.data(), await base.data())).toBeGreaterThan(1e-2);
+    tf.dispose([a, m, base]);
+    disposeModel(merged);
+    expect(tf.memory().numTensors).toBe(n);
+  });
+
+  test('per-row adapters in one batch equal separate runs', async () => {
+    const batch = [ids[0], ids[0], [1, 2, 3, 4, 5, 6, 7]];
+    const mixed = forward(model, batch, { adapters: [adapter, null, adapter] }).logits;
+    const withA = forward(model, batch, { adapters: adapter }).logits;
+    const without = forward(model, batch).logits;
+    const [mx, wa, wo] = [await mixed.array(), await withA.array(), await without.array()] as number[][][][];
+    expect(maxAbsDiff(mx[0].flat(), wa[0].flat())).toBeLessThan(1e-5);
+    expect(maxAbsDiff(mx[1].flat(), wo[1].flat())).toBeLessThan(1e-5);
+    expect(maxAbsDiff(mx[2].flat(), wa[2].flat())).toBeLessThan(1e-5);
+    tf.dispose([mixed, withA, without]);
+  });
+
+  test('PEFT save → load round trip is exact and uses PEFT key names and shapes', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cope-lora-'));
+    await saveLoraAdapter(adapter, dir);
+    const cfg = JSON.parse(readFileSync(path.join(dir, 'adapter_config.json'), 'utf8'));
+    expect(cfg).toMatchObject({ peft_type: 'LORA', r: 4, lora_alpha: 8, task_type: 'CAUSAL_LM' });
+    const saved = parseSafetensors(readFileSync(path.join(dir, 'adapter_model.safetensors'))).tensors;
+    const original = parseSafetensors(readFileSync(fixture('models', 'tiny-llama', 'adapter', 'adapter_model.safetensors'))).tensors;
+    expect([...saved.keys()].sort()).toEqual([...original.keys()].sort());
+    for (const [k, t] of original) {
+      expect(saved.get(k)!.shape).toEqual(t.shape);
+      expect(Array.from(saved.get(k)!.data)).toEqual(Array.from(t.data));
+    }
+    const again = await loadLoraAdapter(model, dir);
+    const va = adapterVariables(adapter);
+    const vb = adapterVariables(again);
+    for (let i = 0; i < va.length; i++) expect(Array.from(await vb[i].data())).toEqual(Array.from(await va[i].data()));
+    disposeAdapter(again);
+  });
+
+  test('fresh adapters follow PEFT init: B is zero (output equals base), A within ±1/sqrt(in)', async () => {
+    const fresh = createLoraAdapter(model, 'fresh', { r: 8, alpha: 16, targetModules: ['q_proj', 'v_proj', 'down_proj'] }, new Rng(1));
+    const a = forward(model, ids, { adapters: fresh }).logits;
+    const b = forward(model, ids).logits;
+    expect(maxAbsDiff(await a.data(), await b.data())).toBe(0);
+    const q = fresh.layers[0].q_proj!;
+    const av = await q.a.data();
+    const bound = 1 / Math.sqrt(model.config.hiddenSize);
+    expect(Math.max(...Array.from(av).map(Math.abs))).toBeLessThanOrEqual(bound);
+    expect(Math.max(...Array.from(av).map(Math.abs))).toBeGreaterThan(bound * 0.8);
+    expect(q.a.shape).toEqual([64, 8]);
+    tf.dispose([a, b]);
+    disposeAdapter(fresh);
+  });
+
+  test('an adapter made for another base is rejected with the tensor named', async () => {
+    const other = await loadModel(fixture('models', 'tiny-qwen2'));
+    await expect(loadLoraAdapter(other, fixture('models', 'tiny-llama', 'adapter'))).rejects.toThrow(/adapter made for another base/);
+    disposeModel(other);
+    expect(peftKey(1, 'q_proj', 'A')).toBe('base_model.model.model.layers.1.self_attn.q_proj.lora_A.weight');
+  });
+});
