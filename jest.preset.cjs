@@ -11,4 +11,5 @@ module.exports = {
   },
   testMatch: ['<rootDir>/test/**/*.test.ts', '<rootDir>/src/**/*.test.ts'],
   testTimeout: 120000,
+  reporters: ['default', path.join(__dirname, 'tools/testing/summary-reporter.cjs')],
 };

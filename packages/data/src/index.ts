@@ -3,3 +3,13 @@
  * example building.
  */
 export { CopeTokenizer, loadTokenizer, type EncodeOptions, type DecodeOptions } from './tokenizer.js';
+export {
+  CHAT_PRESETS, CHAT_PRESET_NAMES, ChatFormatter, renderChatTemplate,
+  type ChatMessage, type ChatPresetName, type ChatTemplateChoice,
+} from './chat.js';
+export { TASKS, TASK_NAMES, getTask, extractOutput, firstKWords, type TaskSpec, type TaskName, type LampTaskId, type ProfileItem } from './tasks.js';
+export {
+  DATA_FILES, DataValidationError, validateUsers, validateLabels, readOtherUsers, readTargetUsers, readLabelFile,
+  readUsersWithNegatives, readUsersWithSelectedNegatives, checkQueryIdsMatchLabels, userKey,
+  type UserRecord, type Query, type ProfileRecord, type LabelFile,
+} from './dataset.js';

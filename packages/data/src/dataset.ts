@@ -1,0 +1,188 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { TASKS, type LampTaskId, type TaskName, type TaskSpec } from './tasks.js';
+
+/** A query of a user: the raw LaMP instruction, and (for training users) the gold output. */
+export interface Query {
+  id: string;
+  input: string;
+  gold?: string;
+}
+
+export interface ProfileRecord {
+  id: string;
+  [field: string]: unknown;
+}
+
+/** A user record of `user_others.json` / `user_top_100_history.json`. */
+export interface UserRecord {
+  user_id?: string;
+  user_name?: string;
+  profile: ProfileRecord[];
+  query: Query[];
+  [key: string]: unknown;
+}
+
+/** `{task, golds: [{id, output}]}`: labels and predictions share this shape. */
+export interface LabelFile {
+  task: string;
+  golds: Array<{ id: string; output: string }>;
+  [key: string]: unknown;
+}
+
+/** A data-file validation error; the message names the file and the exact element. */
+export class DataValidationError extends Error {
+  constructor(readonly file: string, readonly at: string, readonly problem: string) {
+    super(`${file}: ${at}: ${problem}`);
+    this.name = 'DataValidationError';
+  }
+}
+
+const id = z.union([z.string(), z.number()]).transform(String);
+
+function userSchema(task: TaskSpec, opts: { requireGold: boolean; extraItemFields?: Record<string, z.ZodTypeAny> }) {
+  const item = z
+    .object({ id, ...Object.fromEntries(task.profileFields.map((f) => [f, z.string()])), ...(opts.extraItemFields ?? {}) })
+    .passthrough();
+  const query = z.object({ id, input: z.string(), gold: opts.requireGold ? z.string() : z.string().optional() }).passthrough();
+  return z
+    .object({
+      user_id: id.optional(),
+      user_name: id.optional(),
+      profile: z.array(item),
+      query: z.array(query),
+    })
+    .passthrough()
+    .refine((u) => u.user_id !== undefined || u.user_name !== undefined, { message: 'expected a user_id or user_name' });
+}
+
+function formatPath(p: ReadonlyArray<PropertyKey>): string {
+  let s = '';
+  for (const k of p) s += typeof k === 'number' ? `[${k}]` : s ? `.${String(k)}` : String(k);
+  return s || '(root)';
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type') {
+    const exp = (issue as { expected: string }).expected;
+    const article = /^[aeiou]/.test(exp) ? 'an' : 'a';
+    return `expected ${article} ${exp}`;
+  }
+  return issue.message;
+}
+
+function validate<T>(schema: z.ZodTypeAny, raw: unknown, file: string): T {
+  const r = schema.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new DataValidationError(path.basename(file), formatPath(issue.path), describeIssue(issue));
+  }
+  return r.data as T;
+}
+
+async function readJson(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(`${file}: ${code === 'ENOENT' ? 'file not found' : `cannot read (${code})`}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** Validates a list of user records for `task` (names the file and element on error). */
+export function validateUsers(raw: unknown, task: TaskSpec, file: string, opts: { requireGold?: boolean; extraItemFields?: Record<string, z.ZodTypeAny> } = {}): UserRecord[] {
+  return validate<UserRecord[]>(z.array(userSchema(task, { requireGold: opts.requireGold ?? false, extraItemFields: opts.extraItemFields })), raw, file);
+}
+
+/** Validates a `{task, golds}` label or prediction file. */
+export function validateLabels(raw: unknown, file: string, expectedTask?: LampTaskId): LabelFile {
+  const f = validate<LabelFile>(z.object({ task: z.string(), golds: z.array(z.object({ id, output: z.string() }).passthrough()) }).passthrough(), raw, file);
+  if (expectedTask && f.task !== expectedTask) throw new DataValidationError(path.basename(file), 'task', `expected "${expectedTask}", got "${f.task}"`);
+  const seen = new Set<string>();
+  f.golds.forEach((g, i) => {
+    if (seen.has(g.id)) throw new DataValidationError(path.basename(file), `golds[${i}].id`, `duplicate id "${g.id}"`);
+    seen.add(g.id);
+  });
+  return f;
+}
+
+/** The files of one task folder `data/<task>/`. */
+export const DATA_FILES = {
+  others: 'user_others.json',
+  users: 'user_top_100_history.json',
+  labels: 'user_top_100_history_label.json',
+  withNegatives: 'user_top_100_history_with_pseudo_negatives.json',
+  selected: (mode: 'max' | 'min') => `user_top_100_history_with_pseudo_negatives_${mode}.json`,
+} as const;
+
+/** Reads `user_others.json` (TAM training users: every query needs its gold). */
+export async function readOtherUsers(dir: string, task: TaskName): Promise<UserRecord[]> {
+  const file = path.join(dir, DATA_FILES.others);
+  return validateUsers(await readJson(file), TASKS[task], file, { requireGold: true });
+}
+
+/** Reads the target users and, when present, checks their query ids against the label file. */
+export async function readTargetUsers(dir: string, task: TaskName): Promise<{ users: UserRecord[]; labels: LabelFile | null }> {
+  const file = path.join(dir, DATA_FILES.users);
+  const users = validateUsers(await readJson(file), TASKS[task], file);
+  const labelFile = path.join(dir, DATA_FILES.labels);
+  let labels: LabelFile | null = null;
+  try {
+    await fs.access(labelFile);
+    labels = validateLabels(await readJson(labelFile), labelFile, TASKS[task].lampId);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  if (labels) checkQueryIdsMatchLabels(users, labels, path.basename(file), path.basename(labelFile));
+  return { users, labels };
+}
+
+/** Query ids of the users must be exactly the label ids; the error lists what is missing or extra. */
+export function checkQueryIdsMatchLabels(users: UserRecord[], labels: LabelFile, usersFile: string, labelsFile: string): void {
+  const q = new Set(users.flatMap((u) => u.query.map((x) => String(x.id))));
+  const l = new Set(labels.golds.map((g) => g.id));
+  const missing = [...q].filter((x) => !l.has(x));
+  const extra = [...l].filter((x) => !q.has(x));
+  if (missing.length || extra.length) {
+    const parts = [];
+    if (missing.length) parts.push(`query ids without a label: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ` (+${missing.length - 10} more)` : ''}`);
+    if (extra.length) parts.push(`label ids without a query: ${extra.slice(0, 10).join(', ')}${extra.length > 10 ? ` (+${extra.length - 10} more)` : ''}`);
+    throw new Error(`${labelsFile} does not match ${usersFile}: ${parts.join('; ')}`);
+  }
+}
+
+/** Reads a pseudo-negative file (`..._with_pseudo_negatives.json`): each item may carry `pseudo_negative: string[]`. */
+export async function readUsersWithNegatives(file: string, task: TaskName): Promise<UserRecord[]> {
+  return validateUsers(await readJson(file), TASKS[task], file, { extraItemFields: { pseudo_negative: z.array(z.string()).optional() } });
+}
+
+/** Reads a selected-negative file (`..._with_pseudo_negatives_{max,min}.json`). */
+export async function readUsersWithSelectedNegatives(file: string, task: TaskName): Promise<UserRecord[]> {
+  return validateUsers(await readJson(file), TASKS[task], file, {
+    extraItemFields: {
+      pseudo_negative: z.array(z.string()).optional(),
+      OPPU_scores: z.array(z.number()).optional(),
+      base_scores: z.array(z.number()).optional(),
+      score_differences: z.array(z.number()).optional(),
+      final_score_difference: z.number().optional(),
+      negative_response: z.string().optional(),
+    },
+  });
+}
+
+/** Reads and validates a label or prediction file. */
+export async function readLabelFile(file: string, expectedTask?: LampTaskId): Promise<LabelFile> {
+  return validateLabels(await readJson(file), file, expectedTask);
+}
+
+/** A user's display id: `user_id`, else `user_name`. */
+export function userKey(u: UserRecord): string {
+  return String(u.user_id ?? u.user_name);
+}
