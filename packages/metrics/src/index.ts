@@ -1,0 +1,10 @@
+/**
+ * @cope/metrics — ROUGE and METEOR as the Python packages behind LaMP's evaluation compute them, and
+ * LaMP/LongLaMP evaluation files. No tfjs dependency.
+ */
+export { rougeTokenize } from './tokenize.js';
+export { rouge, rougeN, rougeL, rougeLsum, type Prf, type RougeScores, type RougeOptions } from './rouge.js';
+export {
+  evaluateLamp, evaluateLampFiles, EvaluationError, LAMP_TASK_IDS,
+  type LampTaskId, type LampResults, type ExampleScores, type OutputFile,
+} from './lamp.js';
