@@ -1,0 +1,12 @@
+/**
+ * @cope/decoding — logits processors, batched greedy / sampling generation with a KV cache, and CoPe
+ * contrastive decoding with expert and amateur rows in one batch.
+ */
+export {
+  temperature, topK, topP, repetitionPenalty, chain, softmax, logSoftmax, argmax, sampleIndex, type LogitsProcessor,
+} from './processors.js';
+export {
+  plainDecoder, contrastiveDecoder, contrastiveScores, createDecoder, registerDecoder, DEFAULT_SAMPLING, DEFAULT_CONTRASTIVE,
+  type Decoder, type SamplingSettings, type ContrastiveSettings,
+} from './strategies.js';
+export { generate, type GenerateOptions, type GenerationResult } from './generate.js';

@@ -1,0 +1,91 @@
+import { describeWithFixtures, fixture, readFixtureJson } from '#testing';
+import { Rng, disposeAdapter, disposeModel, initBackend, loadLoraAdapter, loadModel, tf, type CausalLM, type LoraAdapter } from '@cope/model';
+import { contrastiveDecoder, generate, plainDecoder } from '@cope/decoding';
+
+beforeAll(async () => {
+  await initBackend(process.env.COPE_BACKEND ?? 'wasm');
+});
+
+for (const name of ['tiny-llama', 'tiny-qwen2', 'tiny-mistral']) {
+  describeWithFixtures(`greedy generate on ${name}`, [`models/${name}/expected.json`], () => {
+    test('equals expected.greedy', async () => {
+      const model = await loadModel(fixture('models', name));
+      const e = readFixtureJson('models', name, 'expected.json');
+      const [r] = await generate(model, [e.greedy.prompt], { maxNewTokens: e.greedy.new_tokens, eosTokenIds: [] });
+      expect(r.ids).toEqual(e.greedy.expected);
+      disposeModel(model);
+    });
+  });
+}
+
+describeWithFixtures('stories260K greedy generation', ['models/stories260K/parity_reference.json'], () => {
+  test('batched prompts of different lengths (left padding) give each prompt\'s 40 reference tokens', async () => {
+    const model = await loadModel(fixture('models', 'stories260K'));
+    const cases = readFixtureJson('models', 'stories260K', 'parity_reference.json').cases;
+    const out = await generate(model, cases.map((c: any) => c.input_ids), { maxNewTokens: 40, eosTokenIds: [] });
+    cases.forEach((c: any, i: number) => expect(out[i].ids).toEqual(c.greedy_new_ids));
+    disposeModel(model);
+  });
+});
+
+describeWithFixtures('CoPe contrastive decoding on tiny-llama', ['models/tiny-llama/expected.json', 'models/tiny-llama/adapter/adapter_config.json'], () => {
+  let model: CausalLM;
+  let adapter: LoraAdapter;
+  beforeAll(async () => {
+    model = await loadModel(fixture('models', 'tiny-llama'));
+    adapter = await loadLoraAdapter(model, fixture('models', 'tiny-llama', 'adapter'));
+  });
+  afterAll(() => {
+    disposeAdapter(adapter);
+    disposeModel(model);
+  });
+
+  test('every listed continuation is identical (expert and amateur batched, per-row adapters)', async () => {
+    const cases = readFixtureJson('models', 'tiny-llama', 'expected.json').contrastive;
+    expect(cases.length).toBeGreaterThan(0);
+    for (const c of cases) {
+      const decoder = contrastiveDecoder({ contrastiveAlpha: c.lambda, plausibility: c.plausibility, masked: c.masked, repetitionPenalty: c.repetition_penalty });
+      const [r] = await generate(model, [c.prompt], { maxNewTokens: c.new_tokens, decoder, adapter, eosTokenIds: [] });
+      expect({ ...c, got: r.ids }).toEqual({ ...c, got: c.expected });
+    }
+  });
+
+  test('a separate amateur model gives the same continuation as the batched rows', async () => {
+    const c = readFixtureJson('models', 'tiny-llama', 'expected.json').contrastive[0];
+    const decoder = contrastiveDecoder({ contrastiveAlpha: c.lambda });
+    const [r] = await generate(model, [c.prompt], { maxNewTokens: c.new_tokens, decoder, adapter, amateurModel: model, eosTokenIds: [] });
+    expect(r.ids).toEqual(c.expected);
+  });
+
+  test('greedy with the adapter equals expected.adapter.greedy; no tensor leaks over 100 tokens', async () => {
+    const e = readFixtureJson('models', 'tiny-llama', 'expected.json');
+    const [g] = await generate(model, [e.greedy.prompt], { maxNewTokens: 10, adapter, eosTokenIds: [] });
+    expect(g.ids).toEqual(e.adapter.greedy);
+    const n = tf.memory().numTensors;
+    const streamed: number[] = [];
+    const [r] = await generate(model, [e.greedy.prompt, [1, 2]], { maxNewTokens: 100, decoder: contrastiveDecoder(), adapter, eosTokenIds: [], onToken: (seq, tok) => seq === 0 && streamed.push(tok) });
+    expect(r.ids.length).toBe(100);
+    expect(streamed).toEqual(r.ids);
+    expect(tf.memory().numTensors).toBe(n);
+  });
+
+  test('sampling is reproducible with a seed and stays inside top-k', async () => {
+    const prompt = [1, 20, 30];
+    const run = (seed: number) => generate(model, [prompt], { maxNewTokens: 20, decoder: plainDecoder({ doSample: true, topK: 1, temperature: 0.7 }), rng: new Rng(seed), eosTokenIds: [] });
+    const greedy = await generate(model, [prompt], { maxNewTokens: 20, eosTokenIds: [] });
+    // top-k 1 leaves only the argmax: sampling must equal greedy whatever the seed.
+    expect((await run(1))[0].ids).toEqual(greedy[0].ids);
+    const free = (seed: number) => generate(model, [prompt], { maxNewTokens: 20, decoder: plainDecoder({ doSample: true, temperature: 1.5, topK: 0 }), rng: new Rng(seed), eosTokenIds: [] });
+    const [a, b, c] = await Promise.all([free(7), free(7), free(8)]);
+    expect(a[0].ids).toEqual(b[0].ids);
+    expect(a[0].ids).not.toEqual(c[0].ids);
+  });
+
+  test('stops at EOS per sequence', async () => {
+    const e = readFixtureJson('models', 'tiny-llama', 'expected.json');
+    const stopAt = e.greedy.expected[3];
+    const [r] = await generate(model, [e.greedy.prompt], { maxNewTokens: 10, eosTokenIds: [stopAt] });
+    expect(r.ids).toEqual(e.greedy.expected.slice(0, 4));
+    expect(r.finishReason).toBe('eos');
+  });
+});
