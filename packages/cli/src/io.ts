@@ -1,0 +1,25 @@
+/** Where commands write: swappable so tests can run the CLI in-process. */
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export const processIo: CliIo = {
+  out: (t) => process.stdout.write(t + '\n'),
+  err: (t) => process.stderr.write(t + '\n'),
+};
+
+/** Parses `5,9,12` into ids, naming the flag on error. */
+export function parseIds(value: string, flag: string): number[] {
+  const parts = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const ids = parts.map(Number);
+  const bad = parts.find((p, i) => !Number.isInteger(ids[i]) || ids[i] < 0);
+  if (bad !== undefined || ids.length === 0) throw new Error(`${flag}: expected comma-separated non-negative integers, got "${value}"`);
+  return ids;
+}
+
+export function parseNumber(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new Error(`${flag}: expected a number, got "${value}"`);
+  return n;
+}
