@@ -1,6 +1,6 @@
 import { describeWithFixtures, fixture } from '#testing';
 import { Rng, adapterVariables, createLoraAdapter, disposeAdapter, disposeCache, disposeModel, forward, loadModel, tf, tokenLogProbs, type CausalLM } from '@cope/model';
-import { greedyCached, greedyUncached, maxAbsDiff, setupBackend } from './helpers';
+import { greedyCached, greedyUncached, maxAbsDiff, setupBackend } from './helpers.js';
 
 beforeAll(setupBackend);
 

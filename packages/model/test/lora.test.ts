@@ -6,7 +6,7 @@ import {
   Rng, adapterVariables, createLoraAdapter, disposeAdapter, disposeModel, forward, loadLoraAdapter, loadModel,
   mergeLoraAdapter, parseSafetensors, peftKey, saveLoraAdapter, tf, type CausalLM, type LoraAdapter,
 } from '@cope/model';
-import { maxAbsDiff, setupBackend } from './helpers';
+import { maxAbsDiff, setupBackend } from './helpers.js';
 
 beforeAll(setupBackend);
 

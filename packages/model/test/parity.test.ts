@@ -1,7 +1,7 @@
 
 import { describeWithFixtures, fixture, readFixtureJson } from '#testing';
 import { disposeAdapter, disposeModel, forward, loadLoraAdapter, loadModel, sequenceLogProbs, tf, type CausalLM, type LoraAdapter } from '@cope/model';
-import { greedyCached, maxAbsDiff, setupBackend } from './helpers';
+import { greedyCached, maxAbsDiff, setupBackend } from './helpers.js';
 
 beforeAll(setupBackend);
 
