@@ -1,0 +1,117 @@
+/**
+ * `pnpm bench`: speed of the model, training step and decoding on the issue's small and medium configs.
+ * Prints one JSON line per measurement and appends them to bench/results.jsonl. Median of 5 runs after a
+ * warm-up. Not part of the test suite.
+ */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import {
+  Rng, adapterVariables, createLoraAdapter, currentBackend, disposeModel, forward, initBackend, parseModelConfig, tf,
+  weightsFromHost, type CausalLM, type HostTensor,
+} from '@cope/model';
+import { contrastiveDecoder, generate } from '@cope/decoding';
+import { maskedCrossEntropy } from '@cope/sft';
+
+const CONFIGS = {
+  small: { vocab_size: 8000, hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 8, num_key_value_heads: 2, intermediate_size: 688, seq: 128, batch: 8 },
+  medium: { vocab_size: 32000, hidden_size: 512, num_hidden_layers: 8, num_attention_heads: 8, num_key_value_heads: 2, intermediate_size: 1376, seq: 128, batch: 4 },
+};
+
+function randomModel(c: (typeof CONFIGS)['small'], rng: Rng): CausalLM {
+  const config = parseModelConfig({ model_type: 'llama', ...c, tie_word_embeddings: true, rms_norm_eps: 1e-5 });
+  const host = new Map<string, HostTensor>();
+  const rand = (shape: number[], scale: number) => ({ shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal() * scale) });
+  const H = config.hiddenSize;
+  const kv = config.numKvHeads * config.headDim;
+  host.set('model.embed_tokens.weight', rand([config.vocabSize, H], 0.02));
+  host.set('model.norm.weight', { shape: [H], data: new Float32Array(H).fill(1) });
+  for (let l = 0; l < config.numLayers; l++) {
+    const p = `model.layers.${l}`;
+    host.set(`${p}.input_layernorm.weight`, { shape: [H], data: new Float32Array(H).fill(1) });
+    host.set(`${p}.post_attention_layernorm.weight`, { shape: [H], data: new Float32Array(H).fill(1) });
+    host.set(`${p}.self_attn.q_proj.weight`, rand([H, H], 0.02));
+    host.set(`${p}.self_attn.k_proj.weight`, rand([kv, H], 0.02));
+    host.set(`${p}.self_attn.v_proj.weight`, rand([kv, H], 0.02));
+    host.set(`${p}.self_attn.o_proj.weight`, rand([H, H], 0.02));
+    host.set(`${p}.mlp.gate_proj.weight`, rand([config.intermediateSize, H], 0.02));
+    host.set(`${p}.mlp.up_proj.weight`, rand([config.intermediateSize, H], 0.02));
+    host.set(`${p}.mlp.down_proj.weight`, rand([H, config.intermediateSize], 0.02));
+  }
+  return { config, weights: weightsFromHost(config, host, 'bench') };
+}
+
+async function median(runs: number, fn: () => Promise<void>): Promise<number> {
+  await fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await fn();
+    times.push((performance.now() - t) / 1000);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
+}
+
+const out = path.resolve(process.cwd(), 'bench', 'results.jsonl');
+mkdirSync(path.dirname(out), { recursive: true });
+function report(rec: Record<string, unknown>): void {
+  const line = JSON.stringify({ ...rec, backend: currentBackend(), node: process.version, date: new Date().toISOString() });
+  console.log(line);
+  appendFileSync(out, line + '\n');
+}
+
+async function main(): Promise<void> {
+  await initBackend(process.env.COPE_BACKEND ?? 'auto');
+  const which = (process.argv[2] ?? 'small,medium').split(',') as Array<keyof typeof CONFIGS>;
+  const a = tf.randomNormal([512, 512]);
+  const b = tf.randomNormal([512, 512]);
+  const mm = await median(5, async () => {
+    const c = tf.matMul(a, b);
+    await c.data();
+    c.dispose();
+  });
+  const gflops = (2 * 512 ** 3) / mm / 1e9;
+  tf.dispose([a, b]);
+  report({ measure: 'matmul_512_gflops', value: gflops });
+
+  for (const name of which) {
+    const c = CONFIGS[name];
+    const rng = new Rng(1);
+    const model = randomModel(c, rng);
+    const ids = Array.from({ length: c.batch }, () => Array.from({ length: c.seq }, () => rng.int(c.vocab_size)));
+    const fwd = await median(5, async () => {
+      const { logits } = forward(model, ids);
+      await logits.data();
+      logits.dispose();
+    });
+    report({ config: name, measure: 'forward_tokens_per_s', value: (c.batch * c.seq) / fwd });
+
+    const adapter = createLoraAdapter(model, 'bench', { r: 8, alpha: 8, targetModules: ['q_proj', 'v_proj'], dropout: 0.05 }, rng);
+    const vars = adapterVariables(adapter);
+    const labelMask = ids.map((r) => r.map(() => 1));
+    const step = await median(5, async () => {
+      const { value, grads } = tf.variableGrads(() => maskedCrossEntropy(forward(model, ids, { adapters: adapter, dropoutRng: rng }).logits, ids, labelMask), vars);
+      await value.data();
+      tf.dispose([value, ...Object.values(grads)]);
+    });
+    const tokS = (c.batch * c.seq) / step;
+    // Training costs about 6 FLOP per parameter per token (forward + backward), attention aside.
+    const params = c.num_hidden_layers * (2 * c.hidden_size ** 2 + 2 * c.hidden_size * (c.hidden_size / 4) + 3 * c.hidden_size * c.intermediate_size) + c.vocab_size * c.hidden_size;
+    report({ config: name, measure: 'lora_train_tokens_per_s', value: tokS, mfu: (6 * params * tokS) / (gflops * 1e9) });
+
+    const prompt = Array.from({ length: 64 }, () => rng.int(c.vocab_size));
+    const greedy = await median(5, async () => {
+      await generate(model, [prompt], { maxNewTokens: 32, eosTokenIds: [] });
+    });
+    const contrastive = await median(5, async () => {
+      await generate(model, [prompt], { maxNewTokens: 32, eosTokenIds: [], adapter, decoder: contrastiveDecoder() });
+    });
+    report({ config: name, measure: 'greedy_decode_tokens_per_s', value: 32 / greedy, note: 'batch 1, prompt 64, 32 new, KV cache, prompt time included' });
+    report({ config: name, measure: 'contrastive_decode_tokens_per_s', value: 32 / contrastive, cost_ratio_vs_greedy: contrastive / greedy });
+    disposeModel(model);
+  }
+}
+
+main().catch((e) => {
+  console.error(`bench failed: ${(e as Error).message}`);
+  process.exit(1);
+});
