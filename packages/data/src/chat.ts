@@ -13,7 +13,8 @@ export interface ChatMessage {
  * - mistral: `"        [INST] <system> <user> [/INST]\n"`, an assistant turn `"         <text> </s>\n"`;
  * - llama: always ends with an assistant header, even after an assistant message (as published);
  * - gemma, qwen2.5: fixed BOS/EOS strings set inside the template, as published.
- * `plain` is for models without a template: system and user separated by a blank line.
+ * `plain` is for models without a template: system and user separated by a blank line; the example
+ * builders end targets with the EOS id, so no EOS text is rendered.
  */
 export const CHAT_PRESETS = {
   mistral:
@@ -43,7 +44,7 @@ export const CHAT_PRESETS = {
   plain:
     "{% for message in messages %}{% if message['role'] == 'system' %}{{ message['content'].strip() + '\\n\\n' }}" +
     "{% elif message['role'] == 'user' %}{{ message['content'].strip() + '\\n' }}" +
-    "{% else %}{{ message['content'].strip() + eos_token }}{% endif %}{% endfor %}",
+    "{% else %}{{ message['content'].strip() }}{% endif %}{% endfor %}",
 } as const;
 
 export type ChatPresetName = keyof typeof CHAT_PRESETS;
@@ -96,8 +97,19 @@ export class ChatFormatter {
     return this.render(messages, true);
   }
 
-  /** The target text for an assistant-only message (CoPe renders training targets this way). */
-  target(text: string): string {
+  /**
+   * The text of an assistant reply as it follows {@link prompt}: the full conversation rendered minus the
+   * rendered prompt, when the prompt is a prefix of it (true for CoPe's mistral preset, where this equals
+   * the published assistant-only rendering `"         <text> </s>\n"`, and for most model templates);
+   * otherwise the assistant-only message, as CoPe renders targets.
+   */
+  target(text: string, system = '', user = ''): string {
+    if (user) {
+      const prompt = this.prompt(system, user);
+      const messages: ChatMessage[] = [...(system ? [{ role: 'system' as const, content: system }] : []), { role: 'user', content: user }, { role: 'assistant', content: text }];
+      const full = this.render(messages, false);
+      if (full.startsWith(prompt) && full.length > prompt.length) return full.slice(prompt.length);
+    }
     return this.render([{ role: 'assistant', content: text }], false);
   }
 }

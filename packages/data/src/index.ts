@@ -13,3 +13,7 @@ export {
   readUsersWithNegatives, readUsersWithSelectedNegatives, checkQueryIdsMatchLabels, userKey,
   type UserRecord, type Query, type ProfileRecord, type LabelFile,
 } from './dataset.js';
+export {
+  DEFAULT_CUTOFF, FIELD_WORD_LIMIT, encodeTurn, truncateItem, tamTurns, oppuTurns, queryPrompt, encodeDpoTriple, padBatch,
+  type SftExample, type ChatTurn, type DpoTriple, type PaddedBatch,
+} from './examples.js';

@@ -24,6 +24,6 @@ describe('CoPe chat presets', () => {
   });
   test('plain template', () => {
     expect(renderChatTemplate(CHAT_PRESETS.plain, [{ role: 'system', content: 'S' }, { role: 'user', content: 'U' }], vars)).toBe('S\n\nU\n');
-    expect(renderChatTemplate(CHAT_PRESETS.plain, [{ role: 'assistant', content: 'A' }], vars)).toBe('A</s>');
+    expect(renderChatTemplate(CHAT_PRESETS.plain, [{ role: 'assistant', content: 'A' }], vars)).toBe('A');
   });
 });

@@ -1,0 +1,111 @@
+import type { ChatFormatter } from './chat.js';
+import type { UserRecord } from './dataset.js';
+import { firstKWords, type TaskSpec } from './tasks.js';
+import type { CopeTokenizer } from './tokenizer.js';
+
+/** CoPe's tokenizer `cut_off`, applied to the prompt and the target separately. */
+export const DEFAULT_CUTOFF = 2048;
+/** `get_first_k_tokens(v, 768)` in OPPU SFT and DPO. */
+export const FIELD_WORD_LIMIT = 768;
+
+/** One supervised example: `ids = prompt ++ target`, `labelMask` 1 on target tokens only. */
+export interface SftExample {
+  ids: number[];
+  labelMask: number[];
+  promptLength: number;
+  /** The prompt or target was cut to the cut-off. */
+  truncated: boolean;
+}
+
+/** A chat turn to train on. */
+export interface ChatTurn {
+  system: string;
+  user: string;
+  target: string;
+}
+
+/**
+ * Tokenizes a turn the same way for training, scoring and decoding (design decision 1): the rendered
+ * prompt with the tokenizer's special tokens (BOS as configured), the rendered target without. The
+ * prompt and the target are each cut to `cutoff` tokens.
+ */
+export function encodeTurn(tok: CopeTokenizer, chat: ChatFormatter, turn: ChatTurn, cutoff = DEFAULT_CUTOFF): SftExample {
+  let prompt = tok.encode(chat.prompt(turn.system, turn.user));
+  let target = withEos(tok, tok.encode(chat.target(turn.target, turn.system, turn.user), { addSpecialTokens: false }));
+  const truncated = prompt.length > cutoff || target.length > cutoff;
+  prompt = prompt.slice(0, cutoff);
+  target = target.slice(0, cutoff);
+  if (target.length === 0) throw new Error(`empty target for prompt "${turn.user.slice(0, 60)}…"`);
+  return { ids: prompt.concat(target), labelMask: prompt.map(() => 0).concat(target.map(() => 1)), promptLength: prompt.length, truncated };
+}
+
+/** The model must learn to stop: a target whose template rendered no EOS gets the EOS id appended. */
+function withEos(tok: CopeTokenizer, ids: number[]): number[] {
+  if (tok.eosId != null && !ids.includes(tok.eosId)) ids.push(tok.eosId);
+  return ids;
+}
+
+/** Every string field of a profile item cut to 768 words (OPPU SFT and DPO only). */
+export function truncateItem(item: Record<string, unknown>, words = FIELD_WORD_LIMIT): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(item)) if (typeof v === 'string') out[k] = k === 'id' ? v : firstKWords(v, words);
+  return out;
+}
+
+/** TAM turns: every query of every non-target user; the raw LaMP input as the user message, gold as target. */
+export function tamTurns(task: TaskSpec, users: UserRecord[]): ChatTurn[] {
+  return users.flatMap((u) => u.query.map((q) => ({ system: task.system, user: q.input, target: String(q.gold ?? '') })));
+}
+
+/** OPPU turns: one per profile item of a user, with `OPPU_input` over 768-word fields. */
+export function oppuTurns(task: TaskSpec, user: UserRecord): ChatTurn[] {
+  return user.profile.map((raw) => {
+    const item = truncateItem(raw);
+    return { system: task.system, user: task.trainPrompt(item), target: item[task.targetField] };
+  });
+}
+
+/** The test-time prompt turn of a query (no truncation). */
+export function queryPrompt(task: TaskSpec, input: string): { system: string; user: string } {
+  return { system: task.system, user: task.testPrompt(task.parseQueryInput(input)) };
+}
+
+/** A DPO triple in ids: one prompt and two completions, each ending with exactly one trailing EOS. */
+export interface DpoTriple {
+  prompt: number[];
+  chosen: number[];
+  rejected: number[];
+}
+
+/** Builds a DPO triple from a turn and a rejected text (chosen = the turn's target). */
+export function encodeDpoTriple(tok: CopeTokenizer, chat: ChatFormatter, turn: ChatTurn, rejected: string, cutoff = DEFAULT_CUTOFF): DpoTriple {
+  const prompt = tok.encode(chat.prompt(turn.system, turn.user)).slice(0, cutoff);
+  const completion = (text: string) => {
+    const ids = tok.encode(chat.target(text, turn.system, turn.user), { addSpecialTokens: false });
+    if (tok.eosId != null && ids[ids.length - 1] !== tok.eosId) ids.push(tok.eosId);
+    return ids.slice(0, Math.max(1, cutoff - prompt.length));
+  };
+  return { prompt, chosen: completion(turn.target), rejected: completion(rejected) };
+}
+
+/** A padded batch: ids [batch][len], attention mask, and any per-token arrays padded alike with 0. */
+export interface PaddedBatch {
+  ids: number[][];
+  attentionMask: number[][];
+  labelMask: number[][];
+}
+
+/** Pads sequences to one length on the `side` given (left for generation, right for training). */
+export function padBatch(seqs: Array<{ ids: number[]; labelMask?: number[] }>, padId: number, side: 'left' | 'right' = 'right', multipleOf = 1): PaddedBatch {
+  let len = Math.max(...seqs.map((s) => s.ids.length));
+  len = Math.ceil(len / multipleOf) * multipleOf;
+  const pad = <T>(xs: T[], v: T) => {
+    const fill = new Array(len - xs.length).fill(v);
+    return side === 'left' ? fill.concat(xs) : xs.concat(fill);
+  };
+  return {
+    ids: seqs.map((s) => pad(s.ids, padId)),
+    attentionMask: seqs.map((s) => pad(s.ids.map(() => 1), 0)),
+    labelMask: seqs.map((s) => pad(s.labelMask ?? s.ids.map(() => 0), 0)),
+  };
+}

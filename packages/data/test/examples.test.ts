@@ -1,0 +1,45 @@
+import { describeWithFixtures, fixture } from '#testing';
+import { ChatFormatter, TASKS, encodeDpoTriple, encodeTurn, loadTokenizer, oppuTurns, padBatch, tamTurns } from '@cope/data';
+
+describeWithFixtures('example building', ['tokenizers/llama2/tokenizer.json'], () => {
+  test('SFT example: BOS + templated prompt, target masked in, ends with </s>', async () => {
+    const tok = await loadTokenizer(fixture('tokenizers', 'llama2'));
+    const chat = new ChatFormatter(tok, 'mistral');
+    const ex = encodeTurn(tok, chat, { system: 'You are a news headline generator.', user: 'Generate a headline.', target: 'Storm Shuts Schools' });
+    expect(ex.ids[0]).toBe(tok.bosId);
+    expect(ex.labelMask.slice(0, ex.promptLength).every((m) => m === 0)).toBe(true);
+    expect(ex.labelMask.slice(ex.promptLength).every((m) => m === 1)).toBe(true);
+    const target = ex.ids.slice(ex.promptLength);
+    expect(tok.decode(target)).toBe('         Storm Shuts Schools</s>\n');
+    expect(target).toContain(tok.eosId);
+    expect(tok.decode(ex.ids.slice(1, ex.promptLength))).toBe(chat.prompt('You are a news headline generator.', 'Generate a headline.'));
+    const cut = encodeTurn(tok, chat, { system: 'S', user: 'word '.repeat(50), target: 'T' }, 10);
+    expect(cut.truncated).toBe(true);
+    expect(cut.promptLength).toBe(10);
+  });
+
+  test('DPO triples end with exactly one EOS appended after the template', async () => {
+    const tok = await loadTokenizer(fixture('tokenizers', 'llama2'));
+    const chat = new ChatFormatter(tok, 'plain');
+    const t = encodeDpoTriple(tok, chat, { system: 'S', user: 'U', target: 'good' }, 'bad');
+    expect(t.chosen[t.chosen.length - 1]).toBe(tok.eosId);
+    expect(t.chosen.filter((x) => x === tok.eosId).length).toBe(1);
+    expect(tok.decode(t.rejected, { skipSpecialTokens: true })).toBe('bad');
+  });
+
+  test('TAM uses raw query inputs; OPPU uses OPPU_input over 768-word fields', () => {
+    const long = Array.from({ length: 800 }, (_, i) => `w${i}`).join('\n');
+    const user = { user_id: 'u', profile: [{ id: 'p', text: long, title: 'T' }], query: [{ id: 'q', input: 'Generate a headline for the following article: A', gold: 'G' }] };
+    expect(tamTurns(TASKS.news_headline, [user])[0]).toEqual({ system: 'You are a news headline generator.', user: 'Generate a headline for the following article: A', target: 'G' });
+    const o = oppuTurns(TASKS.news_headline, user)[0];
+    expect(o.user.split(' ').length).toBe(768 + 7);
+    expect(o.target).toBe('T');
+  });
+
+  test('padding left and right', () => {
+    const b = padBatch([{ ids: [1, 2, 3], labelMask: [0, 1, 1] }, { ids: [4] }], 0, 'left');
+    expect(b.ids).toEqual([[1, 2, 3], [0, 0, 4]]);
+    expect(b.attentionMask).toEqual([[1, 1, 1], [0, 0, 1]]);
+    expect(padBatch([{ ids: [4] }], 9, 'right', 4).ids).toEqual([[4, 9, 9, 9]]);
+  });
+});
