@@ -29,6 +29,12 @@ export class Rng {
     return Array.from(this.s);
   }
 
+  /** Continues from a saved {@link state}. */
+  restore(state: readonly number[]): void {
+    if (state.length !== 4) throw new Error(`Rng state must have 4 words, got ${state.length}`);
+    this.s.set(state);
+  }
+
   /** Next 32-bit unsigned integer. */
   nextUint32(): number {
     const s = this.s;

@@ -6,3 +6,5 @@ export { AdamW, DEFAULT_ADAMW, type AdamWConfig, type AdamWState } from './adamw
 export { linearWarmupLr } from './schedule.js';
 export { clipByGlobalNorm } from './clip.js';
 export { maskedCrossEntropy } from './loss.js';
+export { sftConfigSchema, resolveSftConfig, SFT_PRESETS, type SftConfig } from './config.js';
+export { trainLora, sftBatchLoss, epochOrder, type TrainOptions, type TrainResult, type StepLog, type BatchLoss } from './trainer.js';

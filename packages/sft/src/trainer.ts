@@ -1,0 +1,229 @@
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { SftExample } from '@cope/data';
+import {
+  Rng, adapterVariables, createLoraAdapter, forward, loadLoraAdapter, readSafetensors, saveLoraAdapter, tf, writeFileAtomic,
+  writeSafetensors, type CausalLM, type HostTensor, type LoraAdapter,
+} from '@cope/model';
+import { AdamW } from './adamw.js';
+import { clipByGlobalNorm } from './clip.js';
+import type { SftConfig } from './config.js';
+import { maskedCrossEntropy } from './loss.js';
+import { linearWarmupLr } from './schedule.js';
+
+/** One optimiser step's record (a line of metrics.jsonl). */
+export interface StepLog {
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  loss: number;
+  lr: number;
+  gradNorm: number;
+  tokensPerSecond: number;
+  elapsedSeconds: number;
+}
+
+/** A micro-batch's loss; the trainer differentiates it with respect to the adapter. */
+export type BatchLoss<E> = (model: CausalLM, adapter: LoraAdapter, batch: E[], rng: Rng) => tf.Scalar;
+
+export interface TrainOptions<E> {
+  model: CausalLM;
+  examples: E[];
+  config: SftConfig;
+  /** Output folder: the final PEFT adapter, trainer_state.json, metrics.jsonl, checkpoint/. */
+  outDir: string;
+  /** Adapter name (defaults to the folder name). */
+  name?: string;
+  /** Start from this adapter instead of a fresh one (DPO continues the OPPU adapter). */
+  initialAdapter?: LoraAdapter;
+  /** Loss of a micro-batch (the SFT loss by default). */
+  loss?: BatchLoss<E>;
+  /** Tokens a micro-batch holds, for tokens/s. */
+  tokensOf?: (e: E) => number;
+  /** Extra per-step values to log (e.g. DPO rewards), read after each step. */
+  extraLog?: () => Record<string, number>;
+  /** Fingerprint of the data, so a checkpoint is never resumed on other data. */
+  dataKey?: string;
+  onStep?: (log: StepLog) => void;
+  /** Stop after this many optimiser steps of this call (simulates an interruption in tests). */
+  stopAfterSteps?: number;
+  padId?: number;
+}
+
+export interface TrainResult {
+  adapter: LoraAdapter;
+  steps: number;
+  resumedFromStep: number;
+  finished: boolean;
+}
+
+interface TrainerState {
+  version: 1;
+  key: string;
+  step: number;
+  totalSteps: number;
+  rng: number[];
+  finished: boolean;
+}
+
+/** SFT loss over right-padded examples: cross-entropy on target tokens only. */
+export function sftBatchLoss(padId = 0): BatchLoss<SftExample> {
+  return (model, adapter, batch, rng) => {
+    const len = Math.max(...batch.map((e) => e.ids.length));
+    const ids = batch.map((e) => e.ids.concat(new Array(len - e.ids.length).fill(padId)));
+    const mask = batch.map((e) => e.ids.map(() => 1).concat(new Array(len - e.ids.length).fill(0)));
+    const labels = batch.map((e) => e.labelMask.concat(new Array(len - e.ids.length).fill(0)));
+    return maskedCrossEntropy(forward(model, ids, { attentionMask: mask, adapters: adapter, dropoutRng: rng }).logits, ids, labels);
+  };
+}
+
+/** Order of examples in an epoch: a fixed function of the seed and epoch, so resuming needs no saved order. */
+export function epochOrder(n: number, seed: number, epoch: number): number[] {
+  return new Rng(seed * 1000003 + epoch).shuffle(Array.from({ length: n }, (_, i) => i));
+}
+
+function hashOf(x: unknown): string {
+  return createHash('sha256').update(JSON.stringify(x)).digest('hex').slice(0, 16);
+}
+
+async function readJsonIfExists<T>(file: string): Promise<T | null> {
+  try {
+    return JSON.parse(await fs.readFile(file, 'utf8')) as T;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new Error(`${file}: cannot read (${(e as Error).message})`);
+  }
+}
+
+/**
+ * Trains a LoRA adapter on `examples` with AdamW, the linear warm-up schedule, global-norm clipping,
+ * gradient accumulation, seeded shuffling and LoRA dropout. Writes a checkpoint (adapter, optimiser
+ * moments, RNG state, step) every `checkpointEvery` steps, atomically; a later call with the same
+ * config and data resumes from it and ends with the same weights as an uninterrupted run (bitwise on
+ * the same backend). A folder whose trainer_state.json says finished is loaded, not retrained.
+ */
+export async function trainLora<E = SftExample>(opts: TrainOptions<E>): Promise<TrainResult> {
+  const { model, examples, config: c, outDir } = opts;
+  if (examples.length === 0) throw new Error(`${outDir}: no training examples`);
+  const name = opts.name ?? path.basename(outDir);
+  const lossFn = opts.loss ?? (sftBatchLoss(opts.padId) as unknown as BatchLoss<E>);
+  const tokensOf = opts.tokensOf ?? ((e: E) => (e as unknown as SftExample).ids?.length ?? 0);
+  const microPerEpoch = Math.ceil(examples.length / c.batchSize);
+  const stepsPerEpoch = Math.ceil(microPerEpoch / c.gradientAccumulation);
+  const totalSteps = stepsPerEpoch * c.epochs;
+  const key = hashOf({ c, data: opts.dataKey ?? examples.length, model: model.config });
+  const stateFile = path.join(outDir, 'trainer_state.json');
+  const ckptDir = path.join(outDir, 'checkpoint');
+
+  const final = await readJsonIfExists<TrainerState>(stateFile);
+  if (final?.finished && final.key === key) {
+    return { adapter: await loadLoraAdapter(model, outDir, name), steps: final.step, resumedFromStep: final.step, finished: true };
+  }
+
+  let adapter: LoraAdapter;
+  let step = 0;
+  const rng = new Rng(c.seed);
+  const opt = new AdamW({ weightDecay: c.weightDecay });
+  const ckpt = await readJsonIfExists<TrainerState>(path.join(ckptDir, 'trainer_state.json'));
+  if (ckpt && ckpt.key === key && !ckpt.finished) {
+    adapter = await loadLoraAdapter(model, ckptDir, name);
+    adapter.config.dropout = c.lora.dropout;
+    const moments = await readSafetensors(path.join(ckptDir, 'optimizer.safetensors'));
+    const vars = adapterVariables(adapter);
+    vars.forEach((v, i) => {
+      const m = moments.get(`m.${i}`);
+      const s = moments.get(`v.${i}`);
+      if (m && s) {
+        opt.state.m.set(v.name, tf.tensor(m.data, m.shape));
+        opt.state.v.set(v.name, tf.tensor(s.data, s.shape));
+      }
+    });
+    opt.state.step = ckpt.step;
+    step = ckpt.step;
+    rng.restore(ckpt.rng);
+  } else {
+    adapter = opts.initialAdapter ?? createLoraAdapter(model, name, { ...c.lora, useRslora: false }, rng);
+  }
+  const resumedFromStep = step;
+  const vars = adapterVariables(adapter);
+  await fs.mkdir(outDir, { recursive: true });
+  const metricsFile = path.join(outDir, 'metrics.jsonl');
+  if (step === 0) await fs.writeFile(metricsFile, '');
+  else {
+    // Steps logged after the checkpoint we resume from are redone: drop their lines.
+    const kept = (await fs.readFile(metricsFile, 'utf8').catch(() => '')).split('\n').filter((l) => l && JSON.parse(l).step <= step);
+    await writeFileAtomic(metricsFile, kept.map((l) => l + '\n').join(''));
+  }
+
+  const saveCheckpoint = async (finished: boolean) => {
+    const dir = finished ? outDir : ckptDir;
+    await saveLoraAdapter(adapter, dir);
+    if (!finished) {
+      const moments = new Map<string, HostTensor>();
+      for (const [i, v] of vars.entries()) {
+        const m = opt.state.m.get(v.name);
+        const s = opt.state.v.get(v.name);
+        if (m && s) {
+          moments.set(`m.${i}`, { shape: m.shape.slice(), data: (await m.data()) as Float32Array });
+          moments.set(`v.${i}`, { shape: s.shape.slice(), data: (await s.data()) as Float32Array });
+        }
+      }
+      await writeSafetensors(path.join(dir, 'optimizer.safetensors'), moments);
+    }
+    const state: TrainerState = { version: 1, key, step, totalSteps, rng: rng.state(), finished };
+    await writeFileAtomic(path.join(dir, 'trainer_state.json'), JSON.stringify(state, null, 2) + '\n');
+    if (finished) await fs.rm(ckptDir, { recursive: true, force: true });
+  };
+
+  const t0 = performance.now();
+  let stepsThisCall = 0;
+  try {
+    while (step < totalSteps) {
+      const epoch = Math.floor(step / stepsPerEpoch);
+      const order = epochOrder(examples.length, c.seed, epoch);
+      const first = (step % stepsPerEpoch) * c.gradientAccumulation;
+      const micro = Array.from({ length: Math.min(c.gradientAccumulation, microPerEpoch - first) }, (_, k) => first + k);
+      const tStep = performance.now();
+      let tokens = 0;
+      let lossSum = 0;
+      let acc: Record<string, tf.Tensor> | null = null;
+      for (const mb of micro) {
+        const batch = order.slice(mb * c.batchSize, (mb + 1) * c.batchSize).map((i) => examples[i]);
+        tokens += batch.reduce((a, e) => a + tokensOf(e), 0);
+        const { value, grads } = tf.variableGrads(() => lossFn(model, adapter, batch, rng), vars);
+        lossSum += (await value.data())[0];
+        value.dispose();
+        if (!acc) acc = grads;
+        else {
+          const prev: Record<string, tf.Tensor> = acc;
+          acc = Object.fromEntries(Object.keys(grads).map((k) => [k, tf.add(prev[k], grads[k])]));
+          tf.dispose([...Object.values(prev), ...Object.values(grads)]);
+        }
+      }
+      const summed = acc!;
+      const scaled = micro.length > 1 ? Object.fromEntries(Object.entries(summed).map(([k, g]) => [k, tf.div(g, micro.length)])) : summed;
+      const { grads: clipped, norm } = clipByGlobalNorm(scaled, c.maxGradNorm);
+      const lr = linearWarmupLr(c.learningRate, step, totalSteps, c.warmupRatio);
+      opt.apply(vars, clipped, lr);
+      tf.dispose([...Object.values(summed), ...(scaled !== summed ? Object.values(scaled) : []), ...Object.values(clipped)]);
+      step++;
+      stepsThisCall++;
+      const log: StepLog & Record<string, number> = {
+        step, totalSteps, epoch: step / stepsPerEpoch, loss: lossSum / micro.length, lr, gradNorm: norm,
+        tokensPerSecond: tokens / ((performance.now() - tStep) / 1000), elapsedSeconds: (performance.now() - t0) / 1000,
+        ...(opts.extraLog?.() ?? {}),
+      };
+      await fs.appendFile(metricsFile, JSON.stringify(log) + '\n');
+      opts.onStep?.(log);
+      if (step < totalSteps && c.checkpointEvery > 0 && step % c.checkpointEvery === 0) await saveCheckpoint(false);
+      if (opts.stopAfterSteps !== undefined && stepsThisCall >= opts.stopAfterSteps && step < totalSteps) {
+        return { adapter, steps: step, resumedFromStep, finished: false };
+      }
+    }
+    await saveCheckpoint(true);
+    return { adapter, steps: step, resumedFromStep, finished: true };
+  } finally {
+    opt.dispose();
+  }
+}

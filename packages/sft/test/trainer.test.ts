@@ -1,0 +1,69 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describeWithFixtures, fixture } from '#testing';
+import { adapterVariables, disposeAdapter, disposeModel, initBackend, loadModel, tf, type CausalLM } from '@cope/model';
+import { resolveSftConfig, trainLora } from '@cope/sft';
+
+beforeAll(async () => {
+  await initBackend(process.env.COPE_BACKEND ?? 'wasm');
+});
+
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'cope-sft-'));
+const examples = [
+  { ids: [1, 10, 11, 12, 50, 51, 2], labelMask: [0, 0, 0, 0, 1, 1, 1], promptLength: 4, truncated: false },
+  { ids: [1, 20, 21, 60, 61, 62, 2], labelMask: [0, 0, 0, 1, 1, 1, 1], promptLength: 3, truncated: false },
+  { ids: [1, 30, 70, 71, 2], labelMask: [0, 0, 1, 1, 1], promptLength: 2, truncated: false },
+  { ids: [1, 40, 41, 42, 43, 80, 2], labelMask: [0, 0, 0, 0, 0, 1, 1], promptLength: 5, truncated: false },
+];
+
+describeWithFixtures('LoRA SFT trainer on tiny-llama', ['models/tiny-llama/model.safetensors'], () => {
+  let model: CausalLM;
+  beforeAll(async () => {
+    model = await loadModel(fixture('models', 'tiny-llama'));
+  });
+  afterAll(() => disposeModel(model));
+
+  test('overfits four examples (loss < 0.05); frozen base weights bitwise unchanged; no leaks over 50+ steps', async () => {
+    const before = Array.from(await model.weights.layers[1].proj.v_proj.kernel.data());
+    const config = resolveSftConfig(null, { learningRate: 1e-2, epochs: 60, batchSize: 4, warmupRatio: 0, checkpointEvery: 0, lora: { r: 16, alpha: 32, dropout: 0, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] } });
+    const losses: number[] = [];
+    const counts: number[] = [];
+    const r = await trainLora({ model, examples, config, outDir: tmp(), onStep: (l) => { losses.push(l.loss); counts.push(tf.memory().numTensors); } });
+    expect(losses.length).toBe(60);
+    expect(losses[losses.length - 1]).toBeLessThan(0.05);
+    expect(losses[0]).toBeGreaterThan(3);
+    // After the first step (lazily built transposed kernels), the tensor count stays flat.
+    expect(new Set(counts.slice(1)).size).toBe(1);
+    expect(Array.from(await model.weights.layers[1].proj.v_proj.kernel.data())).toEqual(before);
+    disposeAdapter(r.adapter);
+  });
+
+  test('resuming after an interruption gives bitwise the same weights; metrics.jsonl per step', async () => {
+    const config = resolveSftConfig('oppu', { epochs: 3, batchSize: 2, checkpointEvery: 2, learningRate: 5e-3 });
+    const full = await trainLora({ model, examples, config, outDir: tmp() });
+    const dir = tmp();
+    const part = await trainLora({ model, examples, config, outDir: dir, stopAfterSteps: 3 });
+    expect(part.finished).toBe(false);
+    disposeAdapter(part.adapter);
+    const resumed = await trainLora({ model, examples, config, outDir: dir });
+    expect(resumed.resumedFromStep).toBe(2);
+    expect(resumed.steps).toBe(6);
+    const a = adapterVariables(full.adapter);
+    const b = adapterVariables(resumed.adapter);
+    for (let i = 0; i < a.length; i++) expect(Array.from(await b[i].data())).toEqual(Array.from(await a[i].data()));
+    const lines = readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(lines[0]).toEqual(expect.objectContaining({ loss: expect.any(Number), lr: expect.any(Number), gradNorm: expect.any(Number), tokensPerSecond: expect.any(Number) }));
+    // A finished folder is loaded, not retrained.
+    const again = await trainLora({ model, examples, config, outDir: dir });
+    expect(again.resumedFromStep).toBe(6);
+    [full, resumed, again].forEach((r) => disposeAdapter(r.adapter));
+  });
+
+  test('clear errors for an empty dataset and bad config', async () => {
+    await expect(trainLora({ model, examples: [], config: resolveSftConfig('oppu'), outDir: '/tmp/x' })).rejects.toThrow(/no training examples/);
+    expect(() => resolveSftConfig('tam', { batchSize: 0 })).toThrow(/sft config: batchSize: /);
+    expect(resolveSftConfig('tam').lora).toEqual({ r: 16, alpha: 16, dropout: 0.05, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] });
+  });
+});
