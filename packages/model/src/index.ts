@@ -26,6 +26,6 @@ export {
   DEFAULT_LORA, createLoraAdapter, adapterVariables, disposeAdapter, saveLoraAdapter, loadLoraAdapter,
   mergeLoraAdapter, peftKey,
 } from './lora.js';
-export { sequenceLogProbs, tokenLogProbs, packPromptCompletions, type PromptCompletion, type SequenceLogProbs } from './logprobs.js';
+export { sequenceLogProbs, completionLogProbSums, tokenLogProbs, packPromptCompletions, type PromptCompletion, type SequenceLogProbs } from './logprobs.js';
 export { ropeInvFreq } from './rope.js';
 export { matmulFrozen, matmul2d, batchMatmul, prefersPlain2d } from './matmul.js';

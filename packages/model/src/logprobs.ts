@@ -2,6 +2,7 @@ import { tf } from './tf.js';
 import type { Tensor1D, Tensor2D, Tensor3D } from './tf.js';
 import { forward, type AdapterChoice } from './transformer.js';
 import type { CausalLM } from './weights.js';
+import type { Rng } from './rng.js';
 
 /** A prompt and a completion, both as token ids. */
 export interface PromptCompletion {
@@ -73,5 +74,17 @@ export async function sequenceLogProbs(model: CausalLM, pairs: PromptCompletion[
     const perToken = row.filter((_, t) => targetMask[b][t] === 1);
     const sum = perToken.reduce((a, x) => a + x, 0);
     return { perToken, sum, mean: perToken.length ? sum / perToken.length : 0 };
+  });
+}
+
+/**
+ * Differentiable summed completion log-probs for a batch of prompt+completion pairs: `[batch]`.
+ * Used as the policy term of DPO (gradients flow to the adapter).
+ */
+export function completionLogProbSums(model: CausalLM, pairs: PromptCompletion[], adapters?: AdapterChoice, dropoutRng?: Rng): Tensor1D {
+  return tf.tidy(() => {
+    const { ids, mask, targetMask } = packPromptCompletions(pairs, model.config.padTokenId ?? 0);
+    const lp = tokenLogProbs(forward(model, ids, { attentionMask: mask, adapters, dropoutRng }).logits, ids);
+    return tf.sum(tf.mul(lp, tf.tensor2d(targetMask)), -1) as Tensor1D;
   });
 }

@@ -130,18 +130,21 @@ export async function weightsToHost(model: CausalLM): Promise<Map<string, HostTe
   return out;
 }
 
-/** Every tensor a model owns (each once), e.g. to dispose it. */
-export function modelTensors(model: CausalLM): tf.Tensor[] {
+/**
+ * Every tensor a model owns (each once), e.g. to dispose it. With `derived` false, only the parameters:
+ * the transposed copies built lazily for gradients are left out.
+ */
+export function modelTensors(model: CausalLM, derived = true): tf.Tensor[] {
   const w = model.weights;
   const ts = new Set<tf.Tensor>([w.embed, w.norm, w.lmHead.kernel]);
-  if (w.lmHead.kernelT) ts.add(w.lmHead.kernelT);
+  if (w.lmHead.kernelT && derived) ts.add(w.lmHead.kernelT);
   for (const l of w.layers) {
     ts.add(l.inputNorm);
     ts.add(l.postAttentionNorm);
     for (const p of PROJECTIONS) {
       const lin = l.proj[p];
       ts.add(lin.kernel);
-      if (lin.kernelT) ts.add(lin.kernelT);
+      if (lin.kernelT && derived) ts.add(lin.kernelT);
       if (lin.bias) ts.add(lin.bias);
     }
   }

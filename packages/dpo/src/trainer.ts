@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { DpoTriple } from '@cope/data';
+import { completionLogProbSums, modelTensors, tf, writeFileAtomic, type CausalLM, type LoraAdapter, type Tensor1D } from '@cope/model';
+import { trainLora, type StepLog, type TrainResult } from '@cope/sft';
+import { asTrainerConfig, type DpoConfig } from './config.js';
+import { dpoLoss } from './loss.js';
+
+/** A DPO pair with its frozen reference log-probs. */
+export interface DpoExample extends DpoTriple {
+  refChosen: number;
+  refRejected: number;
+}
+
+/** A fingerprint of a model's weights (config plus head and tail values of every tensor). */
+export async function modelFingerprint(model: CausalLM): Promise<string> {
+  const h = createHash('sha256').update(JSON.stringify(model.config));
+  for (const t of modelTensors(model, false)) {
+    const d = (await t.data()) as Float32Array;
+    h.update(new Uint8Array(d.slice(0, 256).buffer)).update(new Uint8Array(d.slice(-256).buffer)).update(String(d.length));
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+/**
+ * Reference log-probs of chosen and rejected completions under the TAM model (no adapter), computed
+ * once and cached in `cacheFile` under a hash of the triples and the weights: the reference is frozen,
+ * so the cache is exact.
+ */
+export async function referenceLogProbs(model: CausalLM, triples: DpoTriple[], cacheFile: string, batchSize = 8): Promise<DpoExample[]> {
+  const key = createHash('sha256').update(JSON.stringify(triples)).update(await modelFingerprint(model)).digest('hex').slice(0, 24);
+  try {
+    const cached = JSON.parse(await fs.readFile(cacheFile, 'utf8')) as { key: string; chosen: number[]; rejected: number[] };
+    if (cached.key === key && cached.chosen.length === triples.length) {
+      return triples.map((t, i) => ({ ...t, refChosen: cached.chosen[i], refRejected: cached.rejected[i] }));
+    }
+  } catch {
+    // No usable cache: compute it.
+  }
+  const chosen: number[] = [];
+  const rejected: number[] = [];
+  for (let i = 0; i < triples.length; i += batchSize) {
+    const b = triples.slice(i, i + batchSize);
+    const pairs = [...b.map((t) => ({ prompt: t.prompt, completion: t.chosen })), ...b.map((t) => ({ prompt: t.prompt, completion: t.rejected }))];
+    const sums = completionLogProbSums(model, pairs, null);
+    const v = Array.from(await sums.data());
+    sums.dispose();
+    chosen.push(...v.slice(0, b.length));
+    rejected.push(...v.slice(b.length));
+  }
+  await writeFileAtomic(cacheFile, JSON.stringify({ key, chosen, rejected }) + '\n');
+  return triples.map((t, i) => ({ ...t, refChosen: chosen[i], refRejected: rejected[i] }));
+}
+
+export interface DpoTrainOptions {
+  /** The TAM model; with the adapter disabled it is the reference. */
+  model: CausalLM;
+  /** The user's OPPU adapter: the policy, trained further. */
+  adapter: LoraAdapter;
+  triples: DpoTriple[];
+  config: DpoConfig;
+  outDir: string;
+  onStep?: (log: StepLog & Record<string, number>) => void;
+  stopAfterSteps?: number;
+}
+
+/**
+ * Per-user DPO: policy = the user's adapter, reference = the TAM model with the adapter disabled,
+ * reference log-probs precomputed once. Reuses the SFT trainer (optimiser, schedule, clipping,
+ * checkpoints, metrics.jsonl) and logs trl's reward statistics per step.
+ */
+export async function trainDpo(opts: DpoTrainOptions): Promise<TrainResult> {
+  const { model, config: c } = opts;
+  if (opts.triples.length === 0) throw new Error(`${opts.outDir}: no DPO pairs`);
+  await fs.mkdir(opts.outDir, { recursive: true });
+  const examples = await referenceLogProbs(model, opts.triples, path.join(opts.outDir, 'reference_logps.json'));
+  let last: Record<string, number> = {};
+  return trainLora<DpoExample>({
+    model,
+    examples,
+    config: asTrainerConfig(c, opts.adapter.config.dropout),
+    outDir: opts.outDir,
+    name: opts.adapter.name,
+    initialAdapter: opts.adapter,
+    dataKey: createHash('sha256').update(JSON.stringify(examples)).digest('hex'),
+    tokensOf: (e) => e.prompt.length * 2 + e.chosen.length + e.rejected.length,
+    onStep: opts.onStep as (l: StepLog) => void,
+    stopAfterSteps: opts.stopAfterSteps,
+    extraLog: () => last,
+    loss: (m, adapter, batch, rng) => {
+      const pairs = [...batch.map((t) => ({ prompt: t.prompt, completion: t.chosen })), ...batch.map((t) => ({ prompt: t.prompt, completion: t.rejected }))];
+      const sums = completionLogProbSums(m, pairs, adapter, rng);
+      const [pc, pr] = tf.split(sums, 2) as Tensor1D[];
+      const rc = tf.tensor1d(batch.map((t) => t.refChosen));
+      const rr = tf.tensor1d(batch.map((t) => t.refRejected));
+      const out = dpoLoss(pc, pr, rc, rr, { beta: c.beta, lossType: c.lossType, labelSmoothing: c.labelSmoothing });
+      const ch = out.chosenRewards.dataSync();
+      const rj = out.rejectedRewards.dataSync();
+      const pcv = pc.dataSync();
+      const prv = pr.dataSync();
+      const mean = (xs: ArrayLike<number>) => Array.from(xs).reduce((a, b) => a + b, 0) / xs.length;
+      last = {
+        'rewards/chosen': mean(ch),
+        'rewards/rejected': mean(rj),
+        'rewards/margins': mean(Array.from(ch, (x, i) => x - rj[i])),
+        'rewards/accuracies': mean(Array.from(ch, (x, i) => (x > rj[i] ? 1 : 0))),
+        'logps/chosen': mean(pcv),
+        'logps/rejected': mean(prv),
+      };
+      return out.loss;
+    },
+  });
+}
