@@ -1,0 +1,149 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { truncateItem, type ChatFormatter, type CopeTokenizer, type TaskSpec, type UserRecord } from '@cope/data';
+import { generate, plainDecoder } from '@cope/decoding';
+import { Rng, writeFileAtomic, type CausalLM, type LoraAdapter } from '@cope/model';
+import { scoreCandidates, type ScoringInput, type ScoringMode } from './score.js';
+import { selectNegative, type SelectionMode } from './select.js';
+
+
+/** What every stage needs to turn text into ids for one task. */
+export interface TaskContext {
+  model: CausalLM;
+  tokenizer: CopeTokenizer;
+  chat: ChatFormatter;
+  task: TaskSpec;
+}
+
+/** Sampling settings of `generate_pseudo_negatives.py` (cope-reference.md §5). */
+export interface SamplingOptions {
+  /** `--response_num 3`. */
+  n: number;
+  /** `--temperature 1.0`. */
+  temperature: number;
+  /** `top_p=0.95`. */
+  topP: number;
+  /** 100 / 600 by task when omitted. */
+  maxNewTokens?: number;
+  /** 1 for short tasks; `--repetition_penalty` (1.0) for long ones. */
+  repetitionPenalty: number;
+  /** Prompts per generate call (vLLM batches of 16). */
+  batchSize: number;
+  seed: number;
+}
+
+export const DEFAULT_SAMPLING_OPTIONS: SamplingOptions = { n: 3, temperature: 1, topP: 0.95, repetitionPenalty: 1, batchSize: 16, seed: 0 };
+
+/**
+ * Samples `n` candidates per profile item of one user from the TAM model with the task's test prompt;
+ * returns the user with `pseudo_negative: string[]` on every item (texts stripped). Seeded per user, so
+ * a user's candidates do not depend on which worker or shard ran it.
+ */
+export async function sampleUserNegatives(ctx: TaskContext, user: UserRecord, userIndex: number, opts: Partial<SamplingOptions> = {}): Promise<UserRecord> {
+  const o = { ...DEFAULT_SAMPLING_OPTIONS, ...opts };
+  const rng = new Rng(o.seed * 7919 + userIndex);
+  const decoder = plainDecoder({ doSample: true, temperature: o.temperature, topP: o.topP, topK: 0, repetitionPenalty: ctx.task.long ? o.repetitionPenalty : 1 });
+  const prompts = user.profile.flatMap((item) => {
+    const ids = ctx.tokenizer.encode(ctx.chat.prompt(ctx.task.system, ctx.task.itemTestPrompt(item as Record<string, string>)));
+    return Array.from({ length: o.n }, () => ids);
+  });
+  const texts: string[] = [];
+  for (let i = 0; i < prompts.length; i += o.batchSize) {
+    const out = await generate(ctx.model, prompts.slice(i, i + o.batchSize), {
+      maxNewTokens: o.maxNewTokens ?? ctx.task.maxNewTokens,
+      decoder,
+      rng,
+      eosTokenIds: ctx.tokenizer.eosId != null ? [ctx.tokenizer.eosId] : undefined,
+      padTokenId: ctx.tokenizer.padId ?? ctx.tokenizer.eosId ?? 0,
+    });
+    texts.push(...out.map((r) => ctx.tokenizer.decode(r.ids, { skipSpecialTokens: true }).trim()));
+  }
+  return { ...user, profile: user.profile.map((item, k) => ({ ...item, pseudo_negative: texts.slice(k * o.n, (k + 1) * o.n) })) };
+}
+
+/** How a candidate is presented to the scorer in each mode. */
+export function scoringInput(ctx: TaskContext, item: Record<string, string>, candidate: string, mode: ScoringMode): ScoringInput {
+  if (mode === 'cope-compat') {
+    // compute_scores.py: tok(raw field) ++ tok(y), both with the tokenizer's BOS, no instruction or template.
+    return { prompt: ctx.tokenizer.encode(ctx.task.scoringText(item)), completion: ctx.tokenizer.encode(candidate) };
+  }
+  // The pair as DPO will see it: OPPU_input over 768-word fields, the candidate as the assistant turn.
+  const t = truncateItem(item);
+  const user = ctx.task.trainPrompt(t);
+  const completion = ctx.tokenizer.encode(ctx.chat.target(candidate, ctx.task.system, user), { addSpecialTokens: false });
+  if (ctx.tokenizer.eosId != null && !completion.includes(ctx.tokenizer.eosId)) completion.push(ctx.tokenizer.eosId);
+  return { prompt: ctx.tokenizer.encode(ctx.chat.prompt(ctx.task.system, user)), completion };
+}
+
+export interface ScoredUser {
+  user: UserRecord;
+  /** Ids of profile items that had no candidates (they get no negative_response). */
+  itemsWithoutCandidates: string[];
+}
+
+/**
+ * Scores every candidate of one user (user adapter vs TAM, one batch) and selects the negative:
+ * each item gains `OPPU_scores`, `base_scores`, `score_differences`, `final_score_difference`,
+ * `negative_response`, as `compute_scores.py` writes them.
+ */
+export async function scoreUserNegatives(ctx: TaskContext, adapter: LoraAdapter, user: UserRecord, opts: { mode?: ScoringMode; selection?: SelectionMode; batchSize?: number } = {}): Promise<ScoredUser> {
+  const mode = opts.mode ?? 'completion';
+  const missing: string[] = [];
+  const profile = [];
+  for (const item of user.profile) {
+    const cands = (item.pseudo_negative as string[] | undefined) ?? [];
+    if (cands.length === 0) {
+      missing.push(String(item.id));
+      profile.push(item);
+      continue;
+    }
+    const inputs = cands.map((c) => scoringInput(ctx, item as Record<string, string>, c, mode));
+    const s = await scoreCandidates(ctx.model, adapter, inputs, { mode, eosTokenId: ctx.tokenizer.eosId ?? undefined, batchSize: opts.batchSize });
+    const sel = selectNegative(s, opts.selection ?? 'max');
+    profile.push({
+      ...item,
+      OPPU_scores: s.userScores,
+      base_scores: s.baseScores,
+      score_differences: sel.differences,
+      final_score_difference: sel.difference,
+      negative_response: cands[sel.index],
+    });
+  }
+  return { user: { ...user, profile }, itemsWithoutCandidates: missing };
+}
+
+/**
+ * Runs `work` for every user index not yet done, writing each result to `partsDir/user_<i>.json`
+ * atomically, so a stopped run resumes where it was and parallel workers can share a folder
+ * (give each its own `indices`).
+ */
+export async function runPerUser<T>(partsDir: string, indices: number[], work: (i: number) => Promise<T>, onDone?: (i: number, skipped: boolean) => void): Promise<void> {
+  await fs.mkdir(partsDir, { recursive: true });
+  for (const i of indices) {
+    const file = path.join(partsDir, `user_${i}.json`);
+    try {
+      await fs.access(file);
+      onDone?.(i, true);
+      continue;
+    } catch {
+      // not done yet
+    }
+    await writeFileAtomic(file, JSON.stringify(await work(i)));
+    onDone?.(i, false);
+  }
+}
+
+/** Joins `user_<i>.json` parts (i = 0..count-1) into one list; errors name the missing parts. */
+export async function assembleParts<T>(partsDir: string, count: number): Promise<T[]> {
+  const out: T[] = [];
+  const missing: number[] = [];
+  for (let i = 0; i < count; i++) {
+    try {
+      out.push(JSON.parse(await fs.readFile(path.join(partsDir, `user_${i}.json`), 'utf8')) as T);
+    } catch {
+      missing.push(i);
+    }
+  }
+  if (missing.length) throw new Error(`${partsDir}: missing results for users ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ' …' : ''}`);
+  return out;
+}

@@ -1,0 +1,68 @@
+import { mkdtempSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describeWithFixtures, fixture } from '#testing';
+import { ChatFormatter, TASKS, loadTokenizer } from '@cope/data';
+import { Rng, createLoraAdapter, disposeAdapter, disposeModel, initBackend, loadModel, tf } from '@cope/model';
+import { assembleParts, runPerUser, sampleUserNegatives, scoreUserNegatives, type TaskContext } from '@cope/negatives';
+
+beforeAll(async () => {
+  await initBackend(process.env.COPE_BACKEND ?? 'wasm');
+});
+
+describeWithFixtures('pseudo-negative sampling and scoring with stories260K', ['models/stories260K/tokenizer.json'], () => {
+  let ctx: TaskContext;
+  const user = {
+    user_id: 'u1',
+    profile: [
+      { id: 'p1', text: 'Lily went to the park', title: 'A happy day' },
+      { id: 'p2', text: 'Tom saw a big dog', title: 'The dog' },
+    ],
+    query: [],
+  };
+  beforeAll(async () => {
+    const dir = fixture('models', 'stories260K');
+    const tokenizer = await loadTokenizer(dir);
+    ctx = { model: await loadModel(dir), tokenizer, chat: new ChatFormatter(tokenizer, 'plain'), task: TASKS.news_headline };
+  });
+  afterAll(() => disposeModel(ctx.model));
+
+  test('N candidates per item, reproducible by seed, different for another seed', async () => {
+    const a = await sampleUserNegatives(ctx, user, 0, { n: 3, maxNewTokens: 8, seed: 5 });
+    const b = await sampleUserNegatives(ctx, user, 0, { n: 3, maxNewTokens: 8, seed: 5 });
+    const c = await sampleUserNegatives(ctx, user, 0, { n: 3, maxNewTokens: 8, seed: 6 });
+    expect(a.profile.map((p) => (p.pseudo_negative as string[]).length)).toEqual([3, 3]);
+    expect(a).toEqual(b);
+    expect(a).not.toEqual(c);
+    expect((a.profile[0].pseudo_negative as string[]).every((s) => s === s.trim())).toBe(true);
+  });
+
+  test('scoring writes the compute_scores fields; items without candidates are reported', async () => {
+    const adapter = createLoraAdapter(ctx.model, 'u', { r: 4, alpha: 8, targetModules: ['q_proj', 'v_proj'] }, new Rng(2));
+    tf.tidy(() => adapter.layers[0].q_proj!.b.assign(tf.randomNormal([4, 64], 0, 0.5, 'float32', 3)));
+    const withCands = { ...user, profile: [{ ...user.profile[0], pseudo_negative: ['Lily was happy', 'The park was big'] }, user.profile[1]] };
+    const { user: scored, itemsWithoutCandidates } = await scoreUserNegatives(ctx, adapter, withCands);
+    expect(itemsWithoutCandidates).toEqual(['p2']);
+    const item = scored.profile[0] as any;
+    expect(item.OPPU_scores).toHaveLength(2);
+    expect(item.score_differences).toEqual(item.base_scores.map((b: number, i: number) => b - item.OPPU_scores[i]));
+    const best = item.score_differences[0] >= item.score_differences[1] ? 0 : 1;
+    expect(item.negative_response).toBe(['Lily was happy', 'The park was big'][best]);
+    expect(item.final_score_difference).toBe(item.score_differences[best]);
+    expect(scored.profile[1]).not.toHaveProperty('negative_response');
+    const compat = await scoreUserNegatives(ctx, adapter, withCands, { mode: 'cope-compat', selection: 'min' });
+    expect((compat.user.profile[0] as any).OPPU_scores).not.toEqual(item.OPPU_scores);
+    disposeAdapter(adapter);
+  });
+});
+
+test('per-user runs resume: finished users are skipped; parts assemble in order', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cope-parts-'));
+  const ran: number[] = [];
+  await runPerUser(dir, [0, 2], async (i) => { ran.push(i); return { i }; });
+  await runPerUser(dir, [0, 1, 2, 3], async (i) => { ran.push(i); return { i }; });
+  expect(ran).toEqual([0, 2, 1, 3]);
+  expect(readdirSync(dir).sort()).toEqual(['user_0.json', 'user_1.json', 'user_2.json', 'user_3.json']);
+  expect(await assembleParts(dir, 4)).toEqual([{ i: 0 }, { i: 1 }, { i: 2 }, { i: 3 }]);
+  await expect(assembleParts(dir, 5)).rejects.toThrow(/missing results for users 4/);
+});
