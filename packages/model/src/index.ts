@@ -14,7 +14,7 @@ export {
 export { f16ToF32, bf16ToF32, f32ToBf16 } from './dtype.js';
 export { parseModelConfig, readModelConfig, toHfConfig, SUPPORTED_MODEL_TYPES, type ModelConfig, type Llama3RopeScaling } from './config.js';
 export {
-  PROJECTIONS, projectionPath, projectionShape, weightsFromHost, weightsToHost, modelTensors, disposeModel,
+  PROJECTIONS, projectionPath, projectionShape, weightsFromHost, weightsToHost, modelTensors, disposeModel, trainableModel,
   type ProjectionName, type Linear, type LayerWeights, type ModelWeights, type CausalLM,
 } from './weights.js';
 export { loadModel } from './load.js';

@@ -1,7 +1,7 @@
 import { tf } from './tf.js';
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D } from './tf.js';
 import type { ModelConfig } from './config.js';
-import { batchMatmul, matmul2d, matmulFrozen } from './matmul.js';
+import { batchMatmul, matmul2d, matmulFrozen, prefersPlain2d } from './matmul.js';
 import { loraScale, type LoraAdapter } from './lora-types.js';
 import { RopeTables } from './rope.js';
 import type { KvCache, LayerCache } from './kv-cache.js';
@@ -94,7 +94,7 @@ export function forward(model: CausalLM, ids: number[][], opts: ForwardOptions =
     const attnBias = tf.tensor4d(bias, [B, 1, T, Tk]).reshape([B, 1, 1, T, Tk]);
     const rowMasks = rowMaskTensors(rows, B, T);
     const idTensor = tf.tensor1d(ids.flat(), 'int32');
-    let h = tf.gather(model.weights.embed, idTensor) as Tensor2D; // [B*T, H]
+    let h = embedLookup(model.weights.embed, idTensor); // [B*T, H]
     const newCache: LayerCache[] = [];
     model.weights.layers.forEach((layer, l) => {
       const lin = (x: Tensor2D, p: ProjectionName) => linear(x, layer.proj[p], l, p, rows, rowMasks, opts.dropoutRng);
@@ -122,11 +122,39 @@ export function forward(model: CausalLM, ids: number[][], opts: ForwardOptions =
       last = tf.gather(h, tf.tensor1d(Array.from({ length: B }, (_, b) => b * T + T - 1), 'int32')) as Tensor2D;
       outT = 1;
     }
-    const logits = matmulFrozen(rmsNorm(last, model.weights.norm, c.rmsNormEps), model.weights.lmHead).reshape([B, outT, c.vocabSize]) as Tensor3D;
+    const normed = rmsNorm(last, model.weights.norm, c.rmsNormEps);
+    const head = model.weights.lmHead;
+    const logits = (isTrainable(head.kernel) ? matmul2d(normed, head.kernel) : matmulFrozen(normed, head)).reshape([B, outT, c.vocabSize]) as Tensor3D;
     const result: ForwardResult = { logits };
     if (opts.useCache) result.cache = { layers: newCache, mask: fullMask } as KvCache;
     return result as unknown as tf.TensorContainer;
   }) as unknown as ForwardResult;
+}
+
+/** True for a tf.Variable being trained (full-parameter mode); frozen weights take the cheaper path. */
+function isTrainable(t: tf.Tensor): boolean {
+  return t instanceof tf.Variable && t.trainable;
+}
+
+/**
+ * Embedding lookup `[N] → [N, H]`. A trainable table on wasm gets a custom gradient (one-hot product):
+ * wasm has no UnsortedSegmentSum kernel, which gather's own gradient needs.
+ */
+function embedLookup(embed: Tensor2D, ids: tf.Tensor1D): Tensor2D {
+  if (!isTrainable(embed) || !prefersPlain2d()) return tf.gather(embed, ids) as Tensor2D;
+  const V = embed.shape[0];
+  // The ids are an input (and saved) so they outlive forward's tidy until the backward pass.
+  const f = tf.customGrad(((table: tf.Tensor, idx: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
+    save([idx]);
+    return {
+      value: tf.gather(table as Tensor2D, idx as tf.Tensor1D),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
+        tf.matMul(tf.transpose(tf.cast(tf.oneHot(saved[0] as tf.Tensor1D, V), 'float32')) as Tensor2D, dy as Tensor2D),
+        tf.zerosLike(saved[0]),
+      ],
+    };
+  }) as any);
+  return f(embed, ids) as Tensor2D;
 }
 
 function rmsNorm(x: Tensor2D, w: Tensor1D, eps: number): Tensor2D {
@@ -189,7 +217,7 @@ function rowMaskTensors(rows: RowAdapters, B: number, T: number): Array<Tensor2D
 
 /** x [N, in] → [N, out]: the frozen projection plus each active LoRA update, masked to its rows. */
 function linear(x: Tensor2D, w: Linear, layer: number, proj: ProjectionName, rows: RowAdapters, masks: Array<Tensor2D | null>, rng?: Rng): Tensor2D {
-  let y = matmulFrozen(x, w);
+  let y = isTrainable(w.kernel) ? matmul2d(x, w.kernel) : matmulFrozen(x, w);
   if (w.bias) y = tf.add(y, w.bias);
   rows.adapters.forEach((adapter, i) => {
     const pair = adapter.layers[layer]?.[proj];

@@ -155,3 +155,25 @@ export function modelTensors(model: CausalLM, derived = true): tf.Tensor[] {
 export function disposeModel(model: CausalLM): void {
   for (const t of modelTensors(model)) t.dispose();
 }
+
+/**
+ * Full-parameter training: a copy of the model whose parameters are trainable `tf.Variable`s (the
+ * input model is left as is). Tied embeddings are not supported here (the head is a transposed copy).
+ */
+export function trainableModel(model: CausalLM, prefix = 'full'): { model: CausalLM; variables: tf.Variable[] } {
+  if (model.config.tieWordEmbeddings) throw new Error('full-parameter training needs untied embeddings (tie_word_embeddings: false)');
+  const vars: tf.Variable[] = [];
+  const v = <T extends tf.Tensor>(t: T, name: string): T => {
+    const x = tf.variable(t, true, `${prefix}/${name}#${vars.length}`);
+    vars.push(x);
+    return x as unknown as T;
+  };
+  const w = model.weights;
+  const layers = w.layers.map((l, i) => ({
+    inputNorm: v(l.inputNorm, `${i}/inputNorm`),
+    postAttentionNorm: v(l.postAttentionNorm, `${i}/postNorm`),
+    proj: Object.fromEntries(PROJECTIONS.map((p) => [p, { kernel: v(l.proj[p].kernel, `${i}/${p}`), bias: l.proj[p].bias ? v(l.proj[p].bias!, `${i}/${p}/bias`) : undefined }])) as Record<ProjectionName, Linear>,
+  }));
+  const out: CausalLM = { config: model.config, weights: { embed: v(w.embed, 'embed'), layers, norm: v(w.norm, 'norm'), lmHead: { kernel: v(w.lmHead.kernel, 'lm_head') } } };
+  return { model: out, variables: vars };
+}
