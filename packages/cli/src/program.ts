@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerDataCommands } from './commands/data-commands.js';
 import { registerEvalCommand } from './commands/eval-command.js';
 import { registerModelCommands } from './commands/model-commands.js';
+import { registerPipelineCommands } from './commands/pipeline-commands.js';
 import { processIo, type CliIo } from './io.js';
 
 /** Builds the `cope` program. */
@@ -14,6 +15,7 @@ export function buildProgram(io: CliIo = processIo): Command {
   registerDataCommands(program, io);
   registerModelCommands(program, io);
   registerEvalCommand(program, io);
+  registerPipelineCommands(program, io);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

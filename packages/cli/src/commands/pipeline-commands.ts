@@ -1,0 +1,100 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { TASK_NAMES } from '@cope/data';
+import type { CliIo } from '../io.js';
+import { parseNumber } from '../io.js';
+import { loadRunConfig } from '../pipeline/config.js';
+import { jsonReporter, terminalReporter } from '../pipeline/reporter.js';
+import { metricsTable, runPipeline } from '../pipeline/run.js';
+import type { Method, UserStage } from '../pipeline/stages.js';
+
+/** The repository root when running from a checkout (for the embedded defaults). */
+function repoRoot(): string {
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+}
+
+export const EMBEDDED = {
+  data: () => path.join(repoRoot(), 'data', 'embedded'),
+  model: () => path.join(repoRoot(), 'data', 'models', 'cope-tiny'),
+  config: () => path.join(repoRoot(), 'data', 'embedded', 'cope-tiny.yaml'),
+};
+
+function addRunOptions(c: Command): Command {
+  return c
+    .option('--config <file>', 'YAML or JSON run config (flags override it)')
+    .option('--data <dir>', 'data folder with <task>/user_*.json (default: the embedded dataset)')
+    .option('--model <dir>', 'Hugging Face model folder (default: the embedded tiny model)')
+    .option('--run <dir>', 'run folder (default: runs/default)')
+    .option('--task <name>', `${TASK_NAMES.join(' | ')} | all`)
+    .option('--seed <n>', 'seed')
+    .option('--workers <n>', 'users trained/decoded in parallel worker threads')
+    .option('--shard <i/n>', 'process users with index ≡ i (mod n); join with cope merge')
+    .option('--max-users <n>', 'only the first N target users')
+    .option('--backend <name>', 'tensorflow-gpu | tensorflow | wasm | cpu | auto')
+    .option('--chat-template <name>', 'model | mistral | llama | gemma | qwen2.5 | plain')
+    .option('--json', 'JSON-lines progress even on a terminal');
+}
+
+async function configFrom(o: Record<string, any>, extra: Record<string, unknown> = {}) {
+  const flags: Record<string, unknown> = {
+    dataDir: o.data, model: o.model, runDir: o.run, backend: o.backend, chatTemplate: o.chatTemplate, shard: o.shard,
+    seed: o.seed !== undefined ? parseNumber(o.seed, '--seed') : undefined,
+    workers: o.workers !== undefined ? parseNumber(o.workers, '--workers') : undefined,
+    maxUsers: o.maxUsers !== undefined ? parseNumber(o.maxUsers, '--max-users') : undefined,
+    tasks: o.task === undefined ? undefined : o.task === 'all' ? [...TASK_NAMES] : [o.task],
+    ...extra,
+  };
+  if (!o.config) {
+    flags.dataDir ??= EMBEDDED.data();
+    flags.model ??= EMBEDDED.model();
+    flags.runDir ??= path.resolve('runs', 'default');
+  }
+  if (o.task !== undefined && o.task !== 'all' && !(TASK_NAMES as readonly string[]).includes(o.task)) {
+    throw new Error(`--task: unknown "${o.task}" (expected one of ${TASK_NAMES.join(', ')}, or all)`);
+  }
+  // Without a config, data or model, the embedded default runs with its own settings file.
+  const configFile = o.config ?? (o.data === undefined && o.model === undefined ? EMBEDDED.config() : undefined);
+  const config = await loadRunConfig(configFile, flags);
+  if (!existsSync(config.model)) throw new Error(`${config.model}: model folder not found`);
+  if (!existsSync(config.dataDir)) throw new Error(`${config.dataDir}: data folder not found`);
+  return config;
+}
+
+async function execute(io: CliIo, o: Record<string, any>, stages: Array<'tam' | UserStage | 'eval'>, extra: Record<string, unknown> = {}) {
+  const config = await configFrom(o, extra);
+  const tty = process.stderr.isTTY && !o.json;
+  const reporter = tty ? terminalReporter() : jsonReporter((l) => io.err(l));
+  try {
+    const summaries = await runPipeline(config, stages, reporter);
+    if (stages.includes('eval')) io.out(metricsTable(summaries));
+  } finally {
+    if ('stop' in reporter) (reporter as { stop(): void }).stop();
+  }
+}
+
+/** `cope run|tam|sft|negatives|score|dpo|decode|evaluate`: the CoPe pipeline over a run folder. */
+export function registerPipelineCommands(program: Command, io: CliIo): void {
+  addRunOptions(program.command('run').description('Run every stage (TAM, OPPU, negatives, scoring, DPO, decoding, evaluation); resumable'))
+    .action((o) => execute(io, o, ['tam', 'sft', 'negatives', 'score', 'dpo', 'decode', 'eval']));
+  addRunOptions(program.command('tam').description('Train the task-adapted LoRA on the non-target users (ckpt/TAM/<task>)'))
+    .action((o) => execute(io, o, ['tam']));
+  addRunOptions(program.command('sft').description('Train each user\'s OPPU adapter on the TAM model (ckpt/OPPU_SFT/<task>/user_<i>)'))
+    .action((o) => execute(io, o, ['sft']));
+  addRunOptions(program.command('negatives').description('Sample pseudo-negative candidates from the TAM model'))
+    .action((o) => execute(io, o, ['negatives']));
+  addRunOptions(program.command('score').description('Score candidates by implicit reward and select the negative'))
+    .action((o) => execute(io, o, ['score']));
+  addRunOptions(program.command('dpo').description('Train DPO per user from the OPPU adapter (ckpt/OPPU_SFT+DPO/<task>/user_<i>)'))
+    .action((o) => execute(io, o, ['dpo']));
+  addRunOptions(program.command('decode').description('Decode the target users\' queries'))
+    .option('--decoding <name>', 'greedy | contrastive', 'greedy')
+    .option('--adapter-stage <stage>', 'none (TAM) | sft | dpo', 'dpo')
+    .action((o) => {
+      const table: Record<string, Method> = { 'greedy/none': 'TAM', 'greedy/sft': 'OPPU', 'contrastive/sft': 'OPPU+CD', 'greedy/dpo': 'OPPU+DPO', 'contrastive/dpo': 'CoPe' };
+      const method = table[`${o.decoding}/${o.adapterStage}`];
+      if (!method) throw new Error(`--decoding ${o.decoding} with --adapter-stage ${o.adapterStage} is not a method (contrastive needs an adapter)`);
+      return execute(io, o, ['decode', 'eval'], { methods: [method] });
+    });
+}

@@ -1,0 +1,106 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { TASK_NAMES } from '@cope/data';
+
+const taskName = z.enum(TASK_NAMES);
+
+/**
+ * The resolved configuration of a CoPe run. Defaults are the published values (cope-reference.md
+ * §3-9), except where a comment says otherwise.
+ */
+export const runConfigSchema = z.object({
+  /** Tasks to run. */
+  tasks: z.array(taskName).nonempty().default(['news_headline']),
+  /** Folder with `<task>/user_others.json`, `user_top_100_history.json`, `…_label.json`. */
+  dataDir: z.string(),
+  /** Hugging Face model folder (config.json, model.safetensors, tokenizer.json). */
+  model: z.string(),
+  /** Run folder; CoPe's layout inside (`ckpt/`, `data/`, `output/`). */
+  runDir: z.string(),
+  seed: z.number().int().default(42),
+  backend: z.string().default('auto'),
+  /** `model` (the tokenizer's own template, else plain) or a CoPe preset. */
+  chatTemplate: z.enum(['model', 'mistral', 'llama', 'gemma', 'qwen2.5', 'plain']).default('model'),
+  /** Only the first N target users (all when omitted). */
+  maxUsers: z.number().int().positive().optional(),
+  workers: z.number().int().positive().default(1),
+  /** `i/n`: this process handles users with index ≡ i (mod n). */
+  shard: z.string().regex(/^\d+\/\d+$/).default('0/1'),
+  /** Overrides of the SFT presets (TAM: r 16, alpha 16, q/k/v/o, lr 1e-4, 3 epochs, batch 8). */
+  tam: z.record(z.string(), z.unknown()).default({}),
+  /** Overrides of the OPPU preset (r 8, alpha 8, q/v, lr 1e-4, 2 epochs, batch 4). */
+  oppu: z.record(z.string(), z.unknown()).default({}),
+  negatives: z.object({
+    /** `--response_num 3`. */
+    n: z.number().int().positive().default(3),
+    /** `--temperature 1.0`. */
+    temperature: z.number().positive().default(1),
+    /** `top_p=0.95`. */
+    topP: z.number().gt(0).max(1).default(0.95),
+    maxNewTokens: z.number().int().positive().optional(),
+    repetitionPenalty: z.number().positive().default(1),
+  }).default({ n: 3, temperature: 1, topP: 0.95, repetitionPenalty: 1 }),
+  score: z.object({
+    /** Design decision 3: `completion` by default; `cope-compat` for the published formula. */
+    mode: z.enum(['completion', 'cope-compat']).default('completion'),
+    /** `--std max`: the lowest implicit reward. */
+    selection: z.enum(['max', 'min']).default('max'),
+  }).default({ mode: 'completion', selection: 'max' }),
+  /** DPO overrides (lr 5e-6, 1 epoch, batch 8, β 0.01, sigmoid). */
+  dpo: z.record(z.string(), z.unknown()).default({}),
+  decode: z.object({
+    /** `--contrastive_alpha 0.1`. */
+    contrastiveAlpha: z.number().min(0).default(0.1),
+    /** The hard-coded plausibility 0.1. */
+    plausibility: z.number().min(0).max(1).default(0.1),
+    masked: z.enum(['eps', 'inf']).default('eps'),
+    /** Long tasks only; the README's 1.0. */
+    repetitionPenalty: z.number().positive().default(1),
+    /** 100 / 600 by task when omitted. */
+    maxNewTokens: z.number().int().positive().optional(),
+    batchSize: z.number().int().positive().default(8),
+  }).default({ contrastiveAlpha: 0.1, plausibility: 0.1, masked: 'eps', repetitionPenalty: 1, batchSize: 8 }),
+  /** Methods decoded and evaluated. */
+  methods: z.array(z.enum(['TAM', 'OPPU', 'OPPU+CD', 'OPPU+DPO', 'CoPe'])).nonempty().default(['TAM', 'OPPU', 'OPPU+CD', 'OPPU+DPO', 'CoPe']),
+});
+
+export type RunConfig = z.infer<typeof runConfigSchema>;
+
+/** Reads a YAML or JSON config file (by extension), merges flags over it, validates; errors name file and field. */
+export async function loadRunConfig(file: string | undefined, flags: Record<string, unknown>): Promise<RunConfig> {
+  let fromFile: Record<string, unknown> = {};
+  if (file) {
+    let text: string;
+    try {
+      text = await fs.readFile(file, 'utf8');
+    } catch {
+      throw new Error(`${file}: config file not found`);
+    }
+    try {
+      fromFile = (/\.ya?ml$/i.test(file) ? YAML.parse(text) : JSON.parse(text)) ?? {};
+    } catch (e) {
+      throw new Error(`${file}: cannot parse (${(e as Error).message})`);
+    }
+  }
+  const merged: Record<string, unknown> = { ...fromFile };
+  for (const [k, v] of Object.entries(flags)) {
+    if (v === undefined) continue;
+    if (v && typeof v === 'object' && !Array.isArray(v) && typeof merged[k] === 'object') merged[k] = { ...(merged[k] as object), ...(v as object) };
+    else merged[k] = v;
+  }
+  const r = runConfigSchema.safeParse(merged);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new Error(`${file ?? 'config'}: ${i.path.join('.') || '(root)'}: ${i.message}`);
+  }
+  const c = r.data;
+  return { ...c, dataDir: path.resolve(c.dataDir), model: path.resolve(c.model), runDir: path.resolve(c.runDir) };
+}
+
+export function parseShard(s: string): { index: number; count: number } {
+  const [i, n] = s.split('/').map(Number);
+  if (!(n >= 1 && i >= 0 && i < n)) throw new Error(`--shard: expected i/n with 0 <= i < n, got "${s}"`);
+  return { index: i, count: n };
+}

@@ -1,0 +1,212 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { TASKS, encodeDpoTriple, encodeTurn, oppuTurns, queryPrompt, readOtherUsers, tamTurns, truncateItem, type UserRecord } from '@cope/data';
+import { contrastiveDecoder, generate, plainDecoder } from '@cope/decoding';
+import { resolveDpoConfig, trainDpo } from '@cope/dpo';
+import { disposeAdapter, loadLoraAdapter, writeFileAtomic, type LoraAdapter } from '@cope/model';
+import { assembleParts, runPerUser, sampleUserNegatives, scoreUserNegatives } from '@cope/negatives';
+import { resolveSftConfig, trainLora, type StepLog } from '@cope/sft';
+import { evaluateLamp, type LampTaskId } from '@cope/metrics';
+import { loadTam, taskContext, type StageContext } from './context.js';
+
+/** Per-user stages, in pipeline order. */
+export const USER_STAGES = ['sft', 'negatives', 'score', 'dpo', 'decode'] as const;
+export type UserStage = (typeof USER_STAGES)[number];
+export type Method = 'TAM' | 'OPPU' | 'OPPU+CD' | 'OPPU+DPO' | 'CoPe';
+
+/** Receives progress events; the CLI renders them as bars on a terminal, JSON lines otherwise. */
+export interface Reporter {
+  event(e: { stage: string; task: string; user?: number; kind: 'start' | 'step' | 'done' | 'skip' | 'info'; [k: string]: unknown }): void;
+}
+
+async function isFinished(dir: string): Promise<boolean> {
+  try {
+    return JSON.parse(await fs.readFile(path.join(dir, 'trainer_state.json'), 'utf8')).finished === true;
+  } catch {
+    return false;
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const stepReporter = (r: Reporter, stage: string, task: string, user?: number) => (l: StepLog) => r.event({ stage, task, user, kind: 'step', step: l.step, total: l.totalSteps, loss: l.loss });
+
+/** TAM: one LoRA over the non-target users' queries (raw LaMP inputs), saved to ckpt/TAM/<task>. */
+export async function runTam(ctx: StageContext, r: Reporter): Promise<void> {
+  const task = ctx.taskName;
+  if (await isFinished(ctx.layout.tam)) return r.event({ stage: 'tam', task, kind: 'skip' });
+  const others = await readOtherUsers(`${ctx.config.dataDir}/${task}`, task);
+  const examples = tamTurns(TASKS[task], others).map((t) => encodeTurn(ctx.tokenizer, ctx.chat, t));
+  const config = resolveSftConfig('tam', { seed: ctx.config.seed, ...ctx.config.tam });
+  r.event({ stage: 'tam', task, kind: 'start', examples: examples.length });
+  const res = await trainLora({ model: ctx.base, examples, config, outDir: ctx.layout.tam, name: 'TAM', padId: padId(ctx), onStep: stepReporter(r, 'tam', task) });
+  disposeAdapter(res.adapter);
+  r.event({ stage: 'tam', task, kind: 'done' });
+}
+
+function padId(ctx: StageContext): number {
+  return ctx.tokenizer.padId ?? ctx.tokenizer.eosId ?? 0;
+}
+
+/** Runs one per-user stage for user `i` (skipping finished work). */
+export async function runUserStage(ctx: StageContext, stage: UserStage, i: number, r: Reporter): Promise<void> {
+  const task = ctx.taskName;
+  const user = ctx.users[i];
+  const L = ctx.layout;
+  await loadTam(ctx);
+  switch (stage) {
+    case 'sft': {
+      if (await isFinished(L.oppu(i))) return r.event({ stage, task, user: i, kind: 'skip' });
+      const examples = oppuTurns(TASKS[task], user).map((t) => encodeTurn(ctx.tokenizer, ctx.chat, t));
+      const config = resolveSftConfig('oppu', { seed: ctx.config.seed + i, ...ctx.config.oppu });
+      const res = await trainLora({ model: ctx.tamModel!, examples, config, outDir: L.oppu(i), name: `user_${i}`, padId: padId(ctx), onStep: stepReporter(r, stage, task, i) });
+      disposeAdapter(res.adapter);
+      break;
+    }
+    case 'negatives': {
+      const n = ctx.config.negatives;
+      await runPerUser(L.negativesParts, [i], (k) => sampleUserNegatives(taskContext(ctx), ctx.users[k], k, { n: n.n, temperature: n.temperature, topP: n.topP, maxNewTokens: n.maxNewTokens, repetitionPenalty: n.repetitionPenalty, seed: ctx.config.seed }),
+        (_k, skipped) => skipped && r.event({ stage, task, user: i, kind: 'skip' }));
+      break;
+    }
+    case 'score': {
+      const mode = ctx.config.score.selection;
+      const parts = L.selectedParts(mode);
+      if (await exists(path.join(parts, `user_${i}.json`))) return r.event({ stage, task, user: i, kind: 'skip' });
+      const withNeg = JSON.parse(await fs.readFile(path.join(L.negativesParts, `user_${i}.json`), 'utf8')) as UserRecord;
+      const adapter = await loadLoraAdapter(ctx.tamModel!, L.oppu(i), `user_${i}`);
+      try {
+        await runPerUser(parts, [i], async () => {
+          const s = await scoreUserNegatives(taskContext(ctx), adapter, withNeg, { mode: ctx.config.score.mode, selection: mode });
+          if (s.itemsWithoutCandidates.length) r.event({ stage, task, user: i, kind: 'info', message: `items without candidates (no negative_response): ${s.itemsWithoutCandidates.join(', ')}` });
+          return s.user;
+        });
+      } finally {
+        disposeAdapter(adapter);
+      }
+      break;
+    }
+    case 'dpo': {
+      if (await isFinished(L.dpo(i))) return r.event({ stage, task, user: i, kind: 'skip' });
+      const scored = JSON.parse(await fs.readFile(path.join(L.selectedParts(ctx.config.score.selection), `user_${i}.json`), 'utf8')) as UserRecord;
+      const triples = scored.profile
+        .filter((item) => typeof item.negative_response === 'string')
+        .map((raw) => {
+          const item = truncateItem(raw as Record<string, unknown>);
+          const turn = { system: TASKS[task].system, user: TASKS[task].trainPrompt(item), target: item[TASKS[task].targetField] };
+          return encodeDpoTriple(ctx.tokenizer, ctx.chat, turn, String(raw.negative_response));
+        });
+      const adapter = await loadLoraAdapter(ctx.tamModel!, L.oppu(i), `user_${i}`);
+      adapter.config.dropout = 0.05;
+      const config = resolveDpoConfig({ seed: ctx.config.seed + i, ...ctx.config.dpo });
+      const res = await trainDpo({ model: ctx.tamModel!, adapter, triples, config, outDir: L.dpo(i), onStep: stepReporter(r, stage, task, i) as never });
+      disposeAdapter(res.adapter);
+      if (res.adapter !== adapter) disposeAdapter(adapter);
+      break;
+    }
+    case 'decode': {
+      for (const method of ctx.config.methods) await decodeUser(ctx, method, i, r);
+      break;
+    }
+  }
+  r.event({ stage, task, user: i, kind: 'done' });
+}
+
+/** Greedy or contrastive decoding of one user's queries with one method's adapter. */
+async function decodeUser(ctx: StageContext, method: Method, i: number, r: Reporter): Promise<void> {
+  const L = ctx.layout;
+  const partFile = path.join(L.outputParts(method), `user_${i}.json`);
+  if (await exists(partFile)) return;
+  const spec = TASKS[ctx.taskName];
+  const d = ctx.config.decode;
+  let adapter: LoraAdapter | null = null;
+  if (method === 'OPPU' || method === 'OPPU+CD') adapter = await loadLoraAdapter(ctx.tamModel!, L.oppu(i), `user_${i}`);
+  if (method === 'OPPU+DPO' || method === 'CoPe') adapter = await loadLoraAdapter(ctx.tamModel!, L.dpo(i), `user_${i}`);
+  const rp = spec.long ? d.repetitionPenalty : 1;
+  const decoder = method === 'OPPU+CD' || method === 'CoPe'
+    ? contrastiveDecoder({ contrastiveAlpha: d.contrastiveAlpha, plausibility: d.plausibility, masked: d.masked, repetitionPenalty: rp })
+    : plainDecoder({ repetitionPenalty: rp });
+  const queries = ctx.users[i].query;
+  const outputs: Array<{ id: string; output: string }> = [];
+  try {
+    for (let k = 0; k < queries.length; k += d.batchSize) {
+      const batch = queries.slice(k, k + d.batchSize);
+      const prompts = batch.map((q) => {
+        const p = queryPrompt(spec, q.input);
+        return ctx.tokenizer.encode(ctx.chat.prompt(p.system, p.user));
+      });
+      const res = await generate(ctx.tamModel!, prompts, {
+        maxNewTokens: d.maxNewTokens ?? spec.maxNewTokens,
+        decoder,
+        adapter,
+        eosTokenIds: ctx.tokenizer.eosId != null ? [ctx.tokenizer.eosId] : undefined,
+        padTokenId: padId(ctx),
+      });
+      res.forEach((g, j) => outputs.push({ id: String(batch[j].id), output: ctx.tokenizer.decode(g.ids, { skipSpecialTokens: true }).trim() }));
+    }
+  } finally {
+    if (adapter) disposeAdapter(adapter);
+  }
+  await fs.mkdir(L.outputParts(method), { recursive: true });
+  await writeFileAtomic(partFile, JSON.stringify(outputs));
+  r.event({ stage: 'decode', task: ctx.taskName, user: i, kind: 'info', method });
+}
+
+/**
+ * Joins per-user parts into CoPe's files once every user of the run has them: the pseudo-negative
+ * files, the selected-negative file, and one predictions file per method.
+ */
+export async function assembleOutputs(ctx: StageContext, allUsers: number[]): Promise<boolean> {
+  const L = ctx.layout;
+  const n = allUsers.length;
+  const have = async (dir: string) => (await Promise.all(allUsers.map((i) => exists(path.join(dir, `user_${i}.json`))))).every(Boolean);
+  if (!(await have(L.outputParts(ctx.config.methods[0])))) return false;
+  const withRest = (parts: UserRecord[]) => parts.concat(ctx.users.slice(n));
+  if (await have(L.negativesParts)) await writeFileAtomic(L.negatives, JSON.stringify(withRest(await assembleParts<UserRecord>(L.negativesParts, n)), null, 1) + '\n');
+  const sel = ctx.config.score.selection;
+  if (await have(L.selectedParts(sel))) await writeFileAtomic(L.selected(sel), JSON.stringify(withRest(await assembleParts<UserRecord>(L.selectedParts(sel), n)), null, 1) + '\n');
+  for (const method of ctx.config.methods) {
+    const parts = await assembleParts<Array<{ id: string; output: string }>>(L.outputParts(method), n);
+    await writeFileAtomic(L.output(method), JSON.stringify({ task: TASKS[ctx.taskName].lampId, golds: parts.flat(), model: method }, null, 1) + '\n');
+  }
+  return true;
+}
+
+export interface MethodResult {
+  method: Method;
+  'rouge-1': number;
+  'rouge-L': number;
+  perUser: Array<{ user: number; 'rouge-1': number; 'rouge-L': number }>;
+}
+
+/** Scores every method's predictions against the labels of the users in the run; writes results.json. */
+export async function evaluateOutputs(ctx: StageContext, allUsers: number[]): Promise<MethodResult[]> {
+  if (!ctx.labels) throw new Error(`${ctx.config.dataDir}/${ctx.taskName}/user_top_100_history_label.json: needed for eval`);
+  const spec = TASKS[ctx.taskName];
+  const ids = new Set(allUsers.flatMap((i) => ctx.users[i].query.map((q) => String(q.id))));
+  const golds = { task: spec.lampId, golds: ctx.labels.golds.filter((g) => ids.has(String(g.id))) };
+  const results: MethodResult[] = [];
+  for (const method of ctx.config.methods) {
+    const file = ctx.layout.output(method);
+    const preds = JSON.parse(await fs.readFile(file, 'utf8'));
+    const res = evaluateLamp(spec.lampId as LampTaskId, golds, preds, { perExample: true, goldsFile: 'labels', predsFile: file });
+    const byId = new Map(res.examples!.map((e) => [e.id, e]));
+    const perUser = allUsers.map((i) => {
+      const ex = ctx.users[i].query.map((q) => byId.get(String(q.id))!);
+      const mean = (k: 'rouge-1' | 'rouge-L') => ex.reduce((a, e) => a + e[k], 0) / Math.max(1, ex.length);
+      return { user: i, 'rouge-1': mean('rouge-1'), 'rouge-L': mean('rouge-L') };
+    });
+    preds.results = { 'rouge-1': res['rouge-1'], 'rouge-L': res['rouge-L'] };
+    await writeFileAtomic(file, JSON.stringify(preds, null, 1) + '\n');
+    results.push({ method, 'rouge-1': res['rouge-1'], 'rouge-L': res['rouge-L'], perUser });
+  }
+  await writeFileAtomic(ctx.layout.results, JSON.stringify({ task: ctx.taskName, lampId: spec.lampId, users: allUsers.length, results }, null, 1) + '\n');
+  return results;
+}
