@@ -9,6 +9,8 @@ import { loadRunConfig } from '../pipeline/config.js';
 import { jsonReporter, terminalReporter } from '../pipeline/reporter.js';
 import { metricsTable, runPipeline } from '../pipeline/run.js';
 import type { Method, UserStage } from '../pipeline/stages.js';
+import { mergeRuns } from '../pipeline/merge.js';
+import { writeReport } from '../pipeline/report.js';
 
 /** The repository root when running from a checkout (for the embedded defaults). */
 function repoRoot(): string {
@@ -96,5 +98,24 @@ export function registerPipelineCommands(program: Command, io: CliIo): void {
       const method = table[`${o.decoding}/${o.adapterStage}`];
       if (!method) throw new Error(`--decoding ${o.decoding} with --adapter-stage ${o.adapterStage} is not a method (contrastive needs an adapter)`);
       return execute(io, o, ['decode', 'eval'], { methods: [method] });
+    });
+
+  addRunOptions(program.command('merge').description('Join shard run folders into --run, then assemble and evaluate'))
+    .argument('<shards...>', 'run folders of the shards')
+    .action(async (shards: string[], o) => {
+      const config = await configFrom(o, { shard: '0/1', workers: 1 });
+      const copied = await mergeRuns(config.runDir, shards.map((s) => path.resolve(s)));
+      io.err(`merged ${copied} files into ${config.runDir}`);
+      await execute(io, { ...o, run: config.runDir }, ['eval']);
+    });
+  program
+    .command('report')
+    .description('Write one self-contained HTML report of a run folder (metrics, loss curves, per-user gains)')
+    .option('--run <dir>', 'run folder', path.resolve('runs', 'default'))
+    .option('--out <file>', 'HTML file (default: <run>/report.html)')
+    .action(async (o) => {
+      const out = path.resolve(o.out ?? path.join(o.run, 'report.html'));
+      const tasks = await writeReport(path.resolve(o.run), out);
+      io.out(JSON.stringify({ report: out, tasks }));
     });
 }
