@@ -177,11 +177,28 @@ function attention(q: Tensor4D, kT: Tensor4D, v: Tensor4D, bias: Tensor, c: Mode
   const g = c.numHeads / c.numKvHeads;
   const kvH = c.numKvHeads;
   const hd = c.headDim;
+  if (T === 1 && prefersPlain2d()) return attentionOneQuery(q, kT, v, bias, c, B, Tk);
   const qg = tf.transpose(tf.mul(q, 1 / Math.sqrt(hd)).reshape([B, T, kvH, g, hd]), [0, 2, 3, 1, 4]).reshape([B * kvH, g * T, hd]) as Tensor3D;
   const scores = batchMatmul(qg, kT.reshape([B * kvH, hd, Tk]) as Tensor3D).reshape([B, kvH, g, T, Tk]);
   const probs = tf.softmax(tf.add(scores, bias)).reshape([B * kvH, g * T, Tk]) as Tensor3D;
   const out = batchMatmul(probs, v.reshape([B * kvH, Tk, hd]) as Tensor3D).reshape([B, kvH, g, T, hd]);
   return tf.transpose(out, [0, 3, 1, 2, 4]).reshape([B * T, c.numHeads * hd]) as Tensor2D;
+}
+
+/**
+ * Decoding step (one query token per row): the products are tiny, so per-op overhead dominates. Two
+ * broadcast multiply-sums replace the 2·B·kvH small matmuls (their op count does not grow with the batch,
+ * which keeps contrastive decoding's two rows close to the cost of one).
+ */
+function attentionOneQuery(q: Tensor4D, kT: Tensor4D, v: Tensor4D, bias: Tensor, c: ModelConfig, B: number, Tk: number): Tensor2D {
+  const g = c.numHeads / c.numKvHeads;
+  const kvH = c.numKvHeads;
+  const hd = c.headDim;
+  const qg = tf.mul(q, 1 / Math.sqrt(hd)).reshape([B, kvH, g, hd, 1]);
+  const scores = tf.sum(tf.mul(qg, kT.reshape([B, kvH, 1, hd, Tk])), 3); // [B, kvH, g, Tk]
+  const probs = tf.softmax(tf.add(scores, bias.reshape([B, 1, 1, Tk])));
+  const out = tf.sum(tf.mul(probs.reshape([B, kvH, g, Tk, 1]), v.reshape([B, kvH, 1, Tk, hd])), 3); // [B, kvH, g, hd]
+  return out.reshape([B, c.numHeads * hd]) as Tensor2D;
 }
 
 interface RowAdapters {

@@ -1,0 +1,158 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fixture } from '#testing';
+import { runCli } from '@cope/cli';
+
+const root = path.resolve(__dirname, '..', '..', '..');
+const embeddedModel = path.join(root, 'data', 'models', 'cope-tiny');
+const embeddedData = path.join(root, 'data', 'embedded');
+const bin = path.join(root, 'packages', 'cli', 'dist', 'bin.js');
+
+/** A cut-down embedded run: 2 users, one epoch per stage, short generations. */
+const config = {
+  tasks: ['news_headline'],
+  maxUsers: 2,
+  tam: { learningRate: 0.001, epochs: 1, checkpointEvery: 5 },
+  oppu: { learningRate: 0.003, epochs: 1, checkpointEvery: 3 },
+  dpo: { learningRate: 0.0005, beta: 0.1, epochs: 1 },
+  negatives: { n: 2, maxNewTokens: 8 },
+  decode: { maxNewTokens: 12 },
+};
+
+function writeConfig(dir: string, extra: Record<string, unknown> = {}): string {
+  const file = path.join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify({ ...config, dataDir: embeddedData, model: embeddedModel, backend: 'wasm', ...extra }));
+  return file;
+}
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(args, { out: (t) => (out += t + '\n'), err: (t) => (err += t + '\n') });
+  return { code, out, err };
+}
+
+/** Every file a finished run produces that must not depend on interruptions or sharding. */
+function outputsOf(runDir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  const outDir = path.join(runDir, 'output', 'news_headline');
+  for (const f of readdirSync(outDir).filter((f) => f.endsWith('.json'))) files[`output/${f}`] = readFileSync(path.join(outDir, f), 'utf8');
+  for (const f of ['user_top_100_history_with_pseudo_negatives.json', 'user_top_100_history_with_pseudo_negatives_max.json']) {
+    files[`data/${f}`] = readFileSync(path.join(runDir, 'data', 'news_headline', f), 'utf8');
+  }
+  for (const stage of ['OPPU_SFT', 'OPPU_SFT+DPO']) for (const u of ['user_0', 'user_1']) {
+    files[`${stage}/${u}`] = readFileSync(path.join(runDir, 'ckpt', stage, 'news_headline', u, 'adapter_model.safetensors')).toString('base64');
+  }
+  return files;
+}
+
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'cope-run-'));
+let reference: string;
+
+describe('cope run on the embedded data', () => {
+  beforeAll(() => {
+    if (!existsSync(path.join(embeddedModel, 'model.safetensors'))) throw new Error(`${embeddedModel}: the embedded model is missing`);
+  });
+
+  test('runs every stage and writes CoPe\'s layout, the manifest and the metrics table', async () => {
+    const dir = tmp();
+    reference = path.join(dir, 'run');
+    const r = await run(['run', '--config', writeConfig(dir), '--run', reference, '--json']);
+    expect(r.err).not.toMatch(/error:/);
+    expect(r.code).toBe(0);
+    for (const m of ['TAM', 'OPPU', 'OPPU+CD', 'OPPU+DPO', 'CoPe']) expect(r.out).toMatch(new RegExp(`${m.replace('+', '\\+')}\\s+\\d\\.\\d{4}\\s+\\d\\.\\d{4}`));
+    for (const p of ['ckpt/TAM/news_headline/adapter_config.json', 'ckpt/OPPU_SFT/news_headline/user_1/adapter_model.safetensors', 'ckpt/OPPU_SFT+DPO/news_headline/user_0/metrics.jsonl', 'output/news_headline/CoPe.json', 'data/news_headline/user_top_100_history_with_pseudo_negatives_max.json']) {
+      expect(existsSync(path.join(reference, p))).toBe(true);
+    }
+    const manifest = JSON.parse(readFileSync(path.join(reference, 'manifest.json'), 'utf8'));
+    expect(manifest.backend).toBe('wasm');
+    expect(manifest.versions['@cope/model']).toBe('0.1.0');
+    expect(manifest.config.oppu.learningRate).toBe(0.003);
+    const cope = JSON.parse(readFileSync(path.join(reference, 'output', 'news_headline', 'CoPe.json'), 'utf8'));
+    expect(cope.task).toBe('LaMP_4');
+    expect(cope.golds).toHaveLength(10);
+    expect(cope.results).toEqual({ 'rouge-1': expect.any(Number), 'rouge-L': expect.any(Number) });
+    // A second run finds everything done and only re-evaluates.
+    const again = await run(['run', '--config', writeConfig(dir), '--run', reference, '--json']);
+    expect(again.err).not.toMatch(/"kind":"step"/);
+  }, 600_000);
+
+  test('kill -9 at any moment and resume: nothing finished is lost, outputs equal the uninterrupted run', async () => {
+    expect(existsSync(bin)).toBe(true);
+    const dir = tmp();
+    const runDir = path.join(dir, 'run');
+    const cfg = writeConfig(dir);
+    // Kill twice, after different amounts of progress, then let it finish.
+    for (const waitFor of ['"stage":"sft","task":"news_headline","user":0,"kind":"step","step":2', '"stage":"dpo"']) {
+      await new Promise<void>((resolve, reject) => {
+        const child = spawn(process.execPath, [bin, 'run', '--config', cfg, '--run', runDir, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let log = '';
+        child.stderr.on('data', (d) => {
+          log += d;
+          if (log.includes(waitFor)) child.kill('SIGKILL');
+        });
+        child.on('exit', (code, signal) => (signal === 'SIGKILL' || code === 0 ? resolve() : reject(new Error(`exit ${code}: ${log.slice(-500)}`))));
+      });
+    }
+    const done = spawnSync(process.execPath, [bin, 'run', '--config', cfg, '--run', runDir, '--json'], { encoding: 'utf8' });
+    expect(done.status).toBe(0);
+    expect(outputsOf(runDir)).toEqual(outputsOf(reference));
+  }, 600_000);
+
+  test('shards 0/2 and 1/2 merged equal a single run', async () => {
+    const dir = tmp();
+    const cfg = writeConfig(dir);
+    for (const s of ['0/2', '1/2']) {
+      const r = await run(['run', '--config', cfg, '--run', path.join(dir, `shard${s[0]}`), '--shard', s, '--json']);
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(/not complete in this run folder/);
+    }
+    const m = await run(['merge', '--config', cfg, '--run', path.join(dir, 'merged'), path.join(dir, 'shard0'), path.join(dir, 'shard1'), '--json']);
+    expect(m.code).toBe(0);
+    expect(outputsOf(path.join(dir, 'merged'))).toEqual(outputsOf(reference));
+  }, 600_000);
+
+  test('the report renders in headless Chromium without errors', async () => {
+    const out = path.join(tmp(), 'report.html');
+    const r = await run(['report', '--run', reference, '--out', out]);
+    expect(r.code).toBe(0);
+    const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+    if (!chromium) {
+      if (process.env.CI) throw new Error('chromium is not installed (.ci/run installs it)');
+      return;
+    }
+    const dom = spawnSync(chromium, ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${tmp()}`, '--dump-dom', `file://${out}`], { encoding: 'utf8', timeout: 60_000 });
+    expect(dom.stdout).toMatch(/data-rendered="2"/);
+    expect(dom.stdout).not.toMatch(/data-errors=/);
+    expect(dom.stdout).toMatch(/<td>CoPe<\/td>/);
+  }, 120_000);
+});
+
+describe('pipeline bad input gets a clear error', () => {
+  test.each([
+    [['run', '--data', '/nope', '--run', '/tmp/x'], /\/nope: data folder not found/],
+    [['run', '--task', 'movie_tagging'], /--task: unknown "movie_tagging"/],
+    [['run', '--config', '/nope.yaml'], /\/nope.yaml: config file not found/],
+  ])('%j', async (args, pattern) => {
+    const r = await run(args as string[]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(pattern as RegExp);
+  });
+
+  test('a tokenizer whose vocabulary does not fit the model', async () => {
+    const dir = tmp();
+    const model = path.join(dir, 'model');
+    mkdirSync(model);
+    for (const f of ['config.json', 'model.safetensors']) copyFileSync(fixture('models', 'tiny-llama', f), path.join(model, f));
+    for (const f of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(path.join(embeddedModel, f), path.join(model, f));
+    const r = await run(['run', '--config', writeConfig(dir, { model }), '--run', path.join(dir, 'run')]);
+    expect(r.err).toMatch(/tokenizer has \d+ tokens but config.json vocab_size is 320/);
+  });
+
+  test('an adapter made for another base', async () => {
+    const r = await run(['generate', '--model', fixture('models', 'tiny-qwen2'), '--adapter', fixture('models', 'tiny-llama', 'adapter'), '--prompt-ids', '1,2']);
+    expect(r.err).toMatch(/adapter made for another base/);
+  });
+});
