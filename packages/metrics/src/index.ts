@@ -8,3 +8,4 @@ export {
   evaluateLamp, evaluateLampFiles, EvaluationError, LAMP_TASK_IDS,
   type LampTaskId, type LampResults, type ExampleScores, type OutputFile,
 } from './lamp.js';
+export { porterStem } from './porter.js';
