@@ -62,7 +62,9 @@ describe('cope run on the embedded data', () => {
     const r = await run(['run', '--config', writeConfig(dir), '--run', reference, '--json']);
     expect(r.err).not.toMatch(/error:/);
     expect(r.code).toBe(0);
-    for (const m of ['TAM', 'OPPU', 'OPPU+CD', 'OPPU+DPO', 'CoPe']) expect(r.out).toMatch(new RegExp(`${m.replace('+', '\\+')}\\s+\\d\\.\\d{4}\\s+\\d\\.\\d{4}`));
+    for (const m of ['TAM', 'OPPU', 'OPPU+CD', 'OPPU+DPO', 'CoPe']) {
+      expect(r.out).toMatch(new RegExp(`${m.replace('+', '\\+')}\\s+\\d\\.\\d{4}\\s+\\d\\.\\d{4}\\s+\\d\\.\\d{4}`));
+    }
     for (const p of ['ckpt/TAM/news_headline/adapter_config.json', 'ckpt/OPPU_SFT/news_headline/user_1/adapter_model.safetensors', 'ckpt/OPPU_SFT+DPO/news_headline/user_0/metrics.jsonl', 'output/news_headline/CoPe.json', 'data/news_headline/user_top_100_history_with_pseudo_negatives_max.json']) {
       expect(existsSync(path.join(reference, p))).toBe(true);
     }
@@ -73,7 +75,7 @@ describe('cope run on the embedded data', () => {
     const cope = JSON.parse(readFileSync(path.join(reference, 'output', 'news_headline', 'CoPe.json'), 'utf8'));
     expect(cope.task).toBe('LaMP_4');
     expect(cope.golds).toHaveLength(10);
-    expect(cope.results).toEqual({ 'rouge-1': expect.any(Number), 'rouge-L': expect.any(Number) });
+    expect(cope.results).toEqual({ 'rouge-1': expect.any(Number), 'rouge-L': expect.any(Number), meteor: expect.any(Number) });
     // A second run finds everything done and only re-evaluates.
     const again = await run(['run', '--config', writeConfig(dir), '--run', reference, '--json']);
     expect(again.err).not.toMatch(/"kind":"step"/);

@@ -9,3 +9,6 @@ export {
   type LampTaskId, type LampResults, type ExampleScores, type OutputFile,
 } from './lamp.js';
 export { porterStem } from './porter.js';
+export { wordTokenize, treebankTokenize, splitSentences } from './word-tokenize.js';
+export { WordNet } from './wordnet.js';
+export { meteor, meteorTokens, meteorAlign, type MeteorOptions } from './meteor.js';

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { meteor } from './meteor.js';
 import { rouge } from './rouge.js';
 
 /** LaMP / LongLaMP task ids accepted by the evaluator (`utils.name2taskid`). */
@@ -18,11 +19,13 @@ export interface ExampleScores {
   'rouge-2': number;
   'rouge-L': number;
   'rouge-Lsum': number;
+  meteor: number;
 }
 
 export interface LampResults {
   'rouge-1': number;
   'rouge-L': number;
+  meteor: number;
   examples?: ExampleScores[];
 }
 
@@ -46,7 +49,7 @@ function checkShape(f: unknown, file: string): OutputFile {
 }
 
 /**
- * Scores predictions against golds as CoPe's `eval/evaluation.py` does, but with deterministic means
+ * Scores predictions against golds (ROUGE-1, ROUGE-L, METEOR) as CoPe's `eval/evaluation.py` does, but with deterministic means
  * over examples instead of bootstrap medians: texts are stripped, task ids and id sets must agree.
  */
 export function evaluateLamp(task: LampTaskId, golds: OutputFile, preds: OutputFile, opts: { perExample?: boolean; goldsFile?: string; predsFile?: string } = {}): LampResults {
@@ -68,10 +71,14 @@ export function evaluateLamp(task: LampTaskId, golds: OutputFile, preds: OutputF
   const examples: ExampleScores[] = [];
   for (const [id, ref] of gold) {
     const s = rouge(ref.trim(), pred.get(id)!.trim());
-    examples.push({ id, 'rouge-1': s.rouge1.fmeasure, 'rouge-2': s.rouge2.fmeasure, 'rouge-L': s.rougeL.fmeasure, 'rouge-Lsum': s.rougeLsum.fmeasure });
+    const p = pred.get(id)!.trim();
+    examples.push({
+      id, 'rouge-1': s.rouge1.fmeasure, 'rouge-2': s.rouge2.fmeasure, 'rouge-L': s.rougeL.fmeasure, 'rouge-Lsum': s.rougeLsum.fmeasure,
+      meteor: meteor(ref.trim(), p),
+    });
   }
   const mean = (k: keyof Omit<ExampleScores, 'id'>) => (examples.length ? examples.reduce((a, e) => a + e[k], 0) / examples.length : 0);
-  const out: LampResults = { 'rouge-1': mean('rouge-1'), 'rouge-L': mean('rouge-L') };
+  const out: LampResults = { 'rouge-1': mean('rouge-1'), 'rouge-L': mean('rouge-L'), meteor: mean('meteor') };
   if (opts.perExample) out.examples = examples;
   return out;
 }
@@ -106,7 +113,7 @@ export async function evaluateLampFiles(task: LampTaskId, goldsFile: string, pre
     } catch {
       target = {};
     }
-    target.results = { 'rouge-1': results['rouge-1'], 'rouge-L': results['rouge-L'] };
+    target.results = { 'rouge-1': results['rouge-1'], 'rouge-L': results['rouge-L'], meteor: results.meteor };
     const tmp = `${opts.outputFile}.tmp-${process.pid}`;
     await fs.mkdir(path.dirname(opts.outputFile), { recursive: true });
     await fs.writeFile(tmp, JSON.stringify(target, null, 2) + '\n');

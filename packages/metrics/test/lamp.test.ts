@@ -13,6 +13,8 @@ describe('LaMP evaluation', () => {
     expect(r['rouge-1']).toBeCloseTo((1 + 2 / 3) / 2, 12);
     expect(r['rouge-L']).toBeCloseTo((1 + 2 / 3) / 2, 12);
     expect(r.examples!.find((e) => e.id === 'b')!['rouge-2']).toBeCloseTo(0, 12);
+    // METEOR of an identical 3-token pair: P = R = 1, one chunk: 1 − 0.5·(1/3)³.
+    expect(r.examples!.find((e) => e.id === 'a')!.meteor).toBeCloseTo(1 - 0.5 / 27, 12);
   });
 
   test('task and id mismatches are clear errors listing the ids', () => {
@@ -31,7 +33,7 @@ describe('LaMP evaluation', () => {
     const r = await evaluateLampFiles('LaMP_4', g, p, { outputFile: p });
     expect(r['rouge-1']).toBe(1);
     const written = JSON.parse(readFileSync(p, 'utf8'));
-    expect(written.results).toEqual({ 'rouge-1': 1, 'rouge-L': 1 });
+    expect(written.results).toEqual({ 'rouge-1': 1, 'rouge-L': 1, meteor: expect.closeTo(1 - 0.5 / 27, 12) }); // two identical 3-token pairs
     expect(written.model).toBe('x');
     await expect(evaluateLampFiles('LaMP_4', path.join(dir, 'nope.json'), p)).rejects.toThrow(/nope.json: file not found/);
   });

@@ -6,7 +6,7 @@ import type { CliIo } from '../io.js';
 export function registerEvalCommand(program: Command, io: CliIo): void {
   program
     .command('eval')
-    .description('Score predictions against golds (ROUGE-1, ROUGE-L as LaMP computes them); prints JSON')
+    .description('Score predictions against golds (ROUGE-1, ROUGE-L, METEOR as LaMP computes them); prints JSON')
     .requiredOption('--task <id>', LAMP_TASK_IDS.join(' | '))
     .requiredOption('--golds <file>', 'gold file {task, golds: [{id, output}]}')
     .requiredOption('--preds <file>', 'predictions file, same shape')

@@ -8,7 +8,7 @@ interface TaskResults {
   task: string;
   lampId: string;
   users: number;
-  results: Array<{ method: string; 'rouge-1': number; 'rouge-L': number; perUser: Array<{ user: number; 'rouge-1': number; 'rouge-L': number }> }>;
+  results: Array<{ method: string; 'rouge-1': number; 'rouge-L': number; meteor?: number; perUser: Array<{ user: number; 'rouge-1': number; 'rouge-L': number }> }>;
 }
 
 async function readJsonl(file: string): Promise<Array<Record<string, number>>> {
@@ -68,9 +68,9 @@ export async function writeReport(runDir: string, outFile: string): Promise<stri
   }
   const tables = tasks.map((t) => {
     const best = Math.max(...t.results.map((r) => r['rouge-L']));
-    const rows = t.results.map((r) => `<tr${r['rouge-L'] === best ? ' class="best"' : ''}><td>${esc(r.method)}</td><td>${r['rouge-1'].toFixed(4)}</td><td>${r['rouge-L'].toFixed(4)}</td></tr>`).join('');
+    const rows = t.results.map((r) => `<tr${r['rouge-L'] === best ? ' class="best"' : ''}><td>${esc(r.method)}</td><td>${r['rouge-1'].toFixed(4)}</td><td>${r['rouge-L'].toFixed(4)}</td><td>${r.meteor !== undefined ? r.meteor.toFixed(4) : '–'}</td></tr>`).join('');
     return `<section><h2>${esc(t.task)} <small>(${esc(t.lampId)}, ${t.users} users)</small></h2>
-<table><thead><tr><th>method</th><th>ROUGE-1</th><th>ROUGE-L</th></tr></thead><tbody>${rows}</tbody></table>
+<table><thead><tr><th>method</th><th>ROUGE-1</th><th>ROUGE-L</th><th>METEOR</th></tr></thead><tbody>${rows}</tbody></table>
 <div class="charts"><div><h3>Training loss</h3><canvas id="loss-${esc(t.task)}"></canvas></div><div><h3>Per-user ROUGE-L gain of CoPe over OPPU</h3><canvas id="gain-${esc(t.task)}"></canvas></div></div></section>`;
   }).join('\n');
   const data = JSON.stringify(tasks.map((t) => ({ task: t.task, curves: t.curves, results: t.results }))).replace(/</g, '\\u003c');

@@ -183,7 +183,8 @@ export interface MethodResult {
   method: Method;
   'rouge-1': number;
   'rouge-L': number;
-  perUser: Array<{ user: number; 'rouge-1': number; 'rouge-L': number }>;
+  meteor: number;
+  perUser: Array<{ user: number; 'rouge-1': number; 'rouge-L': number; meteor: number }>;
 }
 
 /** Scores every method's predictions against the labels of the users in the run; writes results.json. */
@@ -200,12 +201,12 @@ export async function evaluateOutputs(ctx: StageContext, allUsers: number[]): Pr
     const byId = new Map(res.examples!.map((e) => [e.id, e]));
     const perUser = allUsers.map((i) => {
       const ex = ctx.users[i].query.map((q) => byId.get(String(q.id))!);
-      const mean = (k: 'rouge-1' | 'rouge-L') => ex.reduce((a, e) => a + e[k], 0) / Math.max(1, ex.length);
-      return { user: i, 'rouge-1': mean('rouge-1'), 'rouge-L': mean('rouge-L') };
+      const mean = (k: 'rouge-1' | 'rouge-L' | 'meteor') => ex.reduce((a, e) => a + e[k], 0) / Math.max(1, ex.length);
+      return { user: i, 'rouge-1': mean('rouge-1'), 'rouge-L': mean('rouge-L'), meteor: mean('meteor') };
     });
-    preds.results = { 'rouge-1': res['rouge-1'], 'rouge-L': res['rouge-L'] };
+    preds.results = { 'rouge-1': res['rouge-1'], 'rouge-L': res['rouge-L'], meteor: res.meteor };
     await writeFileAtomic(file, JSON.stringify(preds, null, 1) + '\n');
-    results.push({ method, 'rouge-1': res['rouge-1'], 'rouge-L': res['rouge-L'], perUser });
+    results.push({ method, 'rouge-1': res['rouge-1'], 'rouge-L': res['rouge-L'], meteor: res.meteor, perUser });
   }
   await writeFileAtomic(ctx.layout.results, JSON.stringify({ task: ctx.taskName, lampId: spec.lampId, users: allUsers.length, results }, null, 1) + '\n');
   return results;
