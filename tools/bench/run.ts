@@ -9,7 +9,11 @@ import {
   Rng, adapterVariables, createLoraAdapter, currentBackend, disposeModel, forward, initBackend, parseModelConfig, tf,
   weightsFromHost, type CausalLM, type HostTensor,
 } from '@cope/model';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
 import { contrastiveDecoder, generate } from '@cope/decoding';
+import { dpoLoss } from '@cope/dpo';
+import { completionLogProbSums } from '@cope/model';
 import { maskedCrossEntropy } from '@cope/sft';
 
 const CONFIGS = {
@@ -38,6 +42,24 @@ function randomModel(c: (typeof CONFIGS)['small'], rng: Rng): CausalLM {
     host.set(`${p}.mlp.down_proj.weight`, rand([H, config.intermediateSize], 0.02));
   }
   return { config, weights: weightsFromHost(config, host, 'bench') };
+}
+
+/** Median seconds of one LoRA training step on `name` (used in-process and inside worker threads). */
+async function trainStepSeconds(name: keyof typeof CONFIGS, runs = 5): Promise<number> {
+  const c = CONFIGS[name];
+  const rng = new Rng(1);
+  const model = randomModel(c, rng);
+  const ids = Array.from({ length: c.batch }, () => Array.from({ length: c.seq }, () => rng.int(c.vocab_size)));
+  const adapter = createLoraAdapter(model, 'bench', { r: 8, alpha: 8, targetModules: ['q_proj', 'v_proj'], dropout: 0.05 }, rng);
+  const vars = adapterVariables(adapter);
+  const labelMask = ids.map((r) => r.map(() => 1));
+  const t = await median(runs, async () => {
+    const { value, grads } = tf.variableGrads(() => maskedCrossEntropy(forward(model, ids, { adapters: adapter, dropoutRng: rng }).logits, ids, labelMask), vars);
+    await value.data();
+    tf.dispose([value, ...Object.values(grads)]);
+  });
+  disposeModel(model);
+  return t;
 }
 
 async function median(runs: number, fn: () => Promise<void>): Promise<number> {
@@ -85,33 +107,76 @@ async function main(): Promise<void> {
     });
     report({ config: name, measure: 'forward_tokens_per_s', value: (c.batch * c.seq) / fwd });
 
-    const adapter = createLoraAdapter(model, 'bench', { r: 8, alpha: 8, targetModules: ['q_proj', 'v_proj'], dropout: 0.05 }, rng);
-    const vars = adapterVariables(adapter);
-    const labelMask = ids.map((r) => r.map(() => 1));
-    const step = await median(5, async () => {
-      const { value, grads } = tf.variableGrads(() => maskedCrossEntropy(forward(model, ids, { adapters: adapter, dropoutRng: rng }).logits, ids, labelMask), vars);
-      await value.data();
-      tf.dispose([value, ...Object.values(grads)]);
-    });
+    const step = await trainStepSeconds(name);
     const tokS = (c.batch * c.seq) / step;
-    // Training costs about 6 FLOP per parameter per token (forward + backward), attention aside.
+    // The issue's cost model: about 6 FLOP per parameter per token (about 30 MFLOP/token on small).
     const params = c.num_hidden_layers * (2 * c.hidden_size ** 2 + 2 * c.hidden_size * (c.hidden_size / 4) + 3 * c.hidden_size * c.intermediate_size) + c.vocab_size * c.hidden_size;
     report({ config: name, measure: 'lora_train_tokens_per_s', value: tokS, mfu: (6 * params * tokS) / (gflops * 1e9) });
 
+    // Two users trained at once, one worker thread (own wasm backend) each.
+    const script = fileURLToPath(import.meta.url);
+    const t0 = performance.now();
+    const per = await Promise.all([0, 1].map(() => new Promise<number>((resolve, reject) => {
+      const w = new Worker(script, { workerData: { config: name } });
+      w.on('message', (m: number) => resolve(m));
+      w.on('error', reject);
+    })));
+    void t0;
+    report({ config: name, measure: 'lora_train_tokens_per_s_2_workers', value: per.reduce((a, s) => a + (c.batch * c.seq) / s, 0) });
+
+    const adapter = createLoraAdapter(model, 'bench', { r: 8, alpha: 8, targetModules: ['q_proj', 'v_proj'], dropout: 0.05 }, rng);
+    const vars = adapterVariables(adapter);
+    // DPO: batch of pairs (prompt 64 + completion 64 tokens each), reference log-probs precomputed.
+    const pairs = Array.from({ length: c.batch }, () => ({
+      prompt: Array.from({ length: 64 }, () => rng.int(c.vocab_size)),
+      chosen: Array.from({ length: 64 }, () => rng.int(c.vocab_size)),
+      rejected: Array.from({ length: 64 }, () => rng.int(c.vocab_size)),
+    }));
+    const refC = tf.zeros([c.batch]) as tf.Tensor1D;
+    const refR = tf.zeros([c.batch]) as tf.Tensor1D;
+    const dpo = await median(5, async () => {
+      const { value, grads } = tf.variableGrads(() => {
+        const sums = completionLogProbSums(model, [...pairs.map((p) => ({ prompt: p.prompt, completion: p.chosen })), ...pairs.map((p) => ({ prompt: p.prompt, completion: p.rejected }))], adapter, rng);
+        const [pc, pr] = tf.split(sums, 2) as tf.Tensor1D[];
+        return dpoLoss(pc, pr, refC, refR).loss;
+      }, vars);
+      await value.data();
+      tf.dispose([value, ...Object.values(grads)]);
+    });
+    tf.dispose([refC, refR]);
+    report({ config: name, measure: 'dpo_pairs_per_s', value: c.batch / dpo, note: 'prompt 64 + completion 64 tokens per side' });
+
     const prompt = Array.from({ length: 64 }, () => rng.int(c.vocab_size));
-    const greedy = await median(5, async () => {
-      await generate(model, [prompt], { maxNewTokens: 32, eosTokenIds: [] });
-    });
-    const contrastive = await median(5, async () => {
-      await generate(model, [prompt], { maxNewTokens: 32, eosTokenIds: [], adapter, decoder: contrastiveDecoder() });
-    });
-    report({ config: name, measure: 'greedy_decode_tokens_per_s', value: 32 / greedy, note: 'batch 1, prompt 64, 32 new, KV cache, prompt time included' });
-    report({ config: name, measure: 'contrastive_decode_tokens_per_s', value: 32 / contrastive, cost_ratio_vs_greedy: contrastive / greedy });
+    // Greedy decodes with the user's adapter, as OPPU greedy does; contrastive adds the amateur row.
+    const timed = async (decoder?: ReturnType<typeof contrastiveDecoder>) => {
+      let firstStep = 0;
+      const t = performance.now();
+      await generate(model, [prompt], { maxNewTokens: 32, eosTokenIds: [], adapter, decoder, onToken: (_s, _t, step) => { if (step === 0) firstStep = performance.now(); } });
+      return { total: (performance.now() - t) / 1000, steps: (performance.now() - firstStep) / 1000 };
+    };
+    const medianOf = async (fn: () => Promise<{ total: number; steps: number }>) => {
+      await fn();
+      const runs = [];
+      for (let i = 0; i < 9; i++) runs.push(await fn());
+      const med = (xs: number[]) => xs.sort((a, b) => a - b)[4];
+      return { total: med(runs.map((r) => r.total)), steps: med(runs.map((r) => r.steps)) };
+    };
+    const greedy = await medianOf(() => timed());
+    const contrastive = await medianOf(() => timed(contrastiveDecoder()));
+    report({ config: name, measure: 'greedy_decode_tokens_per_s', value: 32 / greedy.total, per_step_tokens_per_s: 31 / greedy.steps, note: 'batch 1, prompt 64, 32 new, KV cache, with the user adapter; value includes the prompt' });
+    report({ config: name, measure: 'contrastive_decode_tokens_per_s', value: 32 / contrastive.total, cost_ratio_vs_greedy: contrastive.total / greedy.total, per_step_cost_ratio: contrastive.steps / greedy.steps });
     disposeModel(model);
   }
 }
 
-main().catch((e) => {
-  console.error(`bench failed: ${(e as Error).message}`);
-  process.exit(1);
-});
+if (isMainThread) {
+  main().catch((e) => {
+    console.error(`bench failed: ${(e as Error).message}`);
+    process.exit(1);
+  });
+} else {
+  (async () => {
+    await initBackend(process.env.COPE_BACKEND ?? 'auto');
+    parentPort!.postMessage(await trainStepSeconds((workerData as { config: keyof typeof CONFIGS }).config));
+  })();
+}

@@ -102,3 +102,13 @@ export function sampleIndex(scores: ArrayLike<number>, u: number): number {
   }
   return last;
 }
+
+/** log Σ exp(s): the normaliser of a log-softmax, without allocating the distribution. */
+export function logSumExp(s: ArrayLike<number>): number {
+  let m = -Infinity;
+  for (let i = 0; i < s.length; i++) if (s[i] > m) m = s[i];
+  if (m === -Infinity) return -Infinity;
+  let z = 0;
+  for (let i = 0; i < s.length; i++) z += Math.exp(s[i] - m);
+  return m + Math.log(z);
+}

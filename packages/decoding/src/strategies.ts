@@ -1,5 +1,5 @@
 import type { Rng } from '@cope/model';
-import { argmax, chain, logSoftmax, repetitionPenalty, sampleIndex, softmax, temperature, topK, topP, type LogitsProcessor } from './processors.js';
+import { argmax, chain, logSumExp, repetitionPenalty, sampleIndex, temperature, topK, topP, type LogitsProcessor } from './processors.js';
 
 /**
  * A decoding strategy. It says how many model rows one sequence needs per step (1, or 2 for expert +
@@ -29,7 +29,7 @@ function pick(scores: Float64Array, s: SamplingSettings, history: readonly numbe
   let out = repetitionPenalty(s.repetitionPenalty)(scores, history);
   if (s.doSample) out = chain(temperature(s.temperature), topK(s.topK), topP(s.topP))(out, history);
   const token = s.doSample ? sampleIndex(out, rng.next()) : argmax(out);
-  return { token, logProb: logSoftmax(out)[token] };
+  return { token, logProb: out[token] - logSumExp(out) };
 }
 
 /** Plain decoding from one model: greedy or sampling, per `settings`. */
@@ -61,22 +61,40 @@ const EPS = 1e-8;
  * amateur's log-probabilities.
  */
 export function contrastiveScores(expertLogits: ArrayLike<number>, amateurLogits: ArrayLike<number>, c: Pick<ContrastiveSettings, 'contrastiveAlpha' | 'plausibility' | 'masked'>): Float64Array {
-  const pE = softmax(expertLogits);
-  const pA = softmax(amateurLogits);
-  let max = 0;
-  for (let i = 0; i < pE.length; i++) if (pE[i] > max) max = pE[i];
-  const threshold = c.plausibility * max;
-  let z = 0;
-  for (let i = 0; i < pE.length; i++) if (pE[i] >= threshold) z += pE[i];
-  const out = new Float64Array(pE.length);
-  for (let i = 0; i < pE.length; i++) {
-    const keep = pE[i] >= threshold;
+  // Two exponentials and one logarithm per token (this runs once per generated token): the expert's
+  // probabilities go in `out`, the amateur's only as their log.
+  const V = expertLogits.length;
+  let maxE = -Infinity;
+  let maxA = -Infinity;
+  for (let i = 0; i < V; i++) {
+    if (expertLogits[i] > maxE) maxE = expertLogits[i];
+    if (amateurLogits[i] > maxA) maxA = amateurLogits[i];
+  }
+  const out = new Float64Array(V);
+  const pA = new Float64Array(V);
+  let zE = 0;
+  let zA = 0;
+  for (let i = 0; i < V; i++) {
+    zE += out[i] = Math.exp(expertLogits[i] - maxE);
+    zA += pA[i] = Math.exp(amateurLogits[i] - maxA);
+  }
+  // pE = out / zE; its maximum is 1 / zE.
+  const threshold = c.plausibility / zE;
+  let kept = 0;
+  for (let i = 0; i < V; i++) {
+    out[i] /= zE;
+    if (out[i] >= threshold) kept += out[i];
+  }
+  const lam = c.contrastiveAlpha;
+  const logEps = Math.log(EPS);
+  for (let i = 0; i < V; i++) {
+    const keep = out[i] >= threshold;
     if (!keep && c.masked === 'inf') {
       out[i] = -Infinity;
       continue;
     }
-    const q = keep ? pE[i] / (z + EPS) : 0;
-    out[i] = Math.log(q + EPS) - c.contrastiveAlpha * Math.log(pA[i] + EPS);
+    const logQ = keep ? Math.log(out[i] / (kept + EPS) + EPS) : logEps;
+    out[i] = lam === 0 ? logQ : logQ - lam * Math.log(pA[i] / zA + EPS);
   }
   return out;
 }
