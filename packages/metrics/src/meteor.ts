@@ -46,9 +46,9 @@ export function meteorAlign(hypothesis: string[], reference: string[], wordnet: 
   const synonym: Array<[number, number]> = [];
   for (let i = hyp.length - 1; i >= 0; i--) {
     const syns = wordnet.synonyms(hyp[i][1]);
-    syns.add(hyp[i][1]);
+    const word = hyp[i][1];
     for (let j = ref.length - 1; j >= 0; j--) {
-      if (syns.has(ref[j][1])) {
+      if (ref[j][1] === word || syns.has(ref[j][1])) {
         synonym.push([hyp[i][0], ref[j][0]]);
         hyp.splice(i, 1);
         ref.splice(j, 1);

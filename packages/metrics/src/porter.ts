@@ -140,8 +140,20 @@ function step5b(w: string): string {
   return applyRules(w, [['ll', 'l', () => measure(w.slice(0, -1)) > 1]]);
 }
 
-/** NLTK `PorterStemmer().stem(word)` (lower-cases first). */
+const memo = new Map<string, string>();
+
+/** NLTK `PorterStemmer().stem(word)` (lower-cases first). Memoised (bounded), as evaluation repeats words. */
 export function porterStem(word: string): string {
+  let s = memo.get(word);
+  if (s === undefined) {
+    s = stemUncached(word);
+    if (memo.size > 100_000) memo.clear();
+    memo.set(word, s);
+  }
+  return s;
+}
+
+function stemUncached(word: string): string {
   const lower = word.toLowerCase();
   if (Object.prototype.hasOwnProperty.call(IRREGULAR, word)) return IRREGULAR[lower];
   if (word.length <= 2) return lower;

@@ -58,8 +58,19 @@ export class WordNet {
     return [];
   }
 
-  /** Names (without underscores) of the lemmas of every synset of `word`, over all parts of speech. */
-  synonyms(word: string): Set<string> {
+  private readonly cache = new Map<string, ReadonlySet<string>>();
+
+  /**
+   * Names (without underscores) of the lemmas of every synset of `word`, over all parts of speech.
+   * Memoised: evaluation looks the same words up many times.
+   */
+  synonyms(word: string): ReadonlySet<string> {
+    let hit = this.cache.get(word);
+    if (!hit) this.cache.set(word, (hit = this.lookup(word)));
+    return hit;
+  }
+
+  private lookup(word: string): Set<string> {
     const lemma = word.toLowerCase();
     const out = new Set<string>();
     for (const pos of POS_LIST) {
