@@ -30,12 +30,12 @@ export interface ChatTurn {
  * prompt and the target are each cut to `cutoff` tokens.
  */
 export function encodeTurn(tok: CopeTokenizer, chat: ChatFormatter, turn: ChatTurn, cutoff = DEFAULT_CUTOFF): SftExample {
+  if (turn.target.trim() === '') throw new Error(`empty target for the prompt "${turn.user.slice(0, 80)}"`);
   let prompt = tok.encode(chat.prompt(turn.system, turn.user));
   let target = withEos(tok, tok.encode(chat.target(turn.target, turn.system, turn.user), { addSpecialTokens: false }));
   const truncated = prompt.length > cutoff || target.length > cutoff;
   prompt = prompt.slice(0, cutoff);
   target = target.slice(0, cutoff);
-  if (target.length === 0) throw new Error(`empty target for prompt "${turn.user.slice(0, 60)}…"`);
   return { ids: prompt.concat(target), labelMask: prompt.map(() => 0).concat(target.map(() => 1)), promptLength: prompt.length, truncated };
 }
 

@@ -15,6 +15,7 @@ describeWithFixtures('example building', ['tokenizers/llama2/tokenizer.json'], (
     expect(tok.decode(ex.ids.slice(1, ex.promptLength))).toBe(chat.prompt('You are a news headline generator.', 'Generate a headline.'));
     const cut = encodeTurn(tok, chat, { system: 'S', user: 'word '.repeat(50), target: 'T' }, 10);
     expect(cut.truncated).toBe(true);
+    expect(() => encodeTurn(tok, chat, { system: 'S', user: 'U', target: '  ' })).toThrow(/empty target for the prompt "U"/);
     expect(cut.promptLength).toBe(10);
   });
 

@@ -1,12 +1,12 @@
 import { tf } from './tf.js';
 import type { Tensor4D } from './tf.js';
 
-/** Keys and values of one layer. Keys are stored transposed so attention scores are untransposed products. */
+/** Keys and values of one layer, laid out so a decoding step reduces over the last axis. */
 export interface LayerCache {
-  /** [batch, kvHeads, headDim, pastLen] */
-  kT: Tensor4D;
   /** [batch, kvHeads, pastLen, headDim] */
-  v: Tensor4D;
+  k: Tensor4D;
+  /** [batch, kvHeads, headDim, pastLen] */
+  vT: Tensor4D;
 }
 
 /**
@@ -29,15 +29,15 @@ export function cacheLength(cache: KvCache | undefined): number {
 export function disposeCache(cache: KvCache | undefined): void {
   if (!cache) return;
   for (const l of cache.layers) {
-    l.kT.dispose();
-    l.v.dispose();
+    l.k.dispose();
+    l.vT.dispose();
   }
 }
 
 /** Keeps only the given batch rows (e.g. finished sequences dropped), returning a new cache. */
 export function selectCacheRows(cache: KvCache, rows: number[]): KvCache {
   const idx = tf.tensor1d(rows, 'int32');
-  const layers = cache.layers.map((l) => ({ kT: tf.gather(l.kT, idx) as Tensor4D, v: tf.gather(l.v, idx) as Tensor4D }));
+  const layers = cache.layers.map((l) => ({ k: tf.gather(l.k, idx) as Tensor4D, vT: tf.gather(l.vT, idx) as Tensor4D }));
   idx.dispose();
   return { layers, mask: rows.map((r) => cache.mask[r].slice()) };
 }

@@ -36,13 +36,13 @@ export function matmulFrozen(x: Tensor2D, w: FrozenKernel): Tensor2D {
 }
 
 /**
- * wasm's matmul has a fast single-row (matrix-vector) path: for 2-3 rows against a large matrix (the
- * vocabulary head while decoding expert and amateur rows together) separate row products are ~1.4×
- * faster than one 2-row product.
+ * wasm's matmul has a fast single-row (matrix-vector) path: for 2-3 rows against a large matrix (decoding
+ * expert and amateur rows together) separate row products beat one 2-row product (head 256×8000: 2×156 µs
+ * against 444 µs measured).
  */
 function fewRowsMatmul(x: Tensor2D, k: Tensor2D): Tensor2D {
   const rows = x.shape[0];
-  if (rows < 2 || rows > 3 || k.size < 1 << 20) return tf.matMul(x, k);
+  if (rows < 2 || rows > 3 || k.size < 1 << 18) return tf.matMul(x, k);
   return tf.concat(tf.split(x, rows, 0).map((r) => tf.matMul(r as Tensor2D, k)), 0) as Tensor2D;
 }
 

@@ -102,14 +102,27 @@ export function forward(model: CausalLM, ids: number[][], opts: ForwardOptions =
       const q = rope(lin(x, 'q_proj').reshape([B, T, c.numHeads, c.headDim]) as Tensor4D, cos, sin, half);
       const k = rope(lin(x, 'k_proj').reshape([B, T, c.numKvHeads, c.headDim]) as Tensor4D, cos, sin, half);
       const v = lin(x, 'v_proj').reshape([B, T, c.numKvHeads, c.headDim]);
-      let kT = tf.transpose(k, [0, 2, 3, 1]) as Tensor4D; // [B, kvH, hd, T]
-      let vv = tf.transpose(v, [0, 2, 1, 3]) as Tensor4D; // [B, kvH, T, hd]
-      if (past) {
-        kT = tf.concat([past.layers[l].kT, kT], 3);
-        vv = tf.concat([past.layers[l].v, vv], 2);
+      const oneQuery = T === 1 && prefersPlain2d();
+      let attn: Tensor2D;
+      if (!opts.useCache && !past && !oneQuery) {
+        // Training and scoring: straight to the matmul layouts.
+        const kT = tf.transpose(k, [0, 2, 3, 1]) as Tensor4D; // [B, kvH, hd, T]
+        const vv = tf.transpose(v, [0, 2, 1, 3]) as Tensor4D; // [B, kvH, T, hd]
+        attn = attention(q, kT, vv, attnBias, c, B, T, Tk);
+      } else {
+        // Cache layout: keys [B, kvH, Tk, hd] and values transposed [B, kvH, hd, Tk], so the decoding
+        // step reduces over the last axis (wasm reduces other axes through a transpose).
+        let kc = tf.transpose(k, [0, 2, 1, 3]) as Tensor4D;
+        let vT = tf.transpose(v, [0, 2, 3, 1]) as Tensor4D;
+        if (past) {
+          kc = tf.concat([past.layers[l].k, kc], 2);
+          vT = tf.concat([past.layers[l].vT, vT], 3);
+        }
+        if (opts.useCache) newCache.push({ k: kc, vT });
+        attn = oneQuery
+          ? attentionOneQuery(q, kc, vT, attnBias, c, B, Tk)
+          : attention(q, tf.transpose(kc, [0, 1, 3, 2]) as Tensor4D, tf.transpose(vT, [0, 1, 3, 2]) as Tensor4D, attnBias, c, B, T, Tk);
       }
-      if (opts.useCache) newCache.push({ kT, v: vv });
-      const attn = attention(q, kT, vv, attnBias, c, B, T, Tk);
       h = tf.add(h, lin(attn, 'o_proj'));
       const y = rmsNorm(h, layer.postAttentionNorm, c.rmsNormEps);
       const gate = lin(y, 'gate_proj');
@@ -190,14 +203,14 @@ function attention(q: Tensor4D, kT: Tensor4D, v: Tensor4D, bias: Tensor, c: Mode
  * broadcast multiply-sums replace the 2·B·kvH small matmuls (their op count does not grow with the batch,
  * which keeps contrastive decoding's two rows close to the cost of one).
  */
-function attentionOneQuery(q: Tensor4D, kT: Tensor4D, v: Tensor4D, bias: Tensor, c: ModelConfig, B: number, Tk: number): Tensor2D {
+function attentionOneQuery(q: Tensor4D, k: Tensor4D, vT: Tensor4D, bias: Tensor, c: ModelConfig, B: number, Tk: number): Tensor2D {
   const g = c.numHeads / c.numKvHeads;
   const kvH = c.numKvHeads;
   const hd = c.headDim;
-  const qg = tf.mul(q, 1 / Math.sqrt(hd)).reshape([B, kvH, g, hd, 1]);
-  const scores = tf.sum(tf.mul(qg, kT.reshape([B, kvH, 1, hd, Tk])), 3); // [B, kvH, g, Tk]
+  const qg = tf.mul(q, 1 / Math.sqrt(hd)).reshape([B, kvH, g, 1, hd]);
+  const scores = tf.sum(tf.mul(qg, k.reshape([B, kvH, 1, Tk, hd])), -1); // [B, kvH, g, Tk]
   const probs = tf.softmax(tf.add(scores, bias.reshape([B, 1, 1, Tk])));
-  const out = tf.sum(tf.mul(probs.reshape([B, kvH, g, Tk, 1]), v.reshape([B, kvH, 1, Tk, hd])), 3); // [B, kvH, g, hd]
+  const out = tf.sum(tf.mul(probs.reshape([B, kvH, g, 1, Tk]), vT.reshape([B, kvH, 1, hd, Tk])), -1); // [B, kvH, g, hd]
   return out.reshape([B, c.numHeads * hd]) as Tensor2D;
 }
 

@@ -77,3 +77,24 @@ describe('config.json', () => {
     expect(() => parseModelConfig(raw)).toThrow(pattern);
   });
 });
+
+describe('RoPE frequencies', () => {
+  test('llama3 scaling follows transformers\' piecewise rule', async () => {
+    const { ropeInvFreq } = await import('@cope/model');
+    const base = { model_type: 'llama', vocab_size: 10, hidden_size: 64, intermediate_size: 16, num_hidden_layers: 1, num_attention_heads: 1, rope_theta: 500000 };
+    const plain = ropeInvFreq(parseModelConfig(base));
+    const scaled = ropeInvFreq(parseModelConfig({ ...base, rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 } }));
+    // Wavelength 2π/f: below 8192/4 = 2048 unchanged; above 8192 divided by 8; in between smoothly interpolated.
+    plain.forEach((f, i) => {
+      const wavelen = (2 * Math.PI) / f;
+      if (wavelen < 2048) expect(scaled[i]).toBeCloseTo(f, 15);
+      else if (wavelen > 8192) expect(scaled[i]).toBeCloseTo(f / 8, 15);
+      else {
+        const smooth = (8192 / wavelen - 1) / (4 - 1);
+        expect(scaled[i]).toBeCloseTo((1 - smooth) * (f / 8) + smooth * f, 15);
+      }
+    });
+    expect(plain[0]).toBe(1);
+    expect(plain[1]).toBeCloseTo(Math.pow(500000, -2 / 64), 15);
+  });
+});

@@ -15,6 +15,8 @@ import { linearWarmupLr } from './schedule.js';
 /** One optimiser step's record (a line of metrics.jsonl). */
 export interface StepLog {
   step: number;
+  /** Examples cut to the token cut-off (counted once, logged with every step). */
+  truncatedExamples: number;
   totalSteps: number;
   epoch: number;
   loss: number;
@@ -109,6 +111,7 @@ export async function trainLora<E = SftExample>(opts: TrainOptions<E>): Promise<
   const name = opts.name ?? path.basename(outDir);
   const lossFn = opts.loss ?? (sftBatchLoss(opts.padId) as unknown as BatchLoss<E>);
   const tokensOf = opts.tokensOf ?? ((e: E) => (e as unknown as SftExample).ids?.length ?? 0);
+  const truncatedExamples = examples.filter((e) => (e as unknown as SftExample).truncated === true).length;
   const microPerEpoch = Math.ceil(examples.length / c.batchSize);
   const stepsPerEpoch = Math.ceil(microPerEpoch / c.gradientAccumulation);
   const totalSteps = stepsPerEpoch * c.epochs;
@@ -210,7 +213,7 @@ export async function trainLora<E = SftExample>(opts: TrainOptions<E>): Promise<
       step++;
       stepsThisCall++;
       const log: StepLog & Record<string, number> = {
-        step, totalSteps, epoch: step / stepsPerEpoch, loss: lossSum / micro.length, lr, gradNorm: norm,
+        step, truncatedExamples, totalSteps, epoch: step / stepsPerEpoch, loss: lossSum / micro.length, lr, gradNorm: norm,
         tokensPerSecond: tokens / ((performance.now() - tStep) / 1000), elapsedSeconds: (performance.now() - t0) / 1000,
         ...(opts.extraLog?.() ?? {}),
       };

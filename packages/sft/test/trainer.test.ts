@@ -54,7 +54,7 @@ describeWithFixtures('LoRA SFT trainer on tiny-llama', ['models/tiny-llama/model
     for (let i = 0; i < a.length; i++) expect(Array.from(await b[i].data())).toEqual(Array.from(await a[i].data()));
     const lines = readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(lines[0]).toEqual(expect.objectContaining({ loss: expect.any(Number), lr: expect.any(Number), gradNorm: expect.any(Number), tokensPerSecond: expect.any(Number) }));
+    expect(lines[0]).toEqual(expect.objectContaining({ truncatedExamples: 0, loss: expect.any(Number), lr: expect.any(Number), gradNorm: expect.any(Number), tokensPerSecond: expect.any(Number) }));
     // A finished folder is loaded, not retrained.
     const again = await trainLora({ model, examples, config, outDir: dir });
     expect(again.resumedFromStep).toBe(6);
