@@ -1,18 +1,19 @@
 /**
  * Trains the embedded tiny base model from scratch (full-parameter) on the embedded corpus of the
  * NON-target users only (target users stay unseen until personalization), and saves it in Hugging Face
- * layout next to the tokenizer. Reproducible: seeded init, seeded order.
+ * layout next to the tokenizer, with @cope/sft's full-parameter trainer (resumable: an interrupted run
+ * continues from `<modelDir>/.pretrain/checkpoint`). Reproducible: seeded init, seeded order.
  *
  * Usage: `node tools/dist/pretrain/pretrain.js [dataDir] [modelDir] [epochs]`
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ChatFormatter, TASKS, encodeTurn, loadTokenizer, tamTurns, type SftExample, type TaskName } from '@cope/data';
 import {
-  Rng, currentBackend, disposeModel, forward, initBackend, parseModelConfig, saveModel, tf, trainableModel, weightsFromHost,
+  Rng, currentBackend, disposeModel, initBackend, parseModelConfig, saveModel, weightsFromHost,
   type CausalLM, type HostTensor, type ModelConfig,
 } from '@cope/model';
-import { AdamW, clipByGlobalNorm, linearWarmupLr, maskedCrossEntropy } from '@cope/sft';
+import { resolveSftConfig, trainFull } from '@cope/sft';
 
 export const TINY_ARCH = { hidden_size: 128, intermediate_size: 352, num_hidden_layers: 4, num_attention_heads: 4, num_key_value_heads: 2 };
 
@@ -64,6 +65,9 @@ export async function pretrainExamples(dataDir: string, modelDir: string): Promi
   return out;
 }
 
+/** Pretraining settings: full-parameter SFT at a higher learning rate than fine-tuning, gentler clipping. */
+export const PRETRAIN_CONFIG = { learningRate: 3e-3, batchSize: 16, warmupRatio: 0.05, maxGradNorm: 1.0, weightDecay: 0.01, checkpointEvery: 100 };
+
 export async function pretrain(dataDir: string, modelDir: string, epochs = 6, seed = 1234): Promise<void> {
   await initBackend(process.env.COPE_BACKEND ?? 'auto');
   const tok = await loadTokenizer(modelDir);
@@ -71,38 +75,20 @@ export async function pretrain(dataDir: string, modelDir: string, epochs = 6, se
     model_type: 'llama', vocab_size: tok.vocabSize, ...TINY_ARCH, max_position_embeddings: 512, rms_norm_eps: 1e-5, rope_theta: 10000,
     tie_word_embeddings: false, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId,
   });
-  const rng = new Rng(seed);
-  const init = initModel(config, rng);
-  const { model, variables } = trainableModel(init, 'pretrain');
+  const init = initModel(config, new Rng(seed));
   const examples = await pretrainExamples(dataDir, modelDir);
-  const batchSize = 16;
-  const stepsPerEpoch = Math.ceil(examples.length / batchSize);
-  const total = stepsPerEpoch * epochs;
-  const opt = new AdamW({ weightDecay: 0.01 });
-  const pad = tok.padId ?? 0;
-  console.log(`backend ${currentBackend()}; ${examples.length} examples, ${examples.reduce((a, e) => a + e.ids.length, 0)} tokens per epoch; ${total} steps`);
-  const t0 = performance.now();
-  for (let step = 0; step < total; step++) {
-    const epoch = Math.floor(step / stepsPerEpoch);
-    if (step % stepsPerEpoch === 0) rng.restore(new Rng(seed + epoch).state());
-    const order = new Rng(seed * 7 + epoch).shuffle(examples.map((_, i) => i));
-    const k = step % stepsPerEpoch;
-    // Length-sorted buckets inside each shuffled window keep padding low.
-    const batch = order.slice(k * batchSize, (k + 1) * batchSize).map((i) => examples[i]);
-    const len = Math.max(...batch.map((e) => e.ids.length));
-    const ids = batch.map((e) => e.ids.concat(new Array(len - e.ids.length).fill(pad)));
-    const mask = batch.map((e) => e.ids.map(() => 1).concat(new Array(len - e.ids.length).fill(0)));
-    const labels = batch.map((e) => e.labelMask.concat(new Array(len - e.ids.length).fill(0)));
-    const { value, grads } = tf.variableGrads(() => maskedCrossEntropy(forward(model, ids, { attentionMask: mask }).logits, ids, labels), variables);
-    const { grads: clipped } = clipByGlobalNorm(grads, 1.0);
-    opt.apply(variables, clipped, linearWarmupLr(3e-3, step, total, 0.05));
-    const loss = (await value.data())[0];
-    tf.dispose([value, ...Object.values(grads), ...Object.values(clipped)]);
-    if (step % 20 === 0 || step === total - 1) console.log(`step ${step + 1}/${total} epoch ${epoch + 1} loss ${loss.toFixed(4)} ${((performance.now() - t0) / 1000).toFixed(0)}s`);
-  }
+  console.log(`backend ${currentBackend()}; ${examples.length} examples, ${examples.reduce((a, e) => a + e.ids.length, 0)} tokens per epoch`);
+  // Trains into a work folder (resumable), then copies the weights next to the tokenizer.
+  const work = path.join(modelDir, '.pretrain');
+  const { model } = await trainFull({
+    model: init, examples, outDir: work, padId: tok.padId ?? 0,
+    config: resolveSftConfig(null, { ...PRETRAIN_CONFIG, epochs, seed }),
+    onStep: (l) => { if (l.step % 20 === 0 || l.step === l.totalSteps) console.log(`step ${l.step}/${l.totalSteps} loss ${l.loss.toFixed(4)} ${l.elapsedSeconds.toFixed(0)}s`); },
+  });
   await saveModel(model, modelDir);
   writeFileSync(path.join(modelDir, 'generation_config.json'), JSON.stringify({ bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId }, null, 2) + '\n');
-  opt.dispose();
+  rmSync(work, { recursive: true, force: true });
+  disposeModel(model);
   disposeModel(init);
 }
 

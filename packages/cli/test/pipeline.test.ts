@@ -103,6 +103,18 @@ describe('cope run on the embedded data', () => {
     expect(outputsOf(runDir)).toEqual(outputsOf(reference));
   }, 600_000);
 
+  test('--workers 2 (worker threads, each with its own backend) gives the single-process outputs', () => {
+    const dir = tmp();
+    const runDir = path.join(dir, 'run');
+    const r = spawnSync(process.execPath, [bin, 'run', '--config', writeConfig(dir), '--run', runDir, '--workers', '2', '--json'], { encoding: 'utf8' });
+    expect(r.stderr).not.toMatch(/error:/);
+    expect(r.status).toBe(0);
+    // Both users' stages ran, reported through the workers.
+    expect(r.stderr).toMatch(/"stage":"sft","task":"news_headline","user":0/);
+    expect(r.stderr).toMatch(/"stage":"sft","task":"news_headline","user":1/);
+    expect(outputsOf(runDir)).toEqual(outputsOf(reference));
+  }, 600_000);
+
   test('shards 0/2 and 1/2 merged equal a single run', async () => {
     const dir = tmp();
     const cfg = writeConfig(dir);

@@ -17,3 +17,13 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   }
   await fs.rename(tmp, file);
 }
+
+/** True when `p` exists (file or folder). */
+export async function fileExists(p: string): Promise<boolean> {
+  try {
+    await fs.access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}

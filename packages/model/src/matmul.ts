@@ -38,11 +38,12 @@ export function matmulFrozen(x: Tensor2D, w: FrozenKernel): Tensor2D {
 /**
  * wasm's matmul has a fast single-row (matrix-vector) path: for 2-3 rows against a large matrix (decoding
  * expert and amateur rows together) separate row products beat one 2-row product (head 256×8000: 2×156 µs
- * against 444 µs measured).
+ * against 444 µs measured; 512×1376: 2×59 against 161 µs). Very large kernels (512×32000) favour the
+ * 2-row product again (4.6 ms against 2×2.9 ms), hence the size window.
  */
 function fewRowsMatmul(x: Tensor2D, k: Tensor2D): Tensor2D {
   const rows = x.shape[0];
-  if (rows < 2 || rows > 3 || k.size < 1 << 18) return tf.matMul(x, k);
+  if (rows < 2 || rows > 3 || k.size < 1 << 18 || k.size > 1 << 22) return tf.matMul(x, k);
   return tf.concat(tf.split(x, rows, 0).map((r) => tf.matMul(r as Tensor2D, k)), 0) as Tensor2D;
 }
 

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { bf16ToF32, f16ToF32, f32ToBf16 } from './dtype.js';
-import { writeFileAtomic } from './atomic.js';
+import { fileExists as exists, writeFileAtomic } from './atomic.js';
 
 /** A tensor read from a safetensors file, widened to float32 on the host. */
 export interface HostTensor {
@@ -174,13 +174,4 @@ export async function readModelWeights(dir: string): Promise<Map<string, HostTen
   }
   if (await exists(single)) return readSafetensors(single);
   throw new Error(`${dir}: no model.safetensors or model.safetensors.index.json found`);
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await fs.access(p);
-    return true;
-  } catch {
-    return false;
-  }
 }

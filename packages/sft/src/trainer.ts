@@ -3,8 +3,9 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { SftExample } from '@cope/data';
 import {
-  Rng, adapterVariables, createLoraAdapter, forward, loadLoraAdapter, readSafetensors, saveLoraAdapter, tf, writeFileAtomic,
-  writeSafetensors, type CausalLM, type HostTensor, type LoraAdapter,
+  Rng, adapterVariables, createLoraAdapter, disposeModel, forward, loadLoraAdapter, loadModel, modelTensors,
+  readSafetensors, saveLoraAdapter, saveModel, tf, trainableModel, writeFileAtomic, writeSafetensors,
+  type CausalLM, type HostTensor, type LoraAdapter,
 } from '@cope/model';
 import { AdamW } from './adamw.js';
 import { clipByGlobalNorm } from './clip.js';
@@ -72,10 +73,7 @@ interface TrainerState {
 /** SFT loss over right-padded examples: cross-entropy on target tokens only. */
 export function sftBatchLoss(padId = 0): BatchLoss<SftExample> {
   return (model, adapter, batch, rng) => {
-    const len = Math.max(...batch.map((e) => e.ids.length));
-    const ids = batch.map((e) => e.ids.concat(new Array(len - e.ids.length).fill(padId)));
-    const mask = batch.map((e) => e.ids.map(() => 1).concat(new Array(len - e.ids.length).fill(0)));
-    const labels = batch.map((e) => e.labelMask.concat(new Array(len - e.ids.length).fill(0)));
+    const { ids, mask, labels } = padRight(batch, padId);
     return maskedCrossEntropy(forward(model, ids, { attentionMask: mask, adapters: adapter, dropoutRng: rng }).logits, ids, labels);
   };
 }
@@ -98,18 +96,32 @@ async function readJsonIfExists<T>(file: string): Promise<T | null> {
   }
 }
 
+/** What the training loop trains: an adapter, or every weight of a model. */
+interface Trainee<T> {
+  /** Loads the finished result from a folder. */
+  load(dir: string): Promise<T>;
+  /** A fresh start. */
+  create(rng: Rng): T;
+  variables(value: T): tf.Variable[];
+  save(value: T, dir: string): Promise<void>;
+}
+
+interface LoopResult<T> {
+  value: T;
+  steps: number;
+  resumedFromStep: number;
+  finished: boolean;
+}
+
 /**
- * Trains a LoRA adapter on `examples` with AdamW, the linear warm-up schedule, global-norm clipping,
- * gradient accumulation, seeded shuffling and LoRA dropout. Writes a checkpoint (adapter, optimiser
- * moments, RNG state, step) every `checkpointEvery` steps, atomically; a later call with the same
- * config and data resumes from it and ends with the same weights as an uninterrupted run (bitwise on
- * the same backend). A folder whose trainer_state.json says finished is loaded, not retrained.
+ * The training loop shared by LoRA, full-parameter and DPO training: AdamW, the linear warm-up schedule,
+ * global-norm clipping, gradient accumulation, seeded shuffling; checkpoints (weights, optimiser moments,
+ * RNG state, step) every `checkpointEvery` steps, written atomically; resume from a checkpoint; a finished
+ * folder is loaded, not retrained.
  */
-export async function trainLora<E = SftExample>(opts: TrainOptions<E>): Promise<TrainResult> {
+async function runTraining<E, T>(opts: TrainOptions<E>, trainee: Trainee<T>, initial: T | undefined, lossFn: (value: T, batch: E[], rng: Rng) => tf.Scalar): Promise<LoopResult<T>> {
   const { model, examples, config: c, outDir } = opts;
   if (examples.length === 0) throw new Error(`${outDir}: no training examples`);
-  const name = opts.name ?? path.basename(outDir);
-  const lossFn = opts.loss ?? (sftBatchLoss(opts.padId) as unknown as BatchLoss<E>);
   const tokensOf = opts.tokensOf ?? ((e: E) => (e as unknown as SftExample).ids?.length ?? 0);
   const truncatedExamples = examples.filter((e) => (e as unknown as SftExample).truncated === true).length;
   const microPerEpoch = Math.ceil(examples.length / c.batchSize);
@@ -121,20 +133,18 @@ export async function trainLora<E = SftExample>(opts: TrainOptions<E>): Promise<
 
   const final = await readJsonIfExists<TrainerState>(stateFile);
   if (final?.finished && final.key === key) {
-    return { adapter: await loadLoraAdapter(model, outDir, name), steps: final.step, resumedFromStep: final.step, finished: true };
+    return { value: await trainee.load(outDir), steps: final.step, resumedFromStep: final.step, finished: true };
   }
 
-  let adapter: LoraAdapter;
+  let value: T;
   let step = 0;
   const rng = new Rng(c.seed);
   const opt = new AdamW({ weightDecay: c.weightDecay });
   const ckpt = await readJsonIfExists<TrainerState>(path.join(ckptDir, 'trainer_state.json'));
   if (ckpt && ckpt.key === key && !ckpt.finished) {
-    adapter = await loadLoraAdapter(model, ckptDir, name);
-    adapter.config.dropout = c.lora.dropout;
+    value = await trainee.load(ckptDir);
     const moments = await readSafetensors(path.join(ckptDir, 'optimizer.safetensors'));
-    const vars = adapterVariables(adapter);
-    vars.forEach((v, i) => {
+    trainee.variables(value).forEach((v, i) => {
       const m = moments.get(`m.${i}`);
       const s = moments.get(`v.${i}`);
       if (m && s) {
@@ -146,10 +156,10 @@ export async function trainLora<E = SftExample>(opts: TrainOptions<E>): Promise<
     step = ckpt.step;
     rng.restore(ckpt.rng);
   } else {
-    adapter = opts.initialAdapter ?? createLoraAdapter(model, name, { ...c.lora, useRslora: false }, rng);
+    value = initial ?? trainee.create(rng);
   }
   const resumedFromStep = step;
-  const vars = adapterVariables(adapter);
+  const vars = trainee.variables(value);
   await fs.mkdir(outDir, { recursive: true });
   const metricsFile = path.join(outDir, 'metrics.jsonl');
   if (step === 0) await fs.writeFile(metricsFile, '');
@@ -161,7 +171,7 @@ export async function trainLora<E = SftExample>(opts: TrainOptions<E>): Promise<
 
   const saveCheckpoint = async (finished: boolean) => {
     const dir = finished ? outDir : ckptDir;
-    await saveLoraAdapter(adapter, dir);
+    await trainee.save(value, dir);
     if (!finished) {
       const moments = new Map<string, HostTensor>();
       for (const [i, v] of vars.entries()) {
@@ -194,9 +204,9 @@ export async function trainLora<E = SftExample>(opts: TrainOptions<E>): Promise<
       for (const mb of micro) {
         const batch = order.slice(mb * c.batchSize, (mb + 1) * c.batchSize).map((i) => examples[i]);
         tokens += batch.reduce((a, e) => a + tokensOf(e), 0);
-        const { value, grads } = tf.variableGrads(() => lossFn(model, adapter, batch, rng), vars);
-        lossSum += (await value.data())[0];
-        value.dispose();
+        const { value: loss, grads } = tf.variableGrads(() => lossFn(value, batch, rng), vars);
+        lossSum += (await loss.data())[0];
+        loss.dispose();
         if (!acc) acc = grads;
         else {
           const prev: Record<string, tf.Tensor> = acc;
@@ -221,12 +231,80 @@ export async function trainLora<E = SftExample>(opts: TrainOptions<E>): Promise<
       opts.onStep?.(log);
       if (step < totalSteps && c.checkpointEvery > 0 && step % c.checkpointEvery === 0) await saveCheckpoint(false);
       if (opts.stopAfterSteps !== undefined && stepsThisCall >= opts.stopAfterSteps && step < totalSteps) {
-        return { adapter, steps: step, resumedFromStep, finished: false };
+        return { value, steps: step, resumedFromStep, finished: false };
       }
     }
     await saveCheckpoint(true);
-    return { adapter, steps: step, resumedFromStep, finished: true };
+    return { value, steps: step, resumedFromStep, finished: true };
   } finally {
     opt.dispose();
   }
+}
+
+/**
+ * Trains a LoRA adapter on `examples` (base frozen) with the shared loop: AdamW, the linear warm-up
+ * schedule, global-norm clipping, gradient accumulation, seeded shuffling and LoRA dropout. Checkpoints
+ * every `checkpointEvery` steps; a later call with the same config and data resumes and ends with the same
+ * weights as an uninterrupted run (bitwise on the same backend). The result is a PEFT adapter folder.
+ */
+export async function trainLora<E = SftExample>(opts: TrainOptions<E>): Promise<TrainResult> {
+  const { model, config: c } = opts;
+  const name = opts.name ?? path.basename(opts.outDir);
+  const batchLoss = opts.loss ?? (sftBatchLoss(opts.padId) as unknown as BatchLoss<E>);
+  const trainee: Trainee<LoraAdapter> = {
+    load: async (dir) => {
+      const a = await loadLoraAdapter(model, dir, name);
+      a.config.dropout = c.lora.dropout;
+      return a;
+    },
+    create: (rng) => createLoraAdapter(model, name, { ...c.lora, useRslora: false }, rng),
+    variables: (a) => adapterVariables(a),
+    save: (a, dir) => saveLoraAdapter(a, dir),
+  };
+  const r = await runTraining(opts, trainee, opts.initialAdapter, (a, batch, rng) => batchLoss(model, a, batch, rng));
+  return { adapter: r.value, steps: r.steps, resumedFromStep: r.resumedFromStep, finished: r.finished };
+}
+
+export interface FullTrainResult {
+  /** The trained model; its weights are tf.Variables (dispose with disposeModel). */
+  model: CausalLM;
+  steps: number;
+  resumedFromStep: number;
+  finished: boolean;
+}
+
+/**
+ * Full-parameter SFT (used for the tiny base model): every weight is trained; the result is saved as a
+ * Hugging Face model folder (`config.json` + `model.safetensors`) with the same checkpointing, resume and
+ * logging as {@link trainLora}. Needs untied embeddings. The input model is left untouched.
+ */
+export async function trainFull(opts: Omit<TrainOptions<SftExample>, 'initialAdapter' | 'loss'>): Promise<FullTrainResult> {
+  const base = opts.model;
+  const toTrainable = (m: CausalLM) => trainableModel(m, `full-${path.basename(opts.outDir)}`).model;
+  const trainee: Trainee<CausalLM> = {
+    load: async (dir) => {
+      const loaded = await loadModel(dir);
+      const t = toTrainable(loaded);
+      disposeModel(loaded);
+      return t;
+    },
+    create: () => toTrainable(base),
+    variables: (m) => modelTensors(m, false) as tf.Variable[],
+    save: (m, dir) => saveModel(m, dir),
+  };
+  const pad = opts.padId ?? 0;
+  const r = await runTraining<SftExample, CausalLM>({ ...opts }, trainee, undefined, (m, batch) => {
+    const { ids, mask, labels } = padRight(batch, pad);
+    return maskedCrossEntropy(forward(m, ids, { attentionMask: mask }).logits, ids, labels);
+  });
+  return { model: r.value, steps: r.steps, resumedFromStep: r.resumedFromStep, finished: r.finished };
+}
+
+function padRight(batch: SftExample[], padId: number): { ids: number[][]; mask: number[][]; labels: number[][] } {
+  const len = Math.max(...batch.map((e) => e.ids.length));
+  return {
+    ids: batch.map((e) => e.ids.concat(new Array(len - e.ids.length).fill(padId))),
+    mask: batch.map((e) => e.ids.map(() => 1).concat(new Array(len - e.ids.length).fill(0))),
+    labels: batch.map((e) => e.labelMask.concat(new Array(len - e.ids.length).fill(0))),
+  };
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { TASKS, encodeDpoTriple, encodeTurn, oppuTurns, queryPrompt, readOtherUsers, tamTurns, truncateItem, type UserRecord } from '@cope/data';
 import { contrastiveDecoder, generate, plainDecoder } from '@cope/decoding';
 import { resolveDpoConfig, trainDpo } from '@cope/dpo';
-import { disposeAdapter, loadLoraAdapter, writeFileAtomic, type LoraAdapter } from '@cope/model';
+import { disposeAdapter, fileExists as exists, loadLoraAdapter, writeFileAtomic, type LoraAdapter } from '@cope/model';
 import { assembleParts, runPerUser, sampleUserNegatives, scoreUserNegatives } from '@cope/negatives';
 import { resolveSftConfig, trainLora, type StepLog } from '@cope/sft';
 import { evaluateLamp, type LampTaskId } from '@cope/metrics';
@@ -22,15 +22,6 @@ export interface Reporter {
 async function isFinished(dir: string): Promise<boolean> {
   try {
     return JSON.parse(await fs.readFile(path.join(dir, 'trainer_state.json'), 'utf8')).finished === true;
-  } catch {
-    return false;
-  }
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await fs.access(p);
-    return true;
   } catch {
     return false;
   }
