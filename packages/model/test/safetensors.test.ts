@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  bf16ToF32, f16ToF32, f32ToBf16, parseModelConfig, parseSafetensors, readModelWeights, serializeSafetensors,
+  bf16ToF32, f16ToF32, f32ToBf16, parseModelConfig, parseSafetensors, readModelWeights, ropeInvFreq, serializeSafetensors,
   type HostTensor,
 } from '@cope/model';
 
@@ -79,8 +79,7 @@ describe('config.json', () => {
 });
 
 describe('RoPE frequencies', () => {
-  test('llama3 scaling follows transformers\' piecewise rule', async () => {
-    const { ropeInvFreq } = await import('@cope/model');
+  test('llama3 scaling follows transformers\' piecewise rule', () => {
     const base = { model_type: 'llama', vocab_size: 10, hidden_size: 64, intermediate_size: 16, num_hidden_layers: 1, num_attention_heads: 1, rope_theta: 500000 };
     const plain = ropeInvFreq(parseModelConfig(base));
     const scaled = ropeInvFreq(parseModelConfig({ ...base, rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 } }));

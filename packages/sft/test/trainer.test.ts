@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describeWithFixtures, fixture } from '#testing';
-import { adapterVariables, disposeAdapter, disposeModel, initBackend, loadModel, tf, type CausalLM } from '@cope/model';
-import { resolveSftConfig, trainLora } from '@cope/sft';
+import { adapterVariables, disposeAdapter, disposeModel, forward, initBackend, loadModel, tf, type CausalLM } from '@cope/model';
+import { resolveSftConfig, trainFull, trainLora } from '@cope/sft';
 
 beforeAll(async () => {
   await initBackend(process.env.COPE_BACKEND ?? 'wasm');
@@ -70,11 +70,9 @@ describeWithFixtures('LoRA SFT trainer on tiny-llama', ['models/tiny-llama/model
 
 describeWithFixtures('full-parameter SFT', ['models/tiny-llama/model.safetensors'], () => {
   test('trains every weight, saves a loadable HF folder, resumes bitwise, leaves the input model untouched', async () => {
-    const { disposeModel: dispose, loadModel: load, forward: fwd, tf: t } = await import('@cope/model');
-    const { trainFull, resolveSftConfig: resolve } = await import('@cope/sft');
-    const base = await load(fixture('models', 'tiny-llama'));
+    const base = await loadModel(fixture('models', 'tiny-llama'));
     const before = Array.from(await base.weights.embed.data());
-    const config = resolve(null, { learningRate: 3e-3, epochs: 4, batchSize: 2, warmupRatio: 0, checkpointEvery: 2 });
+    const config = resolveSftConfig(null, { learningRate: 3e-3, epochs: 4, batchSize: 2, warmupRatio: 0, checkpointEvery: 2 });
     const losses: number[] = [];
     const full = await trainFull({ model: base, examples, config, outDir: tmp(), onStep: (l) => losses.push(l.loss) });
     expect(losses[losses.length - 1]).toBeLessThan(losses[0]);
@@ -83,15 +81,15 @@ describeWithFixtures('full-parameter SFT', ['models/tiny-llama/model.safetensors
     expect(Array.from(await full.model.weights.embed.data())).not.toEqual(before);
     const dir = tmp();
     const part = await trainFull({ model: base, examples, config, outDir: dir, stopAfterSteps: 3 });
-    dispose(part.model);
+    disposeModel(part.model);
     const resumed = await trainFull({ model: base, examples, config, outDir: dir });
     expect(resumed.resumedFromStep).toBe(2);
     expect(Array.from(await resumed.model.weights.layers[1].proj.down_proj.kernel.data())).toEqual(Array.from(await full.model.weights.layers[1].proj.down_proj.kernel.data()));
-    const saved = await load(dir);
-    const a = fwd(saved, [[1, 10, 11]]).logits;
-    const b = fwd(full.model, [[1, 10, 11]]).logits;
+    const saved = await loadModel(dir);
+    const a = forward(saved, [[1, 10, 11]]).logits;
+    const b = forward(full.model, [[1, 10, 11]]).logits;
     expect(Array.from(await a.data())).toEqual(Array.from(await b.data()));
-    t.dispose([a, b]);
-    [base, full.model, resumed.model, saved].forEach(dispose);
+    tf.dispose([a, b]);
+    [base, full.model, resumed.model, saved].forEach(disposeModel);
   });
 });
