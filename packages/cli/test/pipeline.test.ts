@@ -14,6 +14,8 @@ const bin = path.join(root, 'packages', 'cli', 'dist', 'bin.js');
 const config = {
   tasks: ['news_headline'],
   maxUsers: 2,
+  // In-process runs use one worker: jest runs the TypeScript sources, worker threads need the built CLI.
+  workers: 1,
   tam: { learningRate: 0.001, epochs: 1, checkpointEvery: 5 },
   oppu: { learningRate: 0.003, epochs: 1, checkpointEvery: 3 },
   dpo: { learningRate: 0.0005, beta: 0.1, epochs: 1 },

@@ -1,4 +1,5 @@
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
@@ -25,7 +26,8 @@ export const runConfigSchema = z.object({
   chatTemplate: z.enum(['model', 'mistral', 'llama', 'gemma', 'qwen2.5', 'plain']).default('model'),
   /** Only the first N target users (all when omitted). */
   maxUsers: z.number().int().positive().optional(),
-  workers: z.number().int().positive().default(1),
+  /** Users run in parallel worker threads (tfjs wasm is single-threaded): one per core, at most 4, by default. */
+  workers: z.number().int().positive().default(Math.max(1, Math.min(os.availableParallelism(), 4))),
   /** `i/n`: this process handles users with index ≡ i (mod n). */
   shard: z.string().regex(/^\d+\/\d+$/).default('0/1'),
   /** Overrides of the SFT presets (TAM: r 16, alpha 16, q/k/v/o, lr 1e-4, 3 epochs, batch 8). */
