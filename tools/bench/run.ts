@@ -115,13 +115,11 @@ async function main(): Promise<void> {
 
     // Two users trained at once, one worker thread (own wasm backend) each.
     const script = fileURLToPath(import.meta.url);
-    const t0 = performance.now();
     const per = await Promise.all([0, 1].map(() => new Promise<number>((resolve, reject) => {
       const w = new Worker(script, { workerData: { config: name } });
       w.on('message', (m: number) => resolve(m));
       w.on('error', reject);
     })));
-    void t0;
     report({ config: name, measure: 'lora_train_tokens_per_s_2_workers', value: per.reduce((a, s) => a + (c.batch * c.seq) / s, 0) });
 
     const adapter = createLoraAdapter(model, 'bench', { r: 8, alpha: 8, targetModules: ['q_proj', 'v_proj'], dropout: 0.05 }, rng);

@@ -61,7 +61,7 @@ export interface DpoTrainOptions {
   triples: DpoTriple[];
   config: DpoConfig;
   outDir: string;
-  onStep?: (log: StepLog & Record<string, number>) => void;
+  onStep?: (log: StepLog) => void;
   stopAfterSteps?: number;
 }
 
@@ -85,7 +85,7 @@ export async function trainDpo(opts: DpoTrainOptions): Promise<TrainResult> {
     initialAdapter: opts.adapter,
     dataKey: createHash('sha256').update(JSON.stringify(examples)).digest('hex'),
     tokensOf: (e) => e.prompt.length * 2 + e.chosen.length + e.rejected.length,
-    onStep: opts.onStep as (l: StepLog) => void,
+    onStep: opts.onStep,
     stopAfterSteps: opts.stopAfterSteps,
     extraLog: () => last,
     loss: (m, adapter, batch, rng) => {

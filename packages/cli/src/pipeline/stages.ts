@@ -97,7 +97,7 @@ export async function runUserStage(ctx: StageContext, stage: UserStage, i: numbe
       const adapter = await loadLoraAdapter(ctx.tamModel!, L.oppu(i), `user_${i}`);
       adapter.config.dropout = 0.05;
       const config = resolveDpoConfig({ seed: ctx.config.seed + i, ...ctx.config.dpo });
-      const res = await trainDpo({ model: ctx.tamModel!, adapter, triples, config, outDir: L.dpo(i), onStep: stepReporter(r, stage, task, i) as never });
+      const res = await trainDpo({ model: ctx.tamModel!, adapter, triples, config, outDir: L.dpo(i), onStep: stepReporter(r, stage, task, i) });
       disposeAdapter(res.adapter);
       if (res.adapter !== adapter) disposeAdapter(adapter);
       break;
