@@ -45,6 +45,7 @@ export async function runPipeline(config: RunConfig, stages: Array<'tam' | UserS
   for (const task of config.tasks) {
     const ctx = await openTask(config, task, shard);
     await writeManifest(config);
+    reporter.event({ stage: 'run', task, kind: 'info', message: `backend ${currentBackend()}, ${ctx.userIndices.length} users in this process${config.workers > 1 ? ` (${config.workers} workers)` : ''}` });
     try {
       if (stages.includes('tam')) await runTam(ctx, reporter);
       const userStages = USER_STAGES.filter((s) => stages.includes(s));
