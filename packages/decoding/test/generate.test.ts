@@ -75,6 +75,9 @@ describeWithFixtures('CoPe contrastive decoding on tiny-llama', ['models/tiny-ll
     const greedy = await generate(model, [prompt], { maxNewTokens: 20, eosTokenIds: [] });
     // top-k 1 leaves only the argmax: sampling must equal greedy whatever the seed.
     expect((await run(1))[0].ids).toEqual(greedy[0].ids);
+    // A tiny nucleus keeps only the most likely token too.
+    const nucleus = await generate(model, [prompt], { maxNewTokens: 20, decoder: plainDecoder({ doSample: true, topK: 0, topP: 1e-6, temperature: 2 }), rng: new Rng(3), eosTokenIds: [] });
+    expect(nucleus[0].ids).toEqual(greedy[0].ids);
     const free = (seed: number) => generate(model, [prompt], { maxNewTokens: 20, decoder: plainDecoder({ doSample: true, temperature: 1.5, topK: 0 }), rng: new Rng(seed), eosTokenIds: [] });
     const [a, b, c] = await Promise.all([free(7), free(7), free(8)]);
     expect(a[0].ids).toEqual(b[0].ids);
