@@ -91,6 +91,10 @@ export function forward(model: CausalLM, ids: number[][], opts: ForwardOptions =
     const half = c.headDim / 2;
     const cos = tf.tensor4d(cosHost, [B, T, 1, half]);
     const sin = tf.tensor4d(sinHost, [B, T, 1, half]);
+    // Decoding steps (one token per row, wasm, small widths): RoPE as one product with a rotate-half
+    // matrix, 4 ops instead of 8 per projection, since per-op overhead dominates such steps. Wide models
+    // skip it: the (heads·hd)² product would cost more than the ops it saves.
+    const stepRope = T === 1 && prefersPlain2d() && c.numHeads * c.headDim <= 1024 ? new StepRope(model, cosHost, sinHost, B) : null;
     const attnBias = tf.tensor4d(bias, [B, 1, T, Tk]).reshape([B, 1, 1, T, Tk]);
     const rowMasks = rowMaskTensors(rows, B, T);
     const idTensor = tf.tensor1d(ids.flat(), 'int32');
@@ -99,8 +103,12 @@ export function forward(model: CausalLM, ids: number[][], opts: ForwardOptions =
     model.weights.layers.forEach((layer, l) => {
       const lin = (x: Tensor2D, p: ProjectionName) => linear(x, layer.proj[p], l, p, rows, rowMasks, opts.dropoutRng);
       const x = rmsNorm(h, layer.inputNorm, c.rmsNormEps);
-      const q = rope(lin(x, 'q_proj').reshape([B, T, c.numHeads, c.headDim]) as Tensor4D, cos, sin, half);
-      const k = rope(lin(x, 'k_proj').reshape([B, T, c.numKvHeads, c.headDim]) as Tensor4D, cos, sin, half);
+      const q = stepRope
+        ? (stepRope.apply(lin(x, 'q_proj'), c.numHeads).reshape([B, T, c.numHeads, c.headDim]) as Tensor4D)
+        : rope(lin(x, 'q_proj').reshape([B, T, c.numHeads, c.headDim]) as Tensor4D, cos, sin, half);
+      const k = stepRope
+        ? (stepRope.apply(lin(x, 'k_proj'), c.numKvHeads).reshape([B, T, c.numKvHeads, c.headDim]) as Tensor4D)
+        : rope(lin(x, 'k_proj').reshape([B, T, c.numKvHeads, c.headDim]) as Tensor4D, cos, sin, half);
       const v = lin(x, 'v_proj').reshape([B, T, c.numKvHeads, c.headDim]);
       const oneQuery = T === 1 && prefersPlain2d();
       let attn: Tensor2D;
@@ -173,6 +181,63 @@ function embedLookup(embed: Tensor2D, ids: tf.Tensor1D): Tensor2D {
 function rmsNorm(x: Tensor2D, w: Tensor1D, eps: number): Tensor2D {
   const variance = tf.mean(tf.square(x), -1, true);
   return tf.mul(tf.mul(x, tf.rsqrt(tf.add(variance, eps))), w);
+}
+
+/** Rotate-half matrix [heads·hd, heads·hd] (block diagonal: x·R = rotate_half per head), kept with the model. */
+function rotationMatrix(model: CausalLM, heads: number): Tensor2D {
+  const c = model.config;
+  const derived = (model.weights.derived ??= new Map());
+  const key = `rope-rotation-${heads}`;
+  let r = derived.get(key) as Tensor2D | undefined;
+  if (!r) {
+    const hd = c.headDim;
+    const half = hd / 2;
+    const n = heads * hd;
+    const m = new Float32Array(n * n);
+    // rotate_half(x) = [-x2, x1]: output j < half takes -x[j + half]; output j >= half takes x[j - half].
+    for (let h = 0; h < heads; h++) {
+      for (let j = 0; j < half; j++) {
+        m[(h * hd + j + half) * n + h * hd + j] = -1;
+        m[(h * hd + j) * n + h * hd + j + half] = 1;
+      }
+    }
+    r = tf.keep(tf.tensor2d(m, [n, n]));
+    derived.set(key, r);
+  }
+  return r;
+}
+
+/** RoPE for one-token rows: x·cos + (x·R)·sin on [B, heads·hd], with cos/sin tiled across heads. */
+class StepRope {
+  private readonly tables = new Map<number, [Tensor2D, Tensor2D]>();
+
+  private readonly c: ModelConfig;
+
+  constructor(private readonly model: CausalLM, private readonly cosHost: Float32Array, private readonly sinHost: Float32Array, private readonly B: number) {
+    this.c = model.config;
+  }
+
+  apply(x: Tensor2D, heads: number): Tensor2D {
+    let t = this.tables.get(heads);
+    if (!t) {
+      const hd = this.c.headDim;
+      const half = hd / 2;
+      const cos = new Float32Array(this.B * heads * hd);
+      const sin = new Float32Array(this.B * heads * hd);
+      for (let b = 0; b < this.B; b++) {
+        for (let h = 0; h < heads; h++) {
+          for (let j = 0; j < hd; j++) {
+            const o = (b * heads + h) * hd + j;
+            cos[o] = this.cosHost[b * half + (j % half)];
+            sin[o] = this.sinHost[b * half + (j % half)];
+          }
+        }
+      }
+      t = [tf.tensor2d(cos, [this.B, heads * hd]), tf.tensor2d(sin, [this.B, heads * hd])];
+      this.tables.set(heads, t);
+    }
+    return tf.add(tf.mul(x, t[0]), tf.mul(tf.matMul(x, rotationMatrix(this.model, heads)), t[1])) as Tensor2D;
+  }
 }
 
 /** Rotary embedding in transformers' rotate_half convention; x [B, T, heads, hd], cos/sin [B, T, 1, hd/2]. */

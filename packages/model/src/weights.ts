@@ -25,6 +25,8 @@ export interface ModelWeights {
   layers: LayerWeights[];
   norm: Tensor1D;
   lmHead: FrozenKernel;
+  /** Constant tensors built lazily from the config (e.g. RoPE rotation matrices); owned and freed with the model. */
+  derived?: Map<string, tf.Tensor>;
 }
 
 /** A model is data: its config plus its weights. Functions in this package run it. */
@@ -138,6 +140,7 @@ export function modelTensors(model: CausalLM, derived = true): tf.Tensor[] {
   const w = model.weights;
   const ts = new Set<tf.Tensor>([w.embed, w.norm, w.lmHead.kernel]);
   if (w.lmHead.kernelT && derived) ts.add(w.lmHead.kernelT);
+  if (derived && w.derived) for (const t of w.derived.values()) ts.add(t);
   for (const l of w.layers) {
     ts.add(l.inputNorm);
     ts.add(l.postAttentionNorm);
