@@ -1,4 +1,5 @@
-import { CHAT_PRESETS, renderChatTemplate } from '@cope/data';
+import { describeWithFixtures, fixture } from '#testing';
+import { CHAT_PRESETS, ChatFormatter, loadTokenizer, renderChatTemplate } from '@cope/data';
 
 // Exact strings from ../shared/docs/cope-reference.md §2 (CoPe's custom Mistral template as HF renders it).
 describe('CoPe chat presets', () => {
@@ -25,5 +26,17 @@ describe('CoPe chat presets', () => {
   test('plain template', () => {
     expect(renderChatTemplate(CHAT_PRESETS.plain, [{ role: 'system', content: 'S' }, { role: 'user', content: 'U' }], vars)).toBe('S\n\nU\n');
     expect(renderChatTemplate(CHAT_PRESETS.plain, [{ role: 'assistant', content: 'A' }], vars)).toBe('A');
+  });
+});
+
+
+describeWithFixtures('a model\'s own chat template (Qwen2.5 tokenizer_config.json)', ['tokenizers/qwen2.5/tokenizer_config.json'], () => {
+  test('renders the ChatML format Qwen documents, with its default system prompt when none is given', async () => {
+    const chat = new ChatFormatter(await loadTokenizer(fixture('tokenizers', 'qwen2.5')), 'model');
+    expect(chat.templateName).toBe('model');
+    expect(chat.prompt('S', 'U')).toBe('<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nU<|im_end|>\n<|im_start|>assistant\n');
+    expect(chat.prompt('', 'Hi')).toBe('<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n');
+    // The training target is what follows the prompt in the full conversation.
+    expect(chat.target('T', 'S', 'U')).toBe('T<|im_end|>\n');
   });
 });
