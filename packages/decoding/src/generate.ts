@@ -1,4 +1,4 @@
-import { Rng, disposeCache, forward, type CausalLM, type KvCache, type LoraAdapter } from '@cope/model';
+import { Rng, disposeCache, forward, selectCacheRows, type CausalLM, type KvCache, type LoraAdapter } from '@cope/model';
 import { plainDecoder, type Decoder } from './strategies.js';
 
 export interface GenerateOptions {
@@ -48,73 +48,60 @@ export async function generate(model: CausalLM, prompts: number[][], opts: Gener
   const separate = opts.amateurModel && decoder.rows.includes('amateur');
   const R = decoder.rows.length;
   const maxLen = Math.max(...prompts.map((p) => p.length));
+  // Left padding: positions come from the mask, so a padded prompt decodes as it would alone.
   const padded = prompts.map((p) => new Array(maxLen - p.length).fill(pad).concat(p));
   const mask = prompts.map((p) => new Array(maxLen - p.length).fill(0).concat(new Array(p.length).fill(1)));
 
-  // Row layout: sequence i occupies rows i*R .. i*R+R-1 (or, with a separate amateur model, expert rows
-  // on `model` and amateur rows on `amateurModel`, one per sequence each).
-  type Runner = { model: CausalLM; ids: number[][]; mask: number[][]; adapters: (LoraAdapter | null)[]; cache?: KvCache; rowsOf: number[][] };
-  const runners: Runner[] = [];
-  if (separate) {
-    for (const role of decoder.rows) {
-      runners.push({
-        model: role === 'amateur' ? opts.amateurModel! : model,
-        ids: padded, mask, adapters: prompts.map(() => (role === 'expert' ? opts.adapter ?? null : null)),
-        rowsOf: prompts.map((_, i) => [i]),
-      });
-    }
-  } else {
-    const ids: number[][] = [];
-    const m: number[][] = [];
-    const adapters: (LoraAdapter | null)[] = [];
-    prompts.forEach((_, i) => decoder.rows.forEach((role) => {
-      ids.push(padded[i]);
-      m.push(mask[i]);
-      adapters.push(role === 'expert' ? opts.adapter ?? null : null);
-    }));
-    runners.push({ model, ids, mask: m, adapters, rowsOf: prompts.map((_, i) => Array.from({ length: R }, (_, r) => i * R + r)) });
-  }
+  // Row layout: active sequence k occupies rows k*R .. k*R+R-1 of one runner (one model, per-row adapters),
+  // or, with a separate amateur model, row k of each runner (one per role).
+  type Runner = { model: CausalLM; adapterOf: (role: 'expert' | 'amateur') => LoraAdapter | null; roles: Array<'expert' | 'amateur'>; cache?: KvCache };
+  const expertAdapter = opts.adapter ?? null;
+  const runners: Runner[] = separate
+    ? decoder.rows.map((role) => ({ model: role === 'amateur' ? opts.amateurModel! : model, adapterOf: () => (role === 'expert' ? expertAdapter : null), roles: [role] }))
+    : [{ model, adapterOf: (role) => (role === 'expert' ? expertAdapter : null), roles: [...decoder.rows] }];
+  const rowsFor = (run: Runner, seqs: number[], f: (i: number) => number[]) => seqs.flatMap((i) => run.roles.map(() => f(i)));
 
   const results: GenerationResult[] = prompts.map(() => ({ ids: [], logProbs: [], finishReason: 'length' }));
   const histories = prompts.map((p) => p.slice());
-  const done = prompts.map(() => false);
+  let active = prompts.map((_, i) => i);
   try {
-    for (let step = 0; step < opts.maxNewTokens && done.some((d) => !d); step++) {
-      // One forward per model, then one host read per model for all its rows.
+    for (let step = 0; step < opts.maxNewTokens && active.length > 0; step++) {
+      // One forward per model over the active rows, then one host read per model.
       const hostRows: Float32Array[][] = [];
       for (const run of runners) {
-        const { logits, cache } = forward(run.model, run.ids, { attentionMask: run.mask, cache: run.cache, useCache: true, lastOnly: true, adapters: run.adapters });
+        const ids = step === 0 ? rowsFor(run, active, (i) => padded[i]) : rowsFor(run, active, (i) => [histories[i][histories[i].length - 1]]);
+        const attentionMask = step === 0 ? rowsFor(run, active, (i) => mask[i]) : ids.map(() => [1]);
+        const adapters = active.flatMap(() => run.roles.map((role) => run.adapterOf(role)));
+        const { logits, cache } = forward(run.model, ids, { attentionMask, cache: run.cache, useCache: true, lastOnly: true, adapters });
         disposeCache(run.cache);
         run.cache = cache;
         const flat = (await logits.data()) as Float32Array;
         logits.dispose();
         const V = run.model.config.vocabSize;
-        hostRows.push(run.ids.map((_, r) => flat.subarray(r * V, (r + 1) * V)));
+        hostRows.push(ids.map((_, r) => flat.subarray(r * V, (r + 1) * V)));
       }
-      const next: number[] = [];
-      const stepped = done.map((d) => !d);
-      for (let i = 0; i < prompts.length; i++) {
-        if (done[i]) {
-          next.push(pad);
-          continue;
-        }
-        const rows = separate ? runners.map((run, k) => hostRows[k][run.rowsOf[i][0]]) : runners[0].rowsOf[i].map((r) => hostRows[0][r]);
+      const finished: boolean[] = [];
+      active.forEach((i, k) => {
+        const rows = separate ? hostRows.map((h) => h[k]) : decoder.rows.map((_, r) => hostRows[0][k * R + r]);
         const { token, logProb } = decoder.select(rows, histories[i], rng);
         results[i].ids.push(token);
         results[i].logProbs.push(logProb);
         histories[i].push(token);
         opts.onToken?.(i, token, step);
-        if (eos.has(token)) {
-          done[i] = true;
-          results[i].finishReason = 'eos';
+        const stop = eos.has(token);
+        if (stop) results[i].finishReason = 'eos';
+        finished.push(stop);
+      });
+      if (finished.some(Boolean)) {
+        // Finished sequences leave the batch: their cache rows are dropped, not padded along.
+        for (const run of runners) {
+          const per = run.roles.length;
+          const keep = active.flatMap((_, k) => (finished[k] ? [] : Array.from({ length: per }, (_, r) => k * per + r)));
+          const old = run.cache;
+          run.cache = keep.length ? selectCacheRows(old!, keep) : undefined;
+          disposeCache(old);
         }
-        next.push(token);
-      }
-      for (const run of runners) {
-        const seq = (r: number) => (separate ? r : Math.floor(r / R));
-        run.ids = run.ids.map((_, r) => [next[seq(r)]]);
-        // Sequences finished before this step feed padding that nothing attends to.
-        run.mask = run.ids.map((_, r) => [stepped[seq(r)] ? 1 : 0]);
+        active = active.filter((_, k) => !finished[k]);
       }
     }
   } finally {

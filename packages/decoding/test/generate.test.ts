@@ -84,6 +84,27 @@ describeWithFixtures('CoPe contrastive decoding on tiny-llama', ['models/tiny-ll
     expect(a[0].ids).not.toEqual(c[0].ids);
   });
 
+  test('a sequence that stops leaves the batch; the others continue exactly as alone; no leaks', async () => {
+    const a = [1, 20, 30, 40];
+    const b = [1, 77];
+    const cd = () => contrastiveDecoder();
+    const [soloA] = await generate(model, [a], { maxNewTokens: 12, eosTokenIds: [], decoder: cd(), adapter });
+    const [soloB] = await generate(model, [b], { maxNewTokens: 12, eosTokenIds: [], decoder: cd(), adapter });
+    // A stop token that ends `a` after three tokens but never occurs in `b`'s continuation.
+    const stopAt = soloA.ids[2];
+    expect(soloB.ids).not.toContain(stopAt);
+    const n = tf.memory().numTensors;
+    const [ra, rb] = await generate(model, [a, b], { maxNewTokens: 12, eosTokenIds: [stopAt], decoder: contrastiveDecoder(), adapter });
+    const [ca] = await generate(model, [a], { maxNewTokens: 12, eosTokenIds: [stopAt], decoder: contrastiveDecoder(), adapter });
+    const [cb] = await generate(model, [b], { maxNewTokens: 12, eosTokenIds: [stopAt], decoder: contrastiveDecoder(), adapter });
+    expect(ra.ids).toEqual(ca.ids);
+    expect(ra.finishReason).toBe('eos');
+    expect(ra.ids.length).toBeLessThanOrEqual(3);
+    expect(rb.ids).toEqual(cb.ids);
+    expect(rb.ids).toEqual(soloB.ids);
+    expect(tf.memory().numTensors).toBe(n);
+  });
+
   test('stops at EOS per sequence', async () => {
     const e = readFixtureJson('models', 'tiny-llama', 'expected.json');
     const stopAt = e.greedy.expected[3];

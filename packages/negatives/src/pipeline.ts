@@ -89,26 +89,28 @@ export interface ScoredUser {
 export async function scoreUserNegatives(ctx: TaskContext, adapter: LoraAdapter, user: UserRecord, opts: { mode?: ScoringMode; selection?: SelectionMode; batchSize?: number } = {}): Promise<ScoredUser> {
   const mode = opts.mode ?? 'completion';
   const missing: string[] = [];
-  const profile = [];
-  for (const item of user.profile) {
+  // Every candidate of the user in one scoring pass (chunked into batches), then split back per item.
+  const inputs = user.profile.flatMap((item) => ((item.pseudo_negative as string[] | undefined) ?? []).map((cand) => scoringInput(ctx, item as Record<string, string>, cand, mode)));
+  const all = await scoreCandidates(ctx.model, adapter, inputs, { mode, eosTokenId: ctx.tokenizer.eosId ?? undefined, batchSize: opts.batchSize });
+  let offset = 0;
+  const profile = user.profile.map((item) => {
     const cands = (item.pseudo_negative as string[] | undefined) ?? [];
     if (cands.length === 0) {
       missing.push(String(item.id));
-      profile.push(item);
-      continue;
+      return item;
     }
-    const inputs = cands.map((c) => scoringInput(ctx, item as Record<string, string>, c, mode));
-    const s = await scoreCandidates(ctx.model, adapter, inputs, { mode, eosTokenId: ctx.tokenizer.eosId ?? undefined, batchSize: opts.batchSize });
+    const s = { userScores: all.userScores.slice(offset, offset + cands.length), baseScores: all.baseScores.slice(offset, offset + cands.length) };
+    offset += cands.length;
     const sel = selectNegative(s, opts.selection ?? 'max');
-    profile.push({
+    return {
       ...item,
       OPPU_scores: s.userScores,
       base_scores: s.baseScores,
       score_differences: sel.differences,
       final_score_difference: sel.difference,
       negative_response: cands[sel.index],
-    });
-  }
+    };
+  });
   return { user: { ...user, profile }, itemsWithoutCandidates: missing };
 }
 
