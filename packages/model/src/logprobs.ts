@@ -49,16 +49,35 @@ export function tokenLogProbs(logits: Tensor3D, ids: number[][]): Tensor2D {
     const [B, T, V] = logits.shape;
     const targets = new Int32Array(B * T);
     for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) targets[b * T + t] = t + 1 < T ? ids[b][t + 1] : 0;
-    const flat = logits.reshape([B * T, V]) as Tensor2D;
-    const logp = tf.logSoftmax(flat);
-    // A one-hot product instead of gather: gather's gradient is missing on wasm, and int32 one-hot
-    // avoids wasm's broken float32 one-hot.
-    const onehot = tf.cast(tf.oneHot(tf.tensor1d(targets, 'int32'), V), 'float32');
-    const picked = tf.sum(tf.mul(logp, onehot), -1) as Tensor1D;
+    const picked = pickedLogProbs(logits.reshape([B * T, V]) as Tensor2D, tf.tensor1d(targets, 'int32'));
     const lastMask = new Float32Array(B * T).fill(1);
     for (let b = 0; b < B; b++) lastMask[b * T + T - 1] = 0;
     return tf.mul(picked, tf.tensor1d(lastMask)).reshape([B, T]) as Tensor2D;
   });
+}
+
+/**
+ * `log softmax(logits)[row, target[row]]` → [N], with one exponential pass over [N, vocab]: the softmax
+ * of the forward pass is kept for the gradient `(onehot − p)·dy`, instead of autodiff through a
+ * log-softmax (which exponentiates again). The one-hot product stands in for gather, whose gradient is
+ * missing on wasm; int32 one-hot avoids wasm's broken float32 one-hot.
+ */
+function pickedLogProbs(logits: Tensor2D, targets: Tensor1D): Tensor1D {
+  const V = logits.shape[1];
+  const f = tf.customGrad(((x: tf.Tensor, tgt: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
+    const onehot = tf.cast(tf.oneHot(tgt as Tensor1D, V), 'float32');
+    const max = tf.max(x, -1, true);
+    const e = tf.exp(tf.sub(x, max));
+    const sum = tf.sum(e, -1, true);
+    const p = tf.div(e, sum);
+    const lse = tf.add(tf.log(sum), max);
+    save([p, onehot, tgt]);
+    return {
+      value: tf.sub(tf.sum(tf.mul(x, onehot), -1), tf.reshape(lse, [-1])),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.mul(tf.sub(saved[1], saved[0]), tf.expandDims(dy, -1)), tf.zerosLike(saved[2])],
+    };
+  }) as any);
+  return f(logits, targets) as Tensor1D;
 }
 
 /**

@@ -116,7 +116,7 @@ export function forward(model: CausalLM, ids: number[][], opts: ForwardOptions =
         // Training and scoring: straight to the matmul layouts.
         const kT = tf.transpose(k, [0, 2, 3, 1]) as Tensor4D; // [B, kvH, hd, T]
         const vv = tf.transpose(v, [0, 2, 1, 3]) as Tensor4D; // [B, kvH, T, hd]
-        attn = attention(q, kT, vv, attnBias, c, B, T, Tk);
+        attn = attention(q, kT, vv, attnBias, bias, c, B, T, Tk);
       } else {
         // Cache layout: keys [B, kvH, Tk, hd] and values transposed [B, kvH, hd, Tk], so the decoding
         // step reduces over the last axis (wasm reduces other axes through a transpose).
@@ -129,7 +129,7 @@ export function forward(model: CausalLM, ids: number[][], opts: ForwardOptions =
         if (opts.useCache) newCache.push({ k: kc, vT });
         attn = oneQuery
           ? attentionOneQuery(q, kc, vT, attnBias, c, B, Tk)
-          : attention(q, tf.transpose(kc, [0, 1, 3, 2]) as Tensor4D, tf.transpose(vT, [0, 1, 3, 2]) as Tensor4D, attnBias, c, B, T, Tk);
+          : attention(q, tf.transpose(kc, [0, 1, 3, 2]) as Tensor4D, tf.transpose(vT, [0, 1, 3, 2]) as Tensor4D, attnBias, bias, c, B, T, Tk);
       }
       h = tf.add(h, lin(attn, 'o_proj'));
       const y = rmsNorm(h, layer.postAttentionNorm, c.rmsNormEps);
@@ -251,15 +251,38 @@ function rope(x: Tensor4D, cos: Tensor4D, sin: Tensor4D, half: number): Tensor4D
  * The query heads sharing one kv head are stacked so each (batch, kv head) is one 2-D product.
  * @returns [B*T, heads*hd]
  */
-function attention(q: Tensor4D, kT: Tensor4D, v: Tensor4D, bias: Tensor, c: ModelConfig, B: number, T: number, Tk: number): Tensor2D {
+function attention(q: Tensor4D, kT: Tensor4D, v: Tensor4D, bias: Tensor, biasHost: Float32Array, c: ModelConfig, B: number, T: number, Tk: number): Tensor2D {
   const g = c.numHeads / c.numKvHeads;
   const kvH = c.numKvHeads;
   const hd = c.headDim;
-  if (T === 1 && prefersPlain2d()) return attentionOneQuery(q, kT, v, bias, c, B, Tk);
   const qg = tf.transpose(tf.mul(q, 1 / Math.sqrt(hd)).reshape([B, T, kvH, g, hd]), [0, 2, 3, 1, 4]).reshape([B * kvH, g * T, hd]) as Tensor3D;
+  if (prefersPlain2d()) return attentionPerSlice(qg, kT, v, biasHost, c, B, T, Tk);
   const scores = batchMatmul(qg, kT.reshape([B * kvH, hd, Tk]) as Tensor3D).reshape([B, kvH, g, T, Tk]);
   const probs = tf.softmax(tf.add(scores, bias)).reshape([B * kvH, g * T, Tk]) as Tensor3D;
   const out = batchMatmul(probs, v.reshape([B * kvH, Tk, hd]) as Tensor3D).reshape([B, kvH, g, T, hd]);
+  return tf.transpose(out, [0, 3, 1, 2, 4]).reshape([B * T, c.numHeads * hd]) as Tensor2D;
+}
+
+/**
+ * The wasm layout of {@link attention}: slicing tensors is slow on wasm (~40M floats/s), so only the inputs
+ * (q, k, v) and the output gradient are sliced; scores, mask, softmax and probabilities stay per
+ * (batch, kv head) slice from the start (the probabilities are the largest tensor: g·T×Tk per slice).
+ */
+function attentionPerSlice(qg: Tensor3D, kT: Tensor4D, v: Tensor4D, biasHost: Float32Array, c: ModelConfig, B: number, T: number, Tk: number): Tensor2D {
+  const g = c.numHeads / c.numKvHeads;
+  const kvH = c.numKvHeads;
+  const hd = c.headDim;
+  const G = B * kvH;
+  const qs = tf.split(qg, G, 0);
+  const ks = tf.split(kT.reshape([G, hd, Tk]), G, 0);
+  const vs = tf.split(v.reshape([G, Tk, hd]), G, 0);
+  const biases = Array.from({ length: B }, (_, b) => tf.tensor3d(biasHost.subarray(b * T * Tk, (b + 1) * T * Tk), [1, T, Tk]));
+  const outs = qs.map((qi, i) => {
+    const scores = matmul2d(qi.reshape([g * T, hd]) as Tensor2D, ks[i].reshape([hd, Tk]) as Tensor2D).reshape([g, T, Tk]);
+    const probs = tf.softmax(tf.add(scores, biases[Math.floor(i / kvH)])).reshape([g * T, Tk]) as Tensor2D;
+    return matmul2d(probs, vs[i].reshape([Tk, hd]) as Tensor2D);
+  });
+  const out = tf.stack(outs).reshape([B, kvH, g, T, hd]);
   return tf.transpose(out, [0, 3, 1, 2, 4]).reshape([B * T, c.numHeads * hd]) as Tensor2D;
 }
 
