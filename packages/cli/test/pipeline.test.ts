@@ -81,6 +81,11 @@ describe('cope run on the embedded data', () => {
     // A second run finds everything done and only re-evaluates.
     const again = await run(['run', '--config', writeConfig(dir), '--run', reference, '--json']);
     expect(again.err).not.toMatch(/"kind":"step"/);
+    // Decoding one method again re-evaluates it without dropping the other methods from results.json.
+    const one = await run(['decode', '--config', writeConfig(dir), '--run', reference, '--decoding', 'contrastive', '--adapter-stage', 'sft', '--json']);
+    expect(one.out).toMatch(/OPPU\+CD/);
+    const results = JSON.parse(readFileSync(path.join(reference, 'output', 'news_headline', 'results.json'), 'utf8'));
+    expect(results.results.map((m: { method: string }) => m.method)).toEqual(['TAM', 'OPPU', 'OPPU+CD', 'OPPU+DPO', 'CoPe']);
   }, 600_000);
 
   test('kill -9 at any moment and resume: nothing finished is lost, outputs equal the uninterrupted run', async () => {

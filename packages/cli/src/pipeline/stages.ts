@@ -199,6 +199,18 @@ export async function evaluateOutputs(ctx: StageContext, allUsers: number[]): Pr
     await writeFileAtomic(file, JSON.stringify(preds, null, 1) + '\n');
     results.push({ method, 'rouge-1': res['rouge-1'], 'rouge-L': res['rouge-L'], meteor: res.meteor, perUser });
   }
-  await writeFileAtomic(ctx.layout.results, JSON.stringify({ task: ctx.taskName, lampId: spec.lampId, users: allUsers.length, results }, null, 1) + '\n');
+  // Methods evaluated earlier (e.g. by a full run before a single `cope decode`) stay in results.json.
+  const order: Method[] = ['TAM', 'OPPU', 'OPPU+CD', 'OPPU+DPO', 'CoPe'];
+  let previous: MethodResult[] = [];
+  try {
+    const old = JSON.parse(await fs.readFile(ctx.layout.results, 'utf8'));
+    if (old.users === allUsers.length) previous = old.results ?? [];
+  } catch {
+    previous = [];
+  }
+  const merged = order
+    .map((m) => results.find((r) => r.method === m) ?? previous.find((r) => r.method === m))
+    .filter((r): r is MethodResult => r !== undefined);
+  await writeFileAtomic(ctx.layout.results, JSON.stringify({ task: ctx.taskName, lampId: spec.lampId, users: allUsers.length, results: merged }, null, 1) + '\n');
   return results;
 }
