@@ -89,13 +89,16 @@ export function forward(model: CausalLM, ids: number[][], opts: ForwardOptions =
 
   return tf.tidy(() => {
     const half = c.headDim / 2;
-    const cos = tf.tensor4d(cosHost, [B, T, 1, half]);
-    const sin = tf.tensor4d(sinHost, [B, T, 1, half]);
     // Decoding steps (one token per row, wasm, small widths): RoPE as one product with a rotate-half
     // matrix, 4 ops instead of 8 per projection, since per-op overhead dominates such steps. Wide models
     // skip it: the (heads·hd)² product would cost more than the ops it saves.
     const stepRope = T === 1 && prefersPlain2d() && c.numHeads * c.headDim <= 1024 ? new StepRope(model, cosHost, sinHost, B) : null;
-    const attnBias = tf.tensor4d(bias, [B, 1, T, Tk]).reshape([B, 1, 1, T, Tk]);
+    const cos = stepRope ? null : tf.tensor4d(cosHost, [B, T, 1, half]);
+    const sin = stepRope ? null : tf.tensor4d(sinHost, [B, T, 1, half]);
+    // Built on first use: the wasm training path masks per slice from the host array instead.
+    let attnBiasTensor: Tensor | undefined;
+    const attnBias = () => (attnBiasTensor ??= tf.tensor4d(bias, [B, 1, T, Tk]).reshape([B, 1, 1, T, Tk]));
+    const oneQuery = T === 1 && prefersPlain2d();
     const rowMasks = rowMaskTensors(rows, B, T);
     const idTensor = tf.tensor1d(ids.flat(), 'int32');
     let h = embedLookup(model.weights.embed, idTensor); // [B*T, H]
@@ -105,12 +108,11 @@ export function forward(model: CausalLM, ids: number[][], opts: ForwardOptions =
       const x = rmsNorm(h, layer.inputNorm, c.rmsNormEps);
       const q = stepRope
         ? (stepRope.apply(lin(x, 'q_proj'), c.numHeads).reshape([B, T, c.numHeads, c.headDim]) as Tensor4D)
-        : rope(lin(x, 'q_proj').reshape([B, T, c.numHeads, c.headDim]) as Tensor4D, cos, sin, half);
+        : rope(lin(x, 'q_proj').reshape([B, T, c.numHeads, c.headDim]) as Tensor4D, cos!, sin!, half);
       const k = stepRope
         ? (stepRope.apply(lin(x, 'k_proj'), c.numKvHeads).reshape([B, T, c.numKvHeads, c.headDim]) as Tensor4D)
-        : rope(lin(x, 'k_proj').reshape([B, T, c.numKvHeads, c.headDim]) as Tensor4D, cos, sin, half);
+        : rope(lin(x, 'k_proj').reshape([B, T, c.numKvHeads, c.headDim]) as Tensor4D, cos!, sin!, half);
       const v = lin(x, 'v_proj').reshape([B, T, c.numKvHeads, c.headDim]);
-      const oneQuery = T === 1 && prefersPlain2d();
       let attn: Tensor2D;
       if (!opts.useCache && !past && !oneQuery) {
         // Training and scoring: straight to the matmul layouts.
@@ -251,14 +253,14 @@ function rope(x: Tensor4D, cos: Tensor4D, sin: Tensor4D, half: number): Tensor4D
  * The query heads sharing one kv head are stacked so each (batch, kv head) is one 2-D product.
  * @returns [B*T, heads*hd]
  */
-function attention(q: Tensor4D, kT: Tensor4D, v: Tensor4D, bias: Tensor, biasHost: Float32Array, c: ModelConfig, B: number, T: number, Tk: number): Tensor2D {
+function attention(q: Tensor4D, kT: Tensor4D, v: Tensor4D, bias: () => Tensor, biasHost: Float32Array, c: ModelConfig, B: number, T: number, Tk: number): Tensor2D {
   const g = c.numHeads / c.numKvHeads;
   const kvH = c.numKvHeads;
   const hd = c.headDim;
   const qg = tf.transpose(tf.mul(q, 1 / Math.sqrt(hd)).reshape([B, T, kvH, g, hd]), [0, 2, 3, 1, 4]).reshape([B * kvH, g * T, hd]) as Tensor3D;
   if (prefersPlain2d()) return attentionPerSlice(qg, kT, v, biasHost, c, B, T, Tk);
   const scores = batchMatmul(qg, kT.reshape([B * kvH, hd, Tk]) as Tensor3D).reshape([B, kvH, g, T, Tk]);
-  const probs = tf.softmax(tf.add(scores, bias)).reshape([B * kvH, g * T, Tk]) as Tensor3D;
+  const probs = tf.softmax(tf.add(scores, bias())).reshape([B * kvH, g * T, Tk]) as Tensor3D;
   const out = batchMatmul(probs, v.reshape([B * kvH, Tk, hd]) as Tensor3D).reshape([B, kvH, g, T, hd]);
   return tf.transpose(out, [0, 3, 1, 2, 4]).reshape([B * T, c.numHeads * hd]) as Tensor2D;
 }
@@ -291,13 +293,13 @@ function attentionPerSlice(qg: Tensor3D, kT: Tensor4D, v: Tensor4D, biasHost: Fl
  * broadcast multiply-sums replace the 2·B·kvH small matmuls (their op count does not grow with the batch,
  * which keeps contrastive decoding's two rows close to the cost of one).
  */
-function attentionOneQuery(q: Tensor4D, k: Tensor4D, vT: Tensor4D, bias: Tensor, c: ModelConfig, B: number, Tk: number): Tensor2D {
+function attentionOneQuery(q: Tensor4D, k: Tensor4D, vT: Tensor4D, bias: () => Tensor, c: ModelConfig, B: number, Tk: number): Tensor2D {
   const g = c.numHeads / c.numKvHeads;
   const kvH = c.numKvHeads;
   const hd = c.headDim;
   const qg = tf.mul(q, 1 / Math.sqrt(hd)).reshape([B, kvH, g, 1, hd]);
   const scores = tf.sum(tf.mul(qg, k.reshape([B, kvH, 1, Tk, hd])), -1); // [B, kvH, g, Tk]
-  const probs = tf.softmax(tf.add(scores, bias.reshape([B, 1, 1, Tk])));
+  const probs = tf.softmax(tf.add(scores, bias().reshape([B, 1, 1, Tk])));
   const out = tf.sum(tf.mul(probs.reshape([B, kvH, g, 1, Tk]), vT.reshape([B, kvH, 1, hd, Tk])), -1); // [B, kvH, g, hd]
   return out.reshape([B, c.numHeads * hd]) as Tensor2D;
 }

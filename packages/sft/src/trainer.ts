@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { SftExample } from '@cope/data';
+import { padBatch, type SftExample } from '@cope/data';
 import {
   Rng, adapterVariables, createLoraAdapter, disposeModel, forward, loadLoraAdapter, loadModel, modelTensors,
   readSafetensors, saveLoraAdapter, saveModel, tf, trainableModel, writeFileAtomic, writeSafetensors,
@@ -73,8 +73,8 @@ interface TrainerState {
 /** SFT loss over right-padded examples: cross-entropy on target tokens only. */
 export function sftBatchLoss(padId = 0): BatchLoss<SftExample> {
   return (model, adapter, batch, rng) => {
-    const { ids, mask, labels } = padRight(batch, padId);
-    return maskedCrossEntropy(forward(model, ids, { attentionMask: mask, adapters: adapter, dropoutRng: rng }).logits, ids, labels);
+    const { ids, attentionMask, labelMask } = padBatch(batch, padId, 'right');
+    return maskedCrossEntropy(forward(model, ids, { attentionMask, adapters: adapter, dropoutRng: rng }).logits, ids, labelMask);
   };
 }
 
@@ -294,17 +294,8 @@ export async function trainFull(opts: Omit<TrainOptions<SftExample>, 'initialAda
   };
   const pad = opts.padId ?? 0;
   const r = await runTraining<SftExample, CausalLM>({ ...opts }, trainee, undefined, (m, batch) => {
-    const { ids, mask, labels } = padRight(batch, pad);
-    return maskedCrossEntropy(forward(m, ids, { attentionMask: mask }).logits, ids, labels);
+    const { ids, attentionMask, labelMask } = padBatch(batch, pad, 'right');
+    return maskedCrossEntropy(forward(m, ids, { attentionMask }).logits, ids, labelMask);
   });
   return { model: r.value, steps: r.steps, resumedFromStep: r.resumedFromStep, finished: r.finished };
-}
-
-function padRight(batch: SftExample[], padId: number): { ids: number[][]; mask: number[][]; labels: number[][] } {
-  const len = Math.max(...batch.map((e) => e.ids.length));
-  return {
-    ids: batch.map((e) => e.ids.concat(new Array(len - e.ids.length).fill(padId))),
-    mask: batch.map((e) => e.ids.map(() => 1).concat(new Array(len - e.ids.length).fill(0))),
-    labels: batch.map((e) => e.labelMask.concat(new Array(len - e.ids.length).fill(0))),
-  };
 }
