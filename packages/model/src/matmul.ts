@@ -1,5 +1,6 @@
 import { tf } from './tf.js';
-import type { Tensor, Tensor2D, Tensor3D } from './tf.js';
+import type { Tensor, Tensor1D, Tensor2D, Tensor3D } from './tf.js';
+import { packPanels, rowsMatmul, rowsMatmulAvailable } from './kernels/rows-matmul.js';
 
 /**
  * Matmul layout switch. The wasm backend is fast (tens of GFLOP/s) only for 2-D products without
@@ -10,10 +11,14 @@ export function prefersPlain2d(): boolean {
   return tf.getBackend() === 'wasm';
 }
 
-/** A frozen weight in kernel layout [in, out], with its [out, in] copy made when a gradient needs it. */
+/**
+ * A frozen weight in kernel layout [in, out], with copies made when first needed: [out, in] for
+ * gradients, and panel-packed for one- and two-row products (decoding on wasm).
+ */
 export interface FrozenKernel {
   kernel: Tensor2D;
   kernelT?: Tensor2D;
+  packed?: Tensor1D;
 }
 
 /**
@@ -25,7 +30,7 @@ export function matmulFrozen(x: Tensor2D, w: FrozenKernel): Tensor2D {
   const f = tf.customGrad(((xIn: Tensor, save: (ts: Tensor[]) => void) => {
     save([]);
     return {
-      value: fewRowsMatmul(xIn as Tensor2D, w.kernel),
+      value: fewRowsMatmul(xIn as Tensor2D, w),
       gradFunc: (dy: Tensor) => {
         if (!w.kernelT) w.kernelT = tf.keep(tf.transpose(w.kernel));
         return tf.matMul(dy as Tensor2D, w.kernelT);
@@ -36,15 +41,14 @@ export function matmulFrozen(x: Tensor2D, w: FrozenKernel): Tensor2D {
 }
 
 /**
- * wasm's matmul has a fast single-row (matrix-vector) path: for 2-3 rows against a large matrix (decoding
- * expert and amateur rows together) separate row products beat one 2-row product (head 256×8000: 2×156 µs
- * against 444 µs measured; 512×1376: 2×59 against 161 µs). Very large kernels (512×32000) favour the
- * 2-row product again (4.6 ms against 2×2.9 ms), hence the size window.
+ * Decoding steps multiply one or two rows (contrastive decoding: expert and amateur) by each weight.
+ * On wasm these go to the rows kernel (kernels/rows-matmul.ts), which reads the weight once for both
+ * rows; other row counts and backends use the backend's product.
  */
-function fewRowsMatmul(x: Tensor2D, k: Tensor2D): Tensor2D {
-  const rows = x.shape[0];
-  if (rows < 2 || rows > 3 || k.size < 1 << 18 || k.size > 1 << 22) return tf.matMul(x, k);
-  return tf.concat(tf.split(x, rows, 0).map((r) => tf.matMul(r as Tensor2D, k)), 0) as Tensor2D;
+function fewRowsMatmul(x: Tensor2D, w: FrozenKernel): Tensor2D {
+  if (x.shape[0] > 2 || !rowsMatmulAvailable()) return tf.matMul(x, w.kernel);
+  if (!w.packed) w.packed = tf.keep(packPanels(w.kernel));
+  return rowsMatmul(x, w.packed, w.kernel.shape[1]);
 }
 
 /**

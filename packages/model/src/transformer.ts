@@ -1,7 +1,7 @@
 import { tf } from './tf.js';
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D } from './tf.js';
 import type { ModelConfig } from './config.js';
-import { batchMatmul, matmul2d, matmulFrozen, prefersPlain2d } from './matmul.js';
+import { batchMatmul, matmul2d, matmulFrozen, prefersPlain2d, type FrozenKernel } from './matmul.js';
 import { loraScale, type LoraAdapter } from './lora-types.js';
 import { RopeTables } from './rope.js';
 import type { KvCache, LayerCache } from './kv-cache.js';
@@ -185,12 +185,18 @@ function rmsNorm(x: Tensor2D, w: Tensor1D, eps: number): Tensor2D {
   return tf.mul(tf.mul(x, tf.rsqrt(tf.add(variance, eps))), w);
 }
 
-/** Rotate-half matrix [heads·hd, heads·hd] (block diagonal: x·R = rotate_half per head), kept with the model. */
-function rotationMatrix(model: CausalLM, heads: number): Tensor2D {
+const rotations = new WeakMap<object, Map<number, FrozenKernel>>();
+
+/**
+ * Rotate-half matrix [heads·hd, heads·hd] (block diagonal: x·R = rotate_half per head) as a frozen
+ * kernel; its tensors are kept in the model's `derived` map so they are freed with the model.
+ */
+function rotationKernel(model: CausalLM, heads: number): FrozenKernel {
   const c = model.config;
   const derived = (model.weights.derived ??= new Map());
-  const key = `rope-rotation-${heads}`;
-  let r = derived.get(key) as Tensor2D | undefined;
+  let perModel = rotations.get(model.weights);
+  if (!perModel) rotations.set(model.weights, (perModel = new Map()));
+  let r = perModel.get(heads);
   if (!r) {
     const hd = c.headDim;
     const half = hd / 2;
@@ -203,8 +209,9 @@ function rotationMatrix(model: CausalLM, heads: number): Tensor2D {
         m[(h * hd + j) * n + h * hd + j + half] = 1;
       }
     }
-    r = tf.keep(tf.tensor2d(m, [n, n]));
-    derived.set(key, r);
+    r = { kernel: tf.keep(tf.tensor2d(m, [n, n])) };
+    derived.set(`rope-rotation-${heads}`, r.kernel);
+    perModel.set(heads, r);
   }
   return r;
 }
@@ -238,7 +245,10 @@ class StepRope {
       t = [tf.tensor2d(cos, [this.B, heads * hd]), tf.tensor2d(sin, [this.B, heads * hd])];
       this.tables.set(heads, t);
     }
-    return tf.add(tf.mul(x, t[0]), tf.mul(tf.matMul(x, rotationMatrix(this.model, heads)), t[1])) as Tensor2D;
+    const rot = rotationKernel(this.model, heads);
+    const rotated = matmulFrozen(x, rot);
+    if (rot.packed) this.model.weights.derived!.set(`rope-rotation-${heads}-packed`, rot.packed);
+    return tf.add(tf.mul(x, t[0]), tf.mul(rotated, t[1])) as Tensor2D;
   }
 }
 
@@ -326,11 +336,13 @@ function resolveAdapters(choice: AdapterChoice, B: number): RowAdapters {
   };
 }
 
+/** Per adapter used by some rows only: [B*T, 1] holding the adapter's LoRA scale on its rows, 0 elsewhere. */
 function rowMaskTensors(rows: RowAdapters, B: number, T: number): Array<Tensor2D | null> {
-  return rows.rows.map((used) => {
+  return rows.rows.map((used, i) => {
     if (!used) return null;
     const m = new Float32Array(B * T);
-    for (let b = 0; b < B; b++) if (used[b]) m.fill(1, b * T, (b + 1) * T);
+    const scale = loraScale(rows.adapters[i].config);
+    for (let b = 0; b < B; b++) if (used[b]) m.fill(scale, b * T, (b + 1) * T);
     return tf.tensor2d(m, [B * T, 1]);
   });
 }
@@ -344,10 +356,9 @@ function linear(x: Tensor2D, w: Linear, layer: number, proj: ProjectionName, row
     if (!pair) return;
     const p = adapter.config.dropout;
     const xin = rng && p > 0 ? (tf.dropout(x, p, undefined, rng.seed()) as Tensor2D) : x;
-    let delta = tf.mul(matmul2d(matmul2d(xin, pair.a as unknown as Tensor2D), pair.b as unknown as Tensor2D), loraScale(adapter.config)) as Tensor2D;
-    const m = masks[i];
-    if (m) delta = tf.mul(delta, m);
-    y = tf.add(y, delta);
+    const delta = matmul2d(matmul2d(xin, pair.a as unknown as Tensor2D), pair.b as unknown as Tensor2D);
+    // One multiply applies both the LoRA scale and, for per-row adapters, the row mask.
+    y = tf.add(y, tf.mul(delta, masks[i] ?? loraScale(adapter.config)));
   });
   return y;
 }

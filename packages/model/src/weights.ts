@@ -134,12 +134,13 @@ export async function weightsToHost(model: CausalLM): Promise<Map<string, HostTe
 
 /**
  * Every tensor a model owns (each once), e.g. to dispose it. With `derived` false, only the parameters:
- * the transposed copies built lazily for gradients are left out.
+ * the copies built lazily (transposed for gradients, packed for decoding) are left out.
  */
 export function modelTensors(model: CausalLM, derived = true): tf.Tensor[] {
   const w = model.weights;
   const ts = new Set<tf.Tensor>([w.embed, w.norm, w.lmHead.kernel]);
   if (w.lmHead.kernelT && derived) ts.add(w.lmHead.kernelT);
+  if (w.lmHead.packed && derived) ts.add(w.lmHead.packed);
   if (derived && w.derived) for (const t of w.derived.values()) ts.add(t);
   for (const l of w.layers) {
     ts.add(l.inputNorm);
@@ -148,6 +149,7 @@ export function modelTensors(model: CausalLM, derived = true): tf.Tensor[] {
       const lin = l.proj[p];
       ts.add(lin.kernel);
       if (lin.kernelT && derived) ts.add(lin.kernelT);
+      if (lin.packed && derived) ts.add(lin.packed);
       if (lin.bias) ts.add(lin.bias);
     }
   }

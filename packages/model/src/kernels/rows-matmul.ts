@@ -1,0 +1,114 @@
+import { tf } from '../tf.js';
+import type { Tensor, Tensor1D, Tensor2D } from '../tf.js';
+import { ROWS_MATMUL_WASM } from './rows-matmul-binary.js';
+
+/**
+ * One- and two-row products for decoding steps on the wasm backend.
+ *
+ * tfjs-wasm hands every product to XNNPACK, whose kernel for 2–4 rows computes 4 rows (so the
+ * expert + amateur rows of contrastive decoding cost about 3× one row), and every op pays about
+ * 10 µs of dispatch. This kernel (rows-matmul.wat, a 1 KB WebAssembly SIMD module sharing the tfjs
+ * heap) reads a panel-packed copy of the weight once for both rows: two rows cost 1.1–1.6× one row,
+ * and the sums equal XNNPACK's bit for bit (same order, multiply then add).
+ */
+
+const KERNEL_NAME = 'CopeRowsMatMul';
+/** Columns per packed panel (four 4-lane vectors), as in rows-matmul.wat. */
+const PANEL = 16;
+
+type RowsFn = (x: number, w: number, y: number, k: number, n: number) => void;
+interface RowsExports {
+  rows1: RowsFn;
+  rows2: RowsFn;
+}
+
+/** The parts of tfjs-backend-wasm 4.22's backend this kernel uses (its heap, offsets and outputs). */
+interface WasmBackendInternals {
+  wasm: { asm?: { memory?: unknown } };
+  getMemoryOffset(dataId: object): number;
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+}
+
+/** The slice of the WebAssembly JS API used here (the project's `lib` setting has no WebAssembly types). */
+interface WebAssemblyApi {
+  Memory: new (d: { initial: number }) => { buffer: ArrayBufferLike };
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
+}
+const WA = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+
+const instances = new WeakMap<object, RowsExports | null>();
+
+/** The kernel instance bound to this wasm backend's heap, or null where it cannot be shared. */
+function instanceFor(backend: WasmBackendInternals): RowsExports | null {
+  let inst = instances.get(backend);
+  if (inst !== undefined) return inst;
+  inst = null;
+  const memory = backend.wasm?.asm?.memory;
+  // The threaded build's heap is a shared memory, which this module does not import: fall back.
+  if (memory instanceof WA.Memory && !(memory.buffer instanceof SharedArrayBuffer)) {
+    const module = new WA.Module(Buffer.from(ROWS_MATMUL_WASM, 'base64'));
+    inst = new WA.Instance(module, { env: { memory } }).exports as unknown as RowsExports;
+  }
+  instances.set(backend, inst);
+  return inst;
+}
+
+let registered = false;
+function register(): void {
+  if (registered) return;
+  registered = true;
+  tf.registerKernel({
+    kernelName: KERNEL_NAME,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const be = backend as unknown as WasmBackendInternals;
+      const { x, packed } = inputs as { x: tf.TensorInfo; packed: tf.TensorInfo };
+      const n = (attrs as unknown as { n: number }).n;
+      const [rows, k] = x.shape;
+      const out = be.makeOutput([rows, n], 'float32');
+      const fn = rows === 1 ? instanceFor(be)!.rows1 : instanceFor(be)!.rows2;
+      fn(be.getMemoryOffset(x.dataId), be.getMemoryOffset(packed.dataId), be.getMemoryOffset(out.dataId), k, n);
+      return out;
+    },
+  });
+}
+
+/** True when the active backend can run {@link rowsMatmul}. */
+export function rowsMatmulAvailable(): boolean {
+  if (tf.getBackend() !== 'wasm') return false;
+  return instanceFor(tf.backend() as unknown as WasmBackendInternals) !== null;
+}
+
+/**
+ * Packs a kernel [K, N] into panels of 16 columns: panel p is W[:, 16p .. 16p+15] row after row,
+ * zero-padded to a full panel. @returns [ceil(N/16)·K·16]
+ */
+export function packPanels(kernel: Tensor2D): Tensor1D {
+  const [K, N] = kernel.shape;
+  const src = kernel.dataSync() as Float32Array;
+  const panels = Math.ceil(N / PANEL);
+  const out = new Float32Array(panels * K * PANEL);
+  for (let p = 0; p < panels; p++) {
+    const width = Math.min(PANEL, N - p * PANEL);
+    for (let k = 0; k < K; k++) {
+      const from = k * N + p * PANEL;
+      out.set(src.subarray(from, from + width), (p * K + k) * PANEL);
+    }
+  }
+  return tf.tensor1d(out);
+}
+
+/**
+ * `x [R, K] · W [K, N] → [R, N]` for R = 1 or 2, given W packed by {@link packPanels}. Only on the
+ * wasm backend ({@link rowsMatmulAvailable}); no gradient (use it as the value of a custom gradient).
+ */
+export function rowsMatmul(x: Tensor2D, packed: Tensor1D, n: number): Tensor2D {
+  const rows = x.shape[0];
+  if (rows !== 1 && rows !== 2) throw new Error(`rowsMatmul: x must have 1 or 2 rows, got ${rows}`);
+  if (packed.size !== Math.ceil(n / PANEL) * PANEL * x.shape[1]) {
+    throw new Error(`rowsMatmul: packed weight has ${packed.size} values, expected ${Math.ceil(n / PANEL) * PANEL * x.shape[1]} for [${x.shape[1]}, ${n}]`);
+  }
+  register();
+  return tf.engine().runKernel(KERNEL_NAME, { x, packed } as unknown as tf.NamedTensorMap, { n } as unknown as tf.NamedAttrMap) as Tensor as Tensor2D;
+}
