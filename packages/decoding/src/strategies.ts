@@ -1,4 +1,5 @@
 import type { Rng } from '@cope/model';
+import { expShiftSum, logAffine, vectorArrays } from './kernels/vector-math.js';
 import { argmax, chain, logSumExp, repetitionPenalty, sampleIndex, temperature, topK, topP, type LogitsProcessor } from './processors.js';
 
 /**
@@ -32,13 +33,35 @@ function pick(scores: Float64Array, s: SamplingSettings, history: readonly numbe
   return { token, logProb: out[token] - logSumExp(out) };
 }
 
+/** True when a step is the plain argmax of the scores (no processor changes them). */
+function isPlainArgmax(s: SamplingSettings): boolean {
+  return !s.doSample && s.repetitionPenalty === 1;
+}
+
+/**
+ * Argmax (first on ties, as torch.argmax) and its log-softmax, the exponentials in the vector kernel.
+ * `inKernelMemory`: the scores are a {@link vectorArrays} array that may be overwritten; otherwise they
+ * are copied there first.
+ */
+function argmaxLogSoftmax(scores: ArrayLike<number>, inKernelMemory = false): { token: number; logProb: number } {
+  const buf = inKernelMemory ? (scores as Float64Array) : vectorArrays(scores.length, 1)[0];
+  let token = 0;
+  for (let i = 0; i < scores.length; i++) {
+    if (!inKernelMemory) buf[i] = scores[i];
+    if (scores[i] > scores[token]) token = i;
+  }
+  const m = scores[token];
+  if (!Number.isFinite(m)) return { token, logProb: NaN };
+  return { token, logProb: -Math.log(expShiftSum(buf, m)) };
+}
+
 /** Plain decoding from one model: greedy or sampling, per `settings`. */
 export function plainDecoder(settings: Partial<SamplingSettings> = {}): Decoder {
   const s = { ...DEFAULT_SAMPLING, ...settings };
   return {
     name: s.doSample ? 'sample' : 'greedy',
     rows: ['expert'],
-    select: (rows, history, rng) => pick(Float64Array.from(rows[0]), s, history, rng),
+    select: (rows, history, rng) => (isPlainArgmax(s) ? argmaxLogSoftmax(rows[0]) : pick(Float64Array.from(rows[0]), s, history, rng)),
   };
 }
 
@@ -55,48 +78,63 @@ export interface ContrastiveSettings extends SamplingSettings {
 export const DEFAULT_CONTRASTIVE: ContrastiveSettings = { ...DEFAULT_SAMPLING, contrastiveAlpha: 0.1, plausibility: 0.1, masked: 'eps' };
 
 const EPS = 1e-8;
+const LOG_EPS = Math.log(EPS);
+
+type ContrastiveMath = Pick<ContrastiveSettings, 'contrastiveAlpha' | 'plausibility' | 'masked'>;
+
+/**
+ * CoPe's contrastive scores into `out` (or, when null, into kernel memory, ready for an in-place
+ * exponential pass). The vocabulary-wide exponentials and logarithms (two softmaxes, the amateur's
+ * log-probabilities, the plausible tokens' renormalised log-probabilities) run in the vector kernels.
+ */
+function scoreInto(out: Float64Array | null, expertLogits: ArrayLike<number>, amateurLogits: ArrayLike<number>, c: ContrastiveMath): Float64Array {
+  const V = expertLogits.length;
+  const [pE, logA, logQ, scratch] = vectorArrays(V, 4);
+  const scores = out ?? scratch;
+  let maxE = -Infinity;
+  let maxA = -Infinity;
+  for (let i = 0; i < V; i++) {
+    const e = (pE[i] = expertLogits[i]);
+    const a = (logA[i] = amateurLogits[i]);
+    if (e > maxE) maxE = e;
+    if (a > maxA) maxA = a;
+  }
+  const zE = expShiftSum(pE, maxE);
+  const zA = expShiftSum(logA, maxA);
+  logAffine(logA, 1 / zA, EPS); // log(p_amateur + ε)
+  // The expert's probability is pE / zE; its maximum is 1 / zE.
+  const threshold = c.plausibility / zE;
+  const lam = c.contrastiveAlpha;
+  const inf = c.masked === 'inf';
+  const plausible: number[] = [];
+  let kept = 0;
+  for (let i = 0; i < V; i++) {
+    const p = pE[i] / zE;
+    if (p >= threshold) {
+      kept += p;
+      plausible.push(i);
+    } else {
+      scores[i] = inf ? -Infinity : lam === 0 ? LOG_EPS : LOG_EPS - lam * logA[i];
+    }
+  }
+  // log(q + ε), q = the expert's probability renormalised over the plausible set (an untrained model
+  // can have thousands of plausible tokens, so this is a vector pass too).
+  const n = plausible.length;
+  for (let j = 0; j < n; j++) logQ[j] = pE[plausible[j]];
+  logAffine(logQ.subarray(0, n), 1 / (zE * (kept + EPS)), EPS);
+  for (let j = 0; j < n; j++) {
+    const i = plausible[j];
+    scores[i] = lam === 0 ? logQ[j] : logQ[j] - lam * logA[i];
+  }
+  return scores;
+}
 
 /**
  * CoPe's contrastive scores for one step: the expert's plausible set, renormalised, minus λ times the
  * amateur's log-probabilities.
  */
-export function contrastiveScores(expertLogits: ArrayLike<number>, amateurLogits: ArrayLike<number>, c: Pick<ContrastiveSettings, 'contrastiveAlpha' | 'plausibility' | 'masked'>): Float64Array {
-  // Two exponentials and one logarithm per token (this runs once per generated token): the expert's
-  // probabilities go in `out`, the amateur's only as their log.
-  const V = expertLogits.length;
-  let maxE = -Infinity;
-  let maxA = -Infinity;
-  for (let i = 0; i < V; i++) {
-    if (expertLogits[i] > maxE) maxE = expertLogits[i];
-    if (amateurLogits[i] > maxA) maxA = amateurLogits[i];
-  }
-  const out = new Float64Array(V);
-  const pA = new Float64Array(V);
-  let zE = 0;
-  let zA = 0;
-  for (let i = 0; i < V; i++) {
-    zE += out[i] = Math.exp(expertLogits[i] - maxE);
-    zA += pA[i] = Math.exp(amateurLogits[i] - maxA);
-  }
-  // pE = out / zE; its maximum is 1 / zE.
-  const threshold = c.plausibility / zE;
-  let kept = 0;
-  for (let i = 0; i < V; i++) {
-    out[i] /= zE;
-    if (out[i] >= threshold) kept += out[i];
-  }
-  const lam = c.contrastiveAlpha;
-  const logEps = Math.log(EPS);
-  for (let i = 0; i < V; i++) {
-    const keep = out[i] >= threshold;
-    if (!keep && c.masked === 'inf') {
-      out[i] = -Infinity;
-      continue;
-    }
-    const logQ = keep ? Math.log(out[i] / (kept + EPS) + EPS) : logEps;
-    out[i] = lam === 0 ? logQ : logQ - lam * Math.log(pA[i] / zA + EPS);
-  }
-  return out;
+export function contrastiveScores(expertLogits: ArrayLike<number>, amateurLogits: ArrayLike<number>, c: ContrastiveMath): Float64Array {
+  return scoreInto(new Float64Array(expertLogits.length), expertLogits, amateurLogits, c);
 }
 
 /** CoPe contrastive decoding: expert = the user's adapter, amateur = the bare (TAM) model. */
@@ -107,7 +145,9 @@ export function contrastiveDecoder(settings: Partial<ContrastiveSettings> = {}):
   return {
     name: 'contrastive',
     rows: ['expert', 'amateur'],
-    select: (rows, history, rng) => pick(contrastiveScores(rows[0], rows[1], s), s, history, rng),
+    select: (rows, history, rng) => (isPlainArgmax(s)
+      ? argmaxLogSoftmax(scoreInto(null, rows[0], rows[1], s), true)
+      : pick(contrastiveScores(rows[0], rows[1], s), s, history, rng)),
   };
 }
 

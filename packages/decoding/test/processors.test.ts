@@ -1,4 +1,4 @@
-import { contrastiveScores, logSoftmax, repetitionPenalty, sampleIndex, temperature, topK, topP } from '@cope/decoding';
+import { contrastiveDecoder, contrastiveScores, logSoftmax, plainDecoder, repetitionPenalty, sampleIndex, temperature, topK, topP } from '@cope/decoding';
 
 const f = (xs: number[]) => Float64Array.from(xs);
 
@@ -35,5 +35,62 @@ describe('logits processors against hand-computed values', () => {
     expect(sampleIndex(s, 0.3)).toBe(2);
     expect(sampleIndex(s, 0.999999)).toBe(2);
     expect(logSoftmax(f([0, 0]))[0]).toBeCloseTo(Math.log(0.5), 12);
+  });
+});
+
+describe('greedy steps: token and log-probability against a direct float64 computation', () => {
+  // Logits with a wide spread (a few plausible tokens) and an odd vocabulary size (the kernels' tail path).
+  const V = 2003;
+  let seed = 7;
+  const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const E = Float32Array.from({ length: V }, () => (next() - 0.5) * 20);
+  const A = Float32Array.from({ length: V }, () => (next() - 0.5) * 20);
+  const rng = { next: () => 0 } as unknown as Parameters<ReturnType<typeof contrastiveDecoder>['select']>[2];
+
+  /** log-softmax of one entry, by hand with Math.exp / Math.log. */
+  const logSoftmaxAt = (s: ArrayLike<number>, i: number) => {
+    let m = -Infinity;
+    for (let j = 0; j < s.length; j++) m = Math.max(m, s[j]);
+    let z = 0;
+    for (let j = 0; j < s.length; j++) z += Math.exp(s[j] - m);
+    return s[i] - m - Math.log(z);
+  };
+  const argmaxOf = (s: ArrayLike<number>) => {
+    let b = 0;
+    for (let j = 1; j < s.length; j++) if (s[j] > s[b]) b = j;
+    return b;
+  };
+
+  test('greedy: argmax of the logits, log-softmax within 1e-12', () => {
+    const { token, logProb } = plainDecoder().select([E], [], rng);
+    expect(token).toBe(argmaxOf(E));
+    expect(Math.abs(logProb - logSoftmaxAt(E, token))).toBeLessThan(1e-12);
+  });
+
+  test.each([['eps', 0.1], ['eps', 0.5], ['inf', 0.1], ['eps', 0]] as const)('contrastive (%s, λ %s): argmax of the scores, their log-softmax within 1e-12', (masked, lam) => {
+    // Direct scores: softmaxes, plausible set, renormalisation and the amateur term, all with Math.exp / Math.log.
+    const soft = (x: Float32Array) => {
+      const m = Math.max(...x);
+      const e = Array.from(x, (v) => Math.exp(v - m));
+      const z = e.reduce((a, b) => a + b, 0);
+      return e.map((v) => v / z);
+    };
+    const pE = soft(E);
+    const pA = soft(A);
+    const top = Math.max(...pE);
+    const keep = pE.map((p) => p >= 0.1 * top);
+    const kept = pE.reduce((a, p, i) => a + (keep[i] ? p : 0), 0);
+    const ref = pE.map((p, i) => {
+      if (!keep[i] && masked === 'inf') return -Infinity;
+      const logQ = keep[i] ? Math.log(p / (kept + 1e-8) + 1e-8) : Math.log(1e-8);
+      return logQ - lam * Math.log(pA[i] + 1e-8);
+    });
+    const scores = contrastiveScores(E, A, { contrastiveAlpha: lam, plausibility: 0.1, masked });
+    let worst = 0;
+    ref.forEach((r, i) => (worst = Math.max(worst, r === -Infinity ? (scores[i] === -Infinity ? 0 : 1) : Math.abs(scores[i] - r))));
+    expect(worst).toBeLessThan(1e-12);
+    const { token, logProb } = contrastiveDecoder({ contrastiveAlpha: lam, masked }).select([E, A], [], rng);
+    expect(token).toBe(argmaxOf(ref));
+    expect(Math.abs(logProb - logSoftmaxAt(ref, token))).toBeLessThan(1e-12);
   });
 });
