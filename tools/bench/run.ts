@@ -7,7 +7,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import {
   Rng, adapterVariables, createLoraAdapter, currentBackend, disposeModel, forward, initBackend, parseModelConfig, tf,
-  weightsFromHost, type CausalLM, type HostTensor,
+  weightsFromHost, disposeAdapter, type CausalLM, type HostTensor, type LoraAdapter,
 } from '@cope/model';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
@@ -81,9 +81,100 @@ function report(rec: Record<string, unknown>): void {
   appendFileSync(out, line + '\n');
 }
 
+type ConfigName = keyof typeof CONFIGS;
+type Config = (typeof CONFIGS)[ConfigName];
+const GROUPS = ['forward', 'train', 'dpo', 'decode'] as const;
+
+async function benchForward(name: ConfigName, c: Config, model: CausalLM, rng: Rng): Promise<void> {
+  const ids = Array.from({ length: c.batch }, () => Array.from({ length: c.seq }, () => rng.int(c.vocab_size)));
+  const fwd = await median(5, async () => {
+    const { logits } = forward(model, ids);
+    await logits.data();
+    logits.dispose();
+  });
+  report({ config: name, measure: 'forward_tokens_per_s', value: (c.batch * c.seq) / fwd });
+}
+
+async function benchTrain(name: ConfigName, c: Config, gflops: number): Promise<void> {
+  const step = await trainStepSeconds(name);
+  const tokS = (c.batch * c.seq) / step;
+  // The issue's cost model: about 6 FLOP per parameter per token (about 30 MFLOP/token on small).
+  const params = c.num_hidden_layers * (2 * c.hidden_size ** 2 + 2 * c.hidden_size * (c.hidden_size / 4) + 3 * c.hidden_size * c.intermediate_size) + c.vocab_size * c.hidden_size;
+  report({ config: name, measure: 'lora_train_tokens_per_s', value: tokS, mfu: (6 * params * tokS) / (gflops * 1e9) });
+
+  // Two users trained at once, one worker thread (own wasm backend) each.
+  const script = fileURLToPath(import.meta.url);
+  const per = await Promise.all([0, 1].map(() => new Promise<number>((resolve, reject) => {
+    const w = new Worker(script, { workerData: { config: name } });
+    w.on('message', (m: number) => resolve(m));
+    w.on('error', reject);
+  })));
+  report({ config: name, measure: 'lora_train_tokens_per_s_2_workers', value: per.reduce((a, s) => a + (c.batch * c.seq) / s, 0) });
+}
+
+async function benchDpo(name: ConfigName, c: Config, model: CausalLM, adapter: LoraAdapter, rng: Rng): Promise<void> {
+  const vars = adapterVariables(adapter);
+  // DPO: batch of pairs (prompt 64 + completion 64 tokens each), reference log-probs precomputed.
+  // Half the batch for medium: 8 sequences × 128 positions × 32k logits exceed the wasm heap.
+  const nPairs = name === 'medium' ? 2 : c.batch;
+  const pairs = Array.from({ length: nPairs }, () => ({
+    prompt: Array.from({ length: 64 }, () => rng.int(c.vocab_size)),
+    chosen: Array.from({ length: 64 }, () => rng.int(c.vocab_size)),
+    rejected: Array.from({ length: 64 }, () => rng.int(c.vocab_size)),
+  }));
+  const refC = tf.zeros([nPairs]) as tf.Tensor1D;
+  const refR = tf.zeros([nPairs]) as tf.Tensor1D;
+  const dpo = await median(5, async () => {
+    const { value, grads } = tf.variableGrads(() => {
+      const sums = completionLogProbSums(model, [...pairs.map((p) => ({ prompt: p.prompt, completion: p.chosen })), ...pairs.map((p) => ({ prompt: p.prompt, completion: p.rejected }))], adapter, rng);
+      const [pc, pr] = tf.split(sums, 2) as tf.Tensor1D[];
+      return dpoLoss(pc, pr, refC, refR).loss;
+    }, vars);
+    await value.data();
+    tf.dispose([value, ...Object.values(grads)]);
+  });
+  tf.dispose([refC, refR]);
+  report({ config: name, measure: 'dpo_pairs_per_s', value: nPairs / dpo, note: `${nPairs} pairs per step, prompt 64 + completion 64 tokens per side` });
+}
+
+/**
+ * Batch-1 greedy and contrastive decoding (prompt 64, 32 new tokens). Greedy decodes with the user's
+ * adapter, as OPPU greedy does; contrastive adds the amateur row. Runs alternate greedy / contrastive so
+ * the VM's drift affects both alike, and ratios are medians of the per-pair ratios.
+ */
+async function benchDecode(name: ConfigName, c: Config, model: CausalLM, adapter: LoraAdapter, rng: Rng): Promise<void> {
+  const prompt = Array.from({ length: 64 }, () => rng.int(c.vocab_size));
+  const timed = async (decoder?: ReturnType<typeof contrastiveDecoder>) => {
+    let firstToken = 0;
+    const t = performance.now();
+    await generate(model, [prompt], { maxNewTokens: 32, eosTokenIds: [], adapter, decoder, onToken: (_s, _t, step) => { if (step === 0) firstToken = performance.now(); } });
+    const end = performance.now();
+    return { total: (end - t) / 1000, prompt: (firstToken - t) / 1000, steps: (end - firstToken) / 1000 };
+  };
+  await timed();
+  await timed(contrastiveDecoder());
+  const g: Array<Awaited<ReturnType<typeof timed>>> = [];
+  const cd: typeof g = [];
+  for (let i = 0; i < 9; i++) {
+    g.push(await timed());
+    cd.push(await timed(contrastiveDecoder()));
+  }
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const ratio = (k: 'total' | 'prompt' | 'steps') => med(g.map((x, i) => cd[i][k] / x[k]));
+  const summary = (runs: typeof g) => ({ total: med(runs.map((x) => x.total)), prompt: med(runs.map((x) => x.prompt)), steps: med(runs.map((x) => x.steps)) });
+  const greedy = summary(g);
+  const contrastive = summary(cd);
+  report({ config: name, measure: 'greedy_decode_tokens_per_s', value: 32 / greedy.total, per_step_tokens_per_s: 31 / greedy.steps, prompt_ms: greedy.prompt * 1000, note: 'batch 1, prompt 64, 32 new, KV cache, with the user adapter; value includes the prompt (prompt_ms: prompt forward and first token)' });
+  report({ config: name, measure: 'contrastive_decode_tokens_per_s', value: 32 / contrastive.total, per_step_tokens_per_s: 31 / contrastive.steps, prompt_ms: contrastive.prompt * 1000, cost_ratio_vs_greedy: ratio('total'), per_step_cost_ratio: ratio('steps'), prompt_cost_ratio: ratio('prompt') });
+}
+
+/** `pnpm bench [small,medium] [forward,train,dpo,decode]`: configs and measurement groups, all by default. */
 async function main(): Promise<void> {
   await initBackend(process.env.COPE_BACKEND ?? 'auto');
-  const which = (process.argv[2] ?? 'small,medium').split(',') as Array<keyof typeof CONFIGS>;
+  const which = (process.argv[2] ?? 'small,medium').split(',') as ConfigName[];
+  const groups = new Set((process.argv[3] ?? GROUPS.join(',')).split(','));
+  for (const n of which) if (!(n in CONFIGS)) throw new Error(`unknown config "${n}": expected small or medium`);
+  for (const g of groups) if (!(GROUPS as readonly string[]).includes(g)) throw new Error(`unknown group "${g}": expected ${GROUPS.join(', ')}`);
   const a = tf.randomNormal([512, 512]);
   const b = tf.randomNormal([512, 512]);
   const mm = await median(15, async () => {
@@ -99,72 +190,12 @@ async function main(): Promise<void> {
     const c = CONFIGS[name];
     const rng = new Rng(1);
     const model = randomModel(c, rng);
-    const ids = Array.from({ length: c.batch }, () => Array.from({ length: c.seq }, () => rng.int(c.vocab_size)));
-    const fwd = await median(5, async () => {
-      const { logits } = forward(model, ids);
-      await logits.data();
-      logits.dispose();
-    });
-    report({ config: name, measure: 'forward_tokens_per_s', value: (c.batch * c.seq) / fwd });
-
-    const step = await trainStepSeconds(name);
-    const tokS = (c.batch * c.seq) / step;
-    // The issue's cost model: about 6 FLOP per parameter per token (about 30 MFLOP/token on small).
-    const params = c.num_hidden_layers * (2 * c.hidden_size ** 2 + 2 * c.hidden_size * (c.hidden_size / 4) + 3 * c.hidden_size * c.intermediate_size) + c.vocab_size * c.hidden_size;
-    report({ config: name, measure: 'lora_train_tokens_per_s', value: tokS, mfu: (6 * params * tokS) / (gflops * 1e9) });
-
-    // Two users trained at once, one worker thread (own wasm backend) each.
-    const script = fileURLToPath(import.meta.url);
-    const per = await Promise.all([0, 1].map(() => new Promise<number>((resolve, reject) => {
-      const w = new Worker(script, { workerData: { config: name } });
-      w.on('message', (m: number) => resolve(m));
-      w.on('error', reject);
-    })));
-    report({ config: name, measure: 'lora_train_tokens_per_s_2_workers', value: per.reduce((a, s) => a + (c.batch * c.seq) / s, 0) });
-
+    if (groups.has('forward')) await benchForward(name, c, model, rng);
+    if (groups.has('train')) await benchTrain(name, c, gflops);
     const adapter = createLoraAdapter(model, 'bench', { r: 8, alpha: 8, targetModules: ['q_proj', 'v_proj'], dropout: 0.05 }, rng);
-    const vars = adapterVariables(adapter);
-    // DPO: batch of pairs (prompt 64 + completion 64 tokens each), reference log-probs precomputed.
-    // Half the batch for medium: 8 sequences × 128 positions × 32k logits exceed the wasm heap.
-    const nPairs = name === 'medium' ? 2 : c.batch;
-    const pairs = Array.from({ length: nPairs }, () => ({
-      prompt: Array.from({ length: 64 }, () => rng.int(c.vocab_size)),
-      chosen: Array.from({ length: 64 }, () => rng.int(c.vocab_size)),
-      rejected: Array.from({ length: 64 }, () => rng.int(c.vocab_size)),
-    }));
-    const refC = tf.zeros([nPairs]) as tf.Tensor1D;
-    const refR = tf.zeros([nPairs]) as tf.Tensor1D;
-    const dpo = await median(5, async () => {
-      const { value, grads } = tf.variableGrads(() => {
-        const sums = completionLogProbSums(model, [...pairs.map((p) => ({ prompt: p.prompt, completion: p.chosen })), ...pairs.map((p) => ({ prompt: p.prompt, completion: p.rejected }))], adapter, rng);
-        const [pc, pr] = tf.split(sums, 2) as tf.Tensor1D[];
-        return dpoLoss(pc, pr, refC, refR).loss;
-      }, vars);
-      await value.data();
-      tf.dispose([value, ...Object.values(grads)]);
-    });
-    tf.dispose([refC, refR]);
-    report({ config: name, measure: 'dpo_pairs_per_s', value: nPairs / dpo, note: `${nPairs} pairs per step, prompt 64 + completion 64 tokens per side` });
-
-    const prompt = Array.from({ length: 64 }, () => rng.int(c.vocab_size));
-    // Greedy decodes with the user's adapter, as OPPU greedy does; contrastive adds the amateur row.
-    const timed = async (decoder?: ReturnType<typeof contrastiveDecoder>) => {
-      let firstStep = 0;
-      const t = performance.now();
-      await generate(model, [prompt], { maxNewTokens: 32, eosTokenIds: [], adapter, decoder, onToken: (_s, _t, step) => { if (step === 0) firstStep = performance.now(); } });
-      return { total: (performance.now() - t) / 1000, steps: (performance.now() - firstStep) / 1000 };
-    };
-    const medianOf = async (fn: () => Promise<{ total: number; steps: number }>) => {
-      await fn();
-      const runs = [];
-      for (let i = 0; i < 9; i++) runs.push(await fn());
-      const med = (xs: number[]) => xs.sort((a, b) => a - b)[4];
-      return { total: med(runs.map((r) => r.total)), steps: med(runs.map((r) => r.steps)) };
-    };
-    const greedy = await medianOf(() => timed());
-    const contrastive = await medianOf(() => timed(contrastiveDecoder()));
-    report({ config: name, measure: 'greedy_decode_tokens_per_s', value: 32 / greedy.total, per_step_tokens_per_s: 31 / greedy.steps, note: 'batch 1, prompt 64, 32 new, KV cache, with the user adapter; value includes the prompt' });
-    report({ config: name, measure: 'contrastive_decode_tokens_per_s', value: 32 / contrastive.total, cost_ratio_vs_greedy: contrastive.total / greedy.total, per_step_cost_ratio: contrastive.steps / greedy.steps });
+    if (groups.has('dpo')) await benchDpo(name, c, model, adapter, rng);
+    if (groups.has('decode')) await benchDecode(name, c, model, adapter, rng);
+    disposeAdapter(adapter);
     disposeModel(model);
   }
 }
