@@ -46,7 +46,7 @@ export function matmulFrozen(x: Tensor2D, w: FrozenKernel): Tensor2D {
  * rows; other row counts and backends use the backend's product.
  */
 function fewRowsMatmul(x: Tensor2D, w: FrozenKernel): Tensor2D {
-  if (x.shape[0] > 2 || !rowsMatmulAvailable()) return tf.matMul(x, w.kernel);
+  if (x.shape[0] > 2 || w.kernel.size === 0 || !rowsMatmulAvailable()) return tf.matMul(x, w.kernel);
   if (!w.packed) w.packed = tf.keep(packPanels(w.kernel));
   return rowsMatmul(x, w.packed, w.kernel.shape[1]);
 }

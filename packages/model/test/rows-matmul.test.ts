@@ -52,6 +52,7 @@ describe('rows kernel (one- and two-row products for decoding on wasm)', () => {
       const packed = packPanels(tf.zeros([4, 8]) as tf.Tensor2D);
       expect(() => rowsMatmul(tf.zeros([3, 4]) as tf.Tensor2D, packed, 8)).toThrow(/1 or 2 rows, got 3/);
       expect(() => rowsMatmul(tf.zeros([1, 4]) as tf.Tensor2D, packed, 20)).toThrow(/expected 128 for \[4, 20\]/);
+      expect(() => rowsMatmul(tf.zeros([1, 0]) as tf.Tensor2D, packed, 8)).toThrow(/empty product/);
     });
   });
 

@@ -104,10 +104,13 @@ export function packPanels(kernel: Tensor2D): Tensor1D {
  * wasm backend ({@link rowsMatmulAvailable}); no gradient (use it as the value of a custom gradient).
  */
 export function rowsMatmul(x: Tensor2D, packed: Tensor1D, n: number): Tensor2D {
-  const rows = x.shape[0];
+  const [rows, k] = x.shape;
   if (rows !== 1 && rows !== 2) throw new Error(`rowsMatmul: x must have 1 or 2 rows, got ${rows}`);
-  if (packed.size !== Math.ceil(n / PANEL) * PANEL * x.shape[1]) {
-    throw new Error(`rowsMatmul: packed weight has ${packed.size} values, expected ${Math.ceil(n / PANEL) * PANEL * x.shape[1]} for [${x.shape[1]}, ${n}]`);
+  // The kernel's inner loops run at least once: empty products are the caller's to skip.
+  if (k < 1 || n < 1) throw new Error(`rowsMatmul: empty product [${rows}, ${k}] · [${k}, ${n}]`);
+  if (!rowsMatmulAvailable()) throw new Error(`rowsMatmul: needs the wasm backend with an unshared heap (active backend: ${tf.getBackend()})`);
+  if (packed.size !== Math.ceil(n / PANEL) * PANEL * k) {
+    throw new Error(`rowsMatmul: packed weight has ${packed.size} values, expected ${Math.ceil(n / PANEL) * PANEL * k} for [${k}, ${n}]`);
   }
   register();
   return tf.engine().runKernel(KERNEL_NAME, { x, packed } as unknown as tf.NamedTensorMap, { n } as unknown as tf.NamedAttrMap) as Tensor as Tensor2D;
