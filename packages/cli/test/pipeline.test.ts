@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fixture } from '#testing';
@@ -88,6 +88,32 @@ describe('cope run on the embedded data', () => {
     expect(results.results.map((m: { method: string }) => m.method)).toEqual(['TAM', 'OPPU', 'OPPU+CD', 'OPPU+DPO', 'CoPe']);
   }, 600_000);
 
+  test('--sampling-runs: seeded runs per method, evaluated per run and as their mean, next to the greedy results', async () => {
+    const copies = [tmp(), tmp()].map((d) => {
+      cpSync(reference, path.join(d, 'run'), { recursive: true });
+      return d;
+    });
+    for (const d of copies) {
+      // The flag sets the number of runs; the config's temperature stays (objects merge key by key).
+      const cfg = writeConfig(d, { decode: { ...config.decode, sampling: { temperature: 1 } } });
+      const r = await run(['decode', '--config', cfg, '--run', path.join(d, 'run'), '--decoding', 'greedy', '--adapter-stage', 'sft', '--sampling-runs', '2', '--json']);
+      expect(r.err).not.toMatch(/error:/);
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(/OPPU-sampling-mean\s+\d\.\d{4}/);
+    }
+    const file = (d: string, name: string) => readFileSync(path.join(d, 'run', 'output', 'news_headline', `${name}.json`), 'utf8');
+    const outputs = (d: string, name: string) => JSON.parse(file(d, name)).golds.map((g: { output: string }) => g.output);
+    // Reproducible, the two runs differ, and greedy OPPU is untouched.
+    for (const n of [1, 2]) expect(file(copies[0], `OPPU-sampling-run_${n}`)).toBe(file(copies[1], `OPPU-sampling-run_${n}`));
+    expect(outputs(copies[0], 'OPPU-sampling-run_1')).not.toEqual(outputs(copies[0], 'OPPU-sampling-run_2'));
+    expect(file(copies[0], 'OPPU')).toBe(readFileSync(path.join(reference, 'output', 'news_headline', 'OPPU.json'), 'utf8'));
+    const results = JSON.parse(file(copies[0], 'results')).results as Array<{ method: string; 'rouge-L': number; perUser: Array<{ 'rouge-L': number }> }>;
+    expect(results.map((r) => r.method)).toEqual(['TAM', 'OPPU', 'OPPU-sampling-run_1', 'OPPU-sampling-run_2', 'OPPU-sampling-mean', 'OPPU+CD', 'OPPU+DPO', 'CoPe']);
+    const [r1, r2, mean] = ['OPPU-sampling-run_1', 'OPPU-sampling-run_2', 'OPPU-sampling-mean'].map((m) => results.find((r) => r.method === m)!);
+    expect(mean['rouge-L']).toBeCloseTo((r1['rouge-L'] + r2['rouge-L']) / 2, 12);
+    expect(mean.perUser[1]['rouge-L']).toBeCloseTo((r1.perUser[1]['rouge-L'] + r2.perUser[1]['rouge-L']) / 2, 12);
+  }, 600_000);
+
   test('kill -9 at any moment and resume: nothing finished is lost, outputs equal the uninterrupted run', async () => {
     expect(existsSync(bin)).toBe(true);
     const dir = tmp();
@@ -156,6 +182,7 @@ describe('pipeline bad input gets a clear error', () => {
     [['run', '--data', '/nope', '--run', '/tmp/x'], /\/nope: data folder not found/],
     [['run', '--task', 'movie_tagging'], /--task: unknown "movie_tagging"/],
     [['run', '--config', '/nope.yaml'], /\/nope.yaml: config file not found/],
+    [['decode', '--sampling-runs', '0', '--run', '/tmp/x'], /command-line flags: decode.sampling.runs: Too small/],
   ])('%j', async (args, pattern) => {
     const r = await run(args as string[]);
     expect(r.code).toBe(1);

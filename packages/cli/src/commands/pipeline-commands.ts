@@ -64,6 +64,11 @@ async function configFrom(o: Record<string, any>, extra: Record<string, unknown>
   return config;
 }
 
+/** `--sampling-runs n` as a config override (the rest of `decode.sampling` keeps its config or default values). */
+function samplingFlag(o: Record<string, any>): Record<string, unknown> {
+  return o.samplingRuns === undefined ? {} : { decode: { sampling: { runs: parseNumber(o.samplingRuns, '--sampling-runs') } } };
+}
+
 async function execute(io: CliIo, o: Record<string, any>, stages: Array<'tam' | UserStage | 'eval'>, extra: Record<string, unknown> = {}) {
   const config = await configFrom(o, extra);
   const tty = process.stderr.isTTY && !o.json;
@@ -79,7 +84,8 @@ async function execute(io: CliIo, o: Record<string, any>, stages: Array<'tam' | 
 /** `cope run|tam|sft|negatives|score|dpo|decode|evaluate`: the CoPe pipeline over a run folder. */
 export function registerPipelineCommands(program: Command, io: CliIo): void {
   addRunOptions(program.command('run').description('Run every stage (TAM, OPPU, negatives, scoring, DPO, decoding, evaluation); resumable'))
-    .action((o) => execute(io, o, ['tam', 'sft', 'negatives', 'score', 'dpo', 'decode', 'eval']));
+    .option('--sampling-runs <n>', 'sample each method n times (temperature 0.3, top-k 50, top-p 0.95 unless the config says otherwise) instead of greedy decoding')
+    .action((o) => execute(io, o, ['tam', 'sft', 'negatives', 'score', 'dpo', 'decode', 'eval'], samplingFlag(o)));
   addRunOptions(program.command('tam').description('Train the task-adapted LoRA on the non-target users (ckpt/TAM/<task>)'))
     .action((o) => execute(io, o, ['tam']));
   addRunOptions(program.command('sft').description('Train each user\'s OPPU adapter on the TAM model (ckpt/OPPU_SFT/<task>/user_<i>)'))
@@ -93,11 +99,12 @@ export function registerPipelineCommands(program: Command, io: CliIo): void {
   addRunOptions(program.command('decode').description('Decode the target users\' queries'))
     .option('--decoding <name>', 'greedy | contrastive', 'greedy')
     .option('--adapter-stage <stage>', 'none (TAM) | sft | dpo', 'dpo')
+    .option('--sampling-runs <n>', 'sample n times (temperature 0.3, top-k 50, top-p 0.95 unless the config says otherwise) instead of greedy decoding')
     .action((o) => {
       const table: Record<string, Method> = { 'greedy/none': 'TAM', 'greedy/sft': 'OPPU', 'contrastive/sft': 'OPPU+CD', 'greedy/dpo': 'OPPU+DPO', 'contrastive/dpo': 'CoPe' };
       const method = table[`${o.decoding}/${o.adapterStage}`];
       if (!method) throw new Error(`--decoding ${o.decoding} with --adapter-stage ${o.adapterStage} is not a method (contrastive needs an adapter)`);
-      return execute(io, o, ['decode', 'eval'], { methods: [method] });
+      return execute(io, o, ['decode', 'eval'], { methods: [method], ...samplingFlag(o) });
     });
 
   addRunOptions(program.command('merge').description('Join shard run folders into --run, then assemble and evaluate'))

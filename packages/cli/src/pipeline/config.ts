@@ -63,6 +63,17 @@ export const runConfigSchema = z.object({
     /** 100 / 600 by task when omitted. */
     maxNewTokens: z.number().int().positive().optional(),
     batchSize: z.number().int().positive().default(8),
+    /**
+     * CoPe's `--is_sampling`: each method is sampled `runs` times (seeded per user and run) instead of decoded
+     * greedily, into `<method>-sampling-run_<n>.json`, and evaluated per run and as the mean of the runs.
+     * Defaults are the published ones: 3 runs, temperature 0.3, top-k 50, top-p 0.95.
+     */
+    sampling: z.object({
+      runs: z.number().int().positive().default(3),
+      temperature: z.number().positive().default(0.3),
+      topK: z.number().int().min(0).default(50),
+      topP: z.number().gt(0).max(1).default(0.95),
+    }).optional(),
   }).default({ contrastiveAlpha: 0.1, plausibility: 0.1, masked: 'eps', repetitionPenalty: 1, batchSize: 8 }),
   /** Methods decoded and evaluated. */
   methods: z.array(z.enum(['TAM', 'OPPU', 'OPPU+CD', 'OPPU+DPO', 'CoPe'])).nonempty().default(['TAM', 'OPPU', 'OPPU+CD', 'OPPU+DPO', 'CoPe']),
@@ -86,19 +97,28 @@ export async function loadRunConfig(file: string | undefined, flags: Record<stri
       throw new Error(`${file}: cannot parse (${(e as Error).message})`);
     }
   }
-  const merged: Record<string, unknown> = { ...fromFile };
-  for (const [k, v] of Object.entries(flags)) {
-    if (v === undefined) continue;
-    if (v && typeof v === 'object' && !Array.isArray(v) && typeof merged[k] === 'object') merged[k] = { ...(merged[k] as object), ...(v as object) };
-    else merged[k] = v;
-  }
+  const merged = mergeOver(fromFile, flags);
   const r = runConfigSchema.safeParse(merged);
   if (!r.success) {
     const i = r.error.issues[0];
-    throw new Error(`${file ?? 'config'}: ${i.path.join('.') || '(root)'}: ${i.message}`);
+    // Name where the bad value came from: a flag, or the file.
+    const fromFlag = i.path.length > 0 && i.path.reduce<unknown>((o, k) => (isPlainObject(o) ? o[k as string] : undefined), flags) !== undefined;
+    throw new Error(`${fromFlag ? 'command-line flags' : file ?? 'config'}: ${i.path.join('.') || '(root)'}: ${i.message}`);
   }
   const c = r.data;
   return { ...c, dataDir: path.resolve(c.dataDir), model: path.resolve(c.model), runDir: path.resolve(c.runDir) };
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `over` merged into `base`, objects key by key at every depth; undefined values leave `base` as it is. */
+function mergeOver(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) continue;
+    out[k] = isPlainObject(v) && isPlainObject(out[k]) ? mergeOver(out[k] as Record<string, unknown>, v) : v;
+  }
+  return out;
 }
 
 export function parseShard(s: string): { index: number; count: number } {

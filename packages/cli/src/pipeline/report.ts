@@ -91,8 +91,10 @@ ${tables}
     new Chart(document.getElementById('loss-' + t.task), { type: 'line', data: { datasets: names.map(function (n, i) {
       return { label: n, data: t.curves[n], borderColor: colors[i % colors.length], pointRadius: 0, parsing: false };
     }) }, options: { animation: false, scales: { x: { type: 'linear', title: { display: true, text: 'step' } }, y: { title: { display: true, text: 'loss' } } } } });
-    var cope = t.results.find(function (r) { return r.method === 'CoPe'; });
-    var oppu = t.results.find(function (r) { return r.method === 'OPPU'; });
+    // Greedy results when present, else the sampling runs' means.
+    var pick = function (m) { return t.results.find(function (r) { return r.method === m; }) || t.results.find(function (r) { return r.method === m + '-sampling-mean'; }); };
+    var cope = pick('CoPe');
+    var oppu = pick('OPPU');
     var gains = cope && oppu ? cope.perUser.map(function (u, i) { return u['rouge-L'] - oppu.perUser[i]['rouge-L']; }) : [];
     new Chart(document.getElementById('gain-' + t.task), { type: 'bar', data: { labels: gains.map(function (_, i) { return 'user_' + (cope ? cope.perUser[i].user : i); }),
       datasets: [{ label: 'ROUGE-L (CoPe − OPPU)', data: gains, backgroundColor: gains.map(function (g) { return g >= 0 ? '#2ca02c' : '#d62728'; }) }] }, options: { animation: false } });

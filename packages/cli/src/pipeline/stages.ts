@@ -3,16 +3,34 @@ import path from 'node:path';
 import { TASKS, encodeDpoTriple, encodeTurn, oppuTurns, queryPrompt, readOtherUsers, tamTurns, truncateItem, type UserRecord } from '@cope/data';
 import { contrastiveDecoder, generate, plainDecoder } from '@cope/decoding';
 import { resolveDpoConfig, trainDpo } from '@cope/dpo';
-import { disposeAdapter, fileExists as exists, loadLoraAdapter, writeFileAtomic, type LoraAdapter } from '@cope/model';
+import { Rng, disposeAdapter, fileExists as exists, loadLoraAdapter, writeFileAtomic, type LoraAdapter } from '@cope/model';
 import { assembleParts, runPerUser, sampleUserNegatives, scoreUserNegatives } from '@cope/negatives';
 import { resolveSftConfig, trainLora, type StepLog } from '@cope/sft';
 import { evaluateLamp, type LampTaskId } from '@cope/metrics';
+import type { RunConfig } from './config.js';
 import { loadTam, taskContext, type StageContext } from './context.js';
 
 /** Per-user stages, in pipeline order. */
 export const USER_STAGES = ['sft', 'negatives', 'score', 'dpo', 'decode'] as const;
 export type UserStage = (typeof USER_STAGES)[number];
 export type Method = 'TAM' | 'OPPU' | 'OPPU+CD' | 'OPPU+DPO' | 'CoPe';
+const METHOD_ORDER: Method[] = ['TAM', 'OPPU', 'OPPU+CD', 'OPPU+DPO', 'CoPe'];
+
+/** One predictions file: a method decoded greedily (`name` = the method), or one of its sampled runs. */
+export interface DecodeOutput {
+  name: string;
+  method: Method;
+  /** 1-based sampling run; absent for greedy decoding. */
+  run?: number;
+}
+
+/** The predictions files a run's config asks for, in method order. */
+export function decodeOutputs(config: RunConfig): DecodeOutput[] {
+  const sampling = config.decode.sampling;
+  return config.methods.flatMap<DecodeOutput>((method) => (sampling
+    ? Array.from({ length: sampling.runs }, (_, k) => ({ name: `${method}-sampling-run_${k + 1}`, method, run: k + 1 }))
+    : [{ name: method, method }]));
+}
 
 /** Receives progress events; the CLI renders them as bars on a terminal, JSON lines otherwise. */
 export interface Reporter {
@@ -103,17 +121,21 @@ export async function runUserStage(ctx: StageContext, stage: UserStage, i: numbe
       break;
     }
     case 'decode': {
-      for (const method of ctx.config.methods) await decodeUser(ctx, method, i, r);
+      for (const output of decodeOutputs(ctx.config)) await decodeUser(ctx, output, i, r);
       break;
     }
   }
   r.event({ stage, task, user: i, kind: 'done' });
 }
 
-/** Greedy or contrastive decoding of one user's queries with one method's adapter. */
-async function decodeUser(ctx: StageContext, method: Method, i: number, r: Reporter): Promise<void> {
+/**
+ * Greedy or contrastive decoding of one user's queries with one method's adapter; a sampling run samples
+ * instead, seeded by the run seed, the user and the run number (so workers and shards agree).
+ */
+async function decodeUser(ctx: StageContext, output: DecodeOutput, i: number, r: Reporter): Promise<void> {
   const L = ctx.layout;
-  const partFile = path.join(L.outputParts(method), `user_${i}.json`);
+  const { method, run } = output;
+  const partFile = path.join(L.outputParts(output.name), `user_${i}.json`);
   if (await exists(partFile)) return;
   const spec = TASKS[ctx.taskName];
   const d = ctx.config.decode;
@@ -121,9 +143,13 @@ async function decodeUser(ctx: StageContext, method: Method, i: number, r: Repor
   if (method === 'OPPU' || method === 'OPPU+CD') adapter = await loadLoraAdapter(ctx.tamModel!, L.oppu(i), `user_${i}`);
   if (method === 'OPPU+DPO' || method === 'CoPe') adapter = await loadLoraAdapter(ctx.tamModel!, L.dpo(i), `user_${i}`);
   const rp = spec.long ? d.repetitionPenalty : 1;
+  const sampling = run !== undefined && d.sampling
+    ? { doSample: true, temperature: d.sampling.temperature, topK: d.sampling.topK, topP: d.sampling.topP }
+    : { doSample: false };
   const decoder = method === 'OPPU+CD' || method === 'CoPe'
-    ? contrastiveDecoder({ contrastiveAlpha: d.contrastiveAlpha, plausibility: d.plausibility, masked: d.masked, repetitionPenalty: rp })
-    : plainDecoder({ repetitionPenalty: rp });
+    ? contrastiveDecoder({ contrastiveAlpha: d.contrastiveAlpha, plausibility: d.plausibility, masked: d.masked, repetitionPenalty: rp, ...sampling })
+    : plainDecoder({ repetitionPenalty: rp, ...sampling });
+  const rng = new Rng(ctx.config.seed * 7919 + i * 104729 + (run ?? 0));
   const queries = ctx.users[i].query;
   const outputs: Array<{ id: string; output: string }> = [];
   try {
@@ -139,15 +165,16 @@ async function decodeUser(ctx: StageContext, method: Method, i: number, r: Repor
         adapter,
         eosTokenIds: ctx.tokenizer.eosId != null ? [ctx.tokenizer.eosId] : undefined,
         padTokenId: padId(ctx),
+        rng,
       });
       res.forEach((g, j) => outputs.push({ id: String(batch[j].id), output: ctx.tokenizer.decode(g.ids, { skipSpecialTokens: true }).trim() }));
     }
   } finally {
     if (adapter) disposeAdapter(adapter);
   }
-  await fs.mkdir(L.outputParts(method), { recursive: true });
+  await fs.mkdir(L.outputParts(output.name), { recursive: true });
   await writeFileAtomic(partFile, JSON.stringify(outputs));
-  r.event({ stage: 'decode', task: ctx.taskName, user: i, kind: 'info', method });
+  r.event({ stage: 'decode', task: ctx.taskName, user: i, kind: 'info', method: output.name });
 }
 
 /**
@@ -158,35 +185,46 @@ export async function assembleOutputs(ctx: StageContext, allUsers: number[]): Pr
   const L = ctx.layout;
   const n = allUsers.length;
   const have = async (dir: string) => (await Promise.all(allUsers.map((i) => exists(path.join(dir, `user_${i}.json`))))).every(Boolean);
-  if (!(await have(L.outputParts(ctx.config.methods[0])))) return false;
+  const outputs = decodeOutputs(ctx.config);
+  if (!(await have(L.outputParts(outputs[0].name)))) return false;
   const withRest = (parts: UserRecord[]) => parts.concat(ctx.users.slice(n));
   if (await have(L.negativesParts)) await writeFileAtomic(L.negatives, JSON.stringify(withRest(await assembleParts<UserRecord>(L.negativesParts, n)), null, 1) + '\n');
   const sel = ctx.config.score.selection;
   if (await have(L.selectedParts(sel))) await writeFileAtomic(L.selected(sel), JSON.stringify(withRest(await assembleParts<UserRecord>(L.selectedParts(sel), n)), null, 1) + '\n');
-  for (const method of ctx.config.methods) {
-    const parts = await assembleParts<Array<{ id: string; output: string }>>(L.outputParts(method), n);
-    await writeFileAtomic(L.output(method), JSON.stringify({ task: TASKS[ctx.taskName].lampId, golds: parts.flat(), model: method }, null, 1) + '\n');
+  for (const { name } of outputs) {
+    const parts = await assembleParts<Array<{ id: string; output: string }>>(L.outputParts(name), n);
+    await writeFileAtomic(L.output(name), JSON.stringify({ task: TASKS[ctx.taskName].lampId, golds: parts.flat(), model: name }, null, 1) + '\n');
   }
   return true;
 }
 
-export interface MethodResult {
-  method: Method;
-  'rouge-1': number;
-  'rouge-L': number;
-  meteor: number;
-  perUser: Array<{ user: number; 'rouge-1': number; 'rouge-L': number; meteor: number }>;
+type Scores = { 'rouge-1': number; 'rouge-L': number; meteor: number };
+
+export interface MethodResult extends Scores {
+  /** The predictions file's name: a method, `<method>-sampling-run_<n>`, or `<method>-sampling-mean` (the runs' mean). */
+  method: string;
+  perUser: Array<{ user: number } & Scores>;
 }
 
-/** Scores every method's predictions against the labels of the users in the run; writes results.json. */
+const METRICS = ['rouge-1', 'rouge-L', 'meteor'] as const;
+
+/** The mean of several results (sampling runs), user by user. */
+function meanResult(name: string, runs: MethodResult[]): MethodResult {
+  const mean = (f: (r: MethodResult) => number) => runs.reduce((a, r) => a + f(r), 0) / runs.length;
+  const scores = (f: (r: MethodResult) => Scores) => Object.fromEntries(METRICS.map((k) => [k, mean((r) => f(r)[k])])) as Scores;
+  return { method: name, ...scores((r) => r), perUser: runs[0].perUser.map((u, j) => ({ user: u.user, ...scores((r) => r.perUser[j]) })) };
+}
+
+/** Scores every predictions file of the run against the labels of its users; writes results.json. */
 export async function evaluateOutputs(ctx: StageContext, allUsers: number[]): Promise<MethodResult[]> {
   if (!ctx.labels) throw new Error(`${ctx.config.dataDir}/${ctx.taskName}/user_top_100_history_label.json: needed for eval`);
   const spec = TASKS[ctx.taskName];
   const ids = new Set(allUsers.flatMap((i) => ctx.users[i].query.map((q) => String(q.id))));
   const golds = { task: spec.lampId, golds: ctx.labels.golds.filter((g) => ids.has(String(g.id))) };
   const results: MethodResult[] = [];
-  for (const method of ctx.config.methods) {
-    const file = ctx.layout.output(method);
+  const outputs = decodeOutputs(ctx.config);
+  for (const { name } of outputs) {
+    const file = ctx.layout.output(name);
     const preds = JSON.parse(await fs.readFile(file, 'utf8'));
     const res = evaluateLamp(spec.lampId as LampTaskId, golds, preds, { perExample: true, goldsFile: 'labels', predsFile: file });
     const byId = new Map(res.examples!.map((e) => [e.id, e]));
@@ -197,10 +235,16 @@ export async function evaluateOutputs(ctx: StageContext, allUsers: number[]): Pr
     });
     preds.results = { 'rouge-1': res['rouge-1'], 'rouge-L': res['rouge-L'], meteor: res.meteor };
     await writeFileAtomic(file, JSON.stringify(preds, null, 1) + '\n');
-    results.push({ method, 'rouge-1': res['rouge-1'], 'rouge-L': res['rouge-L'], meteor: res.meteor, perUser });
+    results.push({ method: name, 'rouge-1': res['rouge-1'], 'rouge-L': res['rouge-L'], meteor: res.meteor, perUser });
   }
-  // Methods evaluated earlier (e.g. by a full run before a single `cope decode`) stay in results.json.
-  const order: Method[] = ['TAM', 'OPPU', 'OPPU+CD', 'OPPU+DPO', 'CoPe'];
+  if (ctx.config.decode.sampling) {
+    for (const method of ctx.config.methods) {
+      const runs = results.filter((_, k) => outputs[k].method === method);
+      results.push(meanResult(`${method}-sampling-mean`, runs));
+    }
+  }
+  // Files evaluated earlier (e.g. by a full run before a single `cope decode`) stay in results.json, in
+  // method order: greedy, then sampling runs, then their mean.
   let previous: MethodResult[] = [];
   try {
     const old = JSON.parse(await fs.readFile(ctx.layout.results, 'utf8'));
@@ -208,9 +252,14 @@ export async function evaluateOutputs(ctx: StageContext, allUsers: number[]): Pr
   } catch {
     previous = [];
   }
-  const merged = order
-    .map((m) => results.find((r) => r.method === m) ?? previous.find((r) => r.method === m))
-    .filter((r): r is MethodResult => r !== undefined);
+  const byName = new Map<string, MethodResult>();
+  for (const r of [...previous, ...results]) byName.set(r.method, r);
+  const rank = (name: string) => {
+    const m = METHOD_ORDER.findIndex((x) => name === x || name.startsWith(`${x}-`));
+    const run = /-sampling-run_(\d+)$/.exec(name);
+    return m * 1e6 + (name === METHOD_ORDER[m] ? 0 : run ? Number(run[1]) : 999_999);
+  };
+  const merged = [...byName.values()].sort((a, b) => rank(a.method) - rank(b.method));
   await writeFileAtomic(ctx.layout.results, JSON.stringify({ task: ctx.taskName, lampId: spec.lampId, users: allUsers.length, results: merged }, null, 1) + '\n');
   return results;
 }
