@@ -28,4 +28,4 @@ export {
 } from './lora.js';
 export { sequenceLogProbs, completionLogProbSums, tokenLogProbs, packPromptCompletions, type PromptCompletion, type SequenceLogProbs } from './logprobs.js';
 export { ropeInvFreq } from './rope.js';
-export { matmulFrozen, matmul2d, batchMatmul, prefersPlain2d } from './matmul.js';
+export { matmulFrozen, matmul2d, batchMatmul, prefersPlain2d, setFrozenCopyBudgets } from './matmul.js';

@@ -19,6 +19,17 @@ function varName(adapter: string, layer: number, proj: string, which: string): s
 export const DEFAULT_LORA: LoraConfig = { r: 8, alpha: 8, dropout: 0, targetModules: ['q_proj', 'v_proj'], useRslora: false };
 
 /**
+ * A trainable variable holding `make()`'s value. The variable shares the tensor's data, so the tensor is
+ * disposed here: otherwise it would keep the data alive after the variable (and its adapter) is disposed.
+ */
+function ownedVariable(make: () => tf.Tensor, name: string): tf.Variable {
+  const t = tf.tidy(make);
+  const v = tf.variable(t, true, name);
+  t.dispose();
+  return v;
+}
+
+/**
  * Creates a fresh adapter with PEFT's initialisation: A Kaiming-uniform (a = √5, i.e. U(±1/√in)),
  * B zero, so the adapted model starts equal to the base.
  */
@@ -37,8 +48,8 @@ export function createLoraAdapter(model: CausalLM, name: string, config: Partial
       for (let i = 0; i < aPeft.length; i++) aPeft[i] = rng.uniform(-bound, bound);
       for (let r = 0; r < cfg.r; r++) for (let i = 0; i < inp; i++) a[i * cfg.r + r] = aPeft[r * inp + i];
       entry[p] = {
-        a: tf.variable(tf.tensor2d(a, [inp, cfg.r]), true, varName(name, l, p, 'A')),
-        b: tf.variable(tf.zeros([cfg.r, out]), true, varName(name, l, p, 'B')),
+        a: ownedVariable(() => tf.tensor2d(a, [inp, cfg.r]), varName(name, l, p, 'A')),
+        b: ownedVariable(() => tf.zeros([cfg.r, out]), varName(name, l, p, 'B')),
       };
     }
     layers.push(entry);
@@ -181,8 +192,8 @@ export async function loadLoraAdapter(model: CausalLM, dir: string, name = path.
       if (b.shape[0] !== out || b.shape[1] !== pc.r) throw new Error(`${weightsFile}: "${bKey}" has shape [${b.shape}], expected [${out}, ${pc.r}] for this base model (adapter made for another base?)`);
       used.add(aKey).add(bKey);
       entry[p] = tf.tidy(() => ({
-        a: tf.variable(tf.transpose(tf.tensor2d(a.data, [pc.r, inp])), true, varName(name, l, p, 'A')),
-        b: tf.variable(tf.transpose(tf.tensor2d(b.data, [out, pc.r])), true, varName(name, l, p, 'B')),
+        a: ownedVariable(() => tf.transpose(tf.tensor2d(a.data, [pc.r, inp])), varName(name, l, p, 'A')),
+        b: ownedVariable(() => tf.transpose(tf.tensor2d(b.data, [out, pc.r])), varName(name, l, p, 'B')),
       })) as LoraPair;
     }
     layers.push(entry);

@@ -22,6 +22,57 @@ export interface FrozenKernel {
 }
 
 /**
+ * Budgets for the copies of frozen kernels kept between calls: `[out, in]` copies for gradients and
+ * panel-packed copies for decoding (256 MiB each per process by default). The wasm heap holds 4 GiB and
+ * already holds each weight twice (ours and the backend's packed copy for its products; a kept transposed
+ * copy gets one too), so models larger than the budgets make the extra copies per call instead (transposed:
+ * a transpose and a packing per backward product) or skip them (decoding products then run on the backend).
+ */
+class CopyBudget {
+  private readonly kept = new Set<Tensor>();
+
+  constructor(public bytes: number) {}
+
+  /** Whether a copy of `size` floats fits next to the live kept copies. */
+  fits(size: number): boolean {
+    let total = 0;
+    for (const t of this.kept) {
+      if (t.isDisposed) this.kept.delete(t);
+      else total += t.size * 4;
+    }
+    return total + size * 4 <= this.bytes;
+  }
+
+  keep<T extends Tensor>(t: T): T {
+    this.kept.add(t);
+    return tf.keep(t);
+  }
+}
+
+const transposeBudget = new CopyBudget(256 * 1024 * 1024);
+const packedBudget = new CopyBudget(256 * 1024 * 1024);
+
+/**
+ * Sets the budgets (bytes per process) for kept copies of frozen kernels: `[out, in]` copies for gradients
+ * and packed copies for decoding. 0 keeps none. Copies already kept stay.
+ */
+export function setFrozenCopyBudgets(budgets: { transposed?: number; packed?: number }): void {
+  for (const [k, v] of Object.entries(budgets)) {
+    if (v === undefined) continue;
+    if (!(v >= 0)) throw new Error(`setFrozenCopyBudgets: ${k} must be >= 0 bytes, got ${v}`);
+    (k === 'transposed' ? transposeBudget : packedBudget).bytes = v;
+  }
+}
+
+/** `dy [n, out] · kernelᵀ → [n, in]`, with the transposed copy kept while the budget allows. */
+function frozenBackward(dy: Tensor2D, w: FrozenKernel): Tensor2D {
+  if (!w.kernelT && transposeBudget.fits(w.kernel.size)) w.kernelT = transposeBudget.keep(tf.transpose(w.kernel));
+  if (w.kernelT) return tf.matMul(dy, w.kernelT);
+  // Transient copy: disposing it also drops the backend's packed copy of it.
+  return tf.tidy(() => tf.matMul(dy, tf.transpose(w.kernel)));
+}
+
+/**
  * `x [n, in] · kernel [in, out] → [n, out]` for a frozen kernel: the gradient flows to `x` only,
  * computed as `dy · kernelT` (2-D, untransposed).
  */
@@ -31,10 +82,7 @@ export function matmulFrozen(x: Tensor2D, w: FrozenKernel): Tensor2D {
     save([]);
     return {
       value: fewRowsMatmul(xIn as Tensor2D, w),
-      gradFunc: (dy: Tensor) => {
-        if (!w.kernelT) w.kernelT = tf.keep(tf.transpose(w.kernel));
-        return tf.matMul(dy as Tensor2D, w.kernelT);
-      },
+      gradFunc: (dy: Tensor) => frozenBackward(dy as Tensor2D, w),
     };
   }) as any);
   return f(x) as Tensor2D;
@@ -47,8 +95,8 @@ export function matmulFrozen(x: Tensor2D, w: FrozenKernel): Tensor2D {
  */
 function fewRowsMatmul(x: Tensor2D, w: FrozenKernel): Tensor2D {
   if (x.shape[0] > 2 || w.kernel.size === 0 || !rowsMatmulAvailable()) return tf.matMul(x, w.kernel);
-  if (!w.packed) w.packed = tf.keep(packPanels(w.kernel));
-  return rowsMatmul(x, w.packed, w.kernel.shape[1]);
+  if (!w.packed && packedBudget.fits(w.kernel.size)) w.packed = packedBudget.keep(packPanels(w.kernel));
+  return w.packed ? rowsMatmul(x, w.packed, w.kernel.shape[1]) : tf.matMul(x, w.kernel);
 }
 
 /**

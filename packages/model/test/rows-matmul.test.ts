@@ -1,4 +1,4 @@
-import { Rng, disposeModel, forward, tf, weightsFromHost, parseModelConfig, modelTensors, type CausalLM, type HostTensor } from '@cope/model';
+import { Rng, adapterVariables, createLoraAdapter, disposeAdapter, disposeModel, forward, tf, tokenLogProbs, weightsFromHost, parseModelConfig, modelTensors, setFrozenCopyBudgets, type CausalLM, type HostTensor } from '@cope/model';
 import { packPanels, rowsMatmul, rowsMatmulAvailable } from '../src/kernels/rows-matmul.js';
 import { setupBackend } from './helpers.js';
 
@@ -12,6 +12,42 @@ function hostProduct(x: Float32Array, w: Float32Array, rows: number, K: number, 
 }
 
 const onWasm = () => tf.getBackend() === 'wasm';
+
+/** A small random Llama (untied head, so every projection and the head are frozen kernels of their own). */
+function smallModel(seed: number): CausalLM {
+  const rng = new Rng(seed);
+  const config = parseModelConfig({ model_type: 'llama', vocab_size: 50, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, intermediate_size: 40, tie_word_embeddings: false });
+  const host = new Map<string, HostTensor>();
+  const rand = (shape: number[]) => ({ shape, data: Float32Array.from({ length: shape[0] * (shape[1] ?? 1) }, () => rng.normal() * 0.2) });
+  host.set('model.embed_tokens.weight', rand([50, 32]));
+  host.set('lm_head.weight', rand([50, 32]));
+  host.set('model.norm.weight', { shape: [32], data: new Float32Array(32).fill(1) });
+  for (let l = 0; l < 2; l++) {
+    const p = `model.layers.${l}`;
+    host.set(`${p}.input_layernorm.weight`, { shape: [32], data: new Float32Array(32).fill(1) });
+    host.set(`${p}.post_attention_layernorm.weight`, { shape: [32], data: new Float32Array(32).fill(1) });
+    for (const [name, shape] of [['self_attn.q_proj', [32, 32]], ['self_attn.k_proj', [16, 32]], ['self_attn.v_proj', [16, 32]], ['self_attn.o_proj', [32, 32]], ['mlp.gate_proj', [40, 32]], ['mlp.up_proj', [40, 32]], ['mlp.down_proj', [32, 40]]] as const) {
+      host.set(`${p}.${name}.weight`, rand([...shape]));
+    }
+  }
+  return { config, weights: weightsFromHost(config, host, 'test') };
+}
+
+/** Decoding-step logits (two rows) and LoRA gradients after one step, as host arrays. */
+async function decodeAndTrain(model: CausalLM): Promise<{ logits: Float32Array; grads: Float32Array[] }> {
+  const { logits } = forward(model, [[3], [4]]);
+  const host = (await logits.data()) as Float32Array;
+  logits.dispose();
+  const adapter = createLoraAdapter(model, 'u', { r: 4, alpha: 8, dropout: 0, targetModules: ['q_proj', 'v_proj'] }, new Rng(9));
+  // B starts at zero (PEFT init): make it non-zero so the gradient reaches the frozen kernels' backward.
+  tf.tidy(() => adapterVariables(adapter).forEach((v, k) => v.assign(tf.randomNormal(v.shape, 0, 0.1, 'float32', 3 + k))));
+  const ids = [[1, 5, 6, 7, 8, 9]];
+  const { value, grads } = tf.variableGrads(() => tf.neg(tf.mean(tokenLogProbs(forward(model, ids, { adapters: adapter }).logits, ids))) as tf.Scalar, adapterVariables(adapter));
+  const out = await Promise.all(Object.keys(grads).sort().map(async (k) => (await grads[k].data()) as Float32Array));
+  tf.dispose([value, ...Object.values(grads)]);
+  disposeAdapter(adapter);
+  return { logits: host, grads: out };
+}
 
 describe('rows kernel (one- and two-row products for decoding on wasm)', () => {
   test('is available on the wasm backend', () => {
@@ -57,21 +93,7 @@ describe('rows kernel (one- and two-row products for decoding on wasm)', () => {
   });
 
   test('decoding steps pack each weight once, keep the copies with the model and free them with it', async () => {
-    const rng = new Rng(5);
-    const config = parseModelConfig({ model_type: 'llama', vocab_size: 50, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, intermediate_size: 40, tie_word_embeddings: true });
-    const host = new Map<string, HostTensor>();
-    const rand = (shape: number[]) => ({ shape, data: Float32Array.from({ length: shape[0] * (shape[1] ?? 1) }, () => rng.normal() * 0.2) });
-    host.set('model.embed_tokens.weight', rand([50, 32]));
-    host.set('model.norm.weight', { shape: [32], data: new Float32Array(32).fill(1) });
-    for (let l = 0; l < 2; l++) {
-      const p = `model.layers.${l}`;
-      host.set(`${p}.input_layernorm.weight`, { shape: [32], data: new Float32Array(32).fill(1) });
-      host.set(`${p}.post_attention_layernorm.weight`, { shape: [32], data: new Float32Array(32).fill(1) });
-      for (const [name, shape] of [['self_attn.q_proj', [32, 32]], ['self_attn.k_proj', [16, 32]], ['self_attn.v_proj', [16, 32]], ['self_attn.o_proj', [32, 32]], ['mlp.gate_proj', [40, 32]], ['mlp.up_proj', [40, 32]], ['mlp.down_proj', [32, 40]]] as const) {
-        host.set(`${p}.${name}.weight`, rand([...shape]));
-      }
-    }
-    const model: CausalLM = { config, weights: weightsFromHost(config, host, 'test') };
+    const model = smallModel(5);
     const start = tf.memory().numTensors;
     const params = modelTensors(model, false).length;
     // Two one-token rows (the contrastive layout), three times: the packed copies appear on the first step only.
@@ -85,5 +107,33 @@ describe('rows kernel (one- and two-row products for decoding on wasm)', () => {
     expect(modelTensors(model).length - params).toBe(afterFirst - start);
     disposeModel(model);
     expect(tf.memory().numTensors).toBe(start - params);
+  });
+
+  test('with zero copy budgets nothing is kept, and decoding logits and LoRA gradients are bitwise the same', async () => {
+    const kept = smallModel(6);
+    const lean = smallModel(6);
+    const params = modelTensors(lean).length;
+    const a = await decodeAndTrain(kept);
+    expect(modelTensors(kept).length).toBeGreaterThan(params);
+    setFrozenCopyBudgets({ transposed: 0, packed: 0 });
+    try {
+      const before = tf.memory().numTensors;
+      const b = await decodeAndTrain(lean);
+      // Only the RoPE rotation constants of decoding steps are added: no transposed or packed kernel copies.
+      const kernels = [lean.weights.lmHead, ...lean.weights.layers.flatMap((l) => Object.values(l.proj))];
+      expect(kernels.filter((k) => k.kernelT || k.packed)).toEqual([]);
+      expect([...(lean.weights.derived?.keys() ?? [])].every((k) => /^rope-rotation-\d+$/.test(k))).toBe(true);
+      expect(modelTensors(lean).length).toBe(params + (lean.weights.derived?.size ?? 0));
+      expect(tf.memory().numTensors).toBe(before + (lean.weights.derived?.size ?? 0));
+      expect(Buffer.from(b.logits.buffer).equals(Buffer.from(a.logits.buffer))).toBe(true);
+      expect(b.grads.length).toBe(a.grads.length);
+      b.grads.forEach((g, i) => expect(Buffer.from(g.buffer).equals(Buffer.from(a.grads[i].buffer))).toBe(true));
+      expect(Math.max(...a.grads.map((g) => Math.max(...g.map(Math.abs))))).toBeGreaterThan(0);
+    } finally {
+      setFrozenCopyBudgets({ transposed: 256 * 1024 * 1024, packed: 256 * 1024 * 1024 });
+      disposeModel(kept);
+      disposeModel(lean);
+    }
+    expect(() => setFrozenCopyBudgets({ packed: -1 })).toThrow(/packed must be >= 0 bytes/);
   });
 });
