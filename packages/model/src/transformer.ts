@@ -247,7 +247,9 @@ class StepRope {
     }
     const rot = rotationKernel(this.model, heads);
     const rotated = matmulFrozen(x, rot);
+    // Copies made on first use (packed for decoding, transposed if a gradient ever flows here) are freed with the model.
     if (rot.packed) this.model.weights.derived!.set(`rope-rotation-${heads}-packed`, rot.packed);
+    if (rot.kernelT) this.model.weights.derived!.set(`rope-rotation-${heads}-transposed`, rot.kernelT);
     return tf.add(tf.mul(x, t[0]), tf.mul(rotated, t[1])) as Tensor2D;
   }
 }
