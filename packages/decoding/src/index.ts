@@ -6,7 +6,8 @@ export {
   temperature, topK, topP, repetitionPenalty, chain, softmax, logSoftmax, logSumExp, argmax, sampleIndex, type LogitsProcessor,
 } from './processors.js';
 export {
-  plainDecoder, contrastiveDecoder, contrastiveScores, createDecoder, registerDecoder, DEFAULT_SAMPLING, DEFAULT_CONTRASTIVE,
+  plainDecoder, contrastiveDecoder, createDecoder, registerDecoder, DEFAULT_SAMPLING, DEFAULT_CONTRASTIVE,
   type Decoder, type SamplingSettings, type ContrastiveSettings,
 } from './strategies.js';
+export { contrastiveScores, type ContrastiveMath } from './scores.js';
 export { generate, type GenerateOptions, type GenerationResult } from './generate.js';
