@@ -75,8 +75,14 @@ async function median(runs: number, fn: () => Promise<void>): Promise<number> {
 
 const out = path.resolve(process.cwd(), 'bench', 'results.jsonl');
 mkdirSync(path.dirname(out), { recursive: true });
+/** The wasm heap's size (it only grows, so this is the process's high-water mark), else undefined. */
+function wasmHeapGiB(): number | undefined {
+  const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8;
+  return heap ? Math.round((heap.length / 2 ** 30) * 1000) / 1000 : undefined;
+}
+
 function report(rec: Record<string, unknown>): void {
-  const line = JSON.stringify({ ...rec, backend: currentBackend(), node: process.version, date: new Date().toISOString() });
+  const line = JSON.stringify({ ...rec, backend: currentBackend(), heap_gib: wasmHeapGiB(), node: process.version, date: new Date().toISOString() });
   console.log(line);
   appendFileSync(out, line + '\n');
 }
