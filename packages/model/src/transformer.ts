@@ -185,18 +185,16 @@ function rmsNorm(x: Tensor2D, w: Tensor1D, eps: number): Tensor2D {
   return tf.mul(tf.mul(x, tf.rsqrt(tf.add(variance, eps))), w);
 }
 
-const rotations = new WeakMap<object, Map<number, FrozenKernel>>();
-
 /**
  * Rotate-half matrix [heads·hd, heads·hd] (block diagonal: x·R = rotate_half per head) as a frozen
- * kernel; its tensors are kept in the model's `derived` map so they are freed with the model.
+ * kernel, kept in the model's `derived` map so it (and the copies made of it on first use) is freed with
+ * the model.
  */
 function rotationKernel(model: CausalLM, heads: number): FrozenKernel {
   const c = model.config;
   const derived = (model.weights.derived ??= new Map());
-  let perModel = rotations.get(model.weights);
-  if (!perModel) rotations.set(model.weights, (perModel = new Map()));
-  let r = perModel.get(heads);
+  const key = `rope-rotation-${heads}`;
+  let r = derived.get(key);
   if (!r) {
     const hd = c.headDim;
     const half = hd / 2;
@@ -210,8 +208,7 @@ function rotationKernel(model: CausalLM, heads: number): FrozenKernel {
       }
     }
     r = { kernel: tf.keep(tf.tensor2d(m, [n, n])) };
-    derived.set(`rope-rotation-${heads}`, r.kernel);
-    perModel.set(heads, r);
+    derived.set(key, r);
   }
   return r;
 }
@@ -245,12 +242,7 @@ class StepRope {
       t = [tf.tensor2d(cos, [this.B, heads * hd]), tf.tensor2d(sin, [this.B, heads * hd])];
       this.tables.set(heads, t);
     }
-    const rot = rotationKernel(this.model, heads);
-    const rotated = matmulFrozen(x, rot);
-    // Copies made on first use (packed for decoding, transposed if a gradient ever flows here) are freed with the model.
-    if (rot.packed) this.model.weights.derived!.set(`rope-rotation-${heads}-packed`, rot.packed);
-    if (rot.kernelT) this.model.weights.derived!.set(`rope-rotation-${heads}-transposed`, rot.kernelT);
-    return tf.add(tf.mul(x, t[0]), tf.mul(rotated, t[1])) as Tensor2D;
+    return tf.add(tf.mul(x, t[0]), tf.mul(matmulFrozen(x, rotationKernel(this.model, heads)), t[1])) as Tensor2D;
   }
 }
 

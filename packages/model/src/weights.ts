@@ -25,8 +25,11 @@ export interface ModelWeights {
   layers: LayerWeights[];
   norm: Tensor1D;
   lmHead: FrozenKernel;
-  /** Constant tensors built lazily from the config (e.g. RoPE rotation matrices); owned and freed with the model. */
-  derived?: Map<string, tf.Tensor>;
+  /**
+   * Constant kernels built lazily from the config (e.g. RoPE rotation matrices), with the copies made of
+   * them on first use; owned and freed with the model.
+   */
+  derived?: Map<string, FrozenKernel>;
 }
 
 /** A model is data: its config plus its weights. Functions in this package run it. */
@@ -139,18 +142,26 @@ export async function weightsToHost(model: CausalLM): Promise<Map<string, HostTe
 export function modelTensors(model: CausalLM, derived = true): tf.Tensor[] {
   const w = model.weights;
   const ts = new Set<tf.Tensor>([w.embed, w.norm, w.lmHead.kernel]);
-  if (w.lmHead.kernelT && derived) ts.add(w.lmHead.kernelT);
-  if (w.lmHead.packed && derived) ts.add(w.lmHead.packed);
-  if (derived && w.derived) for (const t of w.derived.values()) ts.add(t);
+  const addCopies = (k: FrozenKernel) => {
+    if (!derived) return;
+    if (k.kernelT) ts.add(k.kernelT);
+    if (k.packed) ts.add(k.packed);
+  };
+  addCopies(w.lmHead);
   for (const l of w.layers) {
     ts.add(l.inputNorm);
     ts.add(l.postAttentionNorm);
     for (const p of PROJECTIONS) {
       const lin = l.proj[p];
       ts.add(lin.kernel);
-      if (lin.kernelT && derived) ts.add(lin.kernelT);
-      if (lin.packed && derived) ts.add(lin.packed);
+      addCopies(lin);
       if (lin.bias) ts.add(lin.bias);
+    }
+  }
+  if (derived && w.derived) {
+    for (const k of w.derived.values()) {
+      ts.add(k.kernel);
+      addCopies(k);
     }
   }
   return [...ts];

@@ -23,6 +23,17 @@ describeWithFixtures('LoRA adapters', ['models/tiny-llama/adapter/adapter_config
     disposeModel(model);
   });
 
+  test('creating, loading and disposing adapters leaves no tensors behind', async () => {
+    const before = tf.memory().numTensors;
+    const bytes = tf.memory().numBytes;
+    for (let i = 0; i < 3; i++) {
+      disposeAdapter(createLoraAdapter(model, 'fresh', { r: 4, targetModules: ['q_proj', 'v_proj'] }, new Rng(i)));
+      disposeAdapter(await loadLoraAdapter(model, fixture('models', 'tiny-llama', 'adapter')));
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    expect(tf.memory().numBytes).toBe(bytes);
+  });
+
   test('merged adapter gives the unmerged logits (1e-4) and leaves the base untouched', async () => {
     const n = tf.memory().numTensors;
     const merged = mergeLoraAdapter(model, adapter);
@@ -87,20 +98,5 @@ describeWithFixtures('LoRA adapters', ['models/tiny-llama/adapter/adapter_config
     await expect(loadLoraAdapter(other, fixture('models', 'tiny-llama', 'adapter'))).rejects.toThrow(/adapter made for another base/);
     disposeModel(other);
     expect(peftKey(1, 'q_proj', 'A')).toBe('base_model.model.model.layers.1.self_attn.q_proj.lora_A.weight');
-  });
-});
-
-describeWithFixtures('adapter lifetime', ['models/tiny-llama/adapter/adapter_config.json'], () => {
-  test('creating, loading and disposing adapters leaves no tensors behind', async () => {
-    const model = await loadModel(fixture('models', 'tiny-llama'));
-    const before = tf.memory().numTensors;
-    const bytes = tf.memory().numBytes;
-    for (let i = 0; i < 3; i++) {
-      disposeAdapter(createLoraAdapter(model, 'fresh', { r: 4, targetModules: ['q_proj', 'v_proj'] }, new Rng(i)));
-      disposeAdapter(await loadLoraAdapter(model, fixture('models', 'tiny-llama', 'adapter')));
-    }
-    expect(tf.memory().numTensors).toBe(before);
-    expect(tf.memory().numBytes).toBe(bytes);
-    disposeModel(model);
   });
 });

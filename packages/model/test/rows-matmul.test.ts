@@ -120,7 +120,7 @@ describe('rows kernel (one- and two-row products for decoding on wasm)', () => {
       const before = tf.memory().numTensors;
       const b = await decodeAndTrain(lean);
       // Only the RoPE rotation constants of decoding steps are added: no transposed or packed kernel copies.
-      const kernels = [lean.weights.lmHead, ...lean.weights.layers.flatMap((l) => Object.values(l.proj))];
+      const kernels = [lean.weights.lmHead, ...lean.weights.layers.flatMap((l) => Object.values(l.proj)), ...(lean.weights.derived?.values() ?? [])];
       expect(kernels.filter((k) => k.kernelT || k.packed)).toEqual([]);
       expect([...(lean.weights.derived?.keys() ?? [])].every((k) => /^rope-rotation-\d+$/.test(k))).toBe(true);
       expect(modelTensors(lean).length).toBe(params + (lean.weights.derived?.size ?? 0));

@@ -67,8 +67,9 @@ function register(): void {
       const n = (attrs as unknown as { n: number }).n;
       const [rows, k] = x.shape;
       const out = be.makeOutput([rows, n], 'float32');
-      const fn = rows === 1 ? instanceFor(be)!.rows1 : instanceFor(be)!.rows2;
-      fn(be.getMemoryOffset(x.dataId), be.getMemoryOffset(packed.dataId), be.getMemoryOffset(out.dataId), k, n);
+      const inst = instanceFor(be);
+      if (!inst) throw new Error('rowsMatmul: the wasm backend\'s heap cannot be shared with the kernel (threaded build?)');
+      (rows === 1 ? inst.rows1 : inst.rows2)(be.getMemoryOffset(x.dataId), be.getMemoryOffset(packed.dataId), be.getMemoryOffset(out.dataId), k, n);
       return out;
     },
   });
@@ -108,7 +109,8 @@ export function rowsMatmul(x: Tensor2D, packed: Tensor1D, n: number): Tensor2D {
   if (rows !== 1 && rows !== 2) throw new Error(`rowsMatmul: x must have 1 or 2 rows, got ${rows}`);
   // The kernel's inner loops run at least once: empty products are the caller's to skip.
   if (k < 1 || n < 1) throw new Error(`rowsMatmul: empty product [${rows}, ${k}] · [${k}, ${n}]`);
-  if (!rowsMatmulAvailable()) throw new Error(`rowsMatmul: needs the wasm backend with an unshared heap (active backend: ${tf.getBackend()})`);
+  // The heap itself is checked by the kernel (once per backend); matmulFrozen has checked it already.
+  if (tf.getBackend() !== 'wasm') throw new Error(`rowsMatmul: needs the wasm backend (active backend: ${tf.getBackend()})`);
   if (packed.size !== Math.ceil(n / PANEL) * PANEL * k) {
     throw new Error(`rowsMatmul: packed weight has ${packed.size} values, expected ${Math.ceil(n / PANEL) * PANEL * k} for [${k}, ${n}]`);
   }
