@@ -1,8 +1,9 @@
-import { expShiftSum, logAffine, workspace } from './kernels/vector-math.js';
+import { affine, expShiftSum, indicesAtLeast, logAffine, maxOf, workspace } from './kernels/vector-math.js';
 
 /**
  * The per-step scoring math over the vocabulary: greedy's argmax and log-softmax, and CoPe's contrastive
- * scores (cope-reference.md §8). The vocabulary-wide exponentials and logarithms run in the vector kernels.
+ * scores (cope-reference.md §8). The vocabulary-wide exponentials and logarithms run in the vector kernels,
+ * in float32 as the published PyTorch code computes them (the logits are float32 already).
  */
 
 /** The settings the contrastive scores depend on. */
@@ -18,76 +19,48 @@ export interface ContrastiveMath {
 const EPS = 1e-8;
 const LOG_EPS = Math.log(EPS);
 
-/** Indices of the plausible tokens, reused between steps (decoding runs one step at a time). */
-let plausibleIndex = new Int32Array(0);
-
-/** Copies values into the float32 kernel array when they are float32, else into the float64 one. */
-function inKernel(values: ArrayLike<number>, f32: Float32Array, f64: Float64Array): Float32Array | Float64Array {
-  const target = values instanceof Float32Array ? f32 : f64;
-  target.set(values);
-  return target;
-}
-
 /** Greedy step: the argmax (first on ties, as torch.argmax) and its log-softmax. */
 export function argmaxLogSoftmax(logits: ArrayLike<number>): { token: number; logProb: number } {
-  const { f64: [exps], f32: [x32] } = workspace(logits.length, 1, 1);
-  const x = inKernel(logits, x32, exps);
-  let token = 0;
-  for (let i = 1; i < x.length; i++) if (x[i] > x[token]) token = i;
-  const m = x[token];
+  const [x, scratch] = workspace(logits.length, 2);
+  x.set(logits);
+  const m = maxOf(x);
+  const token = Math.max(0, x.indexOf(m));
   if (!Number.isFinite(m)) return { token, logProb: NaN };
-  return { token, logProb: -Math.log(expShiftSum(x, exps, m)) };
+  return { token, logProb: -Math.log(expShiftSum(x, scratch, m)) };
 }
 
 /**
- * CoPe's contrastive scores into `out` (kernel memory when null) and their argmax (first on ties). The
- * vocabulary-wide exponentials and logarithms (two softmaxes, the amateur's log-probabilities, the
- * plausible tokens' renormalised log-probabilities) run in the vector kernels.
+ * CoPe's contrastive scores (in kernel memory, valid until the next call) and their argmax (first on
+ * ties). The vocabulary-wide passes run in the kernels: the two softmaxes' exponentials, the amateur's
+ * log-probabilities, the masked tokens' scores and the plausible set; only the plausible tokens (few,
+ * once a model is trained) are visited one by one.
  */
-function scoreInto(out: Float64Array | null, expertLogits: ArrayLike<number>, amateurLogits: ArrayLike<number>, c: ContrastiveMath): { scores: Float64Array; token: number } {
+function score(expertLogits: ArrayLike<number>, amateurLogits: ArrayLike<number>, c: ContrastiveMath): { scores: Float32Array; token: number; scratch: Float32Array } {
   const V = expertLogits.length;
-  const { f64: [pE, logA, logQ, scratch], f32: [e32, a32] } = workspace(V, 4, 2);
-  const scores = out ?? scratch;
-  // Logits are copied into kernel memory as they come: float32 from a model, float64 kept exact.
-  const e = inKernel(expertLogits, e32, pE);
-  const a = inKernel(amateurLogits, a32, logA);
-  let maxE = -Infinity;
-  let maxA = -Infinity;
-  for (let i = 0; i < V; i++) {
-    if (e[i] > maxE) maxE = e[i];
-    if (a[i] > maxA) maxA = a[i];
-  }
+  const [pE, logA, scores, logQ, slot] = workspace(V, 5);
+  pE.set(expertLogits);
+  logA.set(amateurLogits);
   // Unnormalised expert probabilities: the largest is exactly 1, so the plausible set is pE >= α.
-  const zE = expShiftSum(e, pE, maxE);
-  const zA = expShiftSum(a, logA, maxA);
+  const zE = expShiftSum(pE, pE, maxOf(pE));
+  const zA = expShiftSum(logA, logA, maxOf(logA));
   logAffine(logA, 1 / zA, EPS); // log(p_amateur + ε)
   const lam = c.contrastiveAlpha;
-  const inf = c.masked === 'inf';
-  if (plausibleIndex.length < V) plausibleIndex = new Int32Array(V);
-  const idx = plausibleIndex;
-  let n = 0;
-  let kept = 0;
-  let token = -1;
-  for (let i = 0; i < V; i++) {
-    if (pE[i] >= c.plausibility) {
-      kept += pE[i];
-      idx[n++] = i;
-    } else {
-      const s = (scores[i] = inf ? -Infinity : lam === 0 ? LOG_EPS : LOG_EPS - lam * logA[i]);
-      if (token < 0 || s > scores[token]) token = i;
-    }
-  }
+  // Every token first gets the masked score, log ε − λ·log(p_amateur + ε) (or −∞); the plausible ones are overwritten.
+  if (c.masked === 'inf') scores.fill(-Infinity);
+  else if (lam === 0) scores.fill(LOG_EPS);
+  else affine(logA, scores, -lam, LOG_EPS);
+  const idx = indicesAtLeast(pE, c.plausibility, slot);
+  const n = idx.length;
   // log(q + ε), q = the expert's probability renormalised over the plausible set: pE / zE / (kept / zE + ε).
-  // A vector pass too, since an untrained model can have thousands of plausible tokens.
   const q = logQ.subarray(0, n);
-  for (let j = 0; j < n; j++) q[j] = pE[idx[j]];
+  let kept = 0;
+  for (let j = 0; j < n; j++) kept += q[j] = pE[idx[j]];
   logAffine(q, 1 / (kept + EPS * zE), EPS);
-  for (let j = 0; j < n; j++) {
-    const i = idx[j];
-    const s = (scores[i] = lam === 0 ? q[j] : q[j] - lam * logA[i]);
-    if (token < 0 || s > scores[token] || (s === scores[token] && i < token)) token = i;
-  }
-  return { scores, token };
+  if (lam === 0) for (let j = 0; j < n; j++) scores[idx[j]] = q[j];
+  else for (let j = 0; j < n; j++) scores[idx[j]] = q[j] - lam * logA[idx[j]];
+  const token = Math.max(0, scores.indexOf(maxOf(scores)));
+  // The expert's probabilities are no longer needed: their memory is the caller's scratch.
+  return { scores, token, scratch: pE };
 }
 
 /**
@@ -95,13 +68,13 @@ function scoreInto(out: Float64Array | null, expertLogits: ArrayLike<number>, am
  * amateur's log-probabilities.
  */
 export function contrastiveScores(expertLogits: ArrayLike<number>, amateurLogits: ArrayLike<number>, c: ContrastiveMath): Float64Array {
-  return scoreInto(new Float64Array(expertLogits.length), expertLogits, amateurLogits, c).scores;
+  return Float64Array.from(score(expertLogits, amateurLogits, c).scores);
 }
 
-/** Greedy contrastive step: the scores' argmax and its log-softmax (the scores stay in kernel memory). */
+/** Greedy contrastive step: the scores' argmax and its log-softmax. */
 export function contrastiveGreedy(expertLogits: ArrayLike<number>, amateurLogits: ArrayLike<number>, c: ContrastiveMath): { token: number; logProb: number } {
-  const { scores, token } = scoreInto(null, expertLogits, amateurLogits, c);
+  const { scores, token, scratch } = score(expertLogits, amateurLogits, c);
   const m = scores[token];
   if (!Number.isFinite(m)) return { token, logProb: NaN };
-  return { token, logProb: -Math.log(expShiftSum(scores, scores, m)) };
+  return { token, logProb: -Math.log(expShiftSum(scores, scratch, m)) };
 }

@@ -19,14 +19,14 @@ describe('logits processors against hand-computed values', () => {
   test('repetition penalty follows the HF rule over the history', () => {
     expect(Array.from(repetitionPenalty(2)(f([4, -4, 4]), [0, 1, 1]))).toEqual([2, -8, 4]);
   });
-  test('contrastive scores: eps vs inf masking, by hand', () => {
+  test('contrastive scores: eps vs inf masking, by hand (float32, so to 5 decimals)', () => {
     // Expert probs [0.6, 0.35, 0.05]: threshold 0.06 masks token 2. q = [0.6, 0.35]/0.95.
     const E = [0.6, 0.35, 0.05].map(Math.log);
     const A = [0.2, 0.5, 0.3].map(Math.log);
     const s = contrastiveScores(E, A, { contrastiveAlpha: 0.5, plausibility: 0.1, masked: 'eps' });
     const q0 = 0.6 / (0.95 + 1e-8);
-    expect(s[0]).toBeCloseTo(Math.log(q0 + 1e-8) - 0.5 * Math.log(0.2 + 1e-8), 10);
-    expect(s[2]).toBeCloseTo(Math.log(1e-8) - 0.5 * Math.log(0.3 + 1e-8), 10);
+    expect(s[0]).toBeCloseTo(Math.log(q0 + 1e-8) - 0.5 * Math.log(0.2 + 1e-8), 5);
+    expect(s[2]).toBeCloseTo(Math.log(1e-8) - 0.5 * Math.log(0.3 + 1e-8), 5);
     expect(contrastiveScores(E, A, { contrastiveAlpha: 0.5, plausibility: 0.1, masked: 'inf' })[2]).toBe(-Infinity);
   });
   test('sampling picks by cumulative probability and never a removed token', () => {
@@ -39,6 +39,7 @@ describe('logits processors against hand-computed values', () => {
 });
 
 describe('greedy steps: token and log-probability against a direct float64 computation', () => {
+  // The kernels compute in float32, as PyTorch does: scores and log-probabilities agree to about 1e-6.
   // Logits with a wide spread (a few plausible tokens) and an odd vocabulary size (the kernels' tail path).
   const V = 2003;
   let seed = 7;
@@ -61,13 +62,13 @@ describe('greedy steps: token and log-probability against a direct float64 compu
     return b;
   };
 
-  test('greedy: argmax of the logits, log-softmax within 1e-12', () => {
+  test('greedy: argmax of the logits, log-softmax within 1e-5', () => {
     const { token, logProb } = plainDecoder().select([E], [], rng);
     expect(token).toBe(argmaxOf(E));
-    expect(Math.abs(logProb - logSoftmaxAt(E, token))).toBeLessThan(1e-12);
+    expect(Math.abs(logProb - logSoftmaxAt(E, token))).toBeLessThan(1e-5);
   });
 
-  test.each([['eps', 0.1], ['eps', 0.5], ['inf', 0.1], ['eps', 0]] as const)('contrastive (%s, λ %s): argmax of the scores, their log-softmax within 1e-12', (masked, lam) => {
+  test.each([['eps', 0.1], ['eps', 0.5], ['inf', 0.1], ['eps', 0]] as const)('contrastive (%s, λ %s): argmax of the scores, their log-softmax within 1e-5', (masked, lam) => {
     // Direct scores: softmaxes, plausible set, renormalisation and the amateur term, all with Math.exp / Math.log.
     const soft = (x: Float32Array) => {
       const m = Math.max(...x);
@@ -88,9 +89,9 @@ describe('greedy steps: token and log-probability against a direct float64 compu
     const scores = contrastiveScores(E, A, { contrastiveAlpha: lam, plausibility: 0.1, masked });
     let worst = 0;
     ref.forEach((r, i) => (worst = Math.max(worst, r === -Infinity ? (scores[i] === -Infinity ? 0 : 1) : Math.abs(scores[i] - r))));
-    expect(worst).toBeLessThan(1e-12);
+    expect(worst).toBeLessThan(1e-5);
     const { token, logProb } = contrastiveDecoder({ contrastiveAlpha: lam, masked }).select([E, A], [], rng);
     expect(token).toBe(argmaxOf(ref));
-    expect(Math.abs(logProb - logSoftmaxAt(ref, token))).toBeLessThan(1e-12);
+    expect(Math.abs(logProb - logSoftmaxAt(ref, token))).toBeLessThan(1e-5);
   });
 });

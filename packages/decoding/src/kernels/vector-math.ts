@@ -1,15 +1,19 @@
 import { VECTOR_MATH_WASM } from './vector-math-binary.js';
 
 /**
- * Float64 exp and log over arrays in a small WebAssembly SIMD module (vector-math.wat), for the passes
- * over the vocabulary that every decoding step makes. Arrays live in the module's memory: get them
- * from {@link workspace}.
+ * Float32 max, exp, log, affine maps and threshold selection over arrays in a small WebAssembly SIMD module (vector-math.wat), for the
+ * passes over the vocabulary that every decoding step makes. Float32 like the published PyTorch code's
+ * softmaxes and logarithms (within 2 ulp); sums are accumulated in float64. Arrays live in the module's
+ * memory: get them from {@link workspace}.
  */
 
 interface VectorMathExports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
-  expShiftSum(src: number, dst: number, n: number, shift: number, srcF32: number): number;
+  maxF32(ptr: number, n: number): number;
+  expShiftSum(src: number, dst: number, n: number, shift: number): number;
   logAffine(ptr: number, n: number, scale: number, offset: number): void;
+  affine(src: number, dst: number, n: number, scale: number, offset: number): void;
+  indicesAtLeast(src: number, n: number, threshold: number, out: number): number;
 }
 
 /** The slice of the WebAssembly JS API used here (the project's `lib` setting has no WebAssembly types). */
@@ -28,41 +32,68 @@ function kernels(): VectorMathExports {
 }
 
 /** Elements the module handles per iteration; the remainder is done here with Math.exp / Math.log. */
-const LANES = 4;
+const LANES = 8;
 
-export interface Workspace {
-  f64: Float64Array[];
-  f32: Float32Array[];
-}
+/** The part of an array the module handles (a multiple of {@link LANES}). */
+const bulkOf = (n: number) => n - (n % LANES);
 
 /**
- * Disjoint arrays of length n in the module's memory (32-byte aligned): `f64Count` float64 arrays, then
- * `f32Count` float32 arrays. Valid until the next call, which may grow (and so move) the memory.
+ * `count` disjoint float32 arrays of length n in the module's memory (32-byte aligned). Valid until the
+ * next call, which may grow (and so move) the memory.
  */
-export function workspace(n: number, f64Count: number, f32Count = 0): Workspace {
+export function workspace(n: number, count: number): Float32Array[] {
   const k = kernels();
   const padded = Math.ceil(n / LANES) * LANES;
-  const need = padded * (8 * f64Count + 4 * f32Count);
+  const need = padded * 4 * count;
   if (k.memory.buffer.byteLength < need) k.memory.grow(Math.ceil((need - k.memory.buffer.byteLength) / 65536));
   const buf = k.memory.buffer;
-  const f64 = Array.from({ length: f64Count }, (_, i) => new Float64Array(buf, i * padded * 8, n));
-  const f32 = Array.from({ length: f32Count }, (_, i) => new Float32Array(buf, f64Count * padded * 8 + i * padded * 4, n));
-  return { f64, f32 };
+  return Array.from({ length: count }, (_, i) => new Float32Array(buf, i * padded * 4, n));
 }
 
-/** dst[i] = exp(src[i] − shift) (src and dst from {@link workspace}; dst may be src); returns Σ dst[i]. */
-export function expShiftSum(src: Float64Array | Float32Array, dst: Float64Array, shift: number): number {
+/** The largest element of `a` (from {@link workspace}); -Infinity when empty, NaN if any is NaN. */
+export function maxOf(a: Float32Array): number {
+  const bulk = bulkOf(a.length);
+  let m = bulk > 0 ? kernels().maxF32(a.byteOffset, bulk) : -Infinity;
+  for (let i = bulk; i < a.length; i++) m = Number.isNaN(a[i]) ? NaN : Math.max(m, a[i]);
+  return m;
+}
+
+/** dst[i] = exp(src[i] − shift) (src and dst from {@link workspace}; dst may be src); returns Σ dst[i] in float64. */
+export function expShiftSum(src: Float32Array, dst: Float32Array, shift: number): number {
   const n = src.length;
   if (dst.length !== n) throw new Error(`expShiftSum: ${n} inputs, ${dst.length} outputs`);
-  const bulk = n - (n % LANES);
-  let sum = kernels().expShiftSum(src.byteOffset, dst.byteOffset, bulk, shift, src instanceof Float32Array ? 1 : 0);
+  const bulk = bulkOf(n);
+  let sum = kernels().expShiftSum(src.byteOffset, dst.byteOffset, bulk, shift);
   for (let i = bulk; i < n; i++) sum += dst[i] = Math.exp(src[i] - shift);
   return sum;
 }
 
-/** a[i] = log(a[i]·scale + offset) in place (a from {@link workspace}). */
-export function logAffine(a: Float64Array, scale: number, offset: number): void {
-  const bulk = a.length - (a.length % LANES);
+/** a[i] = log(a[i]·scale + offset) in place (a from {@link workspace}), in float32. */
+export function logAffine(a: Float32Array, scale: number, offset: number): void {
+  const bulk = bulkOf(a.length);
   kernels().logAffine(a.byteOffset, bulk, scale, offset);
-  for (let i = bulk; i < a.length; i++) a[i] = Math.log(a[i] * scale + offset);
+  for (let i = bulk; i < a.length; i++) a[i] = Math.log(Math.fround(Math.fround(a[i] * Math.fround(scale)) + Math.fround(offset)));
+}
+
+/** dst[i] = src[i]·scale + offset in float32 (src and dst from {@link workspace}; dst may be src). */
+export function affine(src: Float32Array, dst: Float32Array, scale: number, offset: number): void {
+  const n = src.length;
+  if (dst.length !== n) throw new Error(`affine: ${n} inputs, ${dst.length} outputs`);
+  const bulk = bulkOf(n);
+  kernels().affine(src.byteOffset, dst.byteOffset, bulk, scale, offset);
+  for (let i = bulk; i < n; i++) dst[i] = Math.fround(Math.fround(src[i] * Math.fround(scale)) + Math.fround(offset));
+}
+
+/**
+ * The indices i with src[i] >= threshold, ascending, written as int32 over `slot` (another array from
+ * {@link workspace}, at least as long as src); returns a view of them.
+ */
+export function indicesAtLeast(src: Float32Array, threshold: number, slot: Float32Array): Int32Array {
+  if (slot.length < src.length) throw new Error(`indicesAtLeast: ${src.length} inputs, room for ${slot.length} indices`);
+  const out = new Int32Array(slot.buffer, slot.byteOffset, slot.length);
+  const bulk = bulkOf(src.length);
+  const th = Math.fround(threshold);
+  let n = kernels().indicesAtLeast(src.byteOffset, bulk, th, slot.byteOffset);
+  for (let i = bulk; i < src.length; i++) if (src[i] >= th) out[n++] = i;
+  return out.subarray(0, n);
 }

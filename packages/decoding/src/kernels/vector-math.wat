@@ -1,140 +1,162 @@
-;; Exponential and logarithm over float64 arrays (WebAssembly SIMD, two vectors of two lanes per
-;; iteration so the two polynomial chains overlap), for the per-step passes over the vocabulary in
-;; contrastive and greedy scoring: 3.5 ns and 4 ns an element against 5-7 ns for Math.exp / Math.log.
-;; Accuracy: relative error within 4e-16 (a couple of ulp); exp takes inputs in [-708, 709] (smaller ones
-;; give about 1e-308 instead of 0), log positive normal inputs.
-;; Arrays are at byte offsets of this module's memory; n counts elements (a multiple of 4).
+;; Float32 maximum, exponential and logarithm over arrays (WebAssembly SIMD, two vectors of four lanes per
+;; iteration so the two polynomial chains overlap), for the per-step passes over the vocabulary in greedy
+;; and contrastive scoring: float32, as the published PyTorch code computes its softmaxes and logarithms.
+;; Accuracy: within 2 ulp of the correctly rounded float32 result (tested against Math.exp / Math.log);
+;; exp takes inputs in [-87.3, 88] (smaller ones give about 1e-38 instead of 0), log positive normal inputs.
+;; Arrays are at byte offsets of this module's memory; n counts elements (a multiple of 8).
 (module
   (memory (export "memory") 1)
 
-  ;; dst[i] = exp(src[i] - shift), src float32 (srcF32 = 1) or float64, dst float64 (may be src);
-  ;; returns the sum of the results. exp(x): x = n·ln2 + r, |r| <= ln2/2 (Cody-Waite split of ln2),
-  ;; e^r by its degree-13 Taylor polynomial (truncation < 1e-17 relative), 2^n written into the exponent bits.
-  (func (export "expShiftSum") (param $src i32) (param $dst i32) (param $n i32) (param $shift f64) (param $srcF32 i32) (result f64)
-    (local $i i32) (local $sum v128) (local $sh v128) (local $x v128)
-    (local $x0 v128) (local $x1 v128) (local $n0 v128) (local $n1 v128) (local $p0 v128) (local $p1 v128)
-    (local.set $sh (f64x2.splat (local.get $shift)))
-    (block $done
-      (loop $next
-        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
-        (if (local.get $srcF32)
-          (then
-            (local.set $x (v128.load (local.get $src)))
-            (local.set $x0 (f64x2.promote_low_f32x4 (local.get $x)))
-            (local.set $x1 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))))
-            (local.set $src (i32.add (local.get $src) (i32.const 16))))
-          (else
-            (local.set $x0 (v128.load (local.get $src)))
-            (local.set $x1 (v128.load offset=16 (local.get $src)))
-            (local.set $src (i32.add (local.get $src) (i32.const 32)))))
-        (local.set $x0 (f64x2.min (f64x2.max (f64x2.sub (local.get $x0) (local.get $sh)) (v128.const f64x2 -708 -708)) (v128.const f64x2 709 709)))
-        (local.set $x1 (f64x2.min (f64x2.max (f64x2.sub (local.get $x1) (local.get $sh)) (v128.const f64x2 -708 -708)) (v128.const f64x2 709 709)))
-        (local.set $n0 (f64x2.nearest (f64x2.mul (local.get $x0) (v128.const f64x2 1.4426950408889634 1.4426950408889634))))
-        (local.set $n1 (f64x2.nearest (f64x2.mul (local.get $x1) (v128.const f64x2 1.4426950408889634 1.4426950408889634))))
-        (local.set $x0 (f64x2.sub (f64x2.sub (local.get $x0) (f64x2.mul (local.get $n0) (v128.const f64x2 6.93147180369123816490e-01 6.93147180369123816490e-01))) (f64x2.mul (local.get $n0) (v128.const f64x2 1.90821492927058770002e-10 1.90821492927058770002e-10))))
-        (local.set $x1 (f64x2.sub (f64x2.sub (local.get $x1) (f64x2.mul (local.get $n1) (v128.const f64x2 6.93147180369123816490e-01 6.93147180369123816490e-01))) (f64x2.mul (local.get $n1) (v128.const f64x2 1.90821492927058770002e-10 1.90821492927058770002e-10))))
-        (local.set $p0 (v128.const f64x2 1.6059043836821613e-10 1.6059043836821613e-10)) ;; 1/13!
-        (local.set $p1 (local.get $p0))
-        (local.set $p0 (f64x2.add (f64x2.mul (local.get $p0) (local.get $x0)) (v128.const f64x2 2.08767569878681e-09 2.08767569878681e-09))) ;; 1/12!
-        (local.set $p1 (f64x2.add (f64x2.mul (local.get $p1) (local.get $x1)) (v128.const f64x2 2.08767569878681e-09 2.08767569878681e-09)))
-        (local.set $p0 (f64x2.add (f64x2.mul (local.get $p0) (local.get $x0)) (v128.const f64x2 2.505210838544172e-08 2.505210838544172e-08))) ;; 1/11!
-        (local.set $p1 (f64x2.add (f64x2.mul (local.get $p1) (local.get $x1)) (v128.const f64x2 2.505210838544172e-08 2.505210838544172e-08)))
-        (local.set $p0 (f64x2.add (f64x2.mul (local.get $p0) (local.get $x0)) (v128.const f64x2 2.755731922398589e-07 2.755731922398589e-07))) ;; 1/10!
-        (local.set $p1 (f64x2.add (f64x2.mul (local.get $p1) (local.get $x1)) (v128.const f64x2 2.755731922398589e-07 2.755731922398589e-07)))
-        (local.set $p0 (f64x2.add (f64x2.mul (local.get $p0) (local.get $x0)) (v128.const f64x2 2.7557319223985893e-06 2.7557319223985893e-06))) ;; 1/9!
-        (local.set $p1 (f64x2.add (f64x2.mul (local.get $p1) (local.get $x1)) (v128.const f64x2 2.7557319223985893e-06 2.7557319223985893e-06)))
-        (local.set $p0 (f64x2.add (f64x2.mul (local.get $p0) (local.get $x0)) (v128.const f64x2 2.48015873015873e-05 2.48015873015873e-05))) ;; 1/8!
-        (local.set $p1 (f64x2.add (f64x2.mul (local.get $p1) (local.get $x1)) (v128.const f64x2 2.48015873015873e-05 2.48015873015873e-05)))
-        (local.set $p0 (f64x2.add (f64x2.mul (local.get $p0) (local.get $x0)) (v128.const f64x2 1.984126984126984e-04 1.984126984126984e-04))) ;; 1/7!
-        (local.set $p1 (f64x2.add (f64x2.mul (local.get $p1) (local.get $x1)) (v128.const f64x2 1.984126984126984e-04 1.984126984126984e-04)))
-        (local.set $p0 (f64x2.add (f64x2.mul (local.get $p0) (local.get $x0)) (v128.const f64x2 1.388888888888889e-03 1.388888888888889e-03))) ;; 1/6!
-        (local.set $p1 (f64x2.add (f64x2.mul (local.get $p1) (local.get $x1)) (v128.const f64x2 1.388888888888889e-03 1.388888888888889e-03)))
-        (local.set $p0 (f64x2.add (f64x2.mul (local.get $p0) (local.get $x0)) (v128.const f64x2 8.333333333333333e-03 8.333333333333333e-03))) ;; 1/5!
-        (local.set $p1 (f64x2.add (f64x2.mul (local.get $p1) (local.get $x1)) (v128.const f64x2 8.333333333333333e-03 8.333333333333333e-03)))
-        (local.set $p0 (f64x2.add (f64x2.mul (local.get $p0) (local.get $x0)) (v128.const f64x2 4.1666666666666664e-02 4.1666666666666664e-02))) ;; 1/4!
-        (local.set $p1 (f64x2.add (f64x2.mul (local.get $p1) (local.get $x1)) (v128.const f64x2 4.1666666666666664e-02 4.1666666666666664e-02)))
-        (local.set $p0 (f64x2.add (f64x2.mul (local.get $p0) (local.get $x0)) (v128.const f64x2 0.16666666666666666 0.16666666666666666))) ;; 1/3!
-        (local.set $p1 (f64x2.add (f64x2.mul (local.get $p1) (local.get $x1)) (v128.const f64x2 0.16666666666666666 0.16666666666666666)))
-        (local.set $p0 (f64x2.add (f64x2.mul (local.get $p0) (local.get $x0)) (v128.const f64x2 0.5 0.5))) ;; 1/2!
-        (local.set $p1 (f64x2.add (f64x2.mul (local.get $p1) (local.get $x1)) (v128.const f64x2 0.5 0.5)))
-        (local.set $p0 (f64x2.add (f64x2.mul (local.get $p0) (local.get $x0)) (v128.const f64x2 1 1))) ;; 1/1!
-        (local.set $p1 (f64x2.add (f64x2.mul (local.get $p1) (local.get $x1)) (v128.const f64x2 1 1)))
-        (local.set $p0 (f64x2.add (f64x2.mul (local.get $p0) (local.get $x0)) (v128.const f64x2 1 1))) ;; 1/0!
-        (local.set $p1 (f64x2.add (f64x2.mul (local.get $p1) (local.get $x1)) (v128.const f64x2 1 1)))
-        (local.set $p0 (f64x2.mul (local.get $p0) (i64x2.shl (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $n0))) (v128.const i64x2 1023 1023)) (i32.const 52))))
-        (v128.store offset=0 (local.get $dst) (local.get $p0))
-        (local.set $p1 (f64x2.mul (local.get $p1) (i64x2.shl (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $n1))) (v128.const i64x2 1023 1023)) (i32.const 52))))
-        (v128.store offset=16 (local.get $dst) (local.get $p1))
-        (local.set $sum (f64x2.add (local.get $sum) (f64x2.add (local.get $p0) (local.get $p1))))
-        (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
-        (local.set $i (i32.add (local.get $i) (i32.const 4)))
-        (br $next)))
-    (f64.add (f64x2.extract_lane 0 (local.get $sum)) (f64x2.extract_lane 1 (local.get $sum))))
-
-  ;; a[i] = log(a[i]·scale + offset). log(x): x = m·2^e with m in [sqrt(1/2), sqrt(2)) from the bits,
-  ;; log m = 2·atanh(s) with s = (m-1)/(m+1), |s| <= 0.1716, summed to s^23 (truncation < 1e-17 relative).
-  (func (export "logAffine") (param $ptr i32) (param $n i32) (param $scale f64) (param $offset f64)
-    (local $end i32) (local $sc v128) (local $of v128)
-    (local $m0 v128) (local $m1 v128) (local $e0 v128) (local $e1 v128) (local $big0 v128) (local $big1 v128)
-    (local $s0 v128) (local $s1 v128) (local $z0 v128) (local $z1 v128) (local $q0 v128) (local $q1 v128)
-    (local.set $sc (f64x2.splat (local.get $scale)))
-    (local.set $of (f64x2.splat (local.get $offset)))
-    (local.set $end (i32.add (local.get $ptr) (i32.shl (local.get $n) (i32.const 3))))
+  ;; The largest element (NaN if any is NaN).
+  (func (export "maxF32") (param $ptr i32) (param $n i32) (result f32)
+    (local $end i32) (local $m0 v128) (local $m1 v128)
+    (local.set $m0 (v128.const f32x4 -inf -inf -inf -inf))
+    (local.set $m1 (local.get $m0))
+    (local.set $end (i32.add (local.get $ptr) (i32.shl (local.get $n) (i32.const 2))))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $ptr) (local.get $end)))
-        (local.set $m0 (f64x2.add (f64x2.mul (v128.load offset=0 (local.get $ptr)) (local.get $sc)) (local.get $of)))
-        (local.set $e0 (i64x2.sub (i64x2.shr_u (local.get $m0) (i32.const 52)) (v128.const i64x2 1023 1023)))
-        (local.set $m0 (v128.or (v128.and (local.get $m0) (v128.const i64x2 0x000FFFFFFFFFFFFF 0x000FFFFFFFFFFFFF)) (v128.const i64x2 0x3FF0000000000000 0x3FF0000000000000)))
-        (local.set $big0 (f64x2.gt (local.get $m0) (v128.const f64x2 1.4142135623730951 1.4142135623730951)))
-        (local.set $m0 (v128.bitselect (f64x2.mul (local.get $m0) (v128.const f64x2 0.5 0.5)) (local.get $m0) (local.get $big0)))
-        ;; e + 1 where m was halved; then each lane's low 32 bits to float64
-        (local.set $e0 (f64x2.convert_low_i32x4_s (i8x16.shuffle 0 1 2 3 8 9 10 11 0 1 2 3 8 9 10 11 (i64x2.sub (local.get $e0) (local.get $big0)) (local.get $e0))))
-        (local.set $s0 (f64x2.div (f64x2.sub (local.get $m0) (v128.const f64x2 1 1)) (f64x2.add (local.get $m0) (v128.const f64x2 1 1))))
-        (local.set $z0 (f64x2.mul (local.get $s0) (local.get $s0)))
-        (local.set $m1 (f64x2.add (f64x2.mul (v128.load offset=16 (local.get $ptr)) (local.get $sc)) (local.get $of)))
-        (local.set $e1 (i64x2.sub (i64x2.shr_u (local.get $m1) (i32.const 52)) (v128.const i64x2 1023 1023)))
-        (local.set $m1 (v128.or (v128.and (local.get $m1) (v128.const i64x2 0x000FFFFFFFFFFFFF 0x000FFFFFFFFFFFFF)) (v128.const i64x2 0x3FF0000000000000 0x3FF0000000000000)))
-        (local.set $big1 (f64x2.gt (local.get $m1) (v128.const f64x2 1.4142135623730951 1.4142135623730951)))
-        (local.set $m1 (v128.bitselect (f64x2.mul (local.get $m1) (v128.const f64x2 0.5 0.5)) (local.get $m1) (local.get $big1)))
-        ;; e + 1 where m was halved; then each lane's low 32 bits to float64
-        (local.set $e1 (f64x2.convert_low_i32x4_s (i8x16.shuffle 0 1 2 3 8 9 10 11 0 1 2 3 8 9 10 11 (i64x2.sub (local.get $e1) (local.get $big1)) (local.get $e1))))
-        (local.set $s1 (f64x2.div (f64x2.sub (local.get $m1) (v128.const f64x2 1 1)) (f64x2.add (local.get $m1) (v128.const f64x2 1 1))))
-        (local.set $z1 (f64x2.mul (local.get $s1) (local.get $s1)))
-        (local.set $q0 (v128.const f64x2 0.08695652173913043 0.08695652173913043)) ;; 2/23
-        (local.set $q1 (local.get $q0))
-        (local.set $q0 (f64x2.add (f64x2.mul (local.get $q0) (local.get $z0)) (v128.const f64x2 0.09523809523809523 0.09523809523809523))) ;; 2/21
-        (local.set $q1 (f64x2.add (f64x2.mul (local.get $q1) (local.get $z1)) (v128.const f64x2 0.09523809523809523 0.09523809523809523)))
-        (local.set $q0 (f64x2.add (f64x2.mul (local.get $q0) (local.get $z0)) (v128.const f64x2 0.10526315789473684 0.10526315789473684))) ;; 2/19
-        (local.set $q1 (f64x2.add (f64x2.mul (local.get $q1) (local.get $z1)) (v128.const f64x2 0.10526315789473684 0.10526315789473684)))
-        (local.set $q0 (f64x2.add (f64x2.mul (local.get $q0) (local.get $z0)) (v128.const f64x2 0.11764705882352941 0.11764705882352941))) ;; 2/17
-        (local.set $q1 (f64x2.add (f64x2.mul (local.get $q1) (local.get $z1)) (v128.const f64x2 0.11764705882352941 0.11764705882352941)))
-        (local.set $q0 (f64x2.add (f64x2.mul (local.get $q0) (local.get $z0)) (v128.const f64x2 0.13333333333333333 0.13333333333333333))) ;; 2/15
-        (local.set $q1 (f64x2.add (f64x2.mul (local.get $q1) (local.get $z1)) (v128.const f64x2 0.13333333333333333 0.13333333333333333)))
-        (local.set $q0 (f64x2.add (f64x2.mul (local.get $q0) (local.get $z0)) (v128.const f64x2 0.15384615384615385 0.15384615384615385))) ;; 2/13
-        (local.set $q1 (f64x2.add (f64x2.mul (local.get $q1) (local.get $z1)) (v128.const f64x2 0.15384615384615385 0.15384615384615385)))
-        (local.set $q0 (f64x2.add (f64x2.mul (local.get $q0) (local.get $z0)) (v128.const f64x2 0.18181818181818182 0.18181818181818182))) ;; 2/11
-        (local.set $q1 (f64x2.add (f64x2.mul (local.get $q1) (local.get $z1)) (v128.const f64x2 0.18181818181818182 0.18181818181818182)))
-        (local.set $q0 (f64x2.add (f64x2.mul (local.get $q0) (local.get $z0)) (v128.const f64x2 0.2222222222222222 0.2222222222222222))) ;; 2/9
-        (local.set $q1 (f64x2.add (f64x2.mul (local.get $q1) (local.get $z1)) (v128.const f64x2 0.2222222222222222 0.2222222222222222)))
-        (local.set $q0 (f64x2.add (f64x2.mul (local.get $q0) (local.get $z0)) (v128.const f64x2 0.2857142857142857 0.2857142857142857))) ;; 2/7
-        (local.set $q1 (f64x2.add (f64x2.mul (local.get $q1) (local.get $z1)) (v128.const f64x2 0.2857142857142857 0.2857142857142857)))
-        (local.set $q0 (f64x2.add (f64x2.mul (local.get $q0) (local.get $z0)) (v128.const f64x2 0.4 0.4))) ;; 2/5
-        (local.set $q1 (f64x2.add (f64x2.mul (local.get $q1) (local.get $z1)) (v128.const f64x2 0.4 0.4)))
-        (local.set $q0 (f64x2.add (f64x2.mul (local.get $q0) (local.get $z0)) (v128.const f64x2 0.6666666666666666 0.6666666666666666))) ;; 2/3
-        (local.set $q1 (f64x2.add (f64x2.mul (local.get $q1) (local.get $z1)) (v128.const f64x2 0.6666666666666666 0.6666666666666666)))
+        (local.set $m0 (f32x4.max (local.get $m0) (v128.load offset=0 (local.get $ptr))))
+        (local.set $m1 (f32x4.max (local.get $m1) (v128.load offset=16 (local.get $ptr))))
+        (local.set $ptr (i32.add (local.get $ptr) (i32.const 32)))
+        (br $next)))
+    (local.set $m0 (f32x4.max (local.get $m0) (local.get $m1)))
+    (f32.max
+      (f32.max (f32x4.extract_lane 0 (local.get $m0)) (f32x4.extract_lane 1 (local.get $m0)))
+      (f32.max (f32x4.extract_lane 2 (local.get $m0)) (f32x4.extract_lane 3 (local.get $m0)))))
+
+  ;; dst[i] = exp(src[i] - shift) (dst may be src); returns the sum of the results, accumulated in float64.
+;; The clamp uses pmin/pmax (one instruction each; a NaN input stays NaN).
+  ;; exp(x): x = n·ln2 + r, |r| <= ln2/2 (Cody-Waite split of ln2), e^r = 1 + r + r²·P(r) with Cephes'
+  ;; expf polynomial. n is rounded by adding 1.5·2^23 (its low bits then hold n), and 2^n is written into the
+;; exponent bits from those: (bits − bits(1.5·2^23) + 127) << 23.
+  (func (export "expShiftSum") (param $src i32) (param $dst i32) (param $n i32) (param $shift f32) (result f64)
+    (local $end i32) (local $sh v128) (local $s0 v128) (local $s1 v128)
+    (local $x0 v128) (local $x1 v128) (local $n0 v128) (local $n1 v128) (local $p0 v128) (local $p1 v128) (local $t0 v128) (local $t1 v128)
+    (local.set $sh (f32x4.splat (local.get $shift)))
+    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (local.set $x0 (f32x4.pmin (f32x4.pmax (f32x4.sub (v128.load offset=0 (local.get $src)) (local.get $sh)) (v128.const f32x4 -87.33 -87.33 -87.33 -87.33)) (v128.const f32x4 88 88 88 88)))
+        (local.set $x1 (f32x4.pmin (f32x4.pmax (f32x4.sub (v128.load offset=16 (local.get $src)) (local.get $sh)) (v128.const f32x4 -87.33 -87.33 -87.33 -87.33)) (v128.const f32x4 88 88 88 88)))
+        (local.set $t0 (f32x4.add (f32x4.mul (local.get $x0) (v128.const f32x4 1.44269504 1.44269504 1.44269504 1.44269504)) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+        (local.set $n0 (f32x4.sub (local.get $t0) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+        (local.set $t1 (f32x4.add (f32x4.mul (local.get $x1) (v128.const f32x4 1.44269504 1.44269504 1.44269504 1.44269504)) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+        (local.set $n1 (f32x4.sub (local.get $t1) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+        (local.set $x0 (f32x4.sub (f32x4.sub (local.get $x0) (f32x4.mul (local.get $n0) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))) (f32x4.mul (local.get $n0) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
+        (local.set $x1 (f32x4.sub (f32x4.sub (local.get $x1) (f32x4.mul (local.get $n1) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))) (f32x4.mul (local.get $n1) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
+        (local.set $p0 (f32x4.add (f32x4.mul (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4) (local.get $x0)) (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)))
+        (local.set $p1 (f32x4.add (f32x4.mul (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4) (local.get $x1)) (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)))
+        (local.set $p0 (f32x4.add (f32x4.mul (local.get $p0) (local.get $x0)) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)))
+        (local.set $p1 (f32x4.add (f32x4.mul (local.get $p1) (local.get $x1)) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)))
+        (local.set $p0 (f32x4.add (f32x4.mul (local.get $p0) (local.get $x0)) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)))
+        (local.set $p1 (f32x4.add (f32x4.mul (local.get $p1) (local.get $x1)) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)))
+        (local.set $p0 (f32x4.add (f32x4.mul (local.get $p0) (local.get $x0)) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)))
+        (local.set $p1 (f32x4.add (f32x4.mul (local.get $p1) (local.get $x1)) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)))
+        (local.set $p0 (f32x4.add (f32x4.mul (local.get $p0) (local.get $x0)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
+        (local.set $p1 (f32x4.add (f32x4.mul (local.get $p1) (local.get $x1)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
+        ;; 1 + r + r²·P(r), times 2^n
+        (local.set $p0 (f32x4.add (f32x4.add (f32x4.mul (f32x4.mul (local.get $p0) (local.get $x0)) (local.get $x0)) (local.get $x0)) (v128.const f32x4 1 1 1 1)))
+        (local.set $p1 (f32x4.add (f32x4.add (f32x4.mul (f32x4.mul (local.get $p1) (local.get $x1)) (local.get $x1)) (local.get $x1)) (v128.const f32x4 1 1 1 1)))
+        (local.set $p0 (f32x4.mul (local.get $p0) (i32x4.shl (i32x4.sub (local.get $t0) (v128.const i32x4 0x4B3FFF81 0x4B3FFF81 0x4B3FFF81 0x4B3FFF81)) (i32.const 23))))
+        (local.set $p1 (f32x4.mul (local.get $p1) (i32x4.shl (i32x4.sub (local.get $t1) (v128.const i32x4 0x4B3FFF81 0x4B3FFF81 0x4B3FFF81 0x4B3FFF81)) (i32.const 23))))
+        (v128.store offset=0 (local.get $dst) (local.get $p0))
+        (v128.store offset=16 (local.get $dst) (local.get $p1))
+        ;; the sum: the two vectors added in float32 (one rounding), then accumulated in float64
+        (local.set $p0 (f32x4.add (local.get $p0) (local.get $p1)))
+        (local.set $s0 (f64x2.add (local.get $s0) (f64x2.promote_low_f32x4 (local.get $p0))))
+        (local.set $s1 (f64x2.add (local.get $s1) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $p0) (local.get $p0)))))
+        (local.set $src (i32.add (local.get $src) (i32.const 32)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+        (br $next)))
+    (local.set $s0 (f64x2.add (local.get $s0) (local.get $s1)))
+    (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0))))
+
+  ;; a[i] = log(a[i]·scale + offset). log(x): x = m·2^e with m in [sqrt(1/2), sqrt(2)) from the bits,
+  ;; log m = 2·atanh(s) with s = (m-1)/(m+1), |s| <= 0.1716, summed to s^9 (truncation < 3e-9 relative).
+  (func (export "logAffine") (param $ptr i32) (param $n i32) (param $scale f32) (param $offset f32)
+    (local $end i32) (local $sc v128) (local $of v128)
+    (local $m0 v128) (local $m1 v128) (local $e0 v128) (local $e1 v128) (local $big0 v128) (local $big1 v128)
+    (local $s0 v128) (local $s1 v128) (local $z0 v128) (local $z1 v128) (local $q0 v128) (local $q1 v128)
+    (local.set $sc (f32x4.splat (local.get $scale)))
+    (local.set $of (f32x4.splat (local.get $offset)))
+    (local.set $end (i32.add (local.get $ptr) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $ptr) (local.get $end)))
+        (local.set $m0 (f32x4.add (f32x4.mul (v128.load offset=0 (local.get $ptr)) (local.get $sc)) (local.get $of)))
+        (local.set $m1 (f32x4.add (f32x4.mul (v128.load offset=16 (local.get $ptr)) (local.get $sc)) (local.get $of)))
+        (local.set $e0 (i32x4.sub (i32x4.shr_u (local.get $m0) (i32.const 23)) (v128.const i32x4 127 127 127 127)))
+        (local.set $e1 (i32x4.sub (i32x4.shr_u (local.get $m1) (i32.const 23)) (v128.const i32x4 127 127 127 127)))
+        (local.set $m0 (v128.or (v128.and (local.get $m0) (v128.const i32x4 0x007FFFFF 0x007FFFFF 0x007FFFFF 0x007FFFFF)) (v128.const i32x4 0x3F800000 0x3F800000 0x3F800000 0x3F800000)))
+        (local.set $m1 (v128.or (v128.and (local.get $m1) (v128.const i32x4 0x007FFFFF 0x007FFFFF 0x007FFFFF 0x007FFFFF)) (v128.const i32x4 0x3F800000 0x3F800000 0x3F800000 0x3F800000)))
+        (local.set $big0 (f32x4.gt (local.get $m0) (v128.const f32x4 1.41421356 1.41421356 1.41421356 1.41421356)))
+        (local.set $big1 (f32x4.gt (local.get $m1) (v128.const f32x4 1.41421356 1.41421356 1.41421356 1.41421356)))
+        (local.set $m0 (v128.bitselect (f32x4.mul (local.get $m0) (v128.const f32x4 0.5 0.5 0.5 0.5)) (local.get $m0) (local.get $big0)))
+        (local.set $m1 (v128.bitselect (f32x4.mul (local.get $m1) (v128.const f32x4 0.5 0.5 0.5 0.5)) (local.get $m1) (local.get $big1)))
+        ;; e + 1 where m was halved (the mask is -1 there), as float32
+        (local.set $e0 (f32x4.convert_i32x4_s (i32x4.sub (local.get $e0) (local.get $big0))))
+        (local.set $e1 (f32x4.convert_i32x4_s (i32x4.sub (local.get $e1) (local.get $big1))))
+        (local.set $s0 (f32x4.div (f32x4.sub (local.get $m0) (v128.const f32x4 1 1 1 1)) (f32x4.add (local.get $m0) (v128.const f32x4 1 1 1 1))))
+        (local.set $s1 (f32x4.div (f32x4.sub (local.get $m1) (v128.const f32x4 1 1 1 1)) (f32x4.add (local.get $m1) (v128.const f32x4 1 1 1 1))))
+        (local.set $z0 (f32x4.mul (local.get $s0) (local.get $s0)))
+        (local.set $z1 (f32x4.mul (local.get $s1) (local.get $s1)))
+        (local.set $q0 (f32x4.add (f32x4.mul (v128.const f32x4 0.22222222 0.22222222 0.22222222 0.22222222) (local.get $z0)) (v128.const f32x4 0.28571429 0.28571429 0.28571429 0.28571429))) ;; 2/9, 2/7
+        (local.set $q1 (f32x4.add (f32x4.mul (v128.const f32x4 0.22222222 0.22222222 0.22222222 0.22222222) (local.get $z1)) (v128.const f32x4 0.28571429 0.28571429 0.28571429 0.28571429)))
+        (local.set $q0 (f32x4.add (f32x4.mul (local.get $q0) (local.get $z0)) (v128.const f32x4 0.4 0.4 0.4 0.4))) ;; 2/5
+        (local.set $q1 (f32x4.add (f32x4.mul (local.get $q1) (local.get $z1)) (v128.const f32x4 0.4 0.4 0.4 0.4)))
+        (local.set $q0 (f32x4.add (f32x4.mul (local.get $q0) (local.get $z0)) (v128.const f32x4 0.66666667 0.66666667 0.66666667 0.66666667))) ;; 2/3
+        (local.set $q1 (f32x4.add (f32x4.mul (local.get $q1) (local.get $z1)) (v128.const f32x4 0.66666667 0.66666667 0.66666667 0.66666667)))
         ;; e·ln2_hi + (2s + (s·z·q + e·ln2_lo))
         (v128.store offset=0 (local.get $ptr)
-          (f64x2.add (f64x2.mul (local.get $e0) (v128.const f64x2 6.93147180369123816490e-01 6.93147180369123816490e-01))
-            (f64x2.add (f64x2.add (local.get $s0) (local.get $s0))
-              (f64x2.add (f64x2.mul (f64x2.mul (local.get $s0) (local.get $z0)) (local.get $q0))
-                (f64x2.mul (local.get $e0) (v128.const f64x2 1.90821492927058770002e-10 1.90821492927058770002e-10))))))
-        ;; e·ln2_hi + (2s + (s·z·q + e·ln2_lo))
+          (f32x4.add (f32x4.mul (local.get $e0) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))
+            (f32x4.add (f32x4.add (local.get $s0) (local.get $s0))
+              (f32x4.add (f32x4.mul (f32x4.mul (local.get $s0) (local.get $z0)) (local.get $q0))
+                (f32x4.mul (local.get $e0) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))))
         (v128.store offset=16 (local.get $ptr)
-          (f64x2.add (f64x2.mul (local.get $e1) (v128.const f64x2 6.93147180369123816490e-01 6.93147180369123816490e-01))
-            (f64x2.add (f64x2.add (local.get $s1) (local.get $s1))
-              (f64x2.add (f64x2.mul (f64x2.mul (local.get $s1) (local.get $z1)) (local.get $q1))
-                (f64x2.mul (local.get $e1) (v128.const f64x2 1.90821492927058770002e-10 1.90821492927058770002e-10))))))
+          (f32x4.add (f32x4.mul (local.get $e1) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))
+            (f32x4.add (f32x4.add (local.get $s1) (local.get $s1))
+              (f32x4.add (f32x4.mul (f32x4.mul (local.get $s1) (local.get $z1)) (local.get $q1))
+                (f32x4.mul (local.get $e1) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))))
         (local.set $ptr (i32.add (local.get $ptr) (i32.const 32)))
         (br $next))))
+;; dst[i] = src[i]·scale + offset (dst may be src).
+  (func (export "affine") (param $src i32) (param $dst i32) (param $n i32) (param $scale f32) (param $offset f32)
+    (local $end i32) (local $sc v128) (local $of v128)
+    (local.set $sc (f32x4.splat (local.get $scale)))
+    (local.set $of (f32x4.splat (local.get $offset)))
+    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (v128.store offset=0 (local.get $dst) (f32x4.add (f32x4.mul (v128.load offset=0 (local.get $src)) (local.get $sc)) (local.get $of)))
+        (v128.store offset=16 (local.get $dst) (f32x4.add (f32x4.mul (v128.load offset=16 (local.get $src)) (local.get $sc)) (local.get $of)))
+        (local.set $src (i32.add (local.get $src) (i32.const 32)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+        (br $next))))
+
+  ;; Writes the indices i with src[i] >= threshold, ascending, as int32 to out; returns how many. Eight
+  ;; elements are compared at a time and skipped together when none qualifies (the usual case).
+  (func (export "indicesAtLeast") (param $src i32) (param $n i32) (param $threshold f32) (param $out i32) (result i32)
+    (local $i i32) (local $count i32) (local $th v128) (local $bits i32) (local $lane i32)
+    (local.set $th (f32x4.splat (local.get $threshold)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $bits (i32.or
+          (i32x4.bitmask (f32x4.ge (v128.load offset=0 (local.get $src)) (local.get $th)))
+          (i32.shl (i32x4.bitmask (f32x4.ge (v128.load offset=16 (local.get $src)) (local.get $th))) (i32.const 4))))
+        (block $none
+          (loop $bit
+            (br_if $none (i32.eqz (local.get $bits)))
+            (local.set $lane (i32.ctz (local.get $bits)))
+            (i32.store (i32.add (local.get $out) (i32.shl (local.get $count) (i32.const 2))) (i32.add (local.get $i) (local.get $lane)))
+            (local.set $count (i32.add (local.get $count) (i32.const 1)))
+            (local.set $bits (i32.and (local.get $bits) (i32.sub (local.get $bits) (i32.const 1))))
+            (br $bit)))
+        (local.set $src (i32.add (local.get $src) (i32.const 32)))
+        (local.set $i (i32.add (local.get $i) (i32.const 8)))
+        (br $next)))
+    (local.get $count))
 )
