@@ -65,7 +65,7 @@ function score(expertLogits: ArrayLike<number>, amateurLogits: ArrayLike<number>
 
 /**
  * CoPe's contrastive scores for one step: the expert's plausible set, renormalised, minus λ times the
- * amateur's log-probabilities.
+ * amateur's log-probabilities (float32 values, as the kernels compute them).
  */
 export function contrastiveScores(expertLogits: ArrayLike<number>, amateurLogits: ArrayLike<number>, c: ContrastiveMath): Float64Array {
   return Float64Array.from(score(expertLogits, amateurLogits, c).scores);
