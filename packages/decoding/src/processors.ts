@@ -15,29 +15,116 @@ export function topK(k: number): LogitsProcessor {
   if (!Number.isInteger(k) || k < 0) throw new Error(`top-k must be a non-negative integer, got ${k}`);
   return (s) => {
     if (k === 0 || k >= s.length) return s;
-    const kth = Float64Array.from(s).sort().reverse()[k - 1];
+    const kth = kthLargest(s, k);
     return s.map((x) => (x < kth ? -Infinity : x));
   };
 }
 
+/** The k-th largest value (duplicates counted), by a size-k min-heap: O(V log k), no sort of the vocabulary. */
+function kthLargest(s: Float64Array, k: number): number {
+  const heap = new Float64Array(k);
+  let size = 0;
+  for (let i = 0; i < s.length; i++) {
+    const x = s[i];
+    if (size < k) {
+      let c = size++;
+      while (c > 0) {
+        const parent = (c - 1) >> 1;
+        if (heap[parent] <= x) break;
+        heap[c] = heap[parent];
+        c = parent;
+      }
+      heap[c] = x;
+    } else if (x > heap[0]) {
+      // Replace the smallest kept value and sift down.
+      let c = 0;
+      for (;;) {
+        let child = 2 * c + 1;
+        if (child >= k) break;
+        if (child + 1 < k && heap[child + 1] < heap[child]) child++;
+        if (heap[child] >= x) break;
+        heap[c] = heap[child];
+        c = child;
+      }
+      heap[c] = x;
+    }
+  }
+  return heap[0];
+}
+
 /**
  * Nucleus filtering (HF TopPLogitsWarper): sort ascending, drop the tokens whose cumulative probability
- * is <= 1 - p, always keep the most likely token.
+ * is <= 1 - p, always keep the most likely token. Equivalently, walking down from the most likely token,
+ * a token is kept while the probability of the tokens above it is < p, so only the tokens holding the
+ * nucleus are sorted. When the decision at the nucleus boundary is within rounding of p, HF's ascending
+ * cumulative sum decides, so the result is HF's rule to the last bit.
  */
 export function topP(p: number): LogitsProcessor {
   if (!(p > 0 && p <= 1)) throw new Error(`top-p must be in (0, 1], got ${p}`);
   return (s) => {
     if (p >= 1) return s;
     const probs = softmax(s);
-    const order = Array.from(s.keys()).sort((a, b) => s[a] - s[b] || a - b);
-    const out = Float64Array.from(s);
-    let cum = 0;
-    for (let r = 0; r < order.length - 1; r++) {
-      cum += probs[order[r]];
-      if (cum <= 1 - p) out[order[r]] = -Infinity;
-    }
-    return out;
+    return nucleusFromTop(s, probs, p) ?? nucleusBySort(s, probs, p);
   };
+}
+
+/** Margin well beyond the rounding of a cumulative sum over a vocabulary (about V·2⁻⁵³, 4e-12 for 32k tokens). */
+const NUCLEUS_MARGIN = 1e-9;
+/** Score buckets for {@link nucleusFromTop}: enough that the boundary's bucket holds few tokens. */
+const NUCLEUS_BUCKETS = 4096;
+
+/** {@link topP} walking down from the top; null when the boundary is within rounding of p. */
+function nucleusFromTop(s: Float64Array, probs: Float64Array, p: number): Float64Array | null {
+  // Tokens are bucketed by score below the top (K buckets over the range of scores), so only the bucket
+  // holding the boundary is sorted; the buckets above it are kept whole, those below removed.
+  let top = -Infinity;
+  let low = Infinity;
+  for (let i = 0; i < s.length; i++) {
+    if (!(probs[i] > 0)) continue;
+    if (s[i] > top) top = s[i];
+    if (s[i] < low) low = s[i];
+  }
+  if (top === -Infinity) return null;
+  const K = Math.min(NUCLEUS_BUCKETS, s.length);
+  const width = (top - low) / K || 1;
+  const bucketOf = (i: number) => Math.min(K - 1, Math.floor((top - s[i]) / width));
+  const mass = new Float64Array(K);
+  for (let i = 0; i < s.length; i++) if (probs[i] > 0) mass[bucketOf(i)] += probs[i];
+  let above = 0;
+  let boundary = 0;
+  while (boundary < K - 1 && above + mass[boundary] < p) above += mass[boundary++];
+  // Every token of the buckets above has less than `above` above it: safely below p, or the caller sorts.
+  if (above > p - NUCLEUS_MARGIN) return null;
+  const out = new Float64Array(s.length).fill(-Infinity);
+  const members: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    if (!(probs[i] > 0)) continue;
+    const b = bucketOf(i);
+    if (b < boundary) out[i] = s[i];
+    else if (b === boundary) members.push(i);
+  }
+  // Descending by score, then by index: the reverse of HF's ascending sort with the index as tie-break.
+  members.sort((a, b) => s[b] - s[a] || b - a);
+  for (const i of members) {
+    if (Math.abs(above - p) <= NUCLEUS_MARGIN) return null;
+    if (above > p) return out;
+    out[i] = s[i];
+    above += probs[i];
+  }
+  // The whole bucket kept: the next token (in a lower bucket, if any) is the first one removed.
+  return boundary === K - 1 || above > p + NUCLEUS_MARGIN ? out : null;
+}
+
+/** {@link topP} by HF's literal rule: ascending sort (index as tie-break) and cumulative sum. */
+function nucleusBySort(s: Float64Array, probs: Float64Array, p: number): Float64Array {
+  const order = Array.from(s.keys()).sort((a, b) => s[a] - s[b] || a - b);
+  const out = Float64Array.from(s);
+  let cum = 0;
+  for (let r = 0; r < order.length - 1; r++) {
+    cum += probs[order[r]];
+    if (cum <= 1 - p) out[order[r]] = -Infinity;
+  }
+  return out;
 }
 
 /**

@@ -38,6 +38,55 @@ describe('logits processors against hand-computed values', () => {
   });
 });
 
+describe('top-k and top-p on vocabulary-sized rows against the literal Hugging Face rules', () => {
+  // HF TopKLogitsWarper: remove scores < the k-th largest (torch.topk). HF TopPLogitsWarper: sort ascending,
+  // cumulative softmax, remove where <= 1 - p, keep the last. Written out here with full sorts.
+  const hfTopK = (s: Float64Array, k: number) => {
+    const kth = Float64Array.from(s).sort()[s.length - k];
+    return s.map((x) => (x < kth ? -Infinity : x));
+  };
+  const hfTopP = (s: Float64Array, p: number) => {
+    const m = Math.max(...s);
+    const e = Array.from(s, (x) => Math.exp(x - m));
+    const z = e.reduce((a, b) => a + b, 0);
+    const order = Array.from(s.keys()).sort((a, b) => s[a] - s[b] || a - b);
+    const out = Float64Array.from(s);
+    let cum = 0;
+    order.slice(0, -1).forEach((i) => {
+      cum += e[i] / z;
+      if (cum <= 1 - p) out[i] = -Infinity;
+    });
+    return out;
+  };
+  let seed = 3;
+  const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  // Peaked (a trained model), flat (an untrained one), coarse (many ties), and rows with removed tokens.
+  const rows: Array<[string, Float64Array]> = [];
+  for (const V of [7, 1000, 32000]) {
+    rows.push([`peaked ${V}`, Float64Array.from({ length: V }, () => (next() < 0.01 ? 8 : 0) + (next() - 0.5) * 6)]);
+    rows.push([`flat ${V}`, Float64Array.from({ length: V }, () => (next() - 0.5) * 0.1)]);
+    rows.push([`ties ${V}`, Float64Array.from({ length: V }, () => Math.floor(next() * 4))]);
+    rows.push([`removed ${V}`, Float64Array.from({ length: V }, () => (next() < 0.5 ? -Infinity : next() * 10))]);
+  }
+
+  test.each(rows)('%s: identical removals for k in 1, 50, 999 and p in 1e-6 .. 0.999', (_, s) => {
+    for (const k of [1, 50, 999]) if (k < s.length) expect(topK(k)(s, [])).toEqual(hfTopK(s, k));
+    for (const p of [1e-6, 0.1, 0.5, 0.9, 0.95, 0.999]) expect(topP(p)(s, [])).toEqual(hfTopP(s, p));
+    expect(topP(0.95)(topK(50)(s, []), [])).toEqual(hfTopP(hfTopK(s, Math.min(50, s.length)), 0.95));
+  });
+
+  test('a cumulative sum landing on 1 - p follows the ascending sum, to the last bit', () => {
+    // Ascending cumsum 0.05, 0.2 (= 0.05 + 0.15 in float64) against 1 - 0.8 = 0.19999999999999996: kept.
+    const s = f([0.5, 0.3, 0.15, 0.05].map(Math.log));
+    expect(topP(0.8)(s, [])).toEqual(hfTopP(s, 0.8));
+    // Probabilities 0.75 / 0.25, p = 0.75: the ascending sum 0.25 <= 1 - p removes token 1, although the
+    // probability above it sums to 0.7499999999999999 < p from the top.
+    const t = f([3, 1].map(Math.log));
+    expect(Array.from(topP(0.75)(t, []))).toEqual([Math.log(3), -Infinity]);
+    expect(topP(0.75)(t, [])).toEqual(hfTopP(t, 0.75));
+  });
+});
+
 describe('greedy steps: token and log-probability against a direct float64 computation', () => {
   // The kernels compute in float32, as PyTorch does: scores and log-probabilities agree to about 1e-6.
   // Logits with a wide spread (a few plausible tokens) and an odd vocabulary size (the kernels' tail path).
