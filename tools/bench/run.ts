@@ -11,7 +11,7 @@ import {
 } from '@cope/model';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { contrastiveDecoder, generate } from '@cope/decoding';
+import { contrastiveDecoder, generate, plainDecoder, type Decoder } from '@cope/decoding';
 import { dpoLoss } from '@cope/dpo';
 import { completionLogProbSums } from '@cope/model';
 import { maskedCrossEntropy } from '@cope/sft';
@@ -150,7 +150,7 @@ async function benchDpo(name: ConfigName, c: Config, model: CausalLM, adapter: L
  */
 async function benchDecode(name: ConfigName, c: Config, model: CausalLM, adapter: LoraAdapter, rng: Rng): Promise<void> {
   const prompt = Array.from({ length: 64 }, () => rng.int(c.vocab_size));
-  const timed = async (decoder?: ReturnType<typeof contrastiveDecoder>) => {
+  const timed = async (decoder?: Decoder) => {
     let firstToken = 0;
     const t = performance.now();
     await generate(model, [prompt], { maxNewTokens: 32, eosTokenIds: [], adapter, decoder, onToken: (_s, _t, step) => { if (step === 0) firstToken = performance.now(); } });
@@ -172,6 +172,14 @@ async function benchDecode(name: ConfigName, c: Config, model: CausalLM, adapter
   const contrastive = summary(cd);
   report({ config: name, measure: 'greedy_decode_tokens_per_s', value: 32 / greedy.total, per_step_tokens_per_s: 31 / greedy.steps, prompt_ms: greedy.prompt * 1000, note: 'batch 1, prompt 64, 32 new, KV cache, with the user adapter; value includes the prompt (prompt_ms: prompt forward and first token)' });
   report({ config: name, measure: 'contrastive_decode_tokens_per_s', value: 32 / contrastive.total, per_step_tokens_per_s: 31 / contrastive.steps, prompt_ms: contrastive.prompt * 1000, cost_ratio_vs_greedy: ratio('total'), per_step_cost_ratio: ratio('steps'), prompt_cost_ratio: ratio('prompt') });
+  // Sampling as the pseudo-negative stage samples (temperature 1, top-p 0.95, no top-k): on this untrained
+  // model nearly every token is in the nucleus, the processors' worst case.
+  const sampler = plainDecoder({ doSample: true, temperature: 1, topK: 0, topP: 0.95 });
+  await timed(sampler);
+  const sampled: typeof g = [];
+  for (let i = 0; i < 5; i++) sampled.push(await timed(sampler));
+  const sampling = summary(sampled);
+  report({ config: name, measure: 'sample_decode_tokens_per_s', value: 32 / sampling.total, per_step_tokens_per_s: 31 / sampling.steps, prompt_ms: sampling.prompt * 1000, note: 'as greedy, sampling with temperature 1, top-p 0.95, no top-k (the pseudo-negative settings)' });
 }
 
 /** `pnpm bench [small,medium] [forward,train,dpo,decode]`: configs and measurement groups, all by default. */

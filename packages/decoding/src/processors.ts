@@ -87,9 +87,18 @@ function nucleusFromTop(s: Float64Array, probs: Float64Array, p: number): Float6
   if (top === -Infinity) return null;
   const K = Math.min(NUCLEUS_BUCKETS, s.length);
   const width = (top - low) / K || 1;
-  const bucketOf = (i: number) => Math.min(K - 1, Math.floor((top - s[i]) / width));
+  // Each token's bucket (-1: probability 0, never kept), and each bucket's probability.
+  const bucket = new Int32Array(s.length);
   const mass = new Float64Array(K);
-  for (let i = 0; i < s.length; i++) if (probs[i] > 0) mass[bucketOf(i)] += probs[i];
+  for (let i = 0; i < s.length; i++) {
+    if (!(probs[i] > 0)) {
+      bucket[i] = -1;
+      continue;
+    }
+    const b = Math.min(K - 1, Math.floor((top - s[i]) / width));
+    bucket[i] = b;
+    mass[b] += probs[i];
+  }
   let above = 0;
   let boundary = 0;
   while (boundary < K - 1 && above + mass[boundary] < p) above += mass[boundary++];
@@ -98,10 +107,10 @@ function nucleusFromTop(s: Float64Array, probs: Float64Array, p: number): Float6
   const out = new Float64Array(s.length).fill(-Infinity);
   const members: number[] = [];
   for (let i = 0; i < s.length; i++) {
-    if (!(probs[i] > 0)) continue;
-    const b = bucketOf(i);
+    const b = bucket[i];
+    if (b < 0 || b > boundary) continue;
     if (b < boundary) out[i] = s[i];
-    else if (b === boundary) members.push(i);
+    else members.push(i);
   }
   // Descending by score, then by index: the reverse of HF's ascending sort with the index as tie-break.
   members.sort((a, b) => s[b] - s[a] || b - a);
