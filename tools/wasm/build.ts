@@ -24,6 +24,7 @@ const root = repoRoot();
 /** Each kernel: its text source, the generated module and the exported constant's name. */
 export const WASM_KERNELS = [
   { source: 'packages/model/src/kernels/rows-matmul.wat', target: 'packages/model/src/kernels/rows-matmul-binary.ts', constant: 'ROWS_MATMUL_WASM' },
+  { source: 'packages/model/src/kernels/step-attention.wat', target: 'packages/model/src/kernels/step-attention-binary.ts', constant: 'STEP_ATTENTION_WASM' },
   { source: 'packages/decoding/src/kernels/vector-math.wat', target: 'packages/decoding/src/kernels/vector-math-binary.ts', constant: 'VECTOR_MATH_WASM' },
 ];
 

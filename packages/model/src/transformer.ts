@@ -7,6 +7,7 @@ import { RopeTables } from './rope.js';
 import type { KvCache, LayerCache } from './kv-cache.js';
 import type { CausalLM, Linear, ProjectionName } from './weights.js';
 import type { Rng } from './rng.js';
+import { stepAttention, stepAttentionAvailable } from './kernels/step-attention.js';
 
 /**
  * Which LoRA adapter each batch row uses: one adapter (or none) for every row, or one entry per row.
@@ -293,14 +294,18 @@ function attentionPerSlice(qg: Tensor3D, kT: Tensor4D, v: Tensor4D, biasHost: Fl
 }
 
 /**
- * Decoding step (one query token per row): the products are tiny, so per-op overhead dominates. Two
- * broadcast multiply-sums replace the 2·B·kvH small matmuls (their op count does not grow with the batch,
- * which keeps contrastive decoding's two rows close to the cost of one).
+ * Decoding step (one query token per row). On wasm, one kernel against the cache (step-attention.wat);
+ * elsewhere two broadcast multiply-sums replace the 2·B·kvH small matmuls (their op count does not grow
+ * with the batch, which keeps contrastive decoding's two rows close to the cost of one).
  */
 function attentionOneQuery(q: Tensor4D, k: Tensor4D, vT: Tensor4D, bias: () => Tensor, c: ModelConfig, B: number, Tk: number): Tensor2D {
   const g = c.numHeads / c.numKvHeads;
   const kvH = c.numKvHeads;
   const hd = c.headDim;
+  if (hd % 4 === 0 && stepAttentionAvailable()) {
+    const out = stepAttention(q.reshape([B, c.numHeads, hd]) as Tensor3D, k, vT, bias().reshape([B, Tk]) as Tensor2D, 1 / Math.sqrt(hd));
+    return out.reshape([B, c.numHeads * hd]) as Tensor2D;
+  }
   const qg = tf.mul(q, 1 / Math.sqrt(hd)).reshape([B, kvH, g, 1, hd]);
   const scores = tf.sum(tf.mul(qg, k.reshape([B, kvH, 1, Tk, hd])), -1); // [B, kvH, g, Tk]
   const probs = tf.softmax(tf.add(scores, bias().reshape([B, 1, 1, Tk])));

@@ -1,6 +1,7 @@
 import { tf } from '../tf.js';
 import type { Tensor, Tensor1D, Tensor2D } from '../tf.js';
 import { ROWS_MATMUL_WASM } from './rows-matmul-binary.js';
+import { activeWasmBackend, heapModule, type WasmBackendInternals } from './heap-module.js';
 
 /**
  * One- and two-row products for decoding steps on the wasm backend.
@@ -22,36 +23,9 @@ interface RowsExports {
   rows2: RowsFn;
 }
 
-/** The parts of tfjs-backend-wasm 4.22's backend this kernel uses (its heap, offsets and outputs). */
-interface WasmBackendInternals {
-  wasm: { asm?: { memory?: unknown } };
-  getMemoryOffset(dataId: object): number;
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-}
-
-/** The slice of the WebAssembly JS API used here (the project's `lib` setting has no WebAssembly types). */
-interface WebAssemblyApi {
-  Memory: new (d: { initial: number }) => { buffer: ArrayBufferLike };
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
-}
-const WA = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
-
-const instances = new WeakMap<object, RowsExports | null>();
-
 /** The kernel instance bound to this wasm backend's heap, or null where it cannot be shared. */
 function instanceFor(backend: WasmBackendInternals): RowsExports | null {
-  let inst = instances.get(backend);
-  if (inst !== undefined) return inst;
-  inst = null;
-  const memory = backend.wasm?.asm?.memory;
-  // The threaded build's heap is a shared memory, which this module does not import: fall back.
-  if (memory instanceof WA.Memory && !(memory.buffer instanceof SharedArrayBuffer)) {
-    const module = new WA.Module(Buffer.from(ROWS_MATMUL_WASM, 'base64'));
-    inst = new WA.Instance(module, { env: { memory } }).exports as unknown as RowsExports;
-  }
-  instances.set(backend, inst);
-  return inst;
+  return heapModule<RowsExports>(backend, ROWS_MATMUL_WASM);
 }
 
 let registered = false;
@@ -77,8 +51,8 @@ function register(): void {
 
 /** True when the active backend can run {@link rowsMatmul}. */
 export function rowsMatmulAvailable(): boolean {
-  if (tf.getBackend() !== 'wasm') return false;
-  return instanceFor(tf.backend() as unknown as WasmBackendInternals) !== null;
+  const be = activeWasmBackend();
+  return be !== null && instanceFor(be) !== null;
 }
 
 /**

@@ -1,0 +1,50 @@
+import { tf } from '../tf.js';
+
+/**
+ * WebAssembly kernels that run on tfjs-backend-wasm's own heap: each module imports the backend's memory,
+ * so kernels read their inputs and write their outputs where the backend keeps tensors, without copies.
+ */
+
+/** The parts of tfjs-backend-wasm 4.22's backend these kernels use (its heap, offsets and outputs). */
+export interface WasmBackendInternals {
+  wasm: { asm?: { memory?: unknown } };
+  getMemoryOffset(dataId: object): number;
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  disposeData(dataId: object): boolean;
+}
+
+/** The slice of the WebAssembly JS API used here (the project's `lib` setting has no WebAssembly types). */
+interface WebAssemblyApi {
+  Memory: new (d: { initial: number }) => { buffer: ArrayBufferLike };
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
+}
+const WA = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+
+/** Compiled modules by binary, and their instances by backend. */
+const modules = new Map<string, object>();
+const instances = new WeakMap<object, Map<string, unknown>>();
+
+/**
+ * The module `binary` (base64) instantiated on this wasm backend's heap, once per backend; null where the
+ * heap cannot be shared (the threaded build's heap is a shared memory, which these modules do not import).
+ */
+export function heapModule<T>(backend: WasmBackendInternals, binary: string): T | null {
+  let perBackend = instances.get(backend);
+  if (!perBackend) instances.set(backend, (perBackend = new Map()));
+  if (perBackend.has(binary)) return perBackend.get(binary) as T | null;
+  let inst: T | null = null;
+  const memory = backend.wasm?.asm?.memory;
+  if (memory instanceof WA.Memory && !(memory.buffer instanceof SharedArrayBuffer)) {
+    let module = modules.get(binary);
+    if (!module) modules.set(binary, (module = new WA.Module(Buffer.from(binary, 'base64'))));
+    inst = new WA.Instance(module, { env: { memory } }).exports as unknown as T;
+  }
+  perBackend.set(binary, inst);
+  return inst;
+}
+
+/** The active backend as the wasm backend's internals, or null on another backend. */
+export function activeWasmBackend(): WasmBackendInternals | null {
+  return tf.getBackend() === 'wasm' ? (tf.backend() as unknown as WasmBackendInternals) : null;
+}
