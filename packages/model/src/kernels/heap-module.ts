@@ -48,3 +48,27 @@ export function heapModule<T>(backend: WasmBackendInternals, binary: string): T 
 export function activeWasmBackend(): WasmBackendInternals | null {
   return tf.getBackend() === 'wasm' ? (tf.backend() as unknown as WasmBackendInternals) : null;
 }
+
+/** What a heap kernel's body gets: its module's exports, the backend, and the op's inputs and attributes. */
+export type HeapKernelBody<T> = (exports: T, backend: WasmBackendInternals, inputs: Record<string, tf.TensorInfo>, attrs: Record<string, number>) => tf.TensorInfo;
+
+const registeredKernels = new Set<string>();
+
+/**
+ * Registers (once) a wasm-backend tfjs kernel `name` whose body runs the module `binary` on the backend's
+ * heap; run it with `tf.engine().runKernel(name, inputs, attrs)`.
+ */
+export function registerHeapKernel<T>(name: string, binary: string, body: HeapKernelBody<T>): void {
+  if (registeredKernels.has(name)) return;
+  registeredKernels.add(name);
+  tf.registerKernel({
+    kernelName: name,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const be = backend as unknown as WasmBackendInternals;
+      const exports = heapModule<T>(be, binary);
+      if (!exports) throw new Error(`${name}: the wasm backend's heap cannot be shared with the kernel (threaded build?)`);
+      return body(exports, be, inputs as unknown as Record<string, tf.TensorInfo>, attrs as unknown as Record<string, number>);
+    },
+  });
+}

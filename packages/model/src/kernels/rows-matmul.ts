@@ -1,7 +1,7 @@
 import { tf } from '../tf.js';
 import type { Tensor, Tensor1D, Tensor2D } from '../tf.js';
 import { ROWS_MATMUL_WASM } from './rows-matmul-binary.js';
-import { activeWasmBackend, heapModule, type WasmBackendInternals } from './heap-module.js';
+import { activeWasmBackend, heapModule, registerHeapKernel, type WasmBackendInternals } from './heap-module.js';
 
 /**
  * One- and two-row products for decoding steps on the wasm backend.
@@ -28,24 +28,12 @@ function instanceFor(backend: WasmBackendInternals): RowsExports | null {
   return heapModule<RowsExports>(backend, ROWS_MATMUL_WASM);
 }
 
-let registered = false;
 function register(): void {
-  if (registered) return;
-  registered = true;
-  tf.registerKernel({
-    kernelName: KERNEL_NAME,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const be = backend as unknown as WasmBackendInternals;
-      const { x, packed } = inputs as { x: tf.TensorInfo; packed: tf.TensorInfo };
-      const n = (attrs as unknown as { n: number }).n;
-      const [rows, k] = x.shape;
-      const out = be.makeOutput([rows, n], 'float32');
-      const inst = instanceFor(be);
-      if (!inst) throw new Error('rowsMatmul: the wasm backend\'s heap cannot be shared with the kernel (threaded build?)');
-      (rows === 1 ? inst.rows1 : inst.rows2)(be.getMemoryOffset(x.dataId), be.getMemoryOffset(packed.dataId), be.getMemoryOffset(out.dataId), k, n);
-      return out;
-    },
+  registerHeapKernel<RowsExports>(KERNEL_NAME, ROWS_MATMUL_WASM, (inst, be, { x, packed }, { n }) => {
+    const [rows, k] = x.shape;
+    const out = be.makeOutput([rows, n], 'float32');
+    (rows === 1 ? inst.rows1 : inst.rows2)(be.getMemoryOffset(x.dataId), be.getMemoryOffset(packed.dataId), be.getMemoryOffset(out.dataId), k, n);
+    return out;
   });
 }
 

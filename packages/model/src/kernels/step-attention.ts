@@ -1,7 +1,7 @@
 import { tf } from '../tf.js';
 import type { Tensor, Tensor2D, Tensor3D, Tensor4D } from '../tf.js';
 import { STEP_ATTENTION_WASM } from './step-attention-binary.js';
-import { activeWasmBackend, heapModule, type WasmBackendInternals } from './heap-module.js';
+import { activeWasmBackend, heapModule, registerHeapKernel, type WasmBackendInternals } from './heap-module.js';
 
 /**
  * Attention for decoding steps on the wasm backend, in one kernel (step-attention.wat on the tfjs heap).
@@ -21,28 +21,16 @@ interface StepAttentionExports {
 
 const instanceFor = (backend: WasmBackendInternals) => heapModule<StepAttentionExports>(backend, STEP_ATTENTION_WASM);
 
-let registered = false;
 function register(): void {
-  if (registered) return;
-  registered = true;
-  tf.registerKernel({
-    kernelName: KERNEL_NAME,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const be = backend as unknown as WasmBackendInternals;
-      const { q, k, vT, bias } = inputs as Record<'q' | 'k' | 'vT' | 'bias', tf.TensorInfo>;
-      const scale = (attrs as unknown as { scale: number }).scale;
-      const [B, H, hd] = q.shape;
-      const [, kvH, T] = k.shape;
-      const inst = instanceFor(be);
-      if (!inst) throw new Error('stepAttention: the wasm backend\'s heap cannot be shared with the kernel (threaded build?)');
-      const out = be.makeOutput([B, H, hd], 'float32');
-      const scratch = be.makeOutput([(H / kvH) * T], 'float32');
-      const at = (t: tf.TensorInfo) => be.getMemoryOffset(t.dataId);
-      inst.attend(at(q), at(k), at(vT), at(bias), at(out), at(scratch), B, kvH, H / kvH, T, hd, scale);
-      be.disposeData(scratch.dataId);
-      return out;
-    },
+  registerHeapKernel<StepAttentionExports>(KERNEL_NAME, STEP_ATTENTION_WASM, (inst, be, { q, k, vT, bias }, { scale }) => {
+    const [B, H, hd] = q.shape;
+    const [, kvH, T] = k.shape;
+    const out = be.makeOutput([B, H, hd], 'float32');
+    const scratch = be.makeOutput([(H / kvH) * T], 'float32');
+    const at = (t: tf.TensorInfo) => be.getMemoryOffset(t.dataId);
+    inst.attend(at(q), at(k), at(vT), at(bias), at(out), at(scratch), B, kvH, H / kvH, T, hd, scale);
+    be.disposeData(scratch.dataId);
+    return out;
   });
 }
 
