@@ -155,14 +155,14 @@ export function chain(...ps: LogitsProcessor[]): LogitsProcessor {
   return (s, h) => ps.reduce((acc, p) => p(acc, h), s);
 }
 
-/** Numerically stable softmax. */
+/** Numerically stable softmax. Removed tokens (-Infinity) are skipped: their probability is exactly 0. */
 export function softmax(s: ArrayLike<number>): Float64Array {
   let m = -Infinity;
   for (let i = 0; i < s.length; i++) if (s[i] > m) m = s[i];
   const out = new Float64Array(s.length);
   let z = 0;
-  for (let i = 0; i < s.length; i++) z += out[i] = Math.exp(s[i] - m);
-  for (let i = 0; i < s.length; i++) out[i] /= z;
+  for (let i = 0; i < s.length; i++) if (s[i] !== -Infinity) z += out[i] = Math.exp(s[i] - m);
+  for (let i = 0; i < s.length; i++) if (out[i] !== 0) out[i] /= z;
   return out;
 }
 
@@ -205,6 +205,6 @@ export function logSumExp(s: ArrayLike<number>): number {
   for (let i = 0; i < s.length; i++) if (s[i] > m) m = s[i];
   if (m === -Infinity) return -Infinity;
   let z = 0;
-  for (let i = 0; i < s.length; i++) z += Math.exp(s[i] - m);
+  for (let i = 0; i < s.length; i++) if (s[i] !== -Infinity) z += Math.exp(s[i] - m);
   return m + Math.log(z);
 }
