@@ -37,7 +37,7 @@ describe('decoding-step attention kernel (wasm)', () => {
 
   // [B, H, kvH, T, hd]: one cached token, grouped heads with a ragged cache length, plain multi-head,
   // a long cache with large scores (the softmax's shift matters).
-  test.each([[1, 4, 2, 1, 8], [2, 8, 2, 67, 64], [3, 4, 4, 5, 16], [1, 8, 2, 600, 32]])('B %i, H %i, kvH %i, T %i, hd %i: equals a float64 computation within 2e-6', (B, H, kvH, T, hd) => {
+  test.each([[1, 4, 2, 1, 8], [2, 8, 2, 67, 64], [3, 4, 4, 5, 16], [1, 8, 2, 600, 32]])('B %i, H %i, kvH %i, T %i, hd %i: equals a float64 computation within 1e-5 (float32 sums over the cache)', (B, H, kvH, T, hd) => {
     if (!onWasm()) return;
     expect(stepAttentionAvailable()).toBe(true);
     const q = rand(B * H * hd, 2);
@@ -56,7 +56,7 @@ describe('decoding-step attention kernel (wasm)', () => {
     const want = hostAttention(q, k, vT, bias, B, H, kvH, T, hd, scale);
     let worst = 0;
     want.forEach((w, i) => (worst = Math.max(worst, Math.abs(got[i] - w))));
-    expect(worst).toBeLessThan(2e-6);
+    expect(worst).toBeLessThan(1e-5);
   });
 
   test('masked positions get exactly zero weight', () => {
