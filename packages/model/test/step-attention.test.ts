@@ -1,4 +1,4 @@
-import { Rng, tf } from '@cope/model';
+import { Rng, disposeCache, disposeModel, forward, parseModelConfig, tf, weightsFromHost, type CausalLM, type HostTensor, type KvCache } from '@cope/model';
 import { stepAttention, stepAttentionAvailable } from '../src/kernels/step-attention.js';
 import { setupBackend } from './helpers.js';
 
@@ -86,4 +86,51 @@ describe('decoding-step attention kernel (wasm)', () => {
       expect(() => stepAttention(tf.zeros([1, 2, 6]), tf.zeros([1, 2, 5, 6]), tf.zeros([1, 2, 6, 5]), tf.zeros([1, 5]), 1)).toThrow(/multiple of 4/);
     });
   });
+});
+
+/** A random Llama with the given head size (2 query heads sharing 1 kv head). */
+function randomModel(hd: number, seed: number): CausalLM {
+  const rng = new Rng(seed);
+  const H = 2 * hd;
+  const config = parseModelConfig({ model_type: 'llama', vocab_size: 40, hidden_size: H, num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: 1, intermediate_size: 24, tie_word_embeddings: true });
+  const host = new Map<string, HostTensor>();
+  const rand = (shape: number[]) => ({ shape, data: Float32Array.from({ length: shape[0] * (shape[1] ?? 1) }, () => rng.normal() * 0.3) });
+  host.set('model.embed_tokens.weight', rand([40, H]));
+  host.set('model.norm.weight', { shape: [H], data: new Float32Array(H).fill(1) });
+  for (let l = 0; l < 2; l++) {
+    const p = `model.layers.${l}`;
+    host.set(`${p}.input_layernorm.weight`, { shape: [H], data: new Float32Array(H).fill(1) });
+    host.set(`${p}.post_attention_layernorm.weight`, { shape: [H], data: new Float32Array(H).fill(1) });
+    for (const [name, shape] of [['self_attn.q_proj', [H, H]], ['self_attn.k_proj', [hd, H]], ['self_attn.v_proj', [hd, H]], ['self_attn.o_proj', [H, H]], ['mlp.gate_proj', [24, H]], ['mlp.up_proj', [24, H]], ['mlp.down_proj', [H, 24]]] as const) {
+      host.set(`${p}.${name}.weight`, rand([...shape]));
+    }
+  }
+  return { config, weights: weightsFromHost(config, host, 'test') };
+}
+
+// Head size 8 decodes through the kernel on wasm; 6 (not a multiple of 4) through the op-based path that
+// other backends use.
+test.each([8, 6])('decoding steps (head size %i, left-padded batch of two) equal the full forward', async (hd) => {
+  const model = randomModel(hd, hd);
+  const rows = [[0, 0, 5, 9, 2, 7, 30, 11], [4, 8, 15, 16, 23, 42 % 40, 1, 3]];
+  const mask = [[0, 0, 1, 1, 1, 1, 1, 1], rows[1].map(() => 1)];
+  const full = forward(model, rows, { attentionMask: mask });
+  const want = (await full.logits.array()) as number[][][];
+  full.logits.dispose();
+  // The first 4 positions as a prompt, then one token per step against the cache.
+  const prompt = forward(model, rows.map((r) => r.slice(0, 4)), { attentionMask: mask.map((m) => m.slice(0, 4)), useCache: true });
+  prompt.logits.dispose();
+  let cache = prompt.cache;
+  let worst = 0;
+  for (let t = 4; t < 8; t++) {
+    const step = forward(model, rows.map((r) => [r[t]]), { attentionMask: [[1], [1]], cache, useCache: true });
+    disposeCache(cache as KvCache);
+    cache = step.cache;
+    const got = (await step.logits.array()) as number[][][];
+    step.logits.dispose();
+    for (let b = 0; b < 2; b++) got[b][0].forEach((x, v) => (worst = Math.max(worst, Math.abs(x - want[b][t][v]))));
+  }
+  disposeCache(cache as KvCache);
+  disposeModel(model);
+  expect(worst).toBeLessThan(1e-5);
 });
