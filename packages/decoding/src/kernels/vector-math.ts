@@ -1,10 +1,10 @@
 import { VECTOR_MATH_WASM } from './vector-math-binary.js';
 
 /**
- * Float32 max, exp, log, affine maps and threshold selection over arrays in a small WebAssembly SIMD module (vector-math.wat), for the
- * passes over the vocabulary that every decoding step makes. Float32 like the published PyTorch code's
- * softmaxes and logarithms (within 2 ulp); sums are accumulated in float64. Arrays live in the module's
- * memory: get them from {@link workspace}.
+ * Float32 max, exp, log, affine maps and threshold selection over arrays, in a small WebAssembly SIMD
+ * module (vector-math.wat), for the passes over the vocabulary that every decoding step makes. Float32 like
+ * the published PyTorch code's softmaxes and logarithms (within 2 ulp); sums are accumulated in float64.
+ * Arrays live in the module's memory: get them from {@link workspace}.
  */
 
 interface VectorMathExports {
@@ -64,7 +64,8 @@ export function expShiftSum(src: Float32Array, dst: Float32Array, shift: number)
   if (dst.length !== n) throw new Error(`expShiftSum: ${n} inputs, ${dst.length} outputs`);
   const bulk = bulkOf(n);
   let sum = kernels().expShiftSum(src.byteOffset, dst.byteOffset, bulk, shift);
-  for (let i = bulk; i < n; i++) sum += dst[i] = Math.exp(src[i] - shift);
+  // The remainder as the module computes it: a float32 difference, a float32 result, summed as stored.
+  for (let i = bulk; i < n; i++) sum += dst[i] = Math.fround(Math.exp(Math.fround(src[i] - shift)));
   return sum;
 }
 
