@@ -44,9 +44,10 @@ export function heapModule<T>(backend: WasmBackendInternals, binary: string): T 
   return inst;
 }
 
-/** The active backend as the wasm backend's internals, or null on another backend. */
-export function activeWasmBackend(): WasmBackendInternals | null {
-  return tf.getBackend() === 'wasm' ? (tf.backend() as unknown as WasmBackendInternals) : null;
+/** True when the active backend is wasm and can run the module `binary` on its heap. */
+export function heapModuleAvailable(binary: string): boolean {
+  if (tf.getBackend() !== 'wasm') return false;
+  return heapModule(tf.backend() as unknown as WasmBackendInternals, binary) !== null;
 }
 
 /** What a heap kernel's body gets: its module's exports, the backend, and the op's inputs and attributes. */

@@ -1,7 +1,7 @@
 import { tf } from '../tf.js';
 import type { Tensor, Tensor1D, Tensor2D } from '../tf.js';
 import { ROWS_MATMUL_WASM } from './rows-matmul-binary.js';
-import { activeWasmBackend, heapModule, registerHeapKernel, type WasmBackendInternals } from './heap-module.js';
+import { heapModuleAvailable, registerHeapKernel } from './heap-module.js';
 
 /**
  * One- and two-row products for decoding steps on the wasm backend.
@@ -23,11 +23,6 @@ interface RowsExports {
   rows2: RowsFn;
 }
 
-/** The kernel instance bound to this wasm backend's heap, or null where it cannot be shared. */
-function instanceFor(backend: WasmBackendInternals): RowsExports | null {
-  return heapModule<RowsExports>(backend, ROWS_MATMUL_WASM);
-}
-
 function register(): void {
   registerHeapKernel<RowsExports>(KERNEL_NAME, ROWS_MATMUL_WASM, (inst, be, { x, packed }, { n }) => {
     const [rows, k] = x.shape;
@@ -39,8 +34,7 @@ function register(): void {
 
 /** True when the active backend can run {@link rowsMatmul}. */
 export function rowsMatmulAvailable(): boolean {
-  const be = activeWasmBackend();
-  return be !== null && instanceFor(be) !== null;
+  return heapModuleAvailable(ROWS_MATMUL_WASM);
 }
 
 /**

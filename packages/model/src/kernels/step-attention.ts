@@ -1,7 +1,7 @@
 import { tf } from '../tf.js';
 import type { Tensor, Tensor2D, Tensor3D, Tensor4D } from '../tf.js';
 import { STEP_ATTENTION_WASM } from './step-attention-binary.js';
-import { activeWasmBackend, heapModule, registerHeapKernel, type WasmBackendInternals } from './heap-module.js';
+import { heapModuleAvailable, registerHeapKernel } from './heap-module.js';
 
 /**
  * Attention for decoding steps on the wasm backend, in one kernel (step-attention.wat on the tfjs heap).
@@ -19,8 +19,6 @@ interface StepAttentionExports {
   attend(q: number, k: number, vT: number, bias: number, out: number, scratch: number, B: number, kvH: number, g: number, T: number, hd: number, scale: number): void;
 }
 
-const instanceFor = (backend: WasmBackendInternals) => heapModule<StepAttentionExports>(backend, STEP_ATTENTION_WASM);
-
 function register(): void {
   registerHeapKernel<StepAttentionExports>(KERNEL_NAME, STEP_ATTENTION_WASM, (inst, be, { q, k, vT, bias }, { scale }) => {
     const [B, H, hd] = q.shape;
@@ -36,8 +34,7 @@ function register(): void {
 
 /** True when the active backend can run {@link stepAttention}. */
 export function stepAttentionAvailable(): boolean {
-  const be = activeWasmBackend();
-  return be !== null && instanceFor(be) !== null;
+  return heapModuleAvailable(STEP_ATTENTION_WASM);
 }
 
 /**
