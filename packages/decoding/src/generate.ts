@@ -54,11 +54,12 @@ export async function generate(model: CausalLM, prompts: number[][], opts: Gener
 
   // Row layout: active sequence k occupies rows k*R .. k*R+R-1 of one runner (one model, per-row adapters),
   // or, with a separate amateur model, row k of each runner (one per role).
-  type Runner = { model: CausalLM; adapterOf: (role: 'expert' | 'amateur') => LoraAdapter | null; roles: Array<'expert' | 'amateur'>; cache?: KvCache };
-  const expertAdapter = opts.adapter ?? null;
+  type Role = 'expert' | 'amateur';
+  type Runner = { model: CausalLM; roles: Role[]; cache?: KvCache };
+  const adapterOf = (role: Role): LoraAdapter | null => (role === 'expert' ? opts.adapter ?? null : null);
   const runners: Runner[] = separate
-    ? decoder.rows.map((role) => ({ model: role === 'amateur' ? opts.amateurModel! : model, adapterOf: () => (role === 'expert' ? expertAdapter : null), roles: [role] }))
-    : [{ model, adapterOf: (role) => (role === 'expert' ? expertAdapter : null), roles: [...decoder.rows] }];
+    ? decoder.rows.map((role) => ({ model: role === 'amateur' ? opts.amateurModel! : model, roles: [role] }))
+    : [{ model, roles: [...decoder.rows] }];
   const rowsFor = (run: Runner, seqs: number[], f: (i: number) => number[]) => seqs.flatMap((i) => run.roles.map(() => f(i)));
 
   const results: GenerationResult[] = prompts.map(() => ({ ids: [], logProbs: [], finishReason: 'length' }));
@@ -71,7 +72,7 @@ export async function generate(model: CausalLM, prompts: number[][], opts: Gener
       for (const run of runners) {
         const ids = step === 0 ? rowsFor(run, active, (i) => padded[i]) : rowsFor(run, active, (i) => [histories[i][histories[i].length - 1]]);
         const attentionMask = step === 0 ? rowsFor(run, active, (i) => mask[i]) : ids.map(() => [1]);
-        const adapters = active.flatMap(() => run.roles.map((role) => run.adapterOf(role)));
+        const adapters = active.flatMap(() => run.roles.map(adapterOf));
         const { logits, cache } = forward(run.model, ids, { attentionMask, cache: run.cache, useCache: true, lastOnly: true, adapters });
         disposeCache(run.cache);
         run.cache = cache;
