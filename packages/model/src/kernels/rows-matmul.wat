@@ -6,6 +6,8 @@
 ;; contiguous (K·16 floats), the last panel zero-padded. Each panel is then one sequential stream, and
 ;; both rows of x use every weight vector loaded (XNNPACK's path for 2-4 rows computes 4 rows).
 ;; Sums run over k in order, one multiply then one add per term, as XNNPACK's f32 kernels do.
+;; The x values enter as load-splats: x86 broadcasts from memory on a load port, where splatting a loaded
+;; scalar takes a shuffle (measured: two rows 15-18% faster, one row the same).
 (module
   (import "env" "memory" (memory 1))
 
@@ -30,8 +32,8 @@
         (local.set $xp (i32.const 0))
         (local.set $k (local.get $K))
         (loop $kl
-          (local.set $a0 (f32x4.splat (f32.load (i32.add (local.get $x) (local.get $xp)))))
-          (local.set $a1 (f32x4.splat (f32.load (i32.add (local.get $x1) (local.get $xp)))))
+          (local.set $a0 (v128.load32_splat (i32.add (local.get $x) (local.get $xp))))
+          (local.set $a1 (v128.load32_splat (i32.add (local.get $x1) (local.get $xp))))
           (local.set $w0 (v128.load (local.get $p)))
           (local.set $w1 (v128.load offset=16 (local.get $p)))
           (local.set $w2 (v128.load offset=32 (local.get $p)))
@@ -95,7 +97,7 @@
         (local.set $xp (local.get $x))
         (local.set $k (local.get $K))
         (loop $kl
-          (local.set $a0 (f32x4.splat (f32.load (local.get $xp))))
+          (local.set $a0 (v128.load32_splat (local.get $xp)))
           (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $a0) (v128.load (local.get $p)))))
           (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $a0) (v128.load offset=16 (local.get $p)))))
           (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $a0) (v128.load offset=32 (local.get $p)))))
