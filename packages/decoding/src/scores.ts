@@ -1,4 +1,4 @@
-import { affine, expShiftSum, indicesAtLeast, logAffine, maxOf, workspace } from './kernels/vector-math.js';
+import { affine, expShiftSum, logAffine, logContrastAtLeast, maxOf, sumAtLeast, workspace } from './kernels/vector-math.js';
 
 /**
  * The per-step scoring math over the vocabulary: greedy's argmax and log-softmax, and CoPe's contrastive
@@ -31,13 +31,12 @@ export function argmaxLogSoftmax(logits: ArrayLike<number>): { token: number; lo
 
 /**
  * CoPe's contrastive scores (in kernel memory, valid until the next call) and their argmax (first on
- * ties). The vocabulary-wide passes run in the kernels: the two softmaxes' exponentials, the amateur's
- * log-probabilities, the masked tokens' scores and the plausible set; only the plausible tokens (few,
- * once a model is trained) are visited one by one.
+ * ties). Every pass over the vocabulary runs in the kernels: the two softmaxes' exponentials, the amateur's
+ * log-probabilities, the masked tokens' scores, and the plausible tokens' sum and scores.
  */
 function score(expertLogits: ArrayLike<number>, amateurLogits: ArrayLike<number>, c: ContrastiveMath): { scores: Float32Array; token: number; scratch: Float32Array } {
   const V = expertLogits.length;
-  const [pE, logA, scores, logQ, slot] = workspace(V, 5);
+  const [pE, logA, scores] = workspace(V, 3);
   pE.set(expertLogits);
   logA.set(amateurLogits);
   // Unnormalised expert probabilities: the largest is exactly 1, so the plausible set is pE >= α.
@@ -49,15 +48,10 @@ function score(expertLogits: ArrayLike<number>, amateurLogits: ArrayLike<number>
   if (c.masked === 'inf') scores.fill(-Infinity);
   else if (lam === 0) scores.fill(LOG_EPS);
   else affine(logA, scores, -lam, LOG_EPS);
-  const idx = indicesAtLeast(pE, c.plausibility, slot);
-  const n = idx.length;
-  // log(q + ε), q = the expert's probability renormalised over the plausible set: pE / zE / (kept / zE + ε).
-  const q = logQ.subarray(0, n);
-  let kept = 0;
-  for (let j = 0; j < n; j++) kept += q[j] = pE[idx[j]];
-  logAffine(q, 1 / (kept + EPS * zE), EPS);
-  if (lam === 0) for (let j = 0; j < n; j++) scores[idx[j]] = q[j];
-  else for (let j = 0; j < n; j++) scores[idx[j]] = q[j] - lam * logA[idx[j]];
+  // log(q + ε) − λ·log(p_amateur + ε), q = the expert's probability renormalised over the plausible set:
+  // pE / zE / (kept / zE + ε). Blocks of the vocabulary without a plausible token are skipped.
+  const kept = sumAtLeast(pE, c.plausibility);
+  logContrastAtLeast(pE, logA, scores, c.plausibility, 1 / (kept + EPS * zE), EPS, lam);
   const token = Math.max(0, scores.indexOf(maxOf(scores)));
   // The expert's probabilities are no longer needed: their memory is the caller's scratch.
   return { scores, token, scratch: pE };

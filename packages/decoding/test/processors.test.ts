@@ -87,14 +87,15 @@ describe('top-k and top-p on vocabulary-sized rows against the literal Hugging F
   });
 });
 
-describe('greedy steps: token and log-probability against a direct float64 computation', () => {
-  // The kernels compute in float32, as PyTorch does: scores and log-probabilities agree to about 1e-6.
-  // Logits with a wide spread (a few plausible tokens) and an odd vocabulary size (the kernels' tail path).
+// The kernels compute in float32, as PyTorch does: scores and log-probabilities agree to about 1e-6. An odd
+// vocabulary size exercises the kernels' tail path. Spread 20: a few plausible tokens (a trained model);
+// spread 1: nearly every token is plausible (an untrained one, or a flat step).
+describe.each([20, 1])('greedy steps: token and log-probability against a direct float64 computation (logit spread %i)', (spread) => {
   const V = 2003;
   let seed = 7;
   const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
-  const E = Float32Array.from({ length: V }, () => (next() - 0.5) * 20);
-  const A = Float32Array.from({ length: V }, () => (next() - 0.5) * 20);
+  const E = Float32Array.from({ length: V }, () => (next() - 0.5) * spread);
+  const A = Float32Array.from({ length: V }, () => (next() - 0.5) * spread);
   const rng = { next: () => 0 } as unknown as Parameters<ReturnType<typeof contrastiveDecoder>['select']>[2];
 
   /** log-softmax of one entry, by hand with Math.exp / Math.log. */

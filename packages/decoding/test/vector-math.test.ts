@@ -1,5 +1,5 @@
 import { Rng } from '@cope/model';
-import { affine, expShiftSum, indicesAtLeast, logAffine, maxOf, workspace } from '../src/kernels/vector-math.js';
+import { affine, expShiftSum, logAffine, logContrastAtLeast, maxOf, sumAtLeast, workspace } from '../src/kernels/vector-math.js';
 
 /** Relative distance to V8's float64 Math.exp / Math.log (within 1 ulp of float64, so exact for float32). */
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-300);
@@ -92,13 +92,54 @@ describe('vector affine map and threshold selection', () => {
     expect(() => affine(a, workspace(n + 1, 1)[0], 1, 0)).toThrow(/outputs/);
   });
 
-  test.each([[1, 0], [9, 0.5], [8000, 0.999], [8003, 0.1], [8003, 2]])('indices with a >= threshold, ascending (n = %i, threshold %f)', (n, th) => {
-    const [a, slot] = workspace(n, 2);
-    a.set(Array.from({ length: n }, () => rng.next()));
+  /** Values in [0, 1] with runs of eight below the threshold (skipped blocks), ties with it, and a NaN. */
+  const thresholded = (n: number, th: number) => {
+    const [a] = workspace(n, 1);
+    a.set(Array.from({ length: n }, (_, i) => (Math.floor(i / 8) % 3 === 1 ? th * rng.next() * 0.99 : rng.next())));
     a[n - 1] = th; // equal to the threshold counts
-    const got = Array.from(indicesAtLeast(a, th, slot));
-    const want = Array.from(a.keys()).filter((i) => a[i] >= Math.fround(th));
-    expect(got).toEqual(want);
-    expect(() => indicesAtLeast(a, th, slot.subarray(0, n - 1))).toThrow(/room/);
+    if (n > 2) a[1] = NaN;
+    return a;
+  };
+
+  test.each([[1, 0], [9, 0.5], [8000, 0.999], [8003, 0.1], [8003, 2]])('sum of the elements >= threshold, in index order, in float64 (n = %i, threshold %f)', (n, th) => {
+    const a = thresholded(n, th);
+    const t = Math.fround(th);
+    let want = 0;
+    for (const x of a) if (x >= t) want += x;
+    expect(sumAtLeast(a, th)).toBe(want);
+  });
+
+  test.each([[1, 0, 0.1], [9, 0.5, 0.1], [8000, 0.1, 0.7], [8003, 0.1, 0.1], [8003, 2, 0.1], [8003, 0.1, 0]])(
+    'log(a·scale + offset) − λ·b where a >= threshold, the rest untouched (n = %i, threshold %f, λ %f)',
+    (n, th, lam) => {
+      const a = thresholded(n, th);
+      const [b, out] = workspace(n, 3).slice(1);
+      b.set(Array.from({ length: n }, () => -rng.next() * 18));
+      out.fill(-7.5);
+      const scale = 1 / 3.7;
+      logContrastAtLeast(a, b, out, th, scale, 1e-8, lam);
+      const t = Math.fround(th);
+      let worst = 0;
+      a.forEach((x, i) => {
+        if (!(x >= t)) return expect(out[i]).toBe(-7.5);
+        const logArg = Math.log(Math.fround(Math.fround(x * Math.fround(scale)) + Math.fround(1e-8)));
+        // The logarithm within 2 ulp (as logAffine), plus the float32 rounding of the difference.
+        const want = logArg - lam * b[i];
+        const u = 2 ** -23;
+        worst = Math.max(worst, Math.abs(out[i] - want) / (2 * u * Math.max(Math.abs(logArg), 1) + 0.5 * u * Math.abs(want)));
+      });
+      expect(worst).toBeLessThan(1);
+      expect(() => logContrastAtLeast(a, b.subarray(1), out, th, 1, 0, lam)).toThrow(/subtrahends/);
+    },
+  );
+
+  test('the contrast is float32(log − λ·b) with the difference in float64, as JavaScript computes it', () => {
+    const [a, b, viaLog, out] = workspace(16, 4);
+    a.set(Array.from({ length: 16 }, () => 0.2 + rng.next() * 0.8));
+    b.set(Array.from({ length: 16 }, () => -rng.next() * 18));
+    viaLog.set(a);
+    logAffine(viaLog, 0.25, 1e-8); // the same polynomial on the same lanes
+    logContrastAtLeast(a, b, out, 0.1, 0.25, 1e-8, 0.1);
+    viaLog.forEach((l, i) => expect(out[i]).toBe(Math.fround(l - 0.1 * b[i])));
   });
 });

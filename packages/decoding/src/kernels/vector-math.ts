@@ -13,7 +13,8 @@ interface VectorMathExports {
   expShiftSum(src: number, dst: number, n: number, shift: number): number;
   logAffine(ptr: number, n: number, scale: number, offset: number): void;
   affine(src: number, dst: number, n: number, scale: number, offset: number): void;
-  indicesAtLeast(src: number, n: number, threshold: number, out: number): number;
+  sumAtLeast(src: number, n: number, threshold: number): number;
+  logContrastAtLeast(src: number, sub: number, dst: number, n: number, threshold: number, scale: number, offset: number, lam: number): void;
 }
 
 /** The slice of the WebAssembly JS API used here (the project's `lib` setting has no WebAssembly types). */
@@ -85,16 +86,27 @@ export function affine(src: Float32Array, dst: Float32Array, scale: number, offs
   for (let i = bulk; i < n; i++) dst[i] = Math.fround(Math.fround(src[i] * Math.fround(scale)) + Math.fround(offset));
 }
 
-/**
- * The indices i with src[i] >= threshold, ascending, written as int32 over `slot` (another array from
- * {@link workspace}, at least as long as src); returns a view of them.
- */
-export function indicesAtLeast(src: Float32Array, threshold: number, slot: Float32Array): Int32Array {
-  if (slot.length < src.length) throw new Error(`indicesAtLeast: ${src.length} inputs, room for ${slot.length} indices`);
-  const out = new Int32Array(slot.buffer, slot.byteOffset, slot.length);
+/** The sum of the elements of `src` (from {@link workspace}) that are >= threshold, in index order, in float64. */
+export function sumAtLeast(src: Float32Array, threshold: number): number {
   const bulk = bulkOf(src.length);
   const th = Math.fround(threshold);
-  let n = kernels().indicesAtLeast(src.byteOffset, bulk, th, slot.byteOffset);
-  for (let i = bulk; i < src.length; i++) if (src[i] >= th) out[n++] = i;
-  return out.subarray(0, n);
+  let sum = kernels().sumAtLeast(src.byteOffset, bulk, th);
+  for (let i = bulk; i < src.length; i++) if (src[i] >= th) sum += src[i];
+  return sum;
+}
+
+/**
+ * Where src[i] >= threshold: dst[i] = log(src[i]·scale + offset) − lam·sub[i] (the logarithm in float32 as
+ * {@link logAffine} computes it, the difference in float64, stored as float32); elsewhere dst is unchanged.
+ * All three arrays from {@link workspace}, of one length.
+ */
+export function logContrastAtLeast(src: Float32Array, sub: Float32Array, dst: Float32Array, threshold: number, scale: number, offset: number, lam: number): void {
+  const n = src.length;
+  if (sub.length !== n || dst.length !== n) throw new Error(`logContrastAtLeast: ${n} inputs, ${sub.length} subtrahends, ${dst.length} outputs`);
+  const bulk = bulkOf(n);
+  const th = Math.fround(threshold);
+  kernels().logContrastAtLeast(src.byteOffset, sub.byteOffset, dst.byteOffset, bulk, th, scale, offset, lam);
+  for (let i = bulk; i < n; i++) {
+    if (src[i] >= th) dst[i] = Math.log(Math.fround(Math.fround(src[i] * Math.fround(scale)) + Math.fround(offset))) - lam * sub[i];
+  }
 }
