@@ -1,4 +1,5 @@
-import { Rng, disposeCache, forward, selectCacheRows, type CausalLM, type KvCache, type LoraAdapter } from '@cope/model';
+import { Rng, concatCacheRows, disposeCache, forward, selectCacheRows, type CausalLM, type KvCache, type LoraAdapter } from '@cope/model';
+import { promptBatchKey, type PromptCache, type PromptEntry } from './prompt-cache.js';
 import { plainDecoder, type Decoder } from './strategies.js';
 
 export interface GenerateOptions {
@@ -22,6 +23,11 @@ export interface GenerateOptions {
   onToken?: (sequence: number, token: number, step: number) => void;
   /** Turns ids into text for the result (e.g. a tokenizer's decode). */
   decode?: (ids: number[]) => string;
+  /**
+   * Prompt batches already read by a model without an adapter (the bare / TAM model, contrastive decoding's
+   * amateur): reused instead of read again, and recorded when read here. Results are bitwise the same.
+   */
+  promptCache?: PromptCache;
 }
 
 export interface GenerationResult {
@@ -46,21 +52,98 @@ export async function generate(model: CausalLM, prompts: number[][], opts: Gener
   if (prompts.length === 0) return [];
   if (prompts.some((p) => p.length === 0)) throw new Error('generate: every prompt needs at least one token');
   const separate = opts.amateurModel && decoder.rows.includes('amateur');
-  const R = decoder.rows.length;
   const maxLen = Math.max(...prompts.map((p) => p.length));
   // Left padding: positions come from the mask, so a padded prompt decodes as it would alone.
   const padded = prompts.map((p) => new Array(maxLen - p.length).fill(pad).concat(p));
   const mask = prompts.map((p) => new Array(maxLen - p.length).fill(0).concat(new Array(p.length).fill(1)));
 
-  // Row layout: active sequence k occupies rows k*R .. k*R+R-1 of one runner (one model, per-row adapters),
-  // or, with a separate amateur model, row k of each runner (one per role).
+  // Row layout: role-major. With one runner (one model, per-row adapters) role r of active sequence k is row
+  // r·n + k (n active sequences), so each role's rows are one block; with a separate amateur model, one
+  // runner per role, row k.
   type Role = 'expert' | 'amateur';
-  type Runner = { model: CausalLM; roles: Role[]; cache?: KvCache };
+  /** `borrowed`: a cache owned by the prompt cache, which this call reads but must not free. */
+  type Runner = { model: CausalLM; roles: Role[]; cache?: KvCache; borrowed?: KvCache };
   const adapterOf = (role: Role): LoraAdapter | null => (role === 'expert' ? opts.adapter ?? null : null);
   const runners: Runner[] = separate
     ? decoder.rows.map((role) => ({ model: role === 'amateur' ? opts.amateurModel! : model, roles: [role] }))
     : [{ model, roles: [...decoder.rows] }];
-  const rowsFor = (run: Runner, seqs: number[], f: (i: number) => number[]) => seqs.flatMap((i) => run.roles.map(() => f(i)));
+  const rowsFor = <T>(run: Runner, seqs: number[], f: (i: number) => T) => run.roles.flatMap(() => seqs.map(f));
+  const adaptersFor = (run: Runner, n: number) => run.roles.flatMap((role) => new Array<LoraAdapter | null>(n).fill(adapterOf(role)));
+  const retire = (run: Runner, cache: KvCache | undefined) => {
+    if (cache !== run.borrowed) disposeCache(cache);
+  };
+
+  /** One forward over `ids` (one host read): the extended cache and each row's last-position logits. */
+  const forwardRows = async (m: CausalLM, ids: number[][], attentionMask: number[][], adapters: Array<LoraAdapter | null>, cache?: KvCache) => {
+    const out = forward(m, ids, { attentionMask, cache, useCache: true, lastOnly: true, adapters });
+    const flat = (await out.logits.data()) as Float32Array;
+    out.logits.dispose();
+    const V = m.config.vocabSize;
+    return { cache: out.cache!, rows: ids.map((_, r) => flat.subarray(r * V, (r + 1) * V)) };
+  };
+
+  /**
+   * Reads the prompts of `seqs` with one block of rows per adapter in `roleAdapters` (role-major, as above).
+   * A prompt repeated within the batch (several samples of one prompt) is read once and its rows copied.
+   */
+  const readPromptRows = async (m: CausalLM, seqs: number[], roleAdapters: Array<LoraAdapter | null>) => {
+    const firstOf = new Map<string, number>();
+    const unique: number[] = [];
+    const slot = seqs.map((i) => {
+      const key = prompts[i].join(',');
+      let u = firstOf.get(key);
+      if (u === undefined) firstOf.set(key, (u = unique.push(i) - 1));
+      return u;
+    });
+    const per = <T>(f: (i: number) => T) => roleAdapters.flatMap(() => unique.map(f));
+    const r = await forwardRows(m, per((i) => padded[i]), per((i) => mask[i]), roleAdapters.flatMap((a) => new Array<LoraAdapter | null>(unique.length).fill(a)));
+    if (unique.length === seqs.length) return r;
+    const pick = roleAdapters.flatMap((_, role) => slot.map((u) => role * unique.length + u));
+    const cache = selectCacheRows(r.cache, pick);
+    disposeCache(r.cache);
+    return { cache, rows: pick.map((j) => r.rows[j]) };
+  };
+
+  const promptCache = opts.promptCache;
+  const promptKey = promptCache ? promptBatchKey(prompts, pad) : '';
+  const pinned: PromptEntry[] = [];
+  /**
+   * The prompt step of one runner. With a prompt cache, rows of the bare model come from it when it has this
+   * prompt batch (an expert + amateur runner then reads the prompt with its expert rows only) and are recorded
+   * in it otherwise; other runner shapes read the prompt as usual.
+   */
+  const readPrompt = async (run: Runner, seqs: number[]): Promise<Float32Array[]> => {
+    const n = seqs.length;
+    const adapters = run.roles.map(adapterOf);
+    const bareOnly = adapters.length === 1 && adapters[0] === null;
+    const expertThenBare = adapters.length === 2 && adapters[0] !== null && adapters[1] === null;
+    if (!promptCache || !(bareOnly || expertThenBare)) {
+      const r = await readPromptRows(run.model, seqs, adapters);
+      run.cache = r.cache;
+      return r.rows;
+    }
+    const hit = promptCache.acquire(run.model, promptKey);
+    if (hit) pinned.push(hit);
+    if (hit && bareOnly) {
+      run.cache = run.borrowed = hit.cache;
+      return [...hit.logits];
+    }
+    if (hit) {
+      const e = await readPromptRows(run.model, seqs, [adapters[0]]);
+      run.cache = concatCacheRows(e.cache, hit.cache);
+      disposeCache(e.cache);
+      return [...e.rows, ...hit.logits];
+    }
+    const r = await readPromptRows(run.model, seqs, adapters);
+    run.cache = r.cache;
+    // Record the bare rows: the whole cache, or a copy of the amateur block (rows n .. 2n).
+    const bare = bareOnly ? r.cache : selectCacheRows(r.cache, Array.from({ length: n }, (_, k) => n + k));
+    const kept = promptCache.store(run.model, promptKey, bare, r.rows.slice(bareOnly ? 0 : n).map((x) => x.slice()));
+    if (kept) pinned.push(kept);
+    if (kept && bareOnly) run.borrowed = r.cache;
+    if (!kept && !bareOnly) disposeCache(bare);
+    return r.rows;
+  };
 
   const results: GenerationResult[] = prompts.map(() => ({ ids: [], logProbs: [], finishReason: 'length' }));
   const histories = prompts.map((p) => p.slice());
@@ -70,20 +153,20 @@ export async function generate(model: CausalLM, prompts: number[][], opts: Gener
       // One forward per model over the active rows, then one host read per model.
       const hostRows: Float32Array[][] = [];
       for (const run of runners) {
-        const ids = step === 0 ? rowsFor(run, active, (i) => padded[i]) : rowsFor(run, active, (i) => [histories[i][histories[i].length - 1]]);
-        const attentionMask = step === 0 ? rowsFor(run, active, (i) => mask[i]) : ids.map(() => [1]);
-        const adapters = active.flatMap(() => run.roles.map(adapterOf));
-        const { logits, cache } = forward(run.model, ids, { attentionMask, cache: run.cache, useCache: true, lastOnly: true, adapters });
-        disposeCache(run.cache);
-        run.cache = cache;
-        const flat = (await logits.data()) as Float32Array;
-        logits.dispose();
-        const V = run.model.config.vocabSize;
-        hostRows.push(ids.map((_, r) => flat.subarray(r * V, (r + 1) * V)));
+        if (step === 0) {
+          hostRows.push(await readPrompt(run, active));
+          continue;
+        }
+        const ids = rowsFor(run, active, (i) => [histories[i][histories[i].length - 1]]);
+        const r = await forwardRows(run.model, ids, ids.map(() => [1]), adaptersFor(run, active.length), run.cache);
+        retire(run, run.cache);
+        run.cache = r.cache;
+        hostRows.push(r.rows);
       }
+      const n = active.length;
       const finished: boolean[] = [];
       active.forEach((i, k) => {
-        const rows = separate ? hostRows.map((h) => h[k]) : decoder.rows.map((_, r) => hostRows[0][k * R + r]);
+        const rows = separate ? hostRows.map((h) => h[k]) : decoder.rows.map((_, r) => hostRows[0][r * n + k]);
         const { token, logProb } = decoder.select(rows, histories[i], rng);
         results[i].ids.push(token);
         results[i].logProbs.push(logProb);
@@ -96,17 +179,17 @@ export async function generate(model: CausalLM, prompts: number[][], opts: Gener
       if (finished.some(Boolean)) {
         // Finished sequences leave the batch: their cache rows are dropped, not padded along.
         for (const run of runners) {
-          const per = run.roles.length;
-          const keep = active.flatMap((_, k) => (finished[k] ? [] : Array.from({ length: per }, (_, r) => k * per + r)));
+          const keep = run.roles.flatMap((_, r) => active.flatMap((_, k) => (finished[k] ? [] : [r * n + k])));
           const old = run.cache;
           run.cache = keep.length ? selectCacheRows(old!, keep) : undefined;
-          disposeCache(old);
+          retire(run, old);
         }
         active = active.filter((_, k) => !finished[k]);
       }
     }
   } finally {
-    for (const run of runners) disposeCache(run.cache);
+    for (const run of runners) retire(run, run.cache);
+    for (const entry of pinned) promptCache!.release(entry);
   }
   if (opts.decode) for (const r of results) r.text = opts.decode(r.ids);
   return results;

@@ -11,3 +11,4 @@ export {
 } from './strategies.js';
 export { contrastiveScores, type ContrastiveMath } from './scores.js';
 export { generate, type GenerateOptions, type GenerationResult } from './generate.js';
+export { PromptCache } from './prompt-cache.js';

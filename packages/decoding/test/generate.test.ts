@@ -105,6 +105,31 @@ describeWithFixtures('CoPe contrastive decoding on tiny-llama', ['models/tiny-ll
     expect(tf.memory().numTensors).toBe(n);
   });
 
+  test('a prompt repeated within the batch is read once; every row decodes as the prompt alone', async () => {
+    const a = [1, 20, 30, 40, 50, 60, 70];
+    const b = [1, 77];
+    const batch = [a, b, a, a];
+    const lookups: number[][] = [];
+    for (const decoder of [plainDecoder(), contrastiveDecoder()]) {
+      // The same prompts without repeats (padded alike): rows are computed independently, so bitwise equal.
+      const solo = await generate(model, [a, b], { maxNewTokens: 10, eosTokenIds: [], decoder, adapter });
+      const n = tf.memory().numTensors;
+      let out: Awaited<ReturnType<typeof generate>> = [];
+      const info = await tf.profile(async () => {
+        out = await generate(model, batch, { maxNewTokens: 10, eosTokenIds: [], decoder, adapter });
+      });
+      // Embedding lookups of the prompt step (7 positions per row; steps look up at most 8 ids).
+      lookups.push(info.kernels.filter((k) => k.name === 'GatherV2' && k.inputShapes[0]?.[0] === model.config.vocabSize && (k.inputShapes[1]?.[0] ?? 0) > 8).map((k) => k.inputShapes[1]![0]));
+      expect(out.map((r) => r.ids)).toEqual([solo[0].ids, solo[1].ids, solo[0].ids, solo[0].ids]);
+      expect(out.map((r) => r.logProbs)).toEqual([solo[0].logProbs, solo[1].logProbs, solo[0].logProbs, solo[0].logProbs]);
+      expect(tf.memory().numTensors).toBe(n);
+    }
+    expect(lookups).toEqual([[2 * 7], [2 * 2 * 7]]);
+    // Sampled rows of one prompt still draw their own tokens.
+    const sampled = await generate(model, [a, a, a], { maxNewTokens: 10, eosTokenIds: [], decoder: plainDecoder({ doSample: true, temperature: 1.5, topK: 0 }), rng: new Rng(4) });
+    expect(new Set(sampled.map((r) => r.ids.join(','))).size).toBeGreaterThan(1);
+  });
+
   test('stops at EOS per sequence', async () => {
     const e = readFixtureJson('models', 'tiny-llama', 'expected.json');
     const stopAt = e.greedy.expected[3];

@@ -20,7 +20,7 @@ export {
 export { loadModel } from './load.js';
 export { saveModel } from './save.js';
 export { forward, type ForwardOptions, type ForwardResult, type AdapterChoice } from './transformer.js';
-export { cacheLength, disposeCache, selectCacheRows, type KvCache, type LayerCache } from './kv-cache.js';
+export { cacheLength, concatCacheRows, disposeCache, selectCacheRows, type KvCache, type LayerCache } from './kv-cache.js';
 export { loraScale, type LoraAdapter, type LoraConfig, type LoraPair } from './lora-types.js';
 export {
   DEFAULT_LORA, createLoraAdapter, adapterVariables, disposeAdapter, saveLoraAdapter, loadLoraAdapter,

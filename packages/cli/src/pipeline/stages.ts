@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { TASKS, encodeDpoTriple, encodeTurn, oppuTurns, queryPrompt, readOtherUsers, tamTurns, truncateItem, type UserRecord } from '@cope/data';
-import { contrastiveDecoder, generate, plainDecoder } from '@cope/decoding';
+import { PromptCache, contrastiveDecoder, generate, plainDecoder } from '@cope/decoding';
 import { resolveDpoConfig, trainDpo } from '@cope/dpo';
 import { Rng, disposeAdapter, fileExists as exists, loadLoraAdapter, writeFileAtomic, type LoraAdapter } from '@cope/model';
 import { assembleParts, runPerUser, sampleUserNegatives, scoreUserNegatives } from '@cope/negatives';
@@ -121,7 +121,14 @@ export async function runUserStage(ctx: StageContext, stage: UserStage, i: numbe
       break;
     }
     case 'decode': {
-      for (const output of decodeOutputs(ctx.config)) await decodeUser(ctx, output, i, r);
+      // The methods decode the same query batches and all run the TAM model bare (the TAM baseline) or as the
+      // amateur: it reads each batch's prompt once.
+      const promptCache = new PromptCache();
+      try {
+        for (const output of decodeOutputs(ctx.config)) await decodeUser(ctx, output, i, r, promptCache);
+      } finally {
+        promptCache.dispose();
+      }
       break;
     }
   }
@@ -132,7 +139,7 @@ export async function runUserStage(ctx: StageContext, stage: UserStage, i: numbe
  * Greedy or contrastive decoding of one user's queries with one method's adapter; a sampling run samples
  * instead, seeded by the run seed, the user and the run number (so workers and shards agree).
  */
-async function decodeUser(ctx: StageContext, output: DecodeOutput, i: number, r: Reporter): Promise<void> {
+async function decodeUser(ctx: StageContext, output: DecodeOutput, i: number, r: Reporter, promptCache: PromptCache): Promise<void> {
   const L = ctx.layout;
   const { method, run } = output;
   const partFile = path.join(L.outputParts(output.name), `user_${i}.json`);
@@ -166,6 +173,7 @@ async function decodeUser(ctx: StageContext, output: DecodeOutput, i: number, r:
         eosTokenIds: ctx.tokenizer.eosId != null ? [ctx.tokenizer.eosId] : undefined,
         padTokenId: padId(ctx),
         rng,
+        promptCache,
       });
       res.forEach((g, j) => outputs.push({ id: String(batch[j].id), output: ctx.tokenizer.decode(g.ids, { skipSpecialTokens: true }).trim() }));
     }
