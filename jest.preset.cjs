@@ -8,6 +8,7 @@ module.exports = {
     '^@cope/(data|model|sft|dpo|decoding|negatives|metrics|cli)$': path.join(__dirname, 'packages/$1/src/index.ts'),
     '^(\\.{1,2}/.*)\\.js$': '$1',
     '^#testing$': path.join(__dirname, 'tools/testing/fixtures.ts'),
+    '^#testing/models$': path.join(__dirname, 'tools/testing/models.ts'),
   },
   testMatch: ['<rootDir>/test/**/*.test.ts', '<rootDir>/src/**/*.test.ts'],
   testTimeout: 120000,

@@ -1,5 +1,6 @@
 import { describeWithFixtures, fixture, readFixtureJson } from '#testing';
-import { Rng, disposeAdapter, disposeModel, initBackend, loadLoraAdapter, loadModel, tf, type CausalLM, type LoraAdapter } from '@cope/model';
+import { withTinyLlamaAndAdapter } from '#testing/models';
+import { Rng, disposeModel, initBackend, loadModel, tf, type CausalLM, type LoraAdapter } from '@cope/model';
 import { contrastiveDecoder, generate, plainDecoder } from '@cope/decoding';
 
 beforeAll(async () => {
@@ -31,14 +32,7 @@ describeWithFixtures('stories260K greedy generation', ['models/stories260K/parit
 describeWithFixtures('CoPe contrastive decoding on tiny-llama', ['models/tiny-llama/expected.json', 'models/tiny-llama/adapter/adapter_config.json'], () => {
   let model: CausalLM;
   let adapter: LoraAdapter;
-  beforeAll(async () => {
-    model = await loadModel(fixture('models', 'tiny-llama'));
-    adapter = await loadLoraAdapter(model, fixture('models', 'tiny-llama', 'adapter'));
-  });
-  afterAll(() => {
-    disposeAdapter(adapter);
-    disposeModel(model);
-  });
+  withTinyLlamaAndAdapter((m, a) => ((model = m), (adapter = a)));
 
   test('every listed continuation is identical (expert and amateur batched, per-row adapters)', async () => {
     const cases = readFixtureJson('models', 'tiny-llama', 'expected.json').contrastive;

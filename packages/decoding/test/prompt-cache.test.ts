@@ -1,5 +1,6 @@
 import { describeWithFixtures, fixture } from '#testing';
-import { Rng, disposeAdapter, disposeModel, initBackend, loadLoraAdapter, loadModel, tf, type CausalLM, type LoraAdapter } from '@cope/model';
+import { withTinyLlamaAndAdapter } from '#testing/models';
+import { Rng, disposeModel, initBackend, loadModel, tf, type CausalLM, type LoraAdapter } from '@cope/model';
 import { PromptCache, contrastiveDecoder, generate, plainDecoder, type GenerateOptions } from '@cope/decoding';
 
 beforeAll(async () => {
@@ -26,16 +27,11 @@ describeWithFixtures('prompt cache: the bare model reads a prompt batch once', [
   const prompts = [[1, 20, 30, 40, 50, 60, 70], [1, 77], [1, 5, 9]];
   const T = 7;
   const base: GenerateOptions = { maxNewTokens: 12, eosTokenIds: [] };
+  withTinyLlamaAndAdapter((m, a) => ((model = m), (adapter = a)));
   beforeAll(async () => {
-    model = await loadModel(fixture('models', 'tiny-llama'));
-    adapter = await loadLoraAdapter(model, fixture('models', 'tiny-llama', 'adapter'));
     // The model builds its decoding copies of the weights on first use and keeps them: build them before counting.
     await generate(model, [prompts[1]], { ...base, maxNewTokens: 2, decoder: contrastiveDecoder(), adapter });
     await generate(model, [prompts[1]], { ...base, maxNewTokens: 2 });
-  });
-  afterAll(() => {
-    disposeAdapter(adapter);
-    disposeModel(model);
   });
 
   test('TAM greedy, then contrastive decoding: the contrastive call reads the prompt with its expert rows only; results bitwise the same', async () => {

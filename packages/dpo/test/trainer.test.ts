@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describeWithFixtures, fixture } from '#testing';
-import { Rng, createLoraAdapter, disposeAdapter, disposeModel, forward, initBackend, loadLoraAdapter, loadModel, tf, type CausalLM } from '@cope/model';
+import { withFixtureModel } from '#testing/models';
+import { Rng, createLoraAdapter, disposeAdapter, forward, initBackend, loadLoraAdapter, tf, type CausalLM } from '@cope/model';
 import { referenceLogProbs, resolveDpoConfig, trainDpo } from '@cope/dpo';
 
 beforeAll(async () => {
@@ -11,10 +12,7 @@ beforeAll(async () => {
 
 describeWithFixtures('per-user DPO on tiny-llama', ['models/tiny-llama/adapter/adapter_config.json'], () => {
   let model: CausalLM;
-  beforeAll(async () => {
-    model = await loadModel(fixture('models', 'tiny-llama'));
-  });
-  afterAll(() => disposeModel(model));
+  withFixtureModel('tiny-llama', (m) => (model = m));
 
   test('the disabled-adapter forward equals the bare model bitwise', async () => {
     const adapter = await loadLoraAdapter(model, fixture('models', 'tiny-llama', 'adapter'));

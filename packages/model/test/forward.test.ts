@@ -1,4 +1,5 @@
 import { describeWithFixtures, fixture } from '#testing';
+import { withFixtureModel } from '#testing/models';
 import { Rng, adapterVariables, createLoraAdapter, disposeAdapter, disposeCache, disposeModel, forward, loadModel, tf, tokenLogProbs, type CausalLM } from '@cope/model';
 import { greedyCached, greedyUncached, maxAbsDiff, setupBackend } from './helpers.js';
 
@@ -6,10 +7,7 @@ beforeAll(setupBackend);
 
 describeWithFixtures('forward paths agree', ['models/tiny-qwen2/model.safetensors'], () => {
   let model: CausalLM;
-  beforeAll(async () => {
-    model = await loadModel(fixture('models', 'tiny-qwen2'));
-  });
-  afterAll(() => disposeModel(model));
+  withFixtureModel('tiny-qwen2', (m) => (model = m));
 
   test('incremental KV-cache logits equal the full forward', async () => {
     const ids = [3, 17, 99, 4, 250, 8, 61, 12];

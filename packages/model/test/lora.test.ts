@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describeWithFixtures, fixture } from '#testing';
+import { withTinyLlamaAndAdapter } from '#testing/models';
 import {
   Rng, adapterVariables, createLoraAdapter, disposeAdapter, disposeModel, forward, loadLoraAdapter, loadModel,
   mergeLoraAdapter, parseSafetensors, peftKey, saveLoraAdapter, tf, type CausalLM, type LoraAdapter,
@@ -14,14 +15,7 @@ describeWithFixtures('LoRA adapters', ['models/tiny-llama/adapter/adapter_config
   let model: CausalLM;
   let adapter: LoraAdapter;
   const ids = [[5, 9, 12, 40, 7, 99, 3]];
-  beforeAll(async () => {
-    model = await loadModel(fixture('models', 'tiny-llama'));
-    adapter = await loadLoraAdapter(model, fixture('models', 'tiny-llama', 'adapter'));
-  });
-  afterAll(() => {
-    disposeAdapter(adapter);
-    disposeModel(model);
-  });
+  withTinyLlamaAndAdapter((m, a) => ((model = m), (adapter = a)));
 
   test('creating, loading and disposing adapters leaves no tensors behind', async () => {
     const before = tf.memory().numTensors;

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describeWithFixtures, fixture } from '#testing';
+import { withFixtureModel } from '#testing/models';
 import { adapterVariables, disposeAdapter, disposeModel, forward, initBackend, loadModel, tf, type CausalLM } from '@cope/model';
 import { resolveSftConfig, trainFull, trainLora } from '@cope/sft';
 
@@ -19,10 +20,7 @@ const examples = [
 
 describeWithFixtures('LoRA SFT trainer on tiny-llama', ['models/tiny-llama/model.safetensors'], () => {
   let model: CausalLM;
-  beforeAll(async () => {
-    model = await loadModel(fixture('models', 'tiny-llama'));
-  });
-  afterAll(() => disposeModel(model));
+  withFixtureModel('tiny-llama', (m) => (model = m));
 
   test('overfits four examples (loss < 0.05); frozen base weights bitwise unchanged; no leaks over 50+ steps', async () => {
     const before = Array.from(await model.weights.layers[1].proj.v_proj.kernel.data());
