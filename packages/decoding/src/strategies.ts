@@ -10,7 +10,10 @@ export interface Decoder {
   readonly name: string;
   /** Rows per sequence: `expert` rows use the user's adapter, `amateur` rows the bare model. */
   readonly rows: ReadonlyArray<'expert' | 'amateur'>;
-  /** The next token and its log-probability under the strategy's final distribution. */
+  /**
+   * The next token and its log-probability under the strategy's final distribution. `rowLogits` are read-only:
+   * at the first step, rows of one prompt repeated within a batch share memory, and rows may be a PromptCache's.
+   */
   select(rowLogits: Float32Array[], history: readonly number[], rng: Rng): { token: number; logProb: number };
 }
 
