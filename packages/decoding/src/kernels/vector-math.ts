@@ -1,7 +1,7 @@
 import { VECTOR_MATH_WASM } from './vector-math-binary.js';
 
 /**
- * Float32 max, exp, log, affine maps and threshold selection over arrays, in a small WebAssembly SIMD
+ * Float32 max, exp, log, affine maps and thresholded sums and logarithms over arrays, in a small WebAssembly SIMD
  * module (vector-math.wat), for the passes over the vocabulary that every decoding step makes. Float32 like
  * the published PyTorch code's softmaxes and logarithms (within 2 ulp); sums are accumulated in float64.
  * Arrays live in the module's memory: get them from {@link workspace}.

@@ -152,30 +152,6 @@
         (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
         (br $next))))
 
-  ;; Writes the indices i with src[i] >= threshold, ascending, as int32 to out; returns how many. Eight
-  ;; elements are compared at a time and skipped together when none qualifies (the usual case).
-  (func (export "indicesAtLeast") (param $src i32) (param $n i32) (param $threshold f32) (param $out i32) (result i32)
-    (local $i i32) (local $count i32) (local $th v128) (local $bits i32) (local $lane i32)
-    (local.set $th (f32x4.splat (local.get $threshold)))
-    (block $done
-      (loop $next
-        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
-        (local.set $bits (i32.or
-          (i32x4.bitmask (f32x4.ge (v128.load offset=0 (local.get $src)) (local.get $th)))
-          (i32.shl (i32x4.bitmask (f32x4.ge (v128.load offset=16 (local.get $src)) (local.get $th))) (i32.const 4))))
-        (block $none
-          (loop $bit
-            (br_if $none (i32.eqz (local.get $bits)))
-            (local.set $lane (i32.ctz (local.get $bits)))
-            (i32.store (i32.add (local.get $out) (i32.shl (local.get $count) (i32.const 2))) (i32.add (local.get $i) (local.get $lane)))
-            (local.set $count (i32.add (local.get $count) (i32.const 1)))
-            (local.set $bits (i32.and (local.get $bits) (i32.sub (local.get $bits) (i32.const 1))))
-            (br $bit)))
-        (local.set $src (i32.add (local.get $src) (i32.const 32)))
-        (local.set $i (i32.add (local.get $i) (i32.const 8)))
-        (br $next)))
-    (local.get $count))
-
   ;; The sum of the elements >= threshold, in index order, accumulated in float64 (blocks of eight with none
   ;; at or above the threshold are skipped together).
   (func (export "sumAtLeast") (param $src i32) (param $n i32) (param $threshold f32) (result f64)
