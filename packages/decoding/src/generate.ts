@@ -59,23 +59,27 @@ export async function generate(model: CausalLM, prompts: number[][], opts: Gener
 
   // Row layout: role-major. With one runner (one model, per-row adapters) role r of active sequence k is row
   // r·n + k (n active sequences), so each role's rows are one block; with a separate amateur model, one
-  // runner per role, row k.
+  // runner per role, row k. `adapters` holds each role's adapter: the user's for expert rows, none for amateurs.
   type Role = 'expert' | 'amateur';
   /** `borrowed`: a cache owned by the prompt cache, which this call reads but must not free. */
-  type Runner = { model: CausalLM; roles: Role[]; cache?: KvCache; borrowed?: KvCache };
+  type Runner = { model: CausalLM; adapters: Array<LoraAdapter | null>; cache?: KvCache; borrowed?: KvCache };
   const adapterOf = (role: Role): LoraAdapter | null => (role === 'expert' ? opts.adapter ?? null : null);
   const runners: Runner[] = separate
-    ? decoder.rows.map((role) => ({ model: role === 'amateur' ? opts.amateurModel! : model, roles: [role] }))
-    : [{ model, roles: [...decoder.rows] }];
-  const rowsFor = <T>(run: Runner, seqs: number[], f: (i: number) => T) => run.roles.flatMap(() => seqs.map(f));
-  const adaptersFor = (run: Runner, n: number) => run.roles.flatMap((role) => new Array<LoraAdapter | null>(n).fill(adapterOf(role)));
+    ? decoder.rows.map((role) => ({ model: role === 'amateur' ? opts.amateurModel! : model, adapters: [adapterOf(role)] }))
+    : [{ model, adapters: decoder.rows.map(adapterOf) }];
   const retire = (run: Runner, cache: KvCache | undefined) => {
     if (cache !== run.borrowed) disposeCache(cache);
   };
 
-  /** One forward over `ids` (one host read): the extended cache and each row's last-position logits. */
-  const forwardRows = async (m: CausalLM, ids: number[][], attentionMask: number[][], adapters: Array<LoraAdapter | null>, cache?: KvCache) => {
-    const out = forward(m, ids, { attentionMask, cache, useCache: true, lastOnly: true, adapters });
+  /**
+   * One forward (one host read) over one block of rows per adapter in `roleAdapters`, each block the
+   * sequences `seqs`: the extended cache and each row's last-position logits.
+   */
+  const forwardBlocks = async (m: CausalLM, roleAdapters: Array<LoraAdapter | null>, seqs: number[], idsOf: (i: number) => number[], maskOf: (i: number) => number[], cache?: KvCache) => {
+    const per = <T>(f: (i: number) => T) => roleAdapters.flatMap(() => seqs.map(f));
+    const ids = per(idsOf);
+    const adapters = roleAdapters.flatMap((a) => seqs.map(() => a));
+    const out = forward(m, ids, { attentionMask: per(maskOf), cache, useCache: true, lastOnly: true, adapters });
     const flat = (await out.logits.data()) as Float32Array;
     out.logits.dispose();
     const V = m.config.vocabSize;
@@ -95,8 +99,7 @@ export async function generate(model: CausalLM, prompts: number[][], opts: Gener
       if (u === undefined) firstOf.set(key, (u = unique.push(i) - 1));
       return u;
     });
-    const per = <T>(f: (i: number) => T) => roleAdapters.flatMap(() => unique.map(f));
-    const r = await forwardRows(m, per((i) => padded[i]), per((i) => mask[i]), roleAdapters.flatMap((a) => new Array<LoraAdapter | null>(unique.length).fill(a)));
+    const r = await forwardBlocks(m, roleAdapters, unique, (i) => padded[i], (i) => mask[i]);
     if (unique.length === seqs.length) return r;
     const pick = roleAdapters.flatMap((_, role) => slot.map((u) => role * unique.length + u));
     const cache = selectCacheRows(r.cache, pick);
@@ -114,7 +117,7 @@ export async function generate(model: CausalLM, prompts: number[][], opts: Gener
    */
   const readPrompt = async (run: Runner, seqs: number[]): Promise<Float32Array[]> => {
     const n = seqs.length;
-    const adapters = run.roles.map(adapterOf);
+    const adapters = run.adapters;
     const bareOnly = adapters.length === 1 && adapters[0] === null;
     const expertThenBare = adapters.length === 2 && adapters[0] !== null && adapters[1] === null;
     if (!promptCache || !(bareOnly || expertThenBare)) {
@@ -157,8 +160,7 @@ export async function generate(model: CausalLM, prompts: number[][], opts: Gener
           hostRows.push(await readPrompt(run, active));
           continue;
         }
-        const ids = rowsFor(run, active, (i) => [histories[i][histories[i].length - 1]]);
-        const r = await forwardRows(run.model, ids, ids.map(() => [1]), adaptersFor(run, active.length), run.cache);
+        const r = await forwardBlocks(run.model, run.adapters, active, (i) => [histories[i][histories[i].length - 1]], () => [1], run.cache);
         retire(run, run.cache);
         run.cache = r.cache;
         hostRows.push(r.rows);
@@ -179,7 +181,7 @@ export async function generate(model: CausalLM, prompts: number[][], opts: Gener
       if (finished.some(Boolean)) {
         // Finished sequences leave the batch: their cache rows are dropped, not padded along.
         for (const run of runners) {
-          const keep = run.roles.flatMap((_, r) => active.flatMap((_, k) => (finished[k] ? [] : [r * n + k])));
+          const keep = run.adapters.flatMap((_, r) => active.flatMap((_, k) => (finished[k] ? [] : [r * n + k])));
           const old = run.cache;
           run.cache = keep.length ? selectCacheRows(old!, keep) : undefined;
           retire(run, old);

@@ -12,6 +12,9 @@ export interface PromptEntry {
 interface Slot extends PromptEntry {
   /** generate calls using the entry's tensors now: a pinned entry is never evicted. */
   pins: number;
+  /** Where the slot is filed: its model's entries, under `key`. */
+  readonly owner: Map<string, Slot>;
+  readonly key: string;
 }
 
 /**
@@ -32,7 +35,7 @@ export class PromptCache {
 
   private readonly byModel = new WeakMap<CausalLM, Map<string, Slot>>();
   /** All slots in least-recently-used order (oldest first), for eviction across models. */
-  private readonly lru = new Map<Slot, Map<string, Slot>>();
+  private readonly lru = new Set<Slot>();
   private held = 0;
 
   /** @param opts.maxBytes total size of the kept caches and logits (default 256 MiB). */
@@ -64,9 +67,8 @@ export class PromptCache {
     }
     this.stats.hits++;
     slot.pins++;
-    const owner = this.lru.get(slot)!;
     this.lru.delete(slot);
-    this.lru.set(slot, owner);
+    this.lru.add(slot);
     return slot;
   }
 
@@ -82,10 +84,10 @@ export class PromptCache {
     let entries = this.byModel.get(model);
     if (!entries) this.byModel.set(model, (entries = new Map()));
     const old = entries.get(key);
-    if (old) this.drop(old, entries);
-    const slot: Slot = { cache, logits, bytes, pins: 1 };
+    if (old) this.drop(old);
+    const slot: Slot = { cache, logits, bytes, pins: 1, owner: entries, key };
     entries.set(key, slot);
-    this.lru.set(slot, entries);
+    this.lru.add(slot);
     this.held += bytes;
     this.evict();
     return slot;
@@ -101,7 +103,7 @@ export class PromptCache {
 
   /** Drops every entry (an entry in use by a running `generate` is freed when that call ends). */
   clear(): void {
-    for (const [slot, entries] of [...this.lru]) this.drop(slot, entries);
+    for (const slot of [...this.lru]) this.drop(slot);
   }
 
   /** Frees all tensors; same as {@link clear}. */
@@ -110,14 +112,14 @@ export class PromptCache {
   }
 
   private evict(): void {
-    for (const [slot, entries] of [...this.lru]) {
+    for (const slot of [...this.lru]) {
       if (this.held <= this.maxBytes) return;
-      if (slot.pins === 0) this.drop(slot, entries);
+      if (slot.pins === 0) this.drop(slot);
     }
   }
 
-  private drop(slot: Slot, entries: Map<string, Slot>): void {
-    for (const [k, s] of entries) if (s === slot) entries.delete(k);
+  private drop(slot: Slot): void {
+    slot.owner.delete(slot.key);
     this.lru.delete(slot);
     this.held -= slot.bytes;
     // A pinned slot's tensors are still in use: release frees them.
