@@ -173,16 +173,17 @@ async function benchDecode(name: ConfigName, c: Config, model: CausalLM, adapter
   }
   amateurRead.dispose();
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const ratio = (k: 'total' | 'prompt' | 'steps', runs = cd) => med(g.map((x, i) => runs[i][k] / x[k]));
-  const summary = (runs: typeof g) => ({ total: med(runs.map((x) => x.total)), prompt: med(runs.map((x) => x.prompt)), steps: med(runs.map((x) => x.steps)) });
-  const greedy = summary(g);
-  const contrastive = summary(cd);
-  report({ config: name, measure: 'greedy_decode_tokens_per_s', value: 32 / greedy.total, per_step_tokens_per_s: 31 / greedy.steps, prompt_ms: greedy.prompt * 1000, note: 'batch 1, prompt 64, 32 new, KV cache, with the user adapter; value includes the prompt (prompt_ms: prompt forward and first token)' });
-  report({ config: name, measure: 'contrastive_decode_tokens_per_s', value: 32 / contrastive.total, per_step_tokens_per_s: 31 / contrastive.steps, prompt_ms: contrastive.prompt * 1000, cost_ratio_vs_greedy: ratio('total'), per_step_cost_ratio: ratio('steps'), prompt_cost_ratio: ratio('prompt') });
-  const cached = summary(cdCached);
+  const ratio = (k: 'total' | 'prompt' | 'steps', runs: typeof g) => med(g.map((x, i) => runs[i][k] / x[k]));
+  /** The medians of a set of runs as one measurement line's common fields. */
+  const timing = (measure: string, runs: typeof g) => {
+    const m = { total: med(runs.map((x) => x.total)), prompt: med(runs.map((x) => x.prompt)), steps: med(runs.map((x) => x.steps)) };
+    return { config: name, measure, value: 32 / m.total, per_step_tokens_per_s: 31 / m.steps, prompt_ms: m.prompt * 1000 };
+  };
+  const ratios = (runs: typeof g) => ({ cost_ratio_vs_greedy: ratio('total', runs), per_step_cost_ratio: ratio('steps', runs), prompt_cost_ratio: ratio('prompt', runs) });
+  report({ ...timing('greedy_decode_tokens_per_s', g), note: 'batch 1, prompt 64, 32 new, KV cache, with the user adapter; value includes the prompt (prompt_ms: prompt forward and first token)' });
+  report({ ...timing('contrastive_decode_tokens_per_s', cd), ...ratios(cd) });
   report({
-    config: name, measure: 'contrastive_decode_amateur_prompt_cached_tokens_per_s', value: 32 / cached.total, per_step_tokens_per_s: 31 / cached.steps, prompt_ms: cached.prompt * 1000,
-    cost_ratio_vs_greedy: ratio('total', cdCached), per_step_cost_ratio: ratio('steps', cdCached), prompt_cost_ratio: ratio('prompt', cdCached),
+    ...timing('contrastive_decode_amateur_prompt_cached_tokens_per_s', cdCached), ...ratios(cdCached),
     note: 'as contrastive, with a PromptCache holding the amateur\'s read of this prompt (the pipeline: the TAM baseline or another contrastive method read it before), so the prompt is read by the expert row only',
   });
   // Sampling as the pseudo-negative stage samples (temperature 1, top-p 0.95, no top-k): on this untrained
@@ -191,8 +192,7 @@ async function benchDecode(name: ConfigName, c: Config, model: CausalLM, adapter
   await timed(sampler);
   const sampled: typeof g = [];
   for (let i = 0; i < 5; i++) sampled.push(await timed(sampler));
-  const sampling = summary(sampled);
-  report({ config: name, measure: 'sample_decode_tokens_per_s', value: 32 / sampling.total, per_step_tokens_per_s: 31 / sampling.steps, prompt_ms: sampling.prompt * 1000, note: 'as greedy, sampling with temperature 1, top-p 0.95, no top-k (the pseudo-negative settings)' });
+  report({ ...timing('sample_decode_tokens_per_s', sampled), note: 'as greedy, sampling with temperature 1, top-p 0.95, no top-k (the pseudo-negative settings)' });
 }
 
 /** `pnpm bench [small,medium] [forward,train,dpo,decode]`: configs and measurement groups, all by default. */
