@@ -11,6 +11,10 @@ const taskName = z.enum(TASK_NAMES);
  * The resolved configuration of a CoPe run. Defaults are the published values (cope-reference.md
  * §3-9), except where a comment says otherwise.
  */
+/** The decoding methods of CoPe's tables, in their order. */
+export const METHODS = ['TAM', 'OPPU', 'OPPU+CD', 'OPPU+DPO', 'CoPe'] as const;
+export type Method = (typeof METHODS)[number];
+
 export const runConfigSchema = z.object({
   /** Tasks to run. */
   tasks: z.array(taskName).nonempty().default(['news_headline']),
@@ -76,7 +80,7 @@ export const runConfigSchema = z.object({
     }).optional(),
   }).default({ contrastiveAlpha: 0.1, plausibility: 0.1, masked: 'eps', repetitionPenalty: 1, batchSize: 8 }),
   /** Methods decoded and evaluated. */
-  methods: z.array(z.enum(['TAM', 'OPPU', 'OPPU+CD', 'OPPU+DPO', 'CoPe'])).nonempty().default(['TAM', 'OPPU', 'OPPU+CD', 'OPPU+DPO', 'CoPe']),
+  methods: z.array(z.enum(METHODS)).nonempty().default([...METHODS]),
 });
 
 export type RunConfig = z.infer<typeof runConfigSchema>;

@@ -7,14 +7,13 @@ import { Rng, disposeAdapter, fileExists as exists, loadLoraAdapter, writeFileAt
 import { assembleParts, runPerUser, sampleUserNegatives, scoreUserNegatives } from '@cope/negatives';
 import { resolveSftConfig, trainLora, type StepLog } from '@cope/sft';
 import { evaluateLamp, type LampTaskId } from '@cope/metrics';
-import type { RunConfig } from './config.js';
+import { METHODS, type Method, type RunConfig } from './config.js';
 import { loadTam, taskContext, type StageContext } from './context.js';
 
 /** Per-user stages, in pipeline order. */
 export const USER_STAGES = ['sft', 'negatives', 'score', 'dpo', 'decode'] as const;
 export type UserStage = (typeof USER_STAGES)[number];
-export type Method = 'TAM' | 'OPPU' | 'OPPU+CD' | 'OPPU+DPO' | 'CoPe';
-const METHOD_ORDER: Method[] = ['TAM', 'OPPU', 'OPPU+CD', 'OPPU+DPO', 'CoPe'];
+export type { Method };
 
 /** One predictions file: a method decoded greedily (`name` = the method), or one of its sampled runs. */
 export interface DecodeOutput {
@@ -263,9 +262,9 @@ export async function evaluateOutputs(ctx: StageContext, allUsers: number[]): Pr
   const byName = new Map<string, MethodResult>();
   for (const r of [...previous, ...results]) byName.set(r.method, r);
   const rank = (name: string) => {
-    const m = METHOD_ORDER.findIndex((x) => name === x || name.startsWith(`${x}-`));
+    const m = METHODS.findIndex((x) => name === x || name.startsWith(`${x}-`));
     const run = /-sampling-run_(\d+)$/.exec(name);
-    return m * 1e6 + (name === METHOD_ORDER[m] ? 0 : run ? Number(run[1]) : 999_999);
+    return m * 1e6 + (name === METHODS[m] ? 0 : run ? Number(run[1]) : 999_999);
   };
   const merged = [...byName.values()].sort((a, b) => rank(a.method) - rank(b.method));
   await writeFileAtomic(ctx.layout.results, JSON.stringify({ task: ctx.taskName, lampId: spec.lampId, users: allUsers.length, results: merged }, null, 1) + '\n');
