@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { tf } from './tf.js';
 import type { Tensor2D } from './tf.js';
 import { writeFileAtomic } from './atomic.js';
+import { releaseAdapterCopy } from './matmul.js';
 import { loraScale, type LoraAdapter, type LoraConfig, type LoraPair } from './lora-types.js';
 import type { Rng } from './rng.js';
 import { readSafetensors, writeSafetensors, type HostTensor } from './safetensors.js';
@@ -77,7 +78,10 @@ export function adapterVariables(adapter: LoraAdapter): tf.Variable[] {
 
 /** Frees an adapter's tensors. */
 export function disposeAdapter(adapter: LoraAdapter): void {
-  for (const v of adapterVariables(adapter)) v.dispose();
+  for (const v of adapterVariables(adapter)) {
+    releaseAdapterCopy(v);
+    v.dispose();
+  }
 }
 
 const peftConfigSchema = z

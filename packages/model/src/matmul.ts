@@ -1,5 +1,5 @@
 import { tf } from './tf.js';
-import type { Tensor, Tensor1D, Tensor2D, Tensor3D } from './tf.js';
+import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Variable } from './tf.js';
 import { packPanels, rowsMatmul, rowsMatmulAvailable } from './kernels/rows-matmul.js';
 
 /**
@@ -101,14 +101,15 @@ function fewRowsMatmul(x: Tensor2D, w: FrozenKernel): Tensor2D {
 
 /**
  * `a [n, k] · b [k, m] → [n, m]` where both operands get gradients, with 2-D untransposed products
- * in the backward pass (the explicit transposes are cheap copies next to the products).
+ * in the backward pass (the explicit transposes are cheap copies next to the products). `packedB`, a
+ * panel-packed copy of `b`, computes the value of a one- or two-row product with the rows kernel.
  */
-export function matmul2d(a: Tensor2D, b: Tensor2D): Tensor2D {
+export function matmul2d(a: Tensor2D, b: Tensor2D, packedB?: Tensor1D): Tensor2D {
   if (!prefersPlain2d()) return tf.matMul(a, b);
   const f = tf.customGrad(((aIn: Tensor, bIn: Tensor, save: (ts: Tensor[]) => void) => {
     save([aIn, bIn]);
     return {
-      value: tf.matMul(aIn as Tensor2D, bIn as Tensor2D),
+      value: packedB ? rowsMatmul(aIn as Tensor2D, packedB, b.shape[1]) : tf.matMul(aIn as Tensor2D, bIn as Tensor2D),
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const [sa, sb] = saved as Tensor2D[];
         return [tf.matMul(dy as Tensor2D, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dy as Tensor2D)];
@@ -116,6 +117,35 @@ export function matmul2d(a: Tensor2D, b: Tensor2D): Tensor2D {
     };
   }) as any);
   return f(a, b) as Tensor2D;
+}
+
+/** Packed copies of adapter weights for one- and two-row products, with the value each was packed from. */
+const adapterCopies = new Map<Variable, { dataId: object; packed: Tensor1D }>();
+
+/**
+ * `x [n, in] · w [in, out]` for an adapter weight (a LoRA A or B), with gradients to both. Decoding steps
+ * (one or two rows) on wasm use the rows kernel over a packed copy of `w`, kept until `w` is assigned a new
+ * value or released: the backend's product would hand these tiny products to its thread pool, whose wake-up
+ * costs more than the product.
+ */
+export function adapterMatmul(x: Tensor2D, w: Variable): Tensor2D {
+  const fewRows = prefersPlain2d() && x.shape[0] <= 2 && w.size > 0 && rowsMatmulAvailable();
+  return matmul2d(x, w as unknown as Tensor2D, fewRows ? packedAdapterCopy(w) : undefined);
+}
+
+function packedAdapterCopy(w: Variable): Tensor1D {
+  const kept = adapterCopies.get(w);
+  if (kept && kept.dataId === w.dataId) return kept.packed;
+  kept?.packed.dispose();
+  const packed = tf.keep(packPanels(w as unknown as Tensor2D));
+  adapterCopies.set(w, { dataId: w.dataId, packed });
+  return packed;
+}
+
+/** Drops the packed copy of an adapter weight (see `adapterMatmul`), e.g. when the weight is disposed. */
+export function releaseAdapterCopy(w: Variable): void {
+  adapterCopies.get(w)?.packed.dispose();
+  adapterCopies.delete(w);
 }
 
 /**

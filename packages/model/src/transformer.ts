@@ -1,7 +1,7 @@
 import { tf } from './tf.js';
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D } from './tf.js';
 import type { ModelConfig } from './config.js';
-import { batchMatmul, matmul2d, matmulFrozen, prefersPlain2d, type FrozenKernel } from './matmul.js';
+import { adapterMatmul, batchMatmul, matmul2d, matmulFrozen, prefersPlain2d, type FrozenKernel } from './matmul.js';
 import { loraScale, type LoraAdapter } from './lora-types.js';
 import { RopeTables } from './rope.js';
 import type { KvCache, LayerCache } from './kv-cache.js';
@@ -355,7 +355,7 @@ function linear(x: Tensor2D, w: Linear, layer: number, proj: ProjectionName, row
     if (!pair) return;
     const p = adapter.config.dropout;
     const xin = rng && p > 0 ? (tf.dropout(x, p, undefined, rng.seed()) as Tensor2D) : x;
-    const delta = matmul2d(matmul2d(xin, pair.a as unknown as Tensor2D), pair.b as unknown as Tensor2D);
+    const delta = adapterMatmul(adapterMatmul(xin, pair.a), pair.b);
     // One multiply applies both the LoRA scale and, for per-row adapters, the row mask.
     y = tf.add(y, tf.mul(delta, masks[i] ?? loraScale(adapter.config)));
   });

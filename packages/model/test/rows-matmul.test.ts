@@ -1,5 +1,6 @@
 import { Rng, adapterVariables, createLoraAdapter, disposeAdapter, disposeModel, forward, tf, tokenLogProbs, weightsFromHost, parseModelConfig, modelTensors, setFrozenCopyBudgets, type CausalLM, type HostTensor } from '@cope/model';
 import { packPanels, rowsMatmul, rowsMatmulAvailable } from '../src/kernels/rows-matmul.js';
+import { adapterMatmul } from '../src/matmul.js';
 import { setupBackend } from './helpers.js';
 
 beforeAll(setupBackend);
@@ -57,6 +58,8 @@ describe('rows kernel (one- and two-row products for decoding on wasm)', () => {
 
   test.each([
     [1, 7, 5], [2, 7, 5], [2, 16, 16], [1, 3, 17], [2, 33, 40], [2, 64, 1914], [1, 256, 688], [2, 256, 688], [2, 688, 256],
+    // LoRA's A and B products at rank 8.
+    [2, 256, 8], [1, 8, 256], [2, 8, 688],
   ])('%i row(s) × [%i, %i]: equals a float64 product and the backend matmul bit for bit', (rows, K, N) => {
     if (!onWasm()) return;
     const rng = new Rng(K * 1000 + N + rows);
@@ -135,5 +138,37 @@ describe('rows kernel (one- and two-row products for decoding on wasm)', () => {
       disposeModel(lean);
     }
     expect(() => setFrozenCopyBudgets({ packed: -1 })).toThrow(/packed must be >= 0 bytes/);
+  });
+
+  test('adapter weights in one- and two-row products: a packed copy tied to the weight\'s value, with the plain product\'s values and gradients, freed by disposeAdapter', () => {
+    const model = smallModel(7);
+    const adapter = createLoraAdapter(model, 'u', { r: 4, alpha: 8, targetModules: ['q_proj'] }, new Rng(2));
+    const [a] = adapterVariables(adapter);
+    const bits = (t: tf.Tensor) => Buffer.from((t.dataSync() as Float32Array).buffer);
+    const start = tf.memory().numTensors;
+    const x = tf.tensor2d(Float32Array.from({ length: 64 }, (_, i) => Math.sin(i)), [2, 32]);
+    const check = () => tf.tidy(() => {
+      expect(bits(adapterMatmul(x, a)).equals(bits(tf.matMul(x, a as unknown as tf.Tensor2D)))).toBe(true);
+      expect(bits(adapterMatmul(x.slice([1, 0], [1, 32]), a)).equals(bits(tf.matMul(x.slice([1, 0], [1, 32]), a as unknown as tf.Tensor2D)))).toBe(true);
+    });
+    check();
+    // x and, on wasm, the packed copy of A.
+    expect(tf.memory().numTensors).toBe(start + (onWasm() ? 2 : 1));
+    // A new value (as after a training step) is repacked, not read from the stale copy.
+    const next = tf.randomNormal(a.shape, 0, 1, 'float32', 4);
+    a.assign(next);
+    next.dispose();
+    check();
+    expect(tf.memory().numTensors).toBe(start + (onWasm() ? 2 : 1));
+    const grads = (f: (xi: tf.Tensor2D, ai: tf.Tensor2D) => tf.Tensor2D) =>
+      tf.tidy(() => tf.grads((xi: tf.Tensor, ai: tf.Tensor) => tf.sum(tf.mul(f(xi as tf.Tensor2D, ai as tf.Tensor2D), tf.range(1, 5))))([x, a]).map(bits));
+    const viaCopy = grads((xi) => adapterMatmul(xi, a));
+    const plain = grads((xi, ai) => tf.matMul(xi, ai));
+    viaCopy.forEach((g, i) => expect(g.equals(plain[i])).toBe(true));
+    x.dispose();
+    disposeAdapter(adapter);
+    // The adapter's four variables (A and B of two layers) and the packed copy are gone.
+    expect(tf.memory().numTensors).toBe(start - 4);
+    disposeModel(model);
   });
 });
