@@ -6,7 +6,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import {
-  Rng, adapterVariables, createLoraAdapter, currentBackend, disposeModel, forward, initBackend, parseModelConfig, tf,
+  Rng, adapterVariables, backendThreads, createLoraAdapter, currentBackend, disposeModel, forward, initBackend, parseModelConfig, tf,
   weightsFromHost, disposeAdapter, type CausalLM, type HostTensor, type LoraAdapter,
 } from '@cope/model';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -82,7 +82,7 @@ function wasmHeapGiB(): number | undefined {
 }
 
 function report(rec: Record<string, unknown>): void {
-  const line = JSON.stringify({ ...rec, backend: currentBackend(), heap_gib: wasmHeapGiB(), node: process.version, date: new Date().toISOString() });
+  const line = JSON.stringify({ ...rec, backend: currentBackend(), threads: backendThreads(), heap_gib: wasmHeapGiB(), node: process.version, date: new Date().toISOString() });
   console.log(line);
   appendFileSync(out, line + '\n');
 }
@@ -108,7 +108,7 @@ async function benchTrain(name: ConfigName, c: Config, gflops: number): Promise<
   const params = c.num_hidden_layers * (2 * c.hidden_size ** 2 + 2 * c.hidden_size * (c.hidden_size / 4) + 3 * c.hidden_size * c.intermediate_size) + c.vocab_size * c.hidden_size;
   report({ config: name, measure: 'lora_train_tokens_per_s', value: tokS, mfu: (6 * params * tokS) / (gflops * 1e9) });
 
-  // Two users trained at once, one worker thread (own wasm backend) each.
+  // Two users trained at once, one worker thread (own single-threaded wasm backend) each.
   const script = fileURLToPath(import.meta.url);
   const per = await Promise.all([0, 1].map(() => new Promise<number>((resolve, reject) => {
     const w = new Worker(script, { workerData: { config: name } });
@@ -234,7 +234,7 @@ if (isMainThread) {
   });
 } else {
   (async () => {
-    await initBackend(process.env.COPE_BACKEND ?? 'auto');
+    await initBackend(process.env.COPE_BACKEND ?? 'auto', { threads: 1 });
     parentPort!.postMessage(await trainStepSeconds((workerData as { config: keyof typeof CONFIGS }).config));
   })();
 }

@@ -114,7 +114,8 @@ describe('cope run on the embedded data', () => {
     expect(mean.perUser[1]['rouge-L']).toBeCloseTo((r1.perUser[1]['rouge-L'] + r2.perUser[1]['rouge-L']) / 2, 12);
   }, 600_000);
 
-  test('kill -9 at any moment and resume: nothing finished is lost, outputs equal the uninterrupted run', async () => {
+  // These runs use two backend threads (tfjs's threaded wasm build) against the single-threaded reference.
+  test('kill -9 at any moment and resume, with two backend threads: nothing finished is lost, outputs equal the uninterrupted single-threaded run', async () => {
     expect(existsSync(bin)).toBe(true);
     const dir = tmp();
     const runDir = path.join(dir, 'run');
@@ -122,7 +123,7 @@ describe('cope run on the embedded data', () => {
     // Kill twice, after different amounts of progress, then let it finish.
     for (const waitFor of ['"stage":"sft","task":"news_headline","user":0,"kind":"step","step":2', '"stage":"dpo"']) {
       await new Promise<void>((resolve, reject) => {
-        const child = spawn(process.execPath, [bin, 'run', '--config', cfg, '--run', runDir, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, [bin, 'run', '--config', cfg, '--run', runDir, '--threads', '2', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
         let log = '';
         child.stderr.on('data', (d) => {
           log += d;
@@ -131,8 +132,9 @@ describe('cope run on the embedded data', () => {
         child.on('exit', (code, signal) => (signal === 'SIGKILL' || code === 0 ? resolve() : reject(new Error(`exit ${code}: ${log.slice(-500)}`))));
       });
     }
-    const done = spawnSync(process.execPath, [bin, 'run', '--config', cfg, '--run', runDir, '--json'], { encoding: 'utf8' });
+    const done = spawnSync(process.execPath, [bin, 'run', '--config', cfg, '--run', runDir, '--threads', '2', '--json'], { encoding: 'utf8' });
     expect(done.status).toBe(0);
+    expect(done.stderr).toMatch(/backend wasm \(2 threads\)/);
     expect(outputsOf(runDir)).toEqual(outputsOf(reference));
   }, 600_000);
 

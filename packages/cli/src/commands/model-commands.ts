@@ -6,8 +6,8 @@ import { createDecoder, generate } from '@cope/decoding';
 import { Rng, disposeAdapter, disposeModel, forward, initBackend, loadLoraAdapter, loadModel } from '@cope/model';
 import { parseIds, parseNumber, type CliIo } from '../io.js';
 
-async function withModel<T>(opts: { model: string; adapter?: string; backend?: string }, fn: (m: Awaited<ReturnType<typeof loadModel>>, a: Awaited<ReturnType<typeof loadLoraAdapter>> | null) => Promise<T>): Promise<T> {
-  await initBackend(opts.backend);
+async function withModel<T>(opts: { model: string; adapter?: string; backend?: string; threads?: string }, fn: (m: Awaited<ReturnType<typeof loadModel>>, a: Awaited<ReturnType<typeof loadLoraAdapter>> | null) => Promise<T>): Promise<T> {
+  await initBackend(opts.backend, { threads: opts.threads === undefined ? undefined : parseNumber(opts.threads, '--threads') });
   const model = await loadModel(opts.model);
   const adapter = opts.adapter ? await loadLoraAdapter(model, opts.adapter) : null;
   try {
@@ -27,6 +27,7 @@ export function registerModelCommands(program: Command, io: CliIo): void {
     .option('--adapter <dir>', 'PEFT LoRA adapter folder')
     .requiredOption('--ids <ids>', 'comma-separated token ids, e.g. 5,9,12')
     .option('--backend <name>', 'tensorflow-gpu | tensorflow | wasm | cpu | auto')
+    .option('--threads <n>', 'wasm backend threads (default: COPE_THREADS or 1)')
     .action(async (o) => {
       const ids = parseIds(o.ids, '--ids');
       await withModel(o, async (model, adapter) => {
@@ -55,6 +56,7 @@ export function registerModelCommands(program: Command, io: CliIo): void {
     .option('--top-p <p>', 'top-p', '1')
     .option('--seed <n>', 'random seed', '0')
     .option('--backend <name>', 'tensorflow-gpu | tensorflow | wasm | cpu | auto')
+    .option('--threads <n>', 'wasm backend threads (default: COPE_THREADS or 1)')
     .action(async (o) => {
       if (!o.promptIds && o.prompt === undefined) throw new Error('generate: give --prompt-ids or --prompt');
       if (o.decoding === 'contrastive' && !o.adapter) throw new Error('generate: --decoding contrastive needs --adapter (the expert)');

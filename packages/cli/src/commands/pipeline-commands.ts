@@ -32,6 +32,7 @@ function addRunOptions(c: Command): Command {
     .option('--task <name>', `${TASK_NAMES.join(' | ')} | all`)
     .option('--seed <n>', 'seed')
     .option('--workers <n>', 'users trained/decoded in parallel worker threads')
+    .option('--threads <n>', 'wasm backend threads of the main process, shared out among workers (default: COPE_THREADS or 1)')
     .option('--shard <i/n>', 'process users with index ≡ i (mod n); join with cope merge')
     .option('--max-users <n>', 'only the first N target users')
     .option('--backend <name>', 'tensorflow-gpu | tensorflow | wasm | cpu | auto')
@@ -44,6 +45,7 @@ async function configFrom(o: Record<string, any>, extra: Record<string, unknown>
     dataDir: o.data, model: o.model, runDir: o.run, backend: o.backend, chatTemplate: o.chatTemplate, shard: o.shard,
     seed: o.seed !== undefined ? parseNumber(o.seed, '--seed') : undefined,
     workers: o.workers !== undefined ? parseNumber(o.workers, '--workers') : undefined,
+    threads: o.threads !== undefined ? parseNumber(o.threads, '--threads') : undefined,
     maxUsers: o.maxUsers !== undefined ? parseNumber(o.maxUsers, '--max-users') : undefined,
     tasks: o.task === undefined ? undefined : o.task === 'all' ? [...TASK_NAMES] : [o.task],
     ...extra,

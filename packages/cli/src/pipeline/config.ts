@@ -30,8 +30,17 @@ export const runConfigSchema = z.object({
   chatTemplate: z.enum(['model', 'mistral', 'llama', 'gemma', 'qwen2.5', 'plain']).default('model'),
   /** Only the first N target users (all when omitted). */
   maxUsers: z.number().int().positive().optional(),
-  /** Users run in parallel worker threads (tfjs wasm is single-threaded): one per core, at most 4, by default. */
+  /**
+   * Users run in parallel worker threads, each with its own backend: one per core, at most 4, by default
+   * (independent users scale better than one user's products split over threads).
+   */
   workers: z.number().int().positive().default(Math.max(1, Math.min(os.availableParallelism(), 4))),
+  /**
+   * Threads of the wasm backend in the main process (`COPE_THREADS` or 1 when unset); each worker gets an
+   * equal share, at least 1. More threads train and read prompts faster but slow small models' decoding
+   * steps (@cope/model's README, "Threads").
+   */
+  threads: z.number().int().positive().optional(),
   /** `i/n`: this process handles users with index ≡ i (mod n). */
   shard: z.string().regex(/^\d+\/\d+$/).default('0/1'),
   /** Overrides of the SFT presets (TAM: r 16, alpha 16, q/k/v/o, lr 1e-4, 3 epochs, batch 8). */

@@ -27,7 +27,7 @@ export function taskContext(ctx: StageContext): TaskContext {
 
 /** Loads the base model, tokenizer and data of a task; checks that the tokenizer fits the model. */
 export async function openTask(config: RunConfig, taskName: TaskName, shard: { index: number; count: number }): Promise<StageContext> {
-  await initBackend(config.backend);
+  await initBackend(config.backend, { threads: config.threads });
   const tokenizer = await loadTokenizer(config.model);
   const base = await loadModel(config.model);
   if (tokenizer.vocabSize > base.config.vocabSize) {

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { currentBackend, writeFileAtomic } from '@cope/model';
+import { backendThreads, currentBackend, writeFileAtomic } from '@cope/model';
 import { parseShard, type RunConfig } from './config.js';
 import { closeTask, openTask } from './context.js';
 import { assembleOutputs, evaluateOutputs, runTam, runUserStage, USER_STAGES, type MethodResult, type Reporter, type UserStage } from './stages.js';
@@ -45,7 +45,7 @@ export async function runPipeline(config: RunConfig, stages: Array<'tam' | UserS
   for (const task of config.tasks) {
     const ctx = await openTask(config, task, shard);
     await writeManifest(config);
-    reporter.event({ stage: 'run', task, kind: 'info', message: `backend ${currentBackend()}, ${ctx.userIndices.length} users in this process${config.workers > 1 ? ` (${config.workers} workers)` : ''}` });
+    reporter.event({ stage: 'run', task, kind: 'info', message: `backend ${currentBackend()}${backendThreads() ? ` (${backendThreads()} threads)` : ''}, ${ctx.userIndices.length} users in this process${config.workers > 1 ? ` (${config.workers} workers)` : ''}` });
     try {
       if (stages.includes('tam')) await runTam(ctx, reporter);
       const userStages = USER_STAGES.filter((s) => stages.includes(s));
@@ -71,9 +71,11 @@ export async function runPipeline(config: RunConfig, stages: Array<'tam' | UserS
 async function runInWorkers(config: RunConfig, task: RunConfig['tasks'][number], stages: UserStage[], users: number[], reporter: Reporter): Promise<void> {
   const n = Math.min(config.workers, users.length);
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker.js');
+  // The workers share the CPUs: each backend gets its part of the main process's threads.
+  const threads = Math.max(1, Math.floor((config.threads ?? backendThreads() ?? 1) / n));
   await Promise.all(
     Array.from({ length: n }, (_, w) => new Promise<void>((resolve, reject) => {
-      const worker = new Worker(script, { workerData: { config, task, stages, users: users.filter((_, k) => k % n === w) } });
+      const worker = new Worker(script, { workerData: { config: { ...config, threads }, task, stages, users: users.filter((_, k) => k % n === w) } });
       worker.on('message', (m: { type: string; event?: never; message?: string }) => {
         if (m.type === 'event') reporter.event(m.event!);
         else if (m.type === 'done') resolve();

@@ -7,7 +7,8 @@ import { tf } from '../tf.js';
 
 /** The parts of tfjs-backend-wasm 4.22's backend these kernels use (its heap, offsets and outputs). */
 export interface WasmBackendInternals {
-  wasm: { asm?: { memory?: unknown } };
+  // The single-threaded build exports its memory; the threaded build creates a shared one and imports it.
+  wasm: { asm?: { memory?: unknown }; wasmMemory?: unknown };
   getMemoryOffset(dataId: object): number;
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
   disposeData(dataId: object): boolean;
@@ -26,26 +27,36 @@ const modules = new Map<string, object>();
 const instances = new WeakMap<object, Map<string, unknown>>();
 
 /**
- * The module `binary` (base64) instantiated on this wasm backend's heap, once per backend; null where the
- * heap cannot be shared (the threaded build's heap is a shared memory, which these modules do not import).
+ * A heap kernel's binaries (base64): one importing an ordinary memory (tfjs's single-threaded build) and
+ * one importing a shared memory (its threaded build); the code is the same.
  */
-export function heapModule<T>(backend: WasmBackendInternals, binary: string): T | null {
+export interface HeapBinary {
+  plain: string;
+  shared: string;
+}
+
+/**
+ * The module `binary` instantiated on this wasm backend's heap, once per backend; null where the backend's
+ * heap cannot be found.
+ */
+export function heapModule<T>(backend: WasmBackendInternals, binary: HeapBinary): T | null {
   let perBackend = instances.get(backend);
   if (!perBackend) instances.set(backend, (perBackend = new Map()));
-  if (perBackend.has(binary)) return perBackend.get(binary) as T | null;
+  if (perBackend.has(binary.plain)) return perBackend.get(binary.plain) as T | null;
   let inst: T | null = null;
-  const memory = backend.wasm?.asm?.memory;
-  if (memory instanceof WA.Memory && !(memory.buffer instanceof SharedArrayBuffer)) {
-    let module = modules.get(binary);
-    if (!module) modules.set(binary, (module = new WA.Module(Buffer.from(binary, 'base64'))));
+  const memory = backend.wasm?.asm?.memory ?? backend.wasm?.wasmMemory;
+  if (memory instanceof WA.Memory) {
+    const bytes = memory.buffer instanceof SharedArrayBuffer ? binary.shared : binary.plain;
+    let module = modules.get(bytes);
+    if (!module) modules.set(bytes, (module = new WA.Module(Buffer.from(bytes, 'base64'))));
     inst = new WA.Instance(module, { env: { memory } }).exports as unknown as T;
   }
-  perBackend.set(binary, inst);
+  perBackend.set(binary.plain, inst);
   return inst;
 }
 
 /** True when the active backend is wasm and can run the module `binary` on its heap. */
-export function heapModuleAvailable(binary: string): boolean {
+export function heapModuleAvailable(binary: HeapBinary): boolean {
   if (tf.getBackend() !== 'wasm') return false;
   return heapModule(tf.backend() as unknown as WasmBackendInternals, binary) !== null;
 }
@@ -59,7 +70,7 @@ const registeredKernels = new Set<string>();
  * Registers (once) a wasm-backend tfjs kernel `name` whose body runs the module `binary` on the backend's
  * heap; run it with `tf.engine().runKernel(name, inputs, attrs)`.
  */
-export function registerHeapKernel<T>(name: string, binary: string, body: HeapKernelBody<T>): void {
+export function registerHeapKernel<T>(name: string, binary: HeapBinary, body: HeapKernelBody<T>): void {
   if (registeredKernels.has(name)) return;
   registeredKernels.add(name);
   tf.registerKernel({
@@ -68,7 +79,7 @@ export function registerHeapKernel<T>(name: string, binary: string, body: HeapKe
     kernelFunc: ({ inputs, backend, attrs }) => {
       const be = backend as unknown as WasmBackendInternals;
       const exports = heapModule<T>(be, binary);
-      if (!exports) throw new Error(`${name}: the wasm backend's heap cannot be shared with the kernel (threaded build?)`);
+      if (!exports) throw new Error(`${name}: the wasm backend's heap memory was not found (tfjs-backend-wasm other than 4.22?)`);
       return body(exports, be, inputs as unknown as Record<string, tf.TensorInfo>, attrs as unknown as Record<string, number>);
     },
   });

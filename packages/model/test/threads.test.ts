@@ -1,0 +1,30 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+
+/**
+ * The wasm backend's threaded build (tfjs's, run under Node by the project's patch in patches/) against
+ * its single-threaded build (the default, which the rest of the suite runs), in child processes: a
+ * backend's thread count is fixed when it starts.
+ */
+function run(threads: number): { threads: number; logits: string; gradients: string[]; step: string } {
+  const child = path.join(__dirname, 'threads', 'child.mjs');
+  const env = { ...process.env };
+  delete env.COPE_THREADS;
+  // A process that does not exit by itself (threads keeping it alive) fails on the timeout.
+  const r = spawnSync(process.execPath, [child, String(threads)], { encoding: 'utf8', env, timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`child with ${threads} threads: status ${r.status} ${r.signal ?? ''}\n${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+describe('wasm backend threads', () => {
+  test('two threads give bitwise the single-threaded logits, LoRA gradients and cached decoding steps, and the process exits by itself', () => {
+    const one = run(1);
+    const two = run(2);
+    expect(one.threads).toBe(1);
+    expect(two.threads).toBe(2);
+    expect(two.logits).toBe(one.logits);
+    expect(two.gradients).toEqual(one.gradients);
+    expect(two.gradients.length).toBe(16);
+    expect(two.step).toBe(one.step);
+  }, 240_000);
+});

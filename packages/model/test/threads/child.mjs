@@ -1,0 +1,37 @@
+// Runs one forward pass, one LoRA gradient and two cached decoding steps on the embedded model with the
+// wasm backend at the thread count in argv[2], and prints digests of every result's bytes (threads.test.ts
+// compares them across thread counts). Imports the built package: `pnpm test` builds first.
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..', '..', '..', '..');
+const { Rng, adapterVariables, backendThreads, createLoraAdapter, disposeCache, forward, initBackend, loadModel, tf } =
+  await import(pathToFileURL(path.join(root, 'packages', 'model', 'dist', 'index.js')).href);
+
+await initBackend('wasm', { threads: Number(process.argv[2]) });
+const model = await loadModel(path.join(root, 'data', 'models', 'cope-tiny'));
+const rng = new Rng(7);
+const adapter = createLoraAdapter(model, 'user', { r: 8, alpha: 16, targetModules: ['q_proj', 'v_proj'] }, rng);
+// PEFT starts B at zero; random B makes the adapter change every product it touches.
+for (const v of adapterVariables(adapter)) v.assign(tf.randomNormal(v.shape, 0, 0.05, 'float32', rng.int(1 << 30)));
+const ids = Array.from({ length: 4 }, () => Array.from({ length: 96 }, () => 3 + rng.int(model.config.vocabSize - 3)));
+
+const digest = (t) => createHash('sha256').update(Buffer.from(t.dataSync().buffer)).digest('hex');
+const out = { threads: backendThreads() };
+const full = forward(model, ids, { adapters: adapter });
+out.logits = digest(full.logits);
+full.logits.dispose();
+const vars = adapterVariables(adapter);
+const { value, grads } = tf.variableGrads(() => tf.mean(forward(model, ids, { adapters: adapter }).logits), vars);
+out.gradients = vars.map((v) => digest(grads[v.name]));
+tf.dispose([value, ...Object.values(grads)]);
+// Two rows through the KV cache, one token a step: the decoding kernels on the backend's heap.
+const prompt = forward(model, ids.slice(0, 2), { adapters: adapter, useCache: true, lastOnly: true });
+const step = forward(model, [[5], [9]], { adapters: adapter, cache: prompt.cache, useCache: true, lastOnly: true });
+out.step = digest(step.logits);
+tf.dispose([prompt.logits, step.logits]);
+disposeCache(prompt.cache);
+disposeCache(step.cache);
+console.log(JSON.stringify(out));
