@@ -23,3 +23,9 @@ export function parseNumber(value: string, flag: string): number {
   if (!Number.isFinite(n)) throw new Error(`${flag}: expected a number, got "${value}"`);
   return n;
 }
+
+export function parsePositiveInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag}: expected a positive integer, got "${value}"`);
+  return n;
+}

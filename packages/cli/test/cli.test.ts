@@ -56,6 +56,8 @@ describe('cope eval and bad input', () => {
     [['forward', '--model', '/nope', '--ids', '1,x'], /--ids: expected comma-separated non-negative integers, got "1,x"/],
     [['eval', '--task', 'LaMP_9', '--golds', 'a', '--preds', 'b'], /--task: unknown "LaMP_9"/],
     [['tokenize', '--tokenizer', '/nope', '--text', 'x'], /\/nope\/tokenizer.json: file not found/],
+    [['forward', '--model', '/nope', '--ids', '1', '--threads', '0'], /--threads: expected a positive integer, got "0"/],
+    [['run', '--threads', '1.5', '--run', '/nope'], /command-line flags: threads: .*expected int/],
   ])('%j fails with a clear one-line error', async (args, pattern) => {
     const r = await run(args as string[]);
     expect(r.code).toBe(1);

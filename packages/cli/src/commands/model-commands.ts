@@ -4,10 +4,10 @@ import type { Command } from 'commander';
 import { loadTokenizer } from '@cope/data';
 import { createDecoder, generate } from '@cope/decoding';
 import { Rng, disposeAdapter, disposeModel, forward, initBackend, loadLoraAdapter, loadModel } from '@cope/model';
-import { parseIds, parseNumber, type CliIo } from '../io.js';
+import { parseIds, parseNumber, parsePositiveInt, type CliIo } from '../io.js';
 
 async function withModel<T>(opts: { model: string; adapter?: string; backend?: string; threads?: string }, fn: (m: Awaited<ReturnType<typeof loadModel>>, a: Awaited<ReturnType<typeof loadLoraAdapter>> | null) => Promise<T>): Promise<T> {
-  await initBackend(opts.backend, { threads: opts.threads === undefined ? undefined : parseNumber(opts.threads, '--threads') });
+  await initBackend(opts.backend, { threads: opts.threads === undefined ? undefined : parsePositiveInt(opts.threads, '--threads') });
   const model = await loadModel(opts.model);
   const adapter = opts.adapter ? await loadLoraAdapter(model, opts.adapter) : null;
   try {
