@@ -78,9 +78,18 @@ function resolveThreads(threads: number | undefined): number {
 
 /** The loaded tfjs-backend-wasm module (its thread controls), once the wasm backend has been set up. */
 let wasmModule: typeof import('@tensorflow/tfjs-backend-wasm') | undefined;
+/** The thread count the wasm backend was started with, and whether a different later request was reported. */
+let wasmStartedWith: number | undefined;
+let reportedThreadMismatch = false;
 
 async function activate(name: BackendName, threads: number): Promise<void> {
-  if (tf.getBackend() === name) return;
+  if (tf.getBackend() === name) {
+    if (name === 'wasm' && wasmStartedWith !== undefined && threads !== wasmStartedWith && !reportedThreadMismatch) {
+      reportedThreadMismatch = true;
+      console.warn(`initBackend: the wasm backend already runs, started with threads ${wasmStartedWith}; threads ${threads} ignored (fixed when the backend starts)`);
+    }
+    return;
+  }
   if (name === 'tensorflow-gpu' || name === 'tensorflow') {
     const pkg = name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
     // Loading the addon registers the 'tensorflow' backend; a missing libtensorflow throws here.
@@ -100,6 +109,7 @@ async function activate(name: BackendName, threads: number): Promise<void> {
     wasm.setThreadsCount(threaded ? threads : 1);
     wasmModule = wasm;
     if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend did not initialise');
+    wasmStartedWith = threads;
     return;
   }
   await import('@tensorflow/tfjs-backend-cpu');

@@ -6,7 +6,15 @@ import path from 'node:path';
  * its single-threaded build (the default, which the rest of the suite runs), in child processes: a
  * backend's thread count is fixed when it starts.
  */
-function run(threads: number): { threads: number; logits: string; gradients: string[]; step: string } {
+interface ChildResult {
+  threads: number;
+  logits: string;
+  gradients: string[];
+  step: string;
+  laterRequest: { threads: number; warnings: string[] };
+}
+
+function run(threads: number): ChildResult {
   const child = path.join(__dirname, 'threads', 'child.mjs');
   const env = { ...process.env };
   delete env.COPE_THREADS;
@@ -17,7 +25,7 @@ function run(threads: number): { threads: number; logits: string; gradients: str
 }
 
 describe('wasm backend threads', () => {
-  test('two threads give bitwise the single-threaded logits, LoRA gradients and cached decoding steps, and the process exits by itself', () => {
+  test('two threads give bitwise the single-threaded logits, LoRA gradients and cached decoding steps; a later request keeps the running backend and warns; the process exits by itself', () => {
     const one = run(1);
     const two = run(2);
     expect(one.threads).toBe(1);
@@ -26,5 +34,7 @@ describe('wasm backend threads', () => {
     expect(two.gradients).toEqual(one.gradients);
     expect(two.gradients.length).toBe(16);
     expect(two.step).toBe(one.step);
+    expect(two.laterRequest).toEqual({ threads: 2, warnings: [expect.stringMatching(/started with threads 2; threads 3 ignored/)] });
+    expect(one.laterRequest).toEqual({ threads: 1, warnings: [expect.stringMatching(/started with threads 1; threads 3 ignored/)] });
   }, 240_000);
 });

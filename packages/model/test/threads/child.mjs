@@ -34,4 +34,11 @@ out.step = digest(step.logits);
 tf.dispose([prompt.logits, step.logits]);
 disposeCache(prompt.cache);
 disposeCache(step.cache);
+// A later request for another thread count keeps the running backend and says so.
+const warnings = [];
+const warn = console.warn;
+console.warn = (m) => warnings.push(String(m));
+await initBackend('wasm', { threads: 3 });
+console.warn = warn;
+out.laterRequest = { threads: backendThreads(), warnings };
 console.log(JSON.stringify(out));
