@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 /**
@@ -11,16 +13,20 @@ interface ChildResult {
   logits: string;
   gradients: string[];
   step: string;
+  tmpAfterInit: string[];
   laterRequest: { threads: number; warnings: string[] };
 }
 
 function run(threads: number): ChildResult {
   const child = path.join(__dirname, 'threads', 'child.mjs');
-  const env = { ...process.env };
+  // A temporary folder of its own, to see what the threaded build leaves there.
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'cope-threads-'));
+  const env = { ...process.env, TMPDIR: tmp };
   delete env.COPE_THREADS;
   // A process that does not exit by itself (threads keeping it alive) fails on the timeout.
   const r = spawnSync(process.execPath, [child, String(threads)], { encoding: 'utf8', env, timeout: 120_000 });
   if (r.status !== 0) throw new Error(`child with ${threads} threads: status ${r.status} ${r.signal ?? ''}\n${r.stderr}`);
+  expect(readdirSync(tmp)).toEqual([]);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
 
@@ -34,6 +40,7 @@ describe('wasm backend threads', () => {
     expect(two.gradients).toEqual(one.gradients);
     expect(two.gradients.length).toBe(16);
     expect(two.step).toBe(one.step);
+    expect(two.tmpAfterInit).toEqual([]);
     expect(two.laterRequest).toEqual({ threads: 2, warnings: [expect.stringMatching(/started with threads 2; threads 3 ignored/)] });
     expect(one.laterRequest).toEqual({ threads: 1, warnings: [expect.stringMatching(/started with threads 1; threads 3 ignored/)] });
   }, 240_000);

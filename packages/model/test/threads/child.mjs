@@ -2,6 +2,8 @@
 // wasm backend at the thread count in argv[2], and prints digests of every result's bytes (threads.test.ts
 // compares them across thread counts). Imports the built package: `pnpm test` builds first.
 import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -11,6 +13,8 @@ const { Rng, adapterVariables, backendThreads, createLoraAdapter, disposeCache, 
   await import(pathToFileURL(path.join(root, 'packages', 'model', 'dist', 'index.js')).href);
 
 await initBackend('wasm', { threads: Number(process.argv[2]) });
+// The scripts the pool threads load are written to the temporary folder and removed once they are loaded.
+const tmpAfterInit = readdirSync(os.tmpdir());
 const model = await loadModel(path.join(root, 'data', 'models', 'cope-tiny'));
 const rng = new Rng(7);
 const adapter = createLoraAdapter(model, 'user', { r: 8, alpha: 16, targetModules: ['q_proj', 'v_proj'] }, rng);
@@ -19,7 +23,7 @@ for (const v of adapterVariables(adapter)) v.assign(tf.randomNormal(v.shape, 0, 
 const ids = Array.from({ length: 4 }, () => Array.from({ length: 96 }, () => 3 + rng.int(model.config.vocabSize - 3)));
 
 const digest = (t) => createHash('sha256').update(Buffer.from(t.dataSync().buffer)).digest('hex');
-const out = { threads: backendThreads() };
+const out = { threads: backendThreads(), tmpAfterInit };
 const full = forward(model, ids, { adapters: adapter });
 out.logits = digest(full.logits);
 full.logits.dispose();
