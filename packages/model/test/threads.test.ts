@@ -21,7 +21,7 @@ function run(threads: number): ChildResult {
   const child = path.join(__dirname, 'threads', 'child.mjs');
   // A temporary folder of its own, to see what the threaded build leaves there.
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'cope-threads-'));
-  const env = { ...process.env, TMPDIR: tmp };
+  const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp };
   delete env.COPE_THREADS;
   // A process that does not exit by itself (threads keeping it alive) fails on the timeout.
   const r = spawnSync(process.execPath, [child, String(threads)], { encoding: 'utf8', env, timeout: 120_000 });
