@@ -140,7 +140,7 @@ describe('rows kernel (one- and two-row products for decoding on wasm)', () => {
     expect(() => setFrozenCopyBudgets({ packed: -1 })).toThrow(/packed must be >= 0 bytes/);
   });
 
-  test('adapter weights in one- and two-row products: a packed copy tied to the weight\'s value, with the plain product\'s values and gradients, freed by disposeAdapter', () => {
+  test('adapter weights in one- and two-row products: a packed copy tied to the weight\'s value, with the plain product\'s values and gradients, freed by disposeAdapter or once its weight is disposed', () => {
     const model = smallModel(7);
     const adapter = createLoraAdapter(model, 'u', { r: 4, alpha: 8, targetModules: ['q_proj'] }, new Rng(2));
     const [a] = adapterVariables(adapter);
@@ -165,9 +165,21 @@ describe('rows kernel (one- and two-row products for decoding on wasm)', () => {
     const viaCopy = grads((xi) => adapterMatmul(xi, a));
     const plain = grads((xi, ai) => tf.matMul(xi, ai));
     viaCopy.forEach((g, i) => expect(g.equals(plain[i])).toBe(true));
-    x.dispose();
     disposeAdapter(adapter);
-    // The adapter's four variables (A and B of two layers) and the packed copy are gone.
+    // The adapter's four variables (A and B of two layers) and the packed copy are gone; x remains.
+    expect(tf.memory().numTensors).toBe(start - 4 + 1);
+    // A weight disposed directly (not by disposeAdapter) loses its copy when the next copy is made.
+    const other = createLoraAdapter(model, 'v', { r: 4, alpha: 8, targetModules: ['v_proj'] }, new Rng(3));
+    const [oa, ob] = adapterVariables(other);
+    const x4 = tf.ones([2, 4]) as tf.Tensor2D;
+    const w = onWasm() ? 1 : 0;
+    tf.dispose(adapterMatmul(x, oa));
+    expect(tf.memory().numTensors).toBe(start + 2 + w);
+    oa.dispose();
+    tf.dispose(adapterMatmul(x4, ob));
+    expect(tf.memory().numTensors).toBe(start + 1 + w);
+    disposeAdapter(other);
+    tf.dispose([x, x4]);
     expect(tf.memory().numTensors).toBe(start - 4);
     disposeModel(model);
   });
