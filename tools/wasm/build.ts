@@ -29,6 +29,7 @@ const root = repoRoot();
 export const WASM_KERNELS = [
   { source: 'packages/model/src/kernels/rows-matmul.wat', target: 'packages/model/src/kernels/rows-matmul-binary.ts', constant: 'ROWS_MATMUL_WASM', heap: true },
   { source: 'packages/model/src/kernels/step-attention.wat', target: 'packages/model/src/kernels/step-attention-binary.ts', constant: 'STEP_ATTENTION_WASM', heap: true },
+  { source: 'packages/model/src/kernels/gather-rows.wat', target: 'packages/model/src/kernels/gather-rows-binary.ts', constant: 'GATHER_ROWS_WASM', heap: true },
   { source: 'packages/decoding/src/kernels/vector-math.wat', target: 'packages/decoding/src/kernels/vector-math-binary.ts', constant: 'VECTOR_MATH_WASM', heap: false },
 ];
 
@@ -45,7 +46,7 @@ export function sharedHeapVariant(name: string, text: string): string {
 /** WebAssembly text → validated binary (SIMD and threads, i.e. shared memories, enabled). */
 export async function compileWat(name: string, text: string): Promise<Uint8Array> {
   const w = await wabt();
-  const features = { simd: true, threads: true };
+  const features = { simd: true, threads: true, bulk_memory: true };
   const mod = w.parseWat(name, text, features);
   try {
     // wabt validates with the features it is given (its typings omit the argument).

@@ -8,6 +8,7 @@ import type { KvCache, LayerCache } from './kv-cache.js';
 import type { CausalLM, Linear, ProjectionName } from './weights.js';
 import type { Rng } from './rng.js';
 import { stepAttention, stepAttentionAvailable } from './kernels/step-attention.js';
+import { gatherRows, gatherRowsAvailable } from './kernels/gather-rows.js';
 
 /**
  * Which LoRA adapter each batch row uses: one adapter (or none) for every row, or one entry per row.
@@ -143,7 +144,8 @@ export function forward(model: CausalLM, ids: number[][], opts: ForwardOptions =
     let last = h;
     let outT = T;
     if (opts.lastOnly) {
-      last = tf.gather(h, tf.tensor1d(Array.from({ length: B }, (_, b) => b * T + T - 1), 'int32')) as Tensor2D;
+      // With one token per row every row is already its sequence's last position.
+      if (T > 1) last = lookupRows(h, tf.tensor1d(Array.from({ length: B }, (_, b) => b * T + T - 1), 'int32'));
       outT = 1;
     }
     const normed = rmsNorm(last, model.weights.norm, c.rmsNormEps);
@@ -164,14 +166,19 @@ function isTrainable(t: tf.Tensor): boolean {
  * Embedding lookup `[N] → [N, H]`. A trainable table on wasm gets a custom gradient (one-hot product):
  * wasm has no UnsortedSegmentSum kernel, which gather's own gradient needs.
  */
+/** Rows of `table` at `ids` (int32, in range): one bulk copy a row on wasm, the backend's gather elsewhere. */
+function lookupRows(table: Tensor2D, ids: tf.Tensor1D): Tensor2D {
+  return prefersPlain2d() && gatherRowsAvailable() ? gatherRows(table, ids) : (tf.gather(table, ids) as Tensor2D);
+}
+
 function embedLookup(embed: Tensor2D, ids: tf.Tensor1D): Tensor2D {
-  if (!isTrainable(embed) || !prefersPlain2d()) return tf.gather(embed, ids) as Tensor2D;
+  if (!isTrainable(embed) || !prefersPlain2d()) return lookupRows(embed, ids);
   const V = embed.shape[0];
   // The ids are an input (and saved) so they outlive forward's tidy until the backward pass.
   const f = tf.customGrad(((table: tf.Tensor, idx: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
     save([idx]);
     return {
-      value: tf.gather(table as Tensor2D, idx as tf.Tensor1D),
+      value: lookupRows(table as Tensor2D, idx as tf.Tensor1D),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
         tf.matMul(tf.transpose(tf.cast(tf.oneHot(saved[0] as tf.Tensor1D, V), 'float32')) as Tensor2D, dy as Tensor2D),
         tf.zerosLike(saved[0]),
