@@ -29,3 +29,14 @@ export function withFixtureModel(name: string, use: (model: CausalLM) => void): 
 export function withTinyLlamaAndAdapter(use: (model: CausalLM, adapter: LoraAdapter) => void): void {
   withLoaded('tiny-llama', 'adapter', (model, adapter) => use(model, adapter!));
 }
+
+/**
+ * The ids of each embedding lookup in a `tf.profile` of a model call (lookups of more than `minIds` ids of
+ * `model`'s embedding table): the backend's gather, or @cope/model's row-lookup kernel on wasm. Tests count
+ * them to see which prompt rows a call read.
+ */
+export function embeddingLookups(model: CausalLM, kernels: Array<{ name: string; inputShapes: number[][] }>, minIds: number): number[] {
+  return kernels
+    .filter((k) => (k.name === 'GatherV2' || k.name === 'CopeGatherRows') && k.inputShapes[0]?.[0] === model.config.vocabSize && (k.inputShapes[1]?.[0] ?? 0) > minIds)
+    .map((k) => k.inputShapes[1]![0]);
+}

@@ -1,5 +1,5 @@
 import { describeWithFixtures, fixture, readFixtureJson } from '#testing';
-import { withTinyLlamaAndAdapter } from '#testing/models';
+import { embeddingLookups, withTinyLlamaAndAdapter } from '#testing/models';
 import { Rng, disposeModel, initBackend, loadModel, tf, type CausalLM, type LoraAdapter } from '@cope/model';
 import { contrastiveDecoder, generate, plainDecoder } from '@cope/decoding';
 
@@ -113,7 +113,7 @@ describeWithFixtures('CoPe contrastive decoding on tiny-llama', ['models/tiny-ll
         out = await generate(model, batch, { maxNewTokens: 10, eosTokenIds: [], decoder, adapter });
       });
       // Embedding lookups of the prompt step (7 positions per row; steps look up at most 8 ids).
-      lookups.push(info.kernels.filter((k) => k.name === 'GatherV2' && k.inputShapes[0]?.[0] === model.config.vocabSize && (k.inputShapes[1]?.[0] ?? 0) > 8).map((k) => k.inputShapes[1]![0]));
+      lookups.push(embeddingLookups(model, info.kernels, 8));
       expect(out.map((r) => r.ids)).toEqual([solo[0].ids, solo[1].ids, solo[0].ids, solo[0].ids]);
       expect(out.map((r) => r.logProbs)).toEqual([solo[0].logProbs, solo[1].logProbs, solo[0].logProbs, solo[0].logProbs]);
       expect(tf.memory().numTensors).toBe(n);

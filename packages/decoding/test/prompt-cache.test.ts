@@ -1,5 +1,5 @@
 import { describeWithFixtures, fixture } from '#testing';
-import { withTinyLlamaAndAdapter } from '#testing/models';
+import { embeddingLookups, withTinyLlamaAndAdapter } from '#testing/models';
 import { Rng, disposeModel, initBackend, loadModel, tf, type CausalLM, type LoraAdapter } from '@cope/model';
 import { PromptCache, contrastiveDecoder, generate, plainDecoder, type GenerateOptions } from '@cope/decoding';
 
@@ -15,9 +15,7 @@ async function promptLookups(model: CausalLM, run: () => Promise<unknown>): Prom
   const info = await tf.profile(async () => {
     await run();
   });
-  return info.kernels
-    .filter((k) => k.name === 'GatherV2' && k.inputShapes[0]?.[0] === model.config.vocabSize && (k.inputShapes[1]?.[0] ?? 0) > 6)
-    .map((k) => k.inputShapes[1]![0]);
+  return embeddingLookups(model, info.kernels, 6);
 }
 
 describeWithFixtures('prompt cache: the bare model reads a prompt batch once', ['models/tiny-llama/adapter/adapter_config.json'], () => {
