@@ -124,8 +124,9 @@ export function forward(model: CausalLM, ids: number[][], opts: ForwardOptions =
       } else {
         // Cache layout: keys [B, kvH, Tk, hd] and values transposed [B, kvH, hd, Tk], so the decoding
         // step reduces over the last axis (wasm reduces other axes through a transpose).
-        let kc = tf.transpose(k, [0, 2, 1, 3]) as Tensor4D;
-        let vT = tf.transpose(v, [0, 2, 3, 1]) as Tensor4D;
+        // One new token per row: both layouts are the same memory order, so a reshape (no copy) does it.
+        let kc = (T === 1 ? k.reshape([B, c.numKvHeads, 1, c.headDim]) : tf.transpose(k, [0, 2, 1, 3])) as Tensor4D;
+        let vT = (T === 1 ? v.reshape([B, c.numKvHeads, c.headDim, 1]) : tf.transpose(v, [0, 2, 3, 1])) as Tensor4D;
         if (past) {
           kc = tf.concat([past.layers[l].k, kc], 2);
           vT = tf.concat([past.layers[l].vT, vT], 3);
