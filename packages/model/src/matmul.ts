@@ -116,11 +116,12 @@ function fewRowsMatmul(x: Tensor2D, w: FrozenKernel): Tensor2D {
  */
 export function matmul2d(a: Tensor2D, b: Tensor2D, packedB?: Tensor1D): Tensor2D {
   if (!prefersPlain2d()) return tf.matMul(a, b);
-  if (!taping()) return packedB ? rowsMatmul(a, packedB, b.shape[1]) : tf.matMul(a, b);
+  const product = (x: Tensor2D, y: Tensor2D) => (packedB ? rowsMatmul(x, packedB, b.shape[1]) : tf.matMul(x, y));
+  if (!taping()) return product(a, b);
   const f = tf.customGrad(((aIn: Tensor, bIn: Tensor, save: (ts: Tensor[]) => void) => {
     save([aIn, bIn]);
     return {
-      value: packedB ? rowsMatmul(aIn as Tensor2D, packedB, b.shape[1]) : tf.matMul(aIn as Tensor2D, bIn as Tensor2D),
+      value: product(aIn as Tensor2D, bIn as Tensor2D),
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const [sa, sb] = saved as Tensor2D[];
         return [tf.matMul(dy as Tensor2D, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dy as Tensor2D)];

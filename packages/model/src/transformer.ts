@@ -163,15 +163,15 @@ function isTrainable(t: tf.Tensor): boolean {
   return t instanceof tf.Variable && t.trainable;
 }
 
-/**
- * Embedding lookup `[N] → [N, H]`. A trainable table on wasm gets a custom gradient (one-hot product):
- * wasm has no UnsortedSegmentSum kernel, which gather's own gradient needs.
- */
 /** Rows of `table` at `ids` (int32, in range): one bulk copy a row on wasm, the backend's gather elsewhere. */
 function lookupRows(table: Tensor2D, ids: tf.Tensor1D): Tensor2D {
   return prefersPlain2d() && gatherRowsAvailable() ? gatherRows(table, ids) : (tf.gather(table, ids) as Tensor2D);
 }
 
+/**
+ * Embedding lookup `[N] → [N, H]`. A trainable table on wasm gets a custom gradient (one-hot product):
+ * wasm has no UnsortedSegmentSum kernel, which gather's own gradient needs.
+ */
 function embedLookup(embed: Tensor2D, ids: tf.Tensor1D): Tensor2D {
   if (!isTrainable(embed) || !prefersPlain2d()) return lookupRows(embed, ids);
   const V = embed.shape[0];
