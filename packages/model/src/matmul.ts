@@ -116,7 +116,7 @@ function fewRowsMatmul(x: Tensor2D, w: FrozenKernel): Tensor2D {
  */
 export function matmul2d(a: Tensor2D, b: Tensor2D, packedB?: Tensor1D): Tensor2D {
   if (!prefersPlain2d()) return tf.matMul(a, b);
-  const product = (x: Tensor2D, y: Tensor2D) => (packedB ? rowsMatmul(x, packedB, b.shape[1]) : tf.matMul(x, y));
+  const product = (x: Tensor2D, y: Tensor2D): Tensor2D => (packedB ? rowsMatmul(x, packedB, b.shape[1]) : tf.matMul(x, y));
   if (!taping()) return product(a, b);
   const f = tf.customGrad(((aIn: Tensor, bIn: Tensor, save: (ts: Tensor[]) => void) => {
     save([aIn, bIn]);
