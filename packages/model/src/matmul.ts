@@ -1,5 +1,6 @@
 import { tf } from './tf.js';
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Variable } from './tf.js';
+import { backendThreads } from './backend.js';
 import { packPanels, rowsMatmul, rowsMatmulAvailable } from './kernels/rows-matmul.js';
 
 /**
@@ -13,20 +14,22 @@ export function prefersPlain2d(): boolean {
 
 /**
  * A frozen weight in kernel layout [in, out], with copies made when first needed: [out, in] for
- * gradients, and panel-packed for one- and two-row products (decoding on wasm).
+ * gradients, and on wasm panel-packed copies of both layouts for the rows kernel (forward and backward).
  */
 export interface FrozenKernel {
   kernel: Tensor2D;
   kernelT?: Tensor2D;
   packed?: Tensor1D;
+  packedT?: Tensor1D;
 }
 
 /**
- * Budgets for the copies of frozen kernels kept between calls: `[out, in]` copies for gradients and
- * panel-packed copies for decoding (256 MiB each per process by default). The wasm heap holds 4 GiB and
- * already holds each weight twice (ours and the backend's packed copy for its products; a kept transposed
- * copy gets one too), so models larger than the budgets make the extra copies per call instead (transposed:
- * a transpose and a packing per backward product) or skip them (decoding products then run on the backend).
+ * Budgets for the copies of frozen kernels kept between calls: `[out, in]` copies for gradients that run on
+ * the backend (256 MiB per process by default), and panel-packed copies of `kernel` and `kernelᵀ` for the
+ * rows kernel (512 MiB). The wasm heap holds 4 GiB; every product the backend runs keeps its own packed copy
+ * of the weight too, so a weight gets either our packed copies or the backend's. Models larger than the
+ * budgets make transposed copies per call instead (a transpose and a packing per backward product), and
+ * their products without a packed copy run on the backend.
  */
 class CopyBudget {
   private readonly kept = new Set<Tensor>();
@@ -50,11 +53,11 @@ class CopyBudget {
 }
 
 const transposeBudget = new CopyBudget(256 * 1024 * 1024);
-const packedBudget = new CopyBudget(256 * 1024 * 1024);
+const packedBudget = new CopyBudget(512 * 1024 * 1024);
 
 /**
  * Sets the budgets (bytes per process) for kept copies of frozen kernels: `[out, in]` copies for gradients
- * and packed copies for decoding. 0 keeps none. Copies already kept stay.
+ * on the backend and packed copies for the rows kernel. 0 keeps none. Copies already kept stay.
  */
 export function setFrozenCopyBudgets(budgets: { transposed?: number; packed?: number }): void {
   for (const [k, v] of Object.entries(budgets)) {
@@ -69,12 +72,22 @@ export function setFrozenCopyBudgets(budgets: { transposed?: number; packed?: nu
  * matter only then; without a tape the values are computed directly, saving the wrapper's 1–2 µs a product
  * (53 products a decoding step on the small bench model).
  */
-function taping(): boolean {
+export function taping(): boolean {
   return (tf.engine().state as unknown as { gradientDepth: number }).gradientDepth > 0;
 }
 
-/** `dy [n, out] · kernelᵀ → [n, in]`, with the transposed copy kept while the budget allows. */
+/**
+ * `dy [n, out] · kernelᵀ → [n, in]`: on the rows kernel over a packed copy of kernelᵀ where
+ * {@link frozenProduct} would use it, else the backend's product with the transposed copy kept while the
+ * budget allows.
+ */
 function frozenBackward(dy: Tensor2D, w: FrozenKernel): Tensor2D {
+  if (rowsKernelFor(dy, w)) {
+    if (!w.packedT && packedBudget.fits(w.kernel.size)) {
+      w.packedT = packedBudget.keep(w.kernelT ? packPanels(w.kernelT) : tf.tidy(() => packPanels(tf.transpose(w.kernel))));
+    }
+    if (w.packedT) return rowsMatmul(dy, w.packedT, w.kernel.shape[0]);
+  }
   if (!w.kernelT && transposeBudget.fits(w.kernel.size)) w.kernelT = transposeBudget.keep(tf.transpose(w.kernel));
   if (w.kernelT) return tf.matMul(dy, w.kernelT);
   // Transient copy: disposing it also drops the backend's packed copy of it.
@@ -87,11 +100,11 @@ function frozenBackward(dy: Tensor2D, w: FrozenKernel): Tensor2D {
  */
 export function matmulFrozen(x: Tensor2D, w: FrozenKernel): Tensor2D {
   if (!prefersPlain2d()) return tf.matMul(x, w.kernel);
-  if (!taping()) return fewRowsMatmul(x, w);
+  if (!taping()) return frozenProduct(x, w);
   const f = tf.customGrad(((xIn: Tensor, save: (ts: Tensor[]) => void) => {
     save([]);
     return {
-      value: fewRowsMatmul(xIn as Tensor2D, w),
+      value: frozenProduct(xIn as Tensor2D, w),
       gradFunc: (dy: Tensor) => frozenBackward(dy as Tensor2D, w),
     };
   }) as any);
@@ -99,14 +112,26 @@ export function matmulFrozen(x: Tensor2D, w: FrozenKernel): Tensor2D {
 }
 
 /**
- * Decoding steps multiply one or two rows (contrastive decoding: expert and amateur) by each weight.
- * On wasm these go to the rows kernel (kernels/rows-matmul.ts), which reads the weight once for both
- * rows; other row counts and backends use the backend's product.
+ * Products with a frozen weight on wasm go to the rows kernel (kernels/rows-matmul.ts) over a panel-packed
+ * copy of the weight, bit for bit the backend's product. Decoding steps multiply one or two rows
+ * (contrastive decoding: expert and amateur), which the kernel does reading the weight once for both rows;
+ * prompts and training batches multiply many, where it runs at about 60 GFLOP/s against XNNPACK's 44 on one
+ * thread. On more threads XNNPACK splits products over the pool, so it keeps products of more than two rows;
+ * other backends, empty weights and weights over the packed-copy budget use the backend's product.
  */
-function fewRowsMatmul(x: Tensor2D, w: FrozenKernel): Tensor2D {
-  if (x.shape[0] > 2 || w.kernel.size === 0 || !rowsMatmulAvailable()) return tf.matMul(x, w.kernel);
-  if (!w.packed && packedBudget.fits(w.kernel.size)) w.packed = packedBudget.keep(packPanels(w.kernel));
-  return w.packed ? rowsMatmul(x, w.packed, w.kernel.shape[1]) : tf.matMul(x, w.kernel);
+function frozenProduct(x: Tensor2D, w: FrozenKernel): Tensor2D {
+  if (rowsKernelFor(x, w)) {
+    if (!w.packed && packedBudget.fits(w.kernel.size)) w.packed = packedBudget.keep(packPanels(w.kernel));
+    if (w.packed) return rowsMatmul(x, w.packed, w.kernel.shape[1]);
+  }
+  return tf.matMul(x, w.kernel);
+}
+
+/** Whether `x`'s product with `w` (or `w`ᵀ) goes to the rows kernel: see {@link frozenProduct}. */
+function rowsKernelFor(x: Tensor2D, w: FrozenKernel): boolean {
+  const rows = x.shape[0];
+  if (rows === 0 || w.kernel.size === 0 || !rowsMatmulAvailable()) return false;
+  return rows <= 2 || (backendThreads() ?? 1) === 1;
 }
 
 /**

@@ -1,4 +1,8 @@
+import { tf } from './tf.js';
+import type { Tensor, Tensor2D, Tensor4D } from './tf.js';
 import type { ModelConfig } from './config.js';
+import { prefersPlain2d, taping } from './matmul.js';
+import { ropeRows, ropeRowsAvailable } from './kernels/rope-rows.js';
 
 /**
  * RoPE inverse frequencies `1 / theta^(2i/d)`, with Llama-3 scaling applied when configured
@@ -69,5 +73,46 @@ export class RopeTables {
       sin.set(this.sin.subarray(p * half, (p + 1) * half), k * half);
     });
     return [cos, sin];
+  }
+}
+
+/**
+ * Rotary embedding of one forward's positions (transformers' rotate_half convention). On wasm, one kernel
+ * per projection (kernels/rope-rows.ts) with a custom gradient (the same kernel with sin negated); elsewhere
+ * split, four products, a difference and a sum, concatenated. Bitwise the same values either way.
+ */
+export class Rotary {
+  private readonly kernel: boolean;
+  /** cos and sin: [B·T, hd/2] for the kernel, [B, T, 1, hd/2] for the ops; made on first use. */
+  private tables?: [Tensor, Tensor];
+
+  /**
+   * cosHost, sinHost: [B·T, hd/2] row-major (from {@link RopeTables.lookup}). `useKernel` defaults to the
+   * kernel wherever it runs (tests compare the two forms).
+   */
+  constructor(private readonly cosHost: Float32Array, private readonly sinHost: Float32Array, private readonly B: number, private readonly T: number, private readonly half: number, useKernel?: boolean) {
+    this.kernel = useKernel ?? (prefersPlain2d() && ropeRowsAvailable(2 * half));
+  }
+
+  /** x [B·T, heads·hd] → rotated [B, T, heads, hd]. */
+  apply(x: Tensor2D, heads: number): Tensor4D {
+    const { B, T, half } = this;
+    const shape = this.kernel ? [B * T, half] : [B, T, 1, half];
+    const [cos, sin] = (this.tables ??= [tf.tensor(this.cosHost, shape), tf.tensor(this.sinHost, shape)]);
+    if (!this.kernel) {
+      const [x1, x2] = tf.split(x.reshape([B, T, heads, 2 * half]), [half, half], 3);
+      return tf.concat([tf.sub(tf.mul(x1, cos), tf.mul(x2, sin)), tf.add(tf.mul(x2, cos), tf.mul(x1, sin))], 3) as Tensor4D;
+    }
+    if (!taping()) return ropeRows(x, cos as Tensor2D, sin as Tensor2D).reshape([B, T, heads, 2 * half]);
+    // The rotation's transpose is the rotation by the opposite angle; the tables are forward's, kept for the
+    // backward pass as customGrad inputs.
+    const f = tf.customGrad(((xIn: Tensor, cos: Tensor, sin: Tensor, save: (ts: Tensor[]) => void) => {
+      save([cos, sin]);
+      return {
+        value: ropeRows(xIn as Tensor2D, cos as Tensor2D, sin as Tensor2D),
+        gradFunc: (dy: Tensor, saved: Tensor[]) => [ropeRows(dy as Tensor2D, saved[0] as Tensor2D, tf.neg(saved[1]) as Tensor2D), tf.zerosLike(saved[0]), tf.zerosLike(saved[1])],
+      };
+    }) as any);
+    return (f(x, cos, sin) as Tensor2D).reshape([B, T, heads, 2 * half]);
   }
 }

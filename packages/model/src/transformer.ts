@@ -1,9 +1,9 @@
 import { tf } from './tf.js';
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D } from './tf.js';
 import type { ModelConfig } from './config.js';
-import { adapterMatmul, batchMatmul, matmul2d, matmulFrozen, prefersPlain2d, type FrozenKernel } from './matmul.js';
+import { adapterMatmul, batchMatmul, matmul2d, matmulFrozen, prefersPlain2d } from './matmul.js';
 import { loraScale, type LoraAdapter } from './lora-types.js';
-import { RopeTables } from './rope.js';
+import { RopeTables, Rotary } from './rope.js';
 import type { KvCache, LayerCache } from './kv-cache.js';
 import type { CausalLM, Linear, ProjectionName } from './weights.js';
 import type { Rng } from './rng.js';
@@ -91,12 +91,7 @@ export function forward(model: CausalLM, ids: number[][], opts: ForwardOptions =
 
   return tf.tidy(() => {
     const half = c.headDim / 2;
-    // Decoding steps (one token per row, wasm, small widths): RoPE as one product with a rotate-half
-    // matrix, 4 ops instead of 8 per projection, since per-op overhead dominates such steps. Wide models
-    // skip it: the (heads·hd)² product would cost more than the ops it saves.
-    const stepRope = T === 1 && prefersPlain2d() && c.numHeads * c.headDim <= 1024 ? new StepRope(model, cosHost, sinHost, B) : null;
-    const cos = stepRope ? null : tf.tensor4d(cosHost, [B, T, 1, half]);
-    const sin = stepRope ? null : tf.tensor4d(sinHost, [B, T, 1, half]);
+    const rotary = new Rotary(cosHost, sinHost, B, T, half);
     // Built on first use: the wasm training path masks per slice from the host array instead.
     let attnBiasTensor: Tensor | undefined;
     const attnBias = () => (attnBiasTensor ??= tf.tensor4d(bias, [B, 1, T, Tk]).reshape([B, 1, 1, T, Tk]));
@@ -108,12 +103,8 @@ export function forward(model: CausalLM, ids: number[][], opts: ForwardOptions =
     model.weights.layers.forEach((layer, l) => {
       const lin = (x: Tensor2D, p: ProjectionName) => linear(x, layer.proj[p], l, p, rows, rowMasks, opts.dropoutRng);
       const x = rmsNorm(h, layer.inputNorm, c.rmsNormEps);
-      const q = stepRope
-        ? (stepRope.apply(lin(x, 'q_proj'), c.numHeads).reshape([B, T, c.numHeads, c.headDim]) as Tensor4D)
-        : rope(lin(x, 'q_proj').reshape([B, T, c.numHeads, c.headDim]) as Tensor4D, cos!, sin!, half);
-      const k = stepRope
-        ? (stepRope.apply(lin(x, 'k_proj'), c.numKvHeads).reshape([B, T, c.numKvHeads, c.headDim]) as Tensor4D)
-        : rope(lin(x, 'k_proj').reshape([B, T, c.numKvHeads, c.headDim]) as Tensor4D, cos!, sin!, half);
+      const q = rotary.apply(lin(x, 'q_proj'), c.numHeads);
+      const k = rotary.apply(lin(x, 'k_proj'), c.numKvHeads);
       const v = lin(x, 'v_proj').reshape([B, T, c.numKvHeads, c.headDim]);
       let attn: Tensor2D;
       if (!opts.useCache && !past && !oneQuery) {
@@ -192,73 +183,6 @@ function embedLookup(embed: Tensor2D, ids: tf.Tensor1D): Tensor2D {
 function rmsNorm(x: Tensor2D, w: Tensor1D, eps: number): Tensor2D {
   const variance = tf.mean(tf.square(x), -1, true);
   return tf.mul(tf.mul(x, tf.rsqrt(tf.add(variance, eps))), w);
-}
-
-/**
- * Rotate-half matrix [heads·hd, heads·hd] (block diagonal: x·R = rotate_half per head) as a frozen
- * kernel, kept in the model's `derived` map so it (and the copies made of it on first use) is freed with
- * the model.
- */
-function rotationKernel(model: CausalLM, heads: number): FrozenKernel {
-  const c = model.config;
-  const derived = (model.weights.derived ??= new Map());
-  const key = `rope-rotation-${heads}`;
-  let r = derived.get(key);
-  if (!r) {
-    const hd = c.headDim;
-    const half = hd / 2;
-    const n = heads * hd;
-    const m = new Float32Array(n * n);
-    // rotate_half(x) = [-x2, x1]: output j < half takes -x[j + half]; output j >= half takes x[j - half].
-    for (let h = 0; h < heads; h++) {
-      for (let j = 0; j < half; j++) {
-        m[(h * hd + j + half) * n + h * hd + j] = -1;
-        m[(h * hd + j) * n + h * hd + j + half] = 1;
-      }
-    }
-    r = { kernel: tf.keep(tf.tensor2d(m, [n, n])) };
-    derived.set(key, r);
-  }
-  return r;
-}
-
-/** RoPE for one-token rows: x·cos + (x·R)·sin on [B, heads·hd], with cos/sin tiled across heads. */
-class StepRope {
-  private readonly tables = new Map<number, [Tensor2D, Tensor2D]>();
-
-  private readonly c: ModelConfig;
-
-  constructor(private readonly model: CausalLM, private readonly cosHost: Float32Array, private readonly sinHost: Float32Array, private readonly B: number) {
-    this.c = model.config;
-  }
-
-  apply(x: Tensor2D, heads: number): Tensor2D {
-    let t = this.tables.get(heads);
-    if (!t) {
-      const hd = this.c.headDim;
-      const half = hd / 2;
-      const cos = new Float32Array(this.B * heads * hd);
-      const sin = new Float32Array(this.B * heads * hd);
-      for (let b = 0; b < this.B; b++) {
-        for (let h = 0; h < heads; h++) {
-          for (let j = 0; j < hd; j++) {
-            const o = (b * heads + h) * hd + j;
-            cos[o] = this.cosHost[b * half + (j % half)];
-            sin[o] = this.sinHost[b * half + (j % half)];
-          }
-        }
-      }
-      t = [tf.tensor2d(cos, [this.B, heads * hd]), tf.tensor2d(sin, [this.B, heads * hd])];
-      this.tables.set(heads, t);
-    }
-    return tf.add(tf.mul(x, t[0]), tf.mul(matmulFrozen(x, rotationKernel(this.model, heads)), t[1])) as Tensor2D;
-  }
-}
-
-/** Rotary embedding in transformers' rotate_half convention; x [B, T, heads, hd], cos/sin [B, T, 1, hd/2]. */
-function rope(x: Tensor4D, cos: Tensor4D, sin: Tensor4D, half: number): Tensor4D {
-  const [x1, x2] = tf.split(x, [half, half], 3);
-  return tf.concat([tf.sub(tf.mul(x1, cos), tf.mul(x2, sin)), tf.add(tf.mul(x2, cos), tf.mul(x1, sin))], 3) as Tensor4D;
 }
 
 /**

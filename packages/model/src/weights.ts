@@ -25,11 +25,6 @@ export interface ModelWeights {
   layers: LayerWeights[];
   norm: Tensor1D;
   lmHead: FrozenKernel;
-  /**
-   * Constant kernels built lazily from the config (e.g. RoPE rotation matrices), with the copies made of
-   * them on first use; owned and freed with the model.
-   */
-  derived?: Map<string, FrozenKernel>;
 }
 
 /** A model is data: its config plus its weights. Functions in this package run it. */
@@ -137,7 +132,7 @@ export async function weightsToHost(model: CausalLM): Promise<Map<string, HostTe
 
 /**
  * Every tensor a model owns (each once), e.g. to dispose it. With `derived` false, only the parameters:
- * the copies built lazily (transposed for gradients, packed for decoding) are left out.
+ * the copies built lazily (transposed and packed) are left out.
  */
 export function modelTensors(model: CausalLM, derived = true): tf.Tensor[] {
   const w = model.weights;
@@ -146,6 +141,7 @@ export function modelTensors(model: CausalLM, derived = true): tf.Tensor[] {
     if (!derived) return;
     if (k.kernelT) ts.add(k.kernelT);
     if (k.packed) ts.add(k.packed);
+    if (k.packedT) ts.add(k.packedT);
   };
   addCopies(w.lmHead);
   for (const l of w.layers) {
@@ -156,12 +152,6 @@ export function modelTensors(model: CausalLM, derived = true): tf.Tensor[] {
       ts.add(lin.kernel);
       addCopies(lin);
       if (lin.bias) ts.add(lin.bias);
-    }
-  }
-  if (derived && w.derived) {
-    for (const k of w.derived.values()) {
-      ts.add(k.kernel);
-      addCopies(k);
     }
   }
   return [...ts];
