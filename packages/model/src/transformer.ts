@@ -1,7 +1,7 @@
 import { tf } from './tf.js';
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D } from './tf.js';
 import type { ModelConfig } from './config.js';
-import { adapterMatmul, batchMatmul, matmul2d, matmulFrozen, prefersPlain2d } from './matmul.js';
+import { adapterMatmul, batchMatmul, matmul2d, matmulFrozen, prefersPlain2d, taping } from './matmul.js';
 import { loraScale, type LoraAdapter } from './lora-types.js';
 import { RopeTables, Rotary } from './rope.js';
 import type { KvCache, LayerCache } from './kv-cache.js';
@@ -9,6 +9,7 @@ import type { CausalLM, Linear, ProjectionName } from './weights.js';
 import type { Rng } from './rng.js';
 import { stepAttention, stepAttentionAvailable } from './kernels/step-attention.js';
 import { gatherRows, gatherRowsAvailable } from './kernels/gather-rows.js';
+import { rmsNormAvailable, rmsNormRows } from './kernels/rms-norm.js';
 
 /**
  * Which LoRA adapter each batch row uses: one adapter (or none) for every row, or one entry per row.
@@ -180,7 +181,9 @@ function embedLookup(embed: Tensor2D, ids: tf.Tensor1D): Tensor2D {
   return f(embed, ids) as Tensor2D;
 }
 
+/** RMSNorm over the last axis: one kernel on wasm outside a gradient tape, the backend's ops otherwise. */
 function rmsNorm(x: Tensor2D, w: Tensor1D, eps: number): Tensor2D {
+  if (prefersPlain2d() && !taping() && rmsNormAvailable(x.shape[1])) return rmsNormRows(x, w, eps);
   const variance = tf.mean(tf.square(x), -1, true);
   return tf.mul(tf.mul(x, tf.rsqrt(tf.add(variance, eps))), w);
 }
