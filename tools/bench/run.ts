@@ -133,8 +133,8 @@ async function benchTrain(name: ConfigName, c: Config, gflops: MatmulFigures): P
 async function benchDpo(name: ConfigName, c: Config, model: CausalLM, adapter: LoraAdapter, rng: Rng): Promise<void> {
   const vars = adapterVariables(adapter);
   // DPO: batch of pairs (prompt 64 + completion 64 tokens each), reference log-probs precomputed.
-  // 2 pairs for medium: 4 fit a fresh process (3.6 of its 4 GiB wasm heap), too close after the rest of the bench.
-  const nPairs = name === 'medium' ? 2 : c.batch;
+  // One pair per batch row (medium: 4 pairs, 3.35 GiB of the 4 GiB wasm heap after the forward and training lines).
+  const nPairs = c.batch;
   const pairs = Array.from({ length: nPairs }, () => ({
     prompt: Array.from({ length: 64 }, () => rng.int(c.vocab_size)),
     chosen: Array.from({ length: 64 }, () => rng.int(c.vocab_size)),
