@@ -10,6 +10,8 @@ import type { Rng } from './rng.js';
 import { stepAttention, stepAttentionAvailable } from './kernels/step-attention.js';
 import { gatherRows, gatherRowsAvailable } from './kernels/gather-rows.js';
 import { rmsNormAvailable, rmsNormRows } from './kernels/rms-norm.js';
+import { swiGlu, swiGluAvailable } from './kernels/swiglu.js';
+import { scaledAdd, scaledAddAvailable } from './kernels/scaled-add.js';
 
 /**
  * Which LoRA adapter each batch row uses: one adapter (or none) for every row, or one entry per row.
@@ -97,12 +99,12 @@ export function forward(model: CausalLM, ids: number[][], opts: ForwardOptions =
     let attnBiasTensor: Tensor | undefined;
     const attnBias = () => (attnBiasTensor ??= tf.tensor4d(bias, [B, 1, T, Tk]).reshape([B, 1, 1, T, Tk]));
     const oneQuery = T === 1 && prefersPlain2d();
-    const rowMasks = rowMaskTensors(rows, B, T);
+    const rowScales = new RowScales(rows, B, T);
     const idTensor = tf.tensor1d(ids.flat(), 'int32');
     let h = embedLookup(model.weights.embed, idTensor); // [B*T, H]
     const newCache: LayerCache[] = [];
     model.weights.layers.forEach((layer, l) => {
-      const lin = (x: Tensor2D, p: ProjectionName) => linear(x, layer.proj[p], l, p, rows, rowMasks, opts.dropoutRng);
+      const lin = (x: Tensor2D, p: ProjectionName) => linear(x, layer.proj[p], l, p, rows, rowScales, opts.dropoutRng);
       const x = rmsNorm(h, layer.inputNorm, c.rmsNormEps);
       const q = rotary.apply(lin(x, 'q_proj'), c.numHeads);
       const k = rotary.apply(lin(x, 'k_proj'), c.numKvHeads);
@@ -131,7 +133,7 @@ export function forward(model: CausalLM, ids: number[][], opts: ForwardOptions =
       h = tf.add(h, lin(attn, 'o_proj'));
       const y = rmsNorm(h, layer.postAttentionNorm, c.rmsNormEps);
       const gate = lin(y, 'gate_proj');
-      const gated = tf.mul(tf.mul(gate, tf.sigmoid(gate)), lin(y, 'up_proj')) as Tensor2D;
+      const gated = swiGluGate(gate, lin(y, 'up_proj'));
       h = tf.add(h, lin(gated, 'down_proj'));
     });
     let last = h;
@@ -179,6 +181,12 @@ function embedLookup(embed: Tensor2D, ids: tf.Tensor1D): Tensor2D {
     };
   }) as any);
   return f(embed, ids) as Tensor2D;
+}
+
+/** SwiGLU's gating `gate · sigmoid(gate) · up`: one kernel on wasm outside a gradient tape, the backend's ops otherwise. */
+function swiGluGate(gate: Tensor2D, up: Tensor2D): Tensor2D {
+  if (prefersPlain2d() && !taping() && swiGluAvailable(gate.size)) return swiGlu(gate, up);
+  return tf.mul(tf.mul(gate, tf.sigmoid(gate)), up) as Tensor2D;
 }
 
 /** RMSNorm over the last axis: one kernel on wasm outside a gradient tape, the backend's ops otherwise. */
@@ -270,19 +278,44 @@ function resolveAdapters(choice: AdapterChoice, B: number): RowAdapters {
   };
 }
 
-/** Per adapter used by some rows only: [B*T, 1] holding the adapter's LoRA scale on its rows, 0 elsewhere. */
-function rowMaskTensors(rows: RowAdapters, B: number, T: number): Array<Tensor2D | null> {
-  return rows.rows.map((used, i) => {
-    if (!used) return null;
-    const m = new Float32Array(B * T);
-    const scale = loraScale(rows.adapters[i].config);
-    for (let b = 0; b < B; b++) if (used[b]) m.fill(scale, b * T, (b + 1) * T);
-    return tf.tensor2d(m, [B * T, 1]);
-  });
+/**
+ * Each active adapter's LoRA scale per row (0 on rows that do not use it): as the ops apply it, a [N, 1]
+ * mask for an adapter used by some rows only and the plain scale otherwise; for the scaled-add kernel, a
+ * [N] vector. Tensors are made on first use, inside forward's tidy.
+ */
+class RowScales {
+  private readonly masks: Array<Tensor2D | null | undefined> = [];
+  private readonly vectors: Array<Tensor1D | undefined> = [];
+
+  private readonly n: number;
+
+  constructor(private readonly rows: RowAdapters, B: number, private readonly T: number) {
+    this.n = B * T;
+  }
+
+  /** Row b·T + t gets the scale when batch row b uses adapter i. */
+  private rowValues(i: number): Float32Array {
+    const m = new Float32Array(this.n);
+    const used = this.rows.rows[i];
+    const scale = loraScale(this.rows.adapters[i].config);
+    for (let r = 0; r < this.n; r++) if (!used || used[Math.floor(r / this.T)]) m[r] = scale;
+    return m;
+  }
+
+  /** What the ops multiply the update by: a [N, 1] mask, or the scale when every row uses the adapter. */
+  factor(i: number): Tensor2D | number {
+    if (!this.rows.rows[i]) return loraScale(this.rows.adapters[i].config);
+    return (this.masks[i] ??= tf.tensor2d(this.rowValues(i), [this.n, 1]));
+  }
+
+  /** The per-row scales [N]. */
+  vector(i: number): Tensor1D {
+    return (this.vectors[i] ??= tf.tensor1d(this.rowValues(i)));
+  }
 }
 
 /** x [N, in] → [N, out]: the frozen projection plus each active LoRA update, masked to its rows. */
-function linear(x: Tensor2D, w: Linear, layer: number, proj: ProjectionName, rows: RowAdapters, masks: Array<Tensor2D | null>, rng?: Rng): Tensor2D {
+function linear(x: Tensor2D, w: Linear, layer: number, proj: ProjectionName, rows: RowAdapters, scales: RowScales, rng?: Rng): Tensor2D {
   let y = isTrainable(w.kernel) ? matmul2d(x, w.kernel) : matmulFrozen(x, w);
   if (w.bias) y = tf.add(y, w.bias);
   rows.adapters.forEach((adapter, i) => {
@@ -291,8 +324,10 @@ function linear(x: Tensor2D, w: Linear, layer: number, proj: ProjectionName, row
     const p = adapter.config.dropout;
     const xin = rng && p > 0 ? (tf.dropout(x, p, undefined, rng.seed()) as Tensor2D) : x;
     const delta = adapterMatmul(adapterMatmul(xin, pair.a), pair.b);
-    // One multiply applies both the LoRA scale and, for per-row adapters, the row mask.
-    y = tf.add(y, tf.mul(delta, masks[i] ?? loraScale(adapter.config)));
+    // One multiply applies both the LoRA scale and, for per-row adapters, the row mask; outside a tape on
+    // wasm, one kernel does the multiply and the add.
+    if (prefersPlain2d() && !taping() && scaledAddAvailable(y.shape[1])) y = scaledAdd(y, delta, scales.vector(i));
+    else y = tf.add(y, tf.mul(delta, scales.factor(i)));
   });
   return y;
 }

@@ -1,0 +1,18 @@
+(module
+  (func (export "peak") (param $n i32) (result f32)
+    (local $a v128) (local $b v128) (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128) (local $c4 v128) (local $c5 v128) (local $c6 v128) (local $c7 v128)
+    (local.set $a (f32x4.splat (f32.const 1.0001)))
+    (local.set $b (f32x4.splat (f32.const 0.9999)))
+    (loop $l
+      (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $a) (local.get $b))))
+      (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $a) (local.get $b))))
+      (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $a) (local.get $b))))
+      (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (local.get $a) (local.get $b))))
+      (local.set $c4 (f32x4.add (local.get $c4) (f32x4.mul (local.get $a) (local.get $b))))
+      (local.set $c5 (f32x4.add (local.get $c5) (f32x4.mul (local.get $a) (local.get $b))))
+      (local.set $c6 (f32x4.add (local.get $c6) (f32x4.mul (local.get $a) (local.get $b))))
+      (local.set $c7 (f32x4.add (local.get $c7) (f32x4.mul (local.get $a) (local.get $b))))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br_if $l (local.get $n)))
+    (f32x4.extract_lane 0 (f32x4.add (f32x4.add (f32x4.add (local.get $c0) (local.get $c1)) (f32x4.add (local.get $c2) (local.get $c3))) (f32x4.add (f32x4.add (local.get $c4) (local.get $c5)) (f32x4.add (local.get $c6) (local.get $c7))))))
+)
