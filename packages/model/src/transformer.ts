@@ -284,7 +284,7 @@ function resolveAdapters(choice: AdapterChoice, B: number): RowAdapters {
  * [N] vector. Tensors are made on first use, inside forward's tidy.
  */
 class RowScales {
-  private readonly masks: Array<Tensor2D | null | undefined> = [];
+  private readonly masks: Array<Tensor2D | undefined> = [];
   private readonly vectors: Array<Tensor1D | undefined> = [];
 
   private readonly n: number;
