@@ -33,6 +33,7 @@ export const WASM_KERNELS = [
   { source: 'packages/model/src/kernels/rms-norm.wat', target: 'packages/model/src/kernels/rms-norm-binary.ts', constant: 'RMS_NORM_WASM', heap: true },
   { source: 'packages/model/src/kernels/swiglu.wat', target: 'packages/model/src/kernels/swiglu-binary.ts', constant: 'SWIGLU_WASM', heap: true },
   { source: 'packages/model/src/kernels/scaled-add.wat', target: 'packages/model/src/kernels/scaled-add-binary.ts', constant: 'SCALED_ADD_WASM', heap: true },
+  { source: 'packages/model/src/kernels/concat-rows.wat', target: 'packages/model/src/kernels/concat-rows-binary.ts', constant: 'CONCAT_ROWS_WASM', heap: true },
   { source: 'packages/model/src/kernels/gather-rows.wat', target: 'packages/model/src/kernels/gather-rows-binary.ts', constant: 'GATHER_ROWS_WASM', heap: true },
   { source: 'packages/decoding/src/kernels/vector-math.wat', target: 'packages/decoding/src/kernels/vector-math-binary.ts', constant: 'VECTOR_MATH_WASM', heap: false },
 ];

@@ -12,6 +12,7 @@ import { gatherRows, gatherRowsAvailable } from './kernels/gather-rows.js';
 import { rmsNormAvailable, rmsNormRows } from './kernels/rms-norm.js';
 import { swiGlu, swiGluAvailable } from './kernels/swiglu.js';
 import { scaledAdd, scaledAddAvailable } from './kernels/scaled-add.js';
+import { concatRows, concatRowsAvailable } from './kernels/concat-rows.js';
 
 /**
  * Which LoRA adapter each batch row uses: one adapter (or none) for every row, or one entry per row.
@@ -122,8 +123,8 @@ export function forward(model: CausalLM, ids: number[][], opts: ForwardOptions =
         let kc = (T === 1 ? k.reshape([B, c.numKvHeads, 1, c.headDim]) : tf.transpose(k, [0, 2, 1, 3])) as Tensor4D;
         let vT = (T === 1 ? v.reshape([B, c.numKvHeads, c.headDim, 1]) : tf.transpose(v, [0, 2, 3, 1])) as Tensor4D;
         if (past) {
-          kc = tf.concat([past.layers[l].k, kc], 2);
-          vT = tf.concat([past.layers[l].vT, vT], 3);
+          kc = appendPositions(past.layers[l].k, kc, 2);
+          vT = appendPositions(past.layers[l].vT, vT, 3);
         }
         if (opts.useCache) newCache.push({ k: kc, vT });
         attn = oneQuery
@@ -181,6 +182,20 @@ function embedLookup(embed: Tensor2D, ids: tf.Tensor1D): Tensor2D {
     };
   }) as any);
   return f(embed, ids) as Tensor2D;
+}
+
+/**
+ * The cache tensor `past` with `next` appended along `axis` (2 for keys [B, kvH, T, hd], 3 for transposed
+ * values [B, kvH, hd, T]): on wasm two bulk copies per row of the 2-D views (the axes before `axis` are the
+ * rows), else the backend's concat.
+ */
+function appendPositions(past: Tensor4D, next: Tensor4D, axis: 2 | 3): Tensor4D {
+  if (!prefersPlain2d() || taping() || !concatRowsAvailable()) return tf.concat([past, next], axis) as Tensor4D;
+  const rows = past.shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const out = concatRows(past.reshape([rows, -1]) as Tensor2D, next.reshape([rows, -1]) as Tensor2D);
+  const shape = [...past.shape] as [number, number, number, number];
+  shape[axis] += next.shape[axis];
+  return out.reshape(shape) as Tensor4D;
 }
 
 /** SwiGLU's gating `gate · sigmoid(gate) · up`: one kernel on wasm outside a gradient tape, the backend's ops otherwise. */
