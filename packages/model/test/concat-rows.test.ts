@@ -1,11 +1,8 @@
 import { Rng, tf } from '@cope/model';
 import { concatRows, concatRowsAvailable } from '../src/kernels/concat-rows.js';
-import { setupBackend } from './helpers.js';
+import { setupBackend, onWasm, bits } from './helpers.js';
 
 beforeAll(setupBackend);
-
-const onWasm = () => tf.getBackend() === 'wasm';
-const bits = (t: tf.Tensor) => Buffer.from((t.dataSync() as Float32Array).buffer);
 
 describe('concat-rows kernel (the KV cache growing by a decoding step on wasm)', () => {
   test('is available on the wasm backend', () => {

@@ -1,10 +1,8 @@
 import { Rng, tf } from '@cope/model';
 import { gatherRows, gatherRowsAvailable } from '../src/kernels/gather-rows.js';
-import { setupBackend } from './helpers.js';
+import { setupBackend, onWasm } from './helpers.js';
 
 beforeAll(setupBackend);
-
-const onWasm = () => tf.getBackend() === 'wasm';
 
 describe('row lookup kernel (embeddings and last positions on wasm)', () => {
   test('is available on the wasm backend', () => {

@@ -1,5 +1,11 @@
 import { forward, initBackend, disposeCache, tf, type AdapterChoice, type CausalLM, type KvCache } from '@cope/model';
 
+/** Whether the active backend is wasm: the heap kernels' tests run there only (CI's backend). */
+export const onWasm = (): boolean => tf.getBackend() === 'wasm';
+
+/** A float32 tensor's bytes, for bit-for-bit comparisons. */
+export const bits = (t: tf.Tensor): Buffer => Buffer.from((t.dataSync() as Float32Array).buffer);
+
 export async function setupBackend(): Promise<void> {
   await initBackend(process.env.COPE_BACKEND ?? 'wasm');
 }

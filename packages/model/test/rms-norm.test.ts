@@ -1,11 +1,8 @@
 import { Rng, tf } from '@cope/model';
 import { rmsNormAvailable, rmsNormRows } from '../src/kernels/rms-norm.js';
-import { setupBackend } from './helpers.js';
+import { setupBackend, onWasm, bits } from './helpers.js';
 
 beforeAll(setupBackend);
-
-const onWasm = () => tf.getBackend() === 'wasm';
-const bits = (t: tf.Tensor) => Buffer.from((t.dataSync() as Float32Array).buffer);
 
 describe('RMSNorm kernel (norms outside a gradient tape on wasm)', () => {
   test('is available on the wasm backend for widths that are multiples of 4', () => {

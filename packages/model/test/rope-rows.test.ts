@@ -1,12 +1,9 @@
 import { Rng, tf } from '@cope/model';
 import { ropeRows, ropeRowsAvailable } from '../src/kernels/rope-rows.js';
 import { Rotary } from '../src/rope.js';
-import { setupBackend } from './helpers.js';
+import { setupBackend, onWasm, bits } from './helpers.js';
 
 beforeAll(setupBackend);
-
-const onWasm = () => tf.getBackend() === 'wasm';
-const bits = (t: tf.Tensor) => Buffer.from((t.dataSync() as Float32Array).buffer);
 
 /** Random angles' cos and sin as float32 host tables [n, half], and random x [n, heads·2·half]. */
 function inputs(n: number, heads: number, half: number, seed: number) {

@@ -1,7 +1,7 @@
 import { Rng, adapterVariables, createLoraAdapter, disposeAdapter, disposeModel, forward, tf, tokenLogProbs, weightsFromHost, parseModelConfig, modelTensors, setFrozenCopyBudgets, type CausalLM, type HostTensor } from '@cope/model';
 import { packPanels, rowsMatmul, rowsMatmulAvailable } from '../src/kernels/rows-matmul.js';
 import { adapterMatmul } from '../src/matmul.js';
-import { setupBackend } from './helpers.js';
+import { setupBackend, onWasm, bits } from './helpers.js';
 
 beforeAll(setupBackend);
 
@@ -11,8 +11,6 @@ function hostProduct(x: Float32Array, w: Float32Array, rows: number, K: number, 
   for (let r = 0; r < rows; r++) for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) y[r * N + n] += x[r * K + k] * w[k * N + n];
   return y;
 }
-
-const onWasm = () => tf.getBackend() === 'wasm';
 
 /** A small random Llama (untied head, so every projection and the head are frozen kernels of their own). */
 function smallModel(seed: number): CausalLM {
@@ -152,7 +150,6 @@ describe('rows kernel (products with packed frozen weights on wasm: decoding ste
     const model = smallModel(7);
     const adapter = createLoraAdapter(model, 'u', { r: 4, alpha: 8, targetModules: ['q_proj'] }, new Rng(2));
     const [a] = adapterVariables(adapter);
-    const bits = (t: tf.Tensor) => Buffer.from((t.dataSync() as Float32Array).buffer);
     const start = tf.memory().numTensors;
     const x = tf.tensor2d(Float32Array.from({ length: 64 }, (_, i) => Math.sin(i)), [2, 32]);
     const check = () => tf.tidy(() => {

@@ -1,11 +1,8 @@
 import { Rng, tf } from '@cope/model';
 import { scaledAdd, scaledAddAvailable } from '../src/kernels/scaled-add.js';
-import { setupBackend } from './helpers.js';
+import { setupBackend, onWasm, bits } from './helpers.js';
 
 beforeAll(setupBackend);
-
-const onWasm = () => tf.getBackend() === 'wasm';
-const bits = (t: tf.Tensor) => Buffer.from((t.dataSync() as Float32Array).buffer);
 
 describe('scaled-add kernel (a LoRA update added with a scale per row on wasm)', () => {
   test('is available on the wasm backend for widths that are multiples of 4', () => {

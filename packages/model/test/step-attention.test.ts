@@ -1,10 +1,8 @@
 import { Rng, disposeCache, disposeModel, forward, parseModelConfig, tf, weightsFromHost, type CausalLM, type HostTensor, type KvCache } from '@cope/model';
 import { stepAttention, stepAttentionAvailable } from '../src/kernels/step-attention.js';
-import { setupBackend } from './helpers.js';
+import { setupBackend, onWasm } from './helpers.js';
 
 beforeAll(setupBackend);
-
-const onWasm = () => tf.getBackend() === 'wasm';
 
 /** Float64 reference: per query head, softmax over the cache of scale·q·k + bias, times the values. */
 function hostAttention(q: Float32Array, k: Float32Array, vT: Float32Array, bias: Float32Array, B: number, H: number, kvH: number, T: number, hd: number, scale: number): Float64Array {

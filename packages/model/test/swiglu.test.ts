@@ -1,11 +1,8 @@
 import { Rng, tf } from '@cope/model';
 import { swiGlu, swiGluAvailable } from '../src/kernels/swiglu.js';
-import { setupBackend } from './helpers.js';
+import { setupBackend, onWasm, bits } from './helpers.js';
 
 beforeAll(setupBackend);
-
-const onWasm = () => tf.getBackend() === 'wasm';
-const bits = (t: tf.Tensor) => Buffer.from((t.dataSync() as Float32Array).buffer);
 
 describe('SwiGLU kernel (the gated product outside a gradient tape on wasm)', () => {
   test('is available on the wasm backend for sizes that are multiples of 4', () => {
