@@ -9,6 +9,7 @@ module.exports = {
     '^(\\.{1,2}/.*)\\.js$': '$1',
     '^#testing$': path.join(__dirname, 'tools/testing/fixtures.ts'),
     '^#testing/models$': path.join(__dirname, 'tools/testing/models.ts'),
+    '^#testing/temp$': path.join(__dirname, 'tools/testing/temp.ts'),
   },
   testMatch: ['<rootDir>/test/**/*.test.ts', '<rootDir>/src/**/*.test.ts'],
   testTimeout: 120000,

@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describeWithFixtures, fixture, readFixtureJson } from '#testing';
 import { runCli } from '@cope/cli';
+import { tempDir } from '#testing/temp';
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -42,7 +42,7 @@ describeWithFixtures('cope debug commands', ['models/tiny-llama/expected.json', 
 
 describe('cope eval and bad input', () => {
   test('eval prints the metrics and per-example scores', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'cope-cli-'));
+    const dir = tempDir('cope-cli-');
     writeFileSync(path.join(dir, 'g.json'), JSON.stringify({ task: 'LaMP_4', golds: [{ id: '1', output: 'a b c' }] }));
     writeFileSync(path.join(dir, 'p.json'), JSON.stringify({ task: 'LaMP_4', golds: [{ id: '1', output: 'a b d' }] }));
     const r = await run(['eval', '--task', 'LaMP_4', '--golds', path.join(dir, 'g.json'), '--preds', path.join(dir, 'p.json'), '--per-example']);

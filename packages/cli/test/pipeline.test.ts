@@ -1,9 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fixture } from '#testing';
 import { runCli } from '@cope/cli';
+import { tempDir } from '#testing/temp';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const embeddedModel = path.join(root, 'data', 'models', 'cope-tiny');
@@ -50,7 +50,7 @@ function outputsOf(runDir: string): Record<string, string> {
   return files;
 }
 
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'cope-run-'));
+const tmp = () => tempDir('cope-run-');
 let reference: string;
 
 describe('cope run on the embedded data', () => {

@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TASKS, extractOutput, firstKWords, getTask, readTargetUsers, validateLabels, validateUsers } from '@cope/data';
+import { tempDir } from '#testing/temp';
 
 const user = () => ({
   user_id: 'u17',
@@ -40,7 +40,7 @@ describe('data file validation names the file and the exact element', () => {
   });
 
   test('query ids must match label ids, listing the difference', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'cope-data-'));
+    const dir = tempDir('cope-data-');
     writeFileSync(path.join(dir, 'user_top_100_history.json'), JSON.stringify([user()]));
     writeFileSync(path.join(dir, 'user_top_100_history_label.json'), JSON.stringify({ task: 'LaMP_4', golds: [{ id: 'q10', output: 'x' }] }));
     await expect(readTargetUsers(dir, 'news_headline')).rejects.toThrow(/query ids without a label: q9; label ids without a query: q10/);

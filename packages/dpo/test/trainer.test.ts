@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describeWithFixtures, fixture } from '#testing';
 import { withFixtureModel } from '#testing/models';
 import { Rng, createLoraAdapter, disposeAdapter, forward, initBackend, loadLoraAdapter, tf, type CausalLM } from '@cope/model';
 import { referenceLogProbs, resolveDpoConfig, trainDpo } from '@cope/dpo';
+import { tempDir } from '#testing/temp';
 
 beforeAll(async () => {
   await initBackend(process.env.COPE_BACKEND ?? 'wasm');
@@ -36,7 +36,7 @@ describeWithFixtures('per-user DPO on tiny-llama', ['models/tiny-llama/adapter/a
       rejected: [...Array.from({ length: 4 }, () => 200 + rng.int(10)), 2],
     }));
     const adapter = createLoraAdapter(model, 'user_0', { r: 8, alpha: 8, dropout: 0.05, targetModules: ['q_proj', 'v_proj'] }, new Rng(3));
-    const outDir = mkdtempSync(path.join(os.tmpdir(), 'cope-dpo-'));
+    const outDir = tempDir('cope-dpo-');
     const config = resolveDpoConfig({ learningRate: 2e-3, beta: 0.1, epochs: 13, batchSize: 4, checkpointEvery: 0 });
     const logs: any[] = [];
     const counts: number[] = [];

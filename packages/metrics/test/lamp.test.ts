@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { evaluateLamp, evaluateLampFiles } from '@cope/metrics';
+import { tempDir } from '#testing/temp';
 
 const golds = { task: 'LaMP_4', golds: [{ id: 'a', output: 'the cat sat' }, { id: 'b', output: 'storm shuts schools' }] };
 
@@ -25,7 +25,7 @@ describe('LaMP evaluation', () => {
   });
 
   test('writes results into the output file as the reference script does', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'cope-eval-'));
+    const dir = tempDir('cope-eval-');
     const g = path.join(dir, 'g.json');
     const p = path.join(dir, 'p.json');
     writeFileSync(g, JSON.stringify(golds));

@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describeWithFixtures, fixture } from '#testing';
 import { withTinyLlamaAndAdapter } from '#testing/models';
@@ -8,6 +7,7 @@ import {
   mergeLoraAdapter, parseSafetensors, peftKey, saveLoraAdapter, tf, type CausalLM, type LoraAdapter,
 } from '@cope/model';
 import { maxAbsDiff, setupBackend } from './helpers.js';
+import { tempDir } from '#testing/temp';
 
 beforeAll(setupBackend);
 
@@ -56,7 +56,7 @@ describeWithFixtures('LoRA adapters', ['models/tiny-llama/adapter/adapter_config
   });
 
   test('PEFT save → load round trip is exact and uses PEFT key names and shapes', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'cope-lora-'));
+    const dir = tempDir('cope-lora-');
     await saveLoraAdapter(adapter, dir);
     const cfg = JSON.parse(readFileSync(path.join(dir, 'adapter_config.json'), 'utf8'));
     expect(cfg).toMatchObject({ peft_type: 'LORA', r: 4, lora_alpha: 8, task_type: 'CAUSAL_LM' });

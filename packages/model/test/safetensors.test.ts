@@ -1,10 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   bf16ToF32, f16ToF32, f32ToBf16, parseModelConfig, parseSafetensors, readModelWeights, ropeInvFreq, serializeSafetensors,
   type HostTensor,
 } from '@cope/model';
+import { tempDir } from '#testing/temp';
 
 function file(header: object | string, data: Uint8Array = new Uint8Array(0), lenOverride?: number): Uint8Array {
   const h = new TextEncoder().encode(typeof header === 'string' ? header : JSON.stringify(header));
@@ -46,7 +46,7 @@ describe('safetensors', () => {
   });
 
   test('sharded checkpoints load through model.safetensors.index.json', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'cope-shard-'));
+    const dir = tempDir('cope-shard-');
     const a = new Map([['x', { shape: [2], data: Float32Array.from([1, 2]) }]]);
     const b = new Map([['y', { shape: [1], data: Float32Array.from([3]) }]]);
     writeFileSync(path.join(dir, 'model-00001-of-00002.safetensors'), serializeSafetensors(a));

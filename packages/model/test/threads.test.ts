@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
+import { tempDir } from '#testing/temp';
 
 /**
  * The wasm backend's threaded build (tfjs's, run under Node by the project's patch in patches/) against
@@ -20,7 +20,7 @@ interface ChildResult {
 function run(threads: number): ChildResult {
   const child = path.join(__dirname, 'threads', 'child.mjs');
   // A temporary folder of its own, to see what the threaded build leaves there.
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'cope-threads-'));
+  const tmp = tempDir('cope-threads-');
   const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp };
   delete env.COPE_THREADS;
   // A process that does not exit by itself (threads keeping it alive) fails on the timeout.

@@ -1,10 +1,9 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { readdirSync } from 'node:fs';
 import { describeWithFixtures, fixture } from '#testing';
 import { ChatFormatter, TASKS, loadTokenizer } from '@cope/data';
 import { Rng, createLoraAdapter, disposeAdapter, disposeModel, initBackend, loadModel, tf } from '@cope/model';
 import { assembleParts, runPerUser, sampleUserNegatives, scoreUserNegatives, type TaskContext } from '@cope/negatives';
+import { tempDir } from '#testing/temp';
 
 beforeAll(async () => {
   await initBackend(process.env.COPE_BACKEND ?? 'wasm');
@@ -57,7 +56,7 @@ describeWithFixtures('pseudo-negative sampling and scoring with stories260K', ['
 });
 
 test('per-user runs resume: finished users are skipped; parts assemble in order', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'cope-parts-'));
+  const dir = tempDir('cope-parts-');
   const ran: number[] = [];
   await runPerUser(dir, [0, 2], async (i) => { ran.push(i); return { i }; });
   await runPerUser(dir, [0, 1, 2, 3], async (i) => { ran.push(i); return { i }; });

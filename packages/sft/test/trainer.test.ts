@@ -1,16 +1,16 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describeWithFixtures, fixture } from '#testing';
 import { withFixtureModel } from '#testing/models';
 import { adapterVariables, disposeAdapter, disposeModel, forward, initBackend, loadModel, tf, type CausalLM } from '@cope/model';
 import { resolveSftConfig, trainFull, trainLora } from '@cope/sft';
+import { tempDir } from '#testing/temp';
 
 beforeAll(async () => {
   await initBackend(process.env.COPE_BACKEND ?? 'wasm');
 });
 
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'cope-sft-'));
+const tmp = () => tempDir('cope-sft-');
 const examples = [
   { ids: [1, 10, 11, 12, 50, 51, 2], labelMask: [0, 0, 0, 0, 1, 1, 1], promptLength: 4, truncated: false },
   { ids: [1, 20, 21, 60, 61, 62, 2], labelMask: [0, 0, 0, 1, 1, 1, 1], promptLength: 3, truncated: false },
