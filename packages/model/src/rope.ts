@@ -1,7 +1,7 @@
 import { tf } from './tf.js';
 import type { Tensor, Tensor2D, Tensor4D } from './tf.js';
 import type { ModelConfig } from './config.js';
-import { prefersPlain2d, taping } from './matmul.js';
+import { taping } from './matmul.js';
 import { ropeRows, ropeRowsAvailable } from './kernels/rope-rows.js';
 
 /**
@@ -91,7 +91,7 @@ export class Rotary {
    * kernel wherever it runs (tests compare the two forms).
    */
   constructor(private readonly cosHost: Float32Array, private readonly sinHost: Float32Array, private readonly B: number, private readonly T: number, private readonly half: number, useKernel?: boolean) {
-    this.kernel = useKernel ?? (prefersPlain2d() && ropeRowsAvailable(2 * half));
+    this.kernel = useKernel ?? ropeRowsAvailable(2 * half);
   }
 
   /** x [B·T, heads·hd] → rotated [B, T, heads, hd]. */

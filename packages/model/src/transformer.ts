@@ -160,7 +160,7 @@ function isTrainable(t: tf.Tensor): boolean {
 
 /** Rows of `table` at `ids` (int32, in range): one bulk copy a row on wasm, the backend's gather elsewhere. */
 function lookupRows(table: Tensor2D, ids: tf.Tensor1D): Tensor2D {
-  return prefersPlain2d() && gatherRowsAvailable() ? gatherRows(table, ids) : (tf.gather(table, ids) as Tensor2D);
+  return gatherRowsAvailable() ? gatherRows(table, ids) : (tf.gather(table, ids) as Tensor2D);
 }
 
 /**
@@ -190,7 +190,7 @@ function embedLookup(embed: Tensor2D, ids: tf.Tensor1D): Tensor2D {
  * rows), else the backend's concat.
  */
 function appendPositions(past: Tensor4D, next: Tensor4D, axis: 2 | 3): Tensor4D {
-  if (!prefersPlain2d() || taping() || !concatRowsAvailable()) return tf.concat([past, next], axis) as Tensor4D;
+  if (taping() || !concatRowsAvailable()) return tf.concat([past, next], axis) as Tensor4D;
   const rows = past.shape.slice(0, axis).reduce((a, b) => a * b, 1);
   const out = concatRows(past.reshape([rows, -1]) as Tensor2D, next.reshape([rows, -1]) as Tensor2D);
   const shape = [...past.shape] as [number, number, number, number];
@@ -200,13 +200,13 @@ function appendPositions(past: Tensor4D, next: Tensor4D, axis: 2 | 3): Tensor4D 
 
 /** SwiGLU's gating `gate · sigmoid(gate) · up`: one kernel on wasm outside a gradient tape, the backend's ops otherwise. */
 function swiGluGate(gate: Tensor2D, up: Tensor2D): Tensor2D {
-  if (prefersPlain2d() && !taping() && swiGluAvailable(gate.size)) return swiGlu(gate, up);
+  if (!taping() && swiGluAvailable(gate.size)) return swiGlu(gate, up);
   return tf.mul(tf.mul(gate, tf.sigmoid(gate)), up) as Tensor2D;
 }
 
 /** RMSNorm over the last axis: one kernel on wasm outside a gradient tape, the backend's ops otherwise. */
 function rmsNorm(x: Tensor2D, w: Tensor1D, eps: number): Tensor2D {
-  if (prefersPlain2d() && !taping() && rmsNormAvailable(x.shape[1])) return rmsNormRows(x, w, eps);
+  if (!taping() && rmsNormAvailable(x.shape[1])) return rmsNormRows(x, w, eps);
   const variance = tf.mean(tf.square(x), -1, true);
   return tf.mul(tf.mul(x, tf.rsqrt(tf.add(variance, eps))), w);
 }
@@ -341,7 +341,7 @@ function linear(x: Tensor2D, w: Linear, layer: number, proj: ProjectionName, row
     const delta = adapterMatmul(adapterMatmul(xin, pair.a), pair.b);
     // One multiply applies both the LoRA scale and, for per-row adapters, the row mask; outside a tape on
     // wasm, one kernel does the multiply and the add.
-    if (prefersPlain2d() && !taping() && scaledAddAvailable(y.shape[1])) y = scaledAdd(y, delta, scales.vector(i));
+    if (!taping() && scaledAddAvailable(y.shape[1])) y = scaledAdd(y, delta, scales.vector(i));
     else y = tf.add(y, tf.mul(delta, scales.factor(i)));
   });
   return y;
