@@ -1,7 +1,6 @@
-import { tf } from '../tf.js';
-import type { Tensor, Tensor2D } from '../tf.js';
+import type { Tensor2D } from '../tf.js';
 import { CONCAT_ROWS_WASM } from './concat-rows-binary.js';
-import { heapModuleAvailable, registerHeapKernel } from './heap-module.js';
+import { heapModuleAvailable, registerHeapKernel, runHeapKernel } from './heap-module.js';
 
 /**
  * Two float32 matrices side by side on the wasm backend (concat-rows.wat, on the tfjs heap): two bulk copies a
@@ -37,7 +36,6 @@ export function concatRowsAvailable(): boolean {
 export function concatRows(a: Tensor2D, b: Tensor2D): Tensor2D {
   if (a.shape[0] !== b.shape[0]) throw new Error(`concatRows: a [${a.shape}] and b [${b.shape}] need the same number of rows`);
   if (a.dtype !== 'float32' || b.dtype !== 'float32') throw new Error(`concatRows: needs float32 inputs, got ${a.dtype} and ${b.dtype}`);
-  if (tf.getBackend() !== 'wasm') throw new Error(`concatRows: needs the wasm backend (active backend: ${tf.getBackend()})`);
   register();
-  return tf.engine().runKernel(KERNEL_NAME, { a, b } as unknown as tf.NamedTensorMap, {}) as Tensor as Tensor2D;
+  return runHeapKernel<Tensor2D>('concatRows', KERNEL_NAME, { a, b });
 }

@@ -1,7 +1,6 @@
-import { tf } from '../tf.js';
-import type { Tensor, Tensor1D, Tensor2D } from '../tf.js';
+import type { Tensor1D, Tensor2D } from '../tf.js';
 import { GATHER_ROWS_WASM } from './gather-rows-binary.js';
-import { heapModuleAvailable, registerHeapKernel } from './heap-module.js';
+import { heapModuleAvailable, registerHeapKernel, runHeapKernel } from './heap-module.js';
 
 /**
  * Row lookup on the wasm backend (`src/kernels/gather-rows.wat`, on the tfjs heap like the rows kernel):
@@ -36,9 +35,8 @@ export function gatherRowsAvailable(): boolean {
  * `[n, width]`. wasm backend only; no gradient (callers that train wrap it).
  */
 export function gatherRows(table: Tensor2D, ids: Tensor1D): Tensor2D {
-  if (tf.getBackend() !== 'wasm') throw new Error(`gatherRows: needs the wasm backend (active backend: ${tf.getBackend()})`);
   if (ids.dtype !== 'int32') throw new Error(`gatherRows: ids must be int32, got ${ids.dtype}`);
   if (table.dtype !== 'float32') throw new Error(`gatherRows: table must be float32, got ${table.dtype}`);
   register();
-  return tf.engine().runKernel(KERNEL_NAME, { table, ids } as unknown as tf.NamedTensorMap, {}) as Tensor as Tensor2D;
+  return runHeapKernel<Tensor2D>('gatherRows', KERNEL_NAME, { table, ids });
 }

@@ -84,3 +84,12 @@ export function registerHeapKernel<T>(name: string, binary: HeapBinary, body: He
     },
   });
 }
+
+/**
+ * Runs the heap kernel `name` (registered with {@link registerHeapKernel}) on the wasm backend; `caller` names
+ * the public function in the error raised on any other backend.
+ */
+export function runHeapKernel<T extends tf.Tensor>(caller: string, name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, number> = {}): T {
+  if (tf.getBackend() !== 'wasm') throw new Error(`${caller}: needs the wasm backend (active backend: ${tf.getBackend()})`);
+  return tf.engine().runKernel(name, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as T;
+}

@@ -1,7 +1,6 @@
-import { tf } from '../tf.js';
-import type { Tensor, Tensor1D, Tensor2D } from '../tf.js';
+import type { Tensor1D, Tensor2D } from '../tf.js';
 import { RMS_NORM_WASM } from './rms-norm-binary.js';
-import { heapModuleAvailable, registerHeapKernel } from './heap-module.js';
+import { heapModuleAvailable, registerHeapKernel, runHeapKernel } from './heap-module.js';
 
 /**
  * RMSNorm on the wasm backend in one kernel (rms-norm.wat, on the tfjs heap) instead of six backend ops
@@ -36,7 +35,6 @@ export function rmsNormAvailable(h: number): boolean {
 export function rmsNormRows(x: Tensor2D, w: Tensor1D, eps: number): Tensor2D {
   const [, h] = x.shape;
   if (w.shape[0] !== h || h % 4 !== 0) throw new Error(`rmsNormRows: expected x [N, H] and w [H] with H a multiple of 4: x [${x.shape}], w [${w.shape}]`);
-  if (tf.getBackend() !== 'wasm') throw new Error(`rmsNormRows: needs the wasm backend (active backend: ${tf.getBackend()})`);
   register();
-  return tf.engine().runKernel(KERNEL_NAME, { x, w } as unknown as tf.NamedTensorMap, { eps } as unknown as tf.NamedAttrMap) as Tensor as Tensor2D;
+  return runHeapKernel<Tensor2D>('rmsNormRows', KERNEL_NAME, { x, w }, { eps });
 }

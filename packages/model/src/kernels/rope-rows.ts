@@ -1,7 +1,7 @@
 import { tf } from '../tf.js';
-import type { Tensor, Tensor2D } from '../tf.js';
+import type { Tensor2D } from '../tf.js';
 import { ROPE_ROWS_WASM } from './rope-rows-binary.js';
-import { heapModuleAvailable, registerHeapKernel } from './heap-module.js';
+import { heapModuleAvailable, registerHeapKernel, runHeapKernel } from './heap-module.js';
 
 /**
  * Rotary embedding on the wasm backend in one kernel (rope-rows.wat, on the tfjs heap). The op-by-op form
@@ -44,7 +44,6 @@ export function ropeRows(x: Tensor2D, cos: Tensor2D, sin: Tensor2D): Tensor2D {
   if (cos.shape[0] !== n || sin.shape.join() !== cos.shape.join() || half % 4 !== 0 || width % (2 * half) !== 0) {
     throw new Error(`ropeRows: expected x [N, heads·2·half], cos and sin [N, half] with half a multiple of 4: ${shapes}`);
   }
-  if (tf.getBackend() !== 'wasm') throw new Error(`ropeRows: needs the wasm backend (active backend: ${tf.getBackend()})`);
   register();
-  return tf.engine().runKernel(KERNEL_NAME, { x, cos, sin } as unknown as tf.NamedTensorMap, {}) as Tensor as Tensor2D;
+  return runHeapKernel<Tensor2D>('ropeRows', KERNEL_NAME, { x, cos, sin });
 }

@@ -1,7 +1,7 @@
 import { tf } from '../tf.js';
-import type { Tensor, Tensor1D, Tensor2D } from '../tf.js';
+import type { Tensor1D, Tensor2D } from '../tf.js';
 import { ROWS_MATMUL_WASM } from './rows-matmul-binary.js';
-import { heapModuleAvailable, registerHeapKernel } from './heap-module.js';
+import { heapModuleAvailable, registerHeapKernel, runHeapKernel } from './heap-module.js';
 
 /**
  * Products with a panel-packed weight on the wasm backend: decoding steps, prompts and training batches.
@@ -64,10 +64,9 @@ export function rowsMatmul(x: Tensor2D, packed: Tensor1D, n: number): Tensor2D {
   // The kernel's inner loops run at least once: empty products are the caller's to skip.
   if (rows < 1 || k < 1 || n < 1) throw new Error(`rowsMatmul: empty product [${rows}, ${k}] · [${k}, ${n}]`);
   // The heap itself is checked by the kernel (once per backend); matmulFrozen has checked it already.
-  if (tf.getBackend() !== 'wasm') throw new Error(`rowsMatmul: needs the wasm backend (active backend: ${tf.getBackend()})`);
   if (packed.size !== Math.ceil(n / PANEL) * PANEL * k) {
     throw new Error(`rowsMatmul: packed weight has ${packed.size} values, expected ${Math.ceil(n / PANEL) * PANEL * k} for [${k}, ${n}]`);
   }
   register();
-  return tf.engine().runKernel(KERNEL_NAME, { x, packed } as unknown as tf.NamedTensorMap, { n } as unknown as tf.NamedAttrMap) as Tensor as Tensor2D;
+  return runHeapKernel<Tensor2D>('rowsMatmul', KERNEL_NAME, { x, packed }, { n });
 }

@@ -1,7 +1,7 @@
 import { tf } from '../tf.js';
-import type { Tensor, Tensor1D, Tensor2D } from '../tf.js';
+import type { Tensor1D, Tensor2D } from '../tf.js';
 import { SCALED_ADD_WASM } from './scaled-add-binary.js';
-import { heapModuleAvailable, registerHeapKernel } from './heap-module.js';
+import { heapModuleAvailable, registerHeapKernel, runHeapKernel } from './heap-module.js';
 
 /**
  * `y + delta · scale` with a scale per row (LoRA's update masked to the rows that use the adapter) on the
@@ -40,7 +40,6 @@ export function scaledAdd(y: Tensor2D, delta: Tensor2D, scale: Tensor1D): Tensor
   if (delta.shape.join() !== y.shape.join() || scale.shape.join() !== `${rows}` || cols % 4 !== 0) {
     throw new Error(`scaledAdd: expected y and delta [R, C] (C a multiple of 4) and scale [R]: y [${y.shape}], delta [${delta.shape}], scale [${scale.shape}]`);
   }
-  if (tf.getBackend() !== 'wasm') throw new Error(`scaledAdd: needs the wasm backend (active backend: ${tf.getBackend()})`);
   register();
-  return tf.engine().runKernel(KERNEL_NAME, { y, delta, scale } as unknown as tf.NamedTensorMap, {}) as Tensor as Tensor2D;
+  return runHeapKernel<Tensor2D>('scaledAdd', KERNEL_NAME, { y, delta, scale });
 }

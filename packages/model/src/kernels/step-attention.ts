@@ -1,7 +1,7 @@
 import { tf } from '../tf.js';
-import type { Tensor, Tensor2D, Tensor3D, Tensor4D } from '../tf.js';
+import type { Tensor2D, Tensor3D, Tensor4D } from '../tf.js';
 import { STEP_ATTENTION_WASM } from './step-attention-binary.js';
-import { heapModuleAvailable, registerHeapKernel } from './heap-module.js';
+import { heapModuleAvailable, registerHeapKernel, runHeapKernel } from './heap-module.js';
 
 /**
  * Attention for decoding steps on the wasm backend, in one kernel (step-attention.wat on the tfjs heap).
@@ -50,7 +50,6 @@ export function stepAttention(q: Tensor3D, k: Tensor4D, vT: Tensor4D, bias: Tens
   if (kB !== B || kHd !== hd || H % kvH !== 0) throw new Error(`stepAttention: mismatched shapes: ${shapes}`);
   if (vT.shape.join() !== [B, kvH, hd, T].join() || bias.shape.join() !== [B, T].join()) throw new Error(`stepAttention: mismatched shapes: ${shapes}`);
   if (hd % 4 !== 0 || T < 1) throw new Error(`stepAttention: needs hd a multiple of 4 and at least one cached token: ${shapes}`);
-  if (tf.getBackend() !== 'wasm') throw new Error(`stepAttention: needs the wasm backend (active backend: ${tf.getBackend()})`);
   register();
-  return tf.engine().runKernel(KERNEL_NAME, { q, k, vT, bias } as unknown as tf.NamedTensorMap, { scale } as unknown as tf.NamedAttrMap) as Tensor as Tensor3D;
+  return runHeapKernel<Tensor3D>('stepAttention', KERNEL_NAME, { q, k, vT, bias }, { scale });
 }

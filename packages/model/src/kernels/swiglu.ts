@@ -1,7 +1,6 @@
-import { tf } from '../tf.js';
-import type { Tensor, Tensor2D } from '../tf.js';
+import type { Tensor2D } from '../tf.js';
 import { SWIGLU_WASM } from './swiglu-binary.js';
-import { heapModuleAvailable, registerHeapKernel } from './heap-module.js';
+import { heapModuleAvailable, registerHeapKernel, runHeapKernel } from './heap-module.js';
 
 /**
  * SwiGLU's gating `gate · sigmoid(gate) · up` on the wasm backend in one kernel (swiglu.wat, on the tfjs heap)
@@ -37,7 +36,6 @@ export function swiGlu(gate: Tensor2D, up: Tensor2D): Tensor2D {
   if (gate.shape.join() !== up.shape.join() || gate.size % 4 !== 0) {
     throw new Error(`swiGlu: expected gate and up of one shape with a multiple of 4 values: gate [${gate.shape}], up [${up.shape}]`);
   }
-  if (tf.getBackend() !== 'wasm') throw new Error(`swiGlu: needs the wasm backend (active backend: ${tf.getBackend()})`);
   register();
-  return tf.engine().runKernel(KERNEL_NAME, { gate, up } as unknown as tf.NamedTensorMap, {}) as Tensor as Tensor2D;
+  return runHeapKernel<Tensor2D>('swiGlu', KERNEL_NAME, { gate, up });
 }
