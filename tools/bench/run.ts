@@ -105,7 +105,7 @@ async function benchForward(name: ConfigName, c: Config, model: CausalLM, rng: R
 interface MatmulFigures {
   /** The backend's own product (tf.matMul), the issue's reference. */
   backend: number;
-  /** The product this toolkit runs for frozen weights (the rows kernel on one wasm thread). */
+  /** The product this toolkit runs for frozen weights (the rows kernel, split over helper threads on more than one). */
   frozen: number;
 }
 
@@ -229,7 +229,7 @@ async function main(): Promise<void> {
   tf.dispose([a, b]);
   frozenB.packed?.dispose();
   report({ measure: 'matmul_512_gflops', value: gflops.backend, note: 'the backend\'s product (tf.matMul)' });
-  report({ measure: 'frozen_matmul_512_gflops', value: gflops.frozen, note: 'matmulFrozen: the rows kernel over a packed copy on one wasm thread, the backend\'s product otherwise' });
+  report({ measure: 'frozen_matmul_512_gflops', value: gflops.frozen, note: 'matmulFrozen: the rows kernel over a packed copy (split over helper threads on more than one wasm thread)' });
 
   for (const name of which) {
     const c = CONFIGS[name];

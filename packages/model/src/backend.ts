@@ -11,11 +11,12 @@ const require = createRequire(import.meta.url);
 
 export interface BackendOptions {
   /**
-   * Threads the wasm backend's own ops (XNNPACK's products) run on: more than 1 loads tfjs's threaded build,
-   * whose pool then takes the products of many rows (training, DPO, reading prompts: 10–25% faster on 2
-   * threads than this package's single-threaded product kernel); decoding steps, which run on that kernel and
-   * the other heap kernels, gain nothing. Default: `COPE_THREADS`, else 1. Decided when the backend first
-   * starts in a process (or worker thread); later calls keep it. Other backends manage their own threads.
+   * Threads the wasm backend runs on: more than 1 loads tfjs's threaded build, whose pool runs the backend's
+   * own ops (XNNPACK's products), while this package's product kernel splits large frozen products over
+   * helper threads of its own (training, DPO and forward passes of the medium bench model 25–35% faster on 2
+   * threads than on 1); decoding steps, which run on the single-threaded heap kernels, gain nothing. Default:
+   * `COPE_THREADS`, else 1. Decided when the backend first starts in a process (or worker thread); later calls
+   * keep it. Other backends manage their own threads.
    */
   threads?: number;
 }

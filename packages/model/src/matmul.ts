@@ -2,6 +2,7 @@ import { tf } from './tf.js';
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Variable } from './tf.js';
 import { backendThreads } from './backend.js';
 import { packPanels, rowsMatmul, rowsMatmulAvailable } from './kernels/rows-matmul.js';
+import { SPLIT_MIN_MACS } from './kernels/rows-helpers.js';
 
 /**
  * Matmul layout switch. The wasm backend is fast (tens of GFLOP/s) only for 2-D products without
@@ -116,8 +117,10 @@ export function matmulFrozen(x: Tensor2D, w: FrozenKernel): Tensor2D {
  * copy of the weight, bit for bit the backend's product. Decoding steps multiply one or two rows
  * (contrastive decoding: expert and amateur), which the kernel does reading the weight once for both rows;
  * prompts and training batches multiply many, where it runs at about 60 GFLOP/s against XNNPACK's 44 on one
- * thread. On more threads XNNPACK splits products over the pool, so it keeps products of more than two rows;
- * other backends, empty weights and weights over the packed-copy budget use the backend's product.
+ * thread. On more threads the kernel takes products of at least {@link SPLIT_MIN_MACS} multiply-adds, split
+ * by panels over helper threads (about 115 GFLOP/s on two threads, XNNPACK's pool 75), and XNNPACK's pool the
+ * mid-sized products of more than two rows (split there, the helpers would wait for the pool's spinning
+ * thread); other backends, empty weights and weights over the packed-copy budget use the backend's product.
  */
 function frozenProduct(x: Tensor2D, w: FrozenKernel): Tensor2D {
   if (rowsKernelFor(x, w)) {
@@ -131,7 +134,7 @@ function frozenProduct(x: Tensor2D, w: FrozenKernel): Tensor2D {
 function rowsKernelFor(x: Tensor2D, w: FrozenKernel): boolean {
   const rows = x.shape[0];
   if (rows === 0 || w.kernel.size === 0 || !rowsMatmulAvailable()) return false;
-  return rows <= 2 || (backendThreads() ?? 1) === 1;
+  return rows <= 2 || (backendThreads() ?? 1) === 1 || rows * w.kernel.size >= SPLIT_MIN_MACS;
 }
 
 /**

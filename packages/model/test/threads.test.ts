@@ -13,6 +13,9 @@ interface ChildResult {
   logits: string;
   gradients: string[];
   step: string;
+  bigProduct: string;
+  bigGradient: string;
+  splitProducts: number;
   tmpAfterInit: string[];
   laterRequest: { threads: number; warnings: string[] };
 }
@@ -31,7 +34,7 @@ function run(threads: number): ChildResult {
 }
 
 describe('wasm backend threads', () => {
-  test('two threads give bitwise the single-threaded logits, LoRA gradients and cached decoding steps; a later request keeps the running backend and warns; the process exits by itself', () => {
+  test('two threads give bitwise the single-threaded logits, LoRA gradients, cached decoding steps and split frozen products; a later request keeps the running backend and warns; the process exits by itself', () => {
     const one = run(1);
     const two = run(2);
     expect(one.threads).toBe(1);
@@ -40,6 +43,12 @@ describe('wasm backend threads', () => {
     expect(two.gradients).toEqual(one.gradients);
     expect(two.gradients.length).toBe(16);
     expect(two.step).toBe(one.step);
+    // The rows kernel's helper threads split the large product and its gradient (the product again, then the
+    // one with Wᵀ) on two threads only.
+    expect(two.bigProduct).toBe(one.bigProduct);
+    expect(two.bigGradient).toBe(one.bigGradient);
+    expect(one.splitProducts).toBe(0);
+    expect(two.splitProducts).toBe(3);
     expect(two.tmpAfterInit).toEqual([]);
     expect(two.laterRequest).toEqual({ threads: 2, warnings: [expect.stringMatching(/started with threads 2; threads 3 ignored/)] });
     expect(one.laterRequest).toEqual({ threads: 1, warnings: [expect.stringMatching(/started with threads 1; threads 3 ignored/)] });

@@ -37,7 +37,7 @@ export const runConfigSchema = z.object({
   workers: z.number().int().positive().default(Math.max(1, Math.min(os.availableParallelism(), 4))),
   /**
    * Threads of the wasm backend in the main process (`COPE_THREADS` or 1 when unset); each worker gets an
-   * equal share, at least 1. More threads train and read prompts somewhat faster; decoding steps gain nothing
+   * equal share, at least 1. More threads train and read prompts faster (larger models gain most); decoding steps gain nothing
    * (@cope/model's README, "Threads").
    */
   threads: z.number().int().positive().optional(),

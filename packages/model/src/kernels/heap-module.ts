@@ -44,15 +44,30 @@ export function heapModule<T>(backend: WasmBackendInternals, binary: HeapBinary)
   if (!perBackend) instances.set(backend, (perBackend = new Map()));
   if (perBackend.has(binary.plain)) return perBackend.get(binary.plain) as T | null;
   let inst: T | null = null;
-  const memory = backend.wasm?.asm?.memory ?? backend.wasm?.wasmMemory;
-  if (memory instanceof WA.Memory) {
-    const bytes = memory.buffer instanceof SharedArrayBuffer ? binary.shared : binary.plain;
-    let module = modules.get(bytes);
-    if (!module) modules.set(bytes, (module = new WA.Module(Buffer.from(bytes, 'base64'))));
-    inst = new WA.Instance(module, { env: { memory } }).exports as unknown as T;
-  }
+  const heap = heapOf(backend, binary);
+  if (heap) inst = new WA.Instance(heap.module, { env: { memory: heap.memory } }).exports as unknown as T;
   perBackend.set(binary.plain, inst);
   return inst;
+}
+
+/** The backend's heap memory and `binary` compiled for it (the shared-memory binary on a shared heap). */
+function heapOf(backend: WasmBackendInternals, binary: HeapBinary): { memory: object; module: object; shared: boolean } | null {
+  const memory = backend.wasm?.asm?.memory ?? backend.wasm?.wasmMemory;
+  if (!(memory instanceof WA.Memory)) return null;
+  const shared = memory.buffer instanceof SharedArrayBuffer;
+  const bytes = shared ? binary.shared : binary.plain;
+  let module = modules.get(bytes);
+  if (!module) modules.set(bytes, (module = new WA.Module(Buffer.from(bytes, 'base64'))));
+  return { memory, module, shared };
+}
+
+/**
+ * On tfjs's threaded build, whose heap is a shared memory: that memory and `binary`'s compiled shared-memory
+ * module, which other threads instantiate to run the kernel on the same heap; null on other builds.
+ */
+export function sharedHeapModule(backend: WasmBackendInternals, binary: HeapBinary): { memory: object; module: object } | null {
+  const heap = heapOf(backend, binary);
+  return heap?.shared ? { memory: heap.memory, module: heap.module } : null;
 }
 
 /** True when the active backend is wasm and can run the module `binary` on its heap. */

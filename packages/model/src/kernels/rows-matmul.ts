@@ -1,7 +1,9 @@
 import { tf } from '../tf.js';
 import type { Tensor1D, Tensor2D } from '../tf.js';
 import { ROWS_MATMUL_WASM } from './rows-matmul-binary.js';
-import { heapModuleAvailable, registerHeapKernel, runHeapKernel } from './heap-module.js';
+import { heapModuleAvailable, registerHeapKernel, runHeapKernel, sharedHeapModule, type WasmBackendInternals } from './heap-module.js';
+import { RowsHelpers, SPLIT_MIN_MACS } from './rows-helpers.js';
+import { backendThreads } from '../backend.js';
 
 /**
  * Products with a panel-packed weight on the wasm backend: decoding steps, prompts and training batches.
@@ -11,7 +13,8 @@ import { heapModuleAvailable, registerHeapKernel, runHeapKernel } from './heap-m
  * 10 µs of dispatch. This kernel (rows-matmul.wat, a WebAssembly SIMD module sharing the tfjs heap)
  * reads each 16-column panel of the weight once per pair of rows: two rows cost 1.1–1.6× one row, and
  * many rows run at about 60 GFLOP/s on one thread where XNNPACK reaches 44 (2×16 tiles with the panel in
- * L1). The sums equal XNNPACK's bit for bit (same order, multiply then add).
+ * L1). The sums equal XNNPACK's bit for bit (same order, multiply then add). On tfjs's threaded build,
+ * large products are split by panels over helper threads sharing the heap (rows-helpers.ts), bitwise the same.
  */
 
 const KERNEL_NAME = 'CopeRowsMatMul';
@@ -20,13 +23,30 @@ const PANEL = 16;
 
 interface RowsExports {
   rows(x: number, w: number, y: number, rows: number, k: number, n: number): void;
+  panels(x: number, w: number, y: number, rows: number, k: number, n: number, p0: number, p1: number): void;
+}
+
+/** Each backend's helper threads (threaded build), or null (one thread, or a heap that is not shared). */
+const helpersOf = new WeakMap<object, RowsHelpers | null>();
+
+function helpers(be: WasmBackendInternals): RowsHelpers | null {
+  let h = helpersOf.get(be);
+  if (h === undefined) {
+    const threads = backendThreads() ?? 1;
+    const heap = threads > 1 ? sharedHeapModule(be, ROWS_MATMUL_WASM) : null;
+    helpersOf.set(be, (h = heap ? new RowsHelpers(heap.memory, heap.module, threads - 1) : null));
+  }
+  return h;
 }
 
 function register(): void {
   registerHeapKernel<RowsExports>(KERNEL_NAME, ROWS_MATMUL_WASM, (inst, be, { x, packed }, { n }) => {
     const [rows, k] = x.shape;
     const out = be.makeOutput([rows, n], 'float32');
-    inst.rows(be.getMemoryOffset(x.dataId), be.getMemoryOffset(packed.dataId), be.getMemoryOffset(out.dataId), rows, k, n);
+    const args = [be.getMemoryOffset(x.dataId), be.getMemoryOffset(packed.dataId), be.getMemoryOffset(out.dataId), rows, k, n] as const;
+    const pool = rows * k * n >= SPLIT_MIN_MACS ? helpers(be) : null;
+    if (pool) pool.run(inst.panels, ...args, Math.ceil(n / PANEL));
+    else inst.rows(...args);
     return out;
   });
 }

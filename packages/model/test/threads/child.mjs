@@ -1,4 +1,4 @@
-// Runs one forward pass, one LoRA gradient and two cached decoding steps on the embedded model with the
+// Runs one forward pass, one LoRA gradient, two cached decoding steps and a large frozen product with its gradient on the embedded model with the
 // wasm backend at the thread count in argv[2], and prints digests of every result's bytes (threads.test.ts
 // compares them across thread counts). Imports the built package: `pnpm test` builds first.
 import { createHash } from 'node:crypto';
@@ -9,8 +9,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..', '..', '..');
-const { Rng, adapterVariables, backendThreads, createLoraAdapter, disposeCache, forward, initBackend, loadModel, tf } =
-  await import(pathToFileURL(path.join(root, 'packages', 'model', 'dist', 'index.js')).href);
+const dist = path.join(root, 'packages', 'model', 'dist');
+const { Rng, adapterVariables, backendThreads, createLoraAdapter, disposeCache, forward, initBackend, loadModel, matmulFrozen, tf } =
+  await import(pathToFileURL(path.join(dist, 'index.js')).href);
+const { RowsHelpers } = await import(pathToFileURL(path.join(dist, 'kernels', 'rows-helpers.js')).href);
 
 await initBackend('wasm', { threads: Number(process.argv[2]) });
 // The scripts the pool threads load are written to the temporary folder and removed once they are loaded.
@@ -38,6 +40,17 @@ out.step = digest(step.logits);
 tf.dispose([prompt.logits, step.logits]);
 disposeCache(prompt.cache);
 disposeCache(step.cache);
+// A frozen product large enough to be split over the threads (2^25 multiply-adds and more), with a partial
+// last panel (301 columns) and an odd number of panels, and its gradient (the product with Wᵀ).
+const splitBefore = RowsHelpers.splitProducts;
+const x = tf.randomNormal([300, 384], 0, 1, 'float32', 11);
+const w = { kernel: tf.randomNormal([384, 301], 0, 1, 'float32', 12) };
+const product = matmulFrozen(x, w);
+out.bigProduct = digest(product);
+const dx = tf.grad((xIn) => tf.sum(tf.mul(matmulFrozen(xIn, w), product)))(x);
+out.bigGradient = digest(dx);
+out.splitProducts = RowsHelpers.splitProducts - splitBefore;
+tf.dispose([x, w.kernel, product, dx]);
 // A later request for another thread count keeps the running backend and says so.
 const warnings = [];
 const warn = console.warn;
