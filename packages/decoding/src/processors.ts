@@ -7,7 +7,12 @@ export type LogitsProcessor = (scores: Float64Array, history: readonly number[])
 /** Divides scores by `t` (HF TemperatureLogitsWarper). */
 export function temperature(t: number): LogitsProcessor {
   if (!(t > 0)) throw new Error(`temperature must be > 0, got ${t}`);
-  return (s) => (t === 1 ? s : s.map((x) => x / t));
+  return (s) => {
+    if (t === 1) return s;
+    const out = new Float64Array(s.length);
+    for (let i = 0; i < s.length; i++) out[i] = s[i] / t;
+    return out;
+  };
 }
 
 /** Keeps the `k` highest scores (ties at the k-th value are kept, as HF's `< topk[-1]` rule does). */
@@ -16,7 +21,9 @@ export function topK(k: number): LogitsProcessor {
   return (s) => {
     if (k === 0 || k >= s.length) return s;
     const kth = kthLargest(s, k);
-    return s.map((x) => (x < kth ? -Infinity : x));
+    const out = new Float64Array(s.length);
+    for (let i = 0; i < s.length; i++) out[i] = s[i] < kth ? -Infinity : s[i];
+    return out;
   };
 }
 
@@ -61,11 +68,24 @@ function kthLargest(s: Float64Array, k: number): number {
  */
 export function topP(p: number): LogitsProcessor {
   if (!(p > 0 && p <= 1)) throw new Error(`top-p must be in (0, 1], got ${p}`);
-  return (s) => {
-    if (p >= 1) return s;
-    const probs = softmax(s);
-    return nucleusFromTop(s, probs, p) ?? nucleusBySort(s, probs, p);
-  };
+  return (s) => (p >= 1 ? s : nucleus(s, p).kept);
+}
+
+/** Softmax numerators exp(s − max) of a row (0 for removed tokens), with that max. */
+export interface Numerators {
+  e: Float64Array;
+  max: number;
+}
+
+/**
+ * {@link topP}'s filtering of `s` (`kept`), with the softmax numerators of `s` it computed on the way, from
+ * which the kept tokens are sampled without another pass of exponentials ({@link sampleWithLogProb}).
+ */
+export function nucleus(s: Float64Array, p: number): { kept: Float64Array; numerators: Numerators } {
+  const { e, z, m } = softmaxNumerators(s);
+  const probs = new Float64Array(s.length);
+  for (let i = 0; i < s.length; i++) probs[i] = e[i] !== 0 ? e[i] / z : e[i];
+  return { kept: nucleusFromTop(s, probs, p) ?? nucleusBySort(s, probs, p), numerators: { e, max: m } };
 }
 
 /** Margin well beyond the rounding of a cumulative sum over a vocabulary (about V·2⁻⁵³, 4e-12 for 32k tokens). */
@@ -157,13 +177,19 @@ export function chain(...ps: LogitsProcessor[]): LogitsProcessor {
 
 /** Numerically stable softmax. Removed tokens (-Infinity) are skipped: their probability is exactly 0. */
 export function softmax(s: ArrayLike<number>): Float64Array {
+  const { e, z } = softmaxNumerators(s);
+  for (let i = 0; i < e.length; i++) if (e[i] !== 0) e[i] /= z;
+  return e;
+}
+
+/** softmax before its division: `e` = exp(s − m) (0 for removed tokens), their sum `z` and the max `m`. */
+function softmaxNumerators(s: ArrayLike<number>): { e: Float64Array; z: number; m: number } {
   let m = -Infinity;
   for (let i = 0; i < s.length; i++) if (s[i] > m) m = s[i];
-  const out = new Float64Array(s.length);
+  const e = new Float64Array(s.length);
   let z = 0;
-  for (let i = 0; i < s.length; i++) if (s[i] !== -Infinity) z += out[i] = Math.exp(s[i] - m);
-  for (let i = 0; i < s.length; i++) if (out[i] !== 0) out[i] /= z;
-  return out;
+  for (let i = 0; i < s.length; i++) if (s[i] !== -Infinity) z += e[i] = Math.exp(s[i] - m);
+  return { e, z, m };
 }
 
 /** log softmax. */
@@ -187,16 +213,44 @@ export function argmax(s: ArrayLike<number>): number {
 
 /** Draws an index from softmax(scores) with `u` uniform in [0, 1). */
 export function sampleIndex(scores: ArrayLike<number>, u: number): number {
-  const p = softmax(scores);
+  const { e, z } = softmaxNumerators(scores);
+  return drawIndex(e, z, u);
+}
+
+/** {@link sampleIndex} over softmax numerators `e` and their sum `z`: the probabilities are e / z, as softmax divides. */
+function drawIndex(e: Float64Array, z: number, u: number): number {
   let cum = 0;
   let last = 0;
-  for (let i = 0; i < p.length; i++) {
-    if (p[i] <= 0) continue;
+  for (let i = 0; i < e.length; i++) {
+    const p = e[i] !== 0 ? e[i] / z : e[i];
+    if (p <= 0) continue;
     last = i;
-    cum += p[i];
+    cum += p;
     if (u < cum) return i;
   }
   return last;
+}
+
+/**
+ * A token drawn from softmax(scores) with `u` uniform in [0, 1), and its log-probability: bitwise
+ * `sampleIndex(scores, u)` and `scores[token] - logSumExp(scores)`, with one pass of exponentials instead
+ * of two. `numerators`, when given, were computed for a row that agrees with `scores` on every token
+ * `scores` keeps ({@link nucleus}'s): when their max is this row's (top-p keeps the most likely token),
+ * they are exactly this row's numerators, and the pass of exponentials is saved too.
+ */
+export function sampleWithLogProb(scores: Float64Array, u: number, numerators?: Numerators): { token: number; logProb: number } {
+  let m = -Infinity;
+  for (let i = 0; i < scores.length; i++) if (scores[i] > m) m = scores[i];
+  let e: Float64Array;
+  let z = 0;
+  if (numerators && numerators.max === m && numerators.e.length === scores.length) {
+    e = new Float64Array(scores.length);
+    for (let i = 0; i < scores.length; i++) if (scores[i] !== -Infinity) z += e[i] = numerators.e[i];
+  } else {
+    ({ e, z } = softmaxNumerators(scores));
+  }
+  const token = drawIndex(e, z, u);
+  return { token, logProb: scores[token] - (m === -Infinity ? -Infinity : m + Math.log(z)) };
 }
 
 /** log Σ exp(s): the normaliser of a log-softmax, without allocating the distribution. */

@@ -1,6 +1,6 @@
 import type { Rng } from '@cope/model';
 import { argmaxLogSoftmax, contrastiveGreedy, contrastiveScores, type ContrastiveMath } from './scores.js';
-import { argmax, chain, logSumExp, repetitionPenalty, sampleIndex, temperature, topK, topP, type LogitsProcessor } from './processors.js';
+import { argmax, chain, logSumExp, nucleus, repetitionPenalty, sampleWithLogProb, temperature, topK, type LogitsProcessor } from './processors.js';
 
 /**
  * A decoding strategy. It says how many model rows one sequence needs per step (1, or 2 for expert +
@@ -29,11 +29,21 @@ export interface SamplingSettings {
 /** Hugging Face `generate` defaults: greedy, temperature 1, top-k 50, top-p 1, no repetition penalty. */
 export const DEFAULT_SAMPLING: SamplingSettings = { doSample: false, temperature: 1, topK: 50, topP: 1, repetitionPenalty: 1 };
 
+/**
+ * Hugging Face's order: repetition penalty, then (sampling) temperature, top-k, top-p and a draw; the
+ * log-probability is the token's under the final distribution. Top-p's softmax numerators serve the draw
+ * and the normaliser (bitwise what the processors and `sampleIndex` / `logSumExp` give, tested).
+ */
 function pick(scores: Float64Array, s: SamplingSettings, history: readonly number[], rng: Rng): { token: number; logProb: number } {
   let out = repetitionPenalty(s.repetitionPenalty)(scores, history);
-  if (s.doSample) out = chain(temperature(s.temperature), topK(s.topK), topP(s.topP))(out, history);
-  const token = s.doSample ? sampleIndex(out, rng.next()) : argmax(out);
-  return { token, logProb: out[token] - logSumExp(out) };
+  if (!s.doSample) {
+    const token = argmax(out);
+    return { token, logProb: out[token] - logSumExp(out) };
+  }
+  out = chain(temperature(s.temperature), topK(s.topK))(out, history);
+  if (s.topP >= 1) return sampleWithLogProb(out, rng.next());
+  const { kept, numerators } = nucleus(out, s.topP);
+  return sampleWithLogProb(kept, rng.next(), numerators);
 }
 
 /** True when a step is the plain argmax of the scores (no processor changes them). */

@@ -75,6 +75,38 @@ describe('top-k and top-p on vocabulary-sized rows against the literal Hugging F
     expect(topP(0.95)(topK(50)(s, []), [])).toEqual(hfTopP(hfTopK(s, Math.min(50, s.length)), 0.95));
   });
 
+  test.each(rows)('%s: a sampling step draws the token and log-probability of the literal processors and draw, bitwise', (_, row) => {
+    // The reference: HF's processors as above, then softmax, the cumulative draw and the log-normaliser written
+    // out with Math.exp and Math.log (the strategy shares exponentials between top-p and the draw).
+    const logits = Float32Array.from(row);
+    const draw = (s: Float64Array, u: number) => {
+      let m = -Infinity;
+      for (const x of s) if (x > m) m = x;
+      const e = Array.from(s, (x) => (x === -Infinity ? 0 : Math.exp(x - m)));
+      let z = 0;
+      for (let i = 0; i < s.length; i++) if (s[i] !== -Infinity) z += e[i];
+      let cum = 0;
+      let token = 0;
+      for (let i = 0; i < s.length; i++) {
+        const p = e[i] !== 0 ? e[i] / z : 0;
+        if (p <= 0) continue;
+        token = i;
+        cum += p;
+        if (u < cum) break;
+      }
+      return { token, logProb: s[token] - (m + Math.log(z)) };
+    };
+    for (const [t, k, p] of [[1, 0, 0.95], [0.3, 50, 0.95], [1, 0, 1], [0.7, 3, 0.5], [1, 50, 1e-6]]) {
+      for (const u of [0, 0.3, 0.77, 0.999999]) {
+        const rng = { next: () => u } as unknown as Parameters<ReturnType<typeof plainDecoder>['select']>[2];
+        let s = Float64Array.from(logits).map((x) => x / t);
+        if (k > 0 && k < s.length) s = hfTopK(s, k);
+        if (p < 1) s = hfTopP(s, p);
+        expect(plainDecoder({ doSample: true, temperature: t, topK: k, topP: p }).select([logits], [], rng)).toEqual(draw(s, u));
+      }
+    }
+  });
+
   test('a cumulative sum landing on 1 - p follows the ascending sum, to the last bit', () => {
     // Ascending cumsum 0.05, 0.2 (= 0.05 + 0.15 in float64) against 1 - 0.8 = 0.19999999999999996: kept.
     const s = f([0.5, 0.3, 0.15, 0.05].map(Math.log));
