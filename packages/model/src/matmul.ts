@@ -118,7 +118,7 @@ export function matmulFrozen(x: Tensor2D, w: FrozenKernel): Tensor2D {
  * (contrastive decoding: expert and amateur), which the kernel does reading the weight once for both rows;
  * prompts and training batches multiply many, where it runs at about 60 GFLOP/s against XNNPACK's 44 on one
  * thread. On more threads the kernel takes products of at least {@link SPLIT_MIN_MACS} multiply-adds, split
- * by panels over helper threads (about 115 GFLOP/s on two threads, XNNPACK's pool 75), and XNNPACK's pool the
+ * by panels over helper threads (100–115 GFLOP/s on two threads, XNNPACK's pool 75–80), and XNNPACK's pool the
  * mid-sized products of more than two rows (split there, the helpers would wait for the pool's spinning
  * thread); other backends, empty weights and weights over the packed-copy budget use the backend's product.
  */

@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
  * On more than one thread the backend runs its own ops on XNNPACK's pthread pool, but the rows kernel
  * (rows-matmul.wat) is ours and runs on the calling thread alone: products of many rows (prompts, training)
  * went back to XNNPACK's pool at 75–80 GFLOP/s on two threads where the rows kernel reaches 55–64 on one.
- * Split, the rows kernel reaches about 115 GFLOP/s on two threads (512³).
+ * Split, the rows kernel reaches 100–115 GFLOP/s on two threads (512³).
  * The threaded build's heap is a shared memory: helper worker threads instantiate the same kernel on it,
  * and for a large product each computes the columns of its share of the panels while the calling thread
  * computes the first share. Every column's sums are computed exactly as in the one-thread product, so the
@@ -77,14 +77,11 @@ export class RowsHelpers {
   /** Products split so far in this process or worker thread (tests check the helpers ran). */
   static splitProducts = 0;
   private readonly control = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
-  private readonly workers: Worker[] = [];
 
   /** `helpers` threads (the backend's threads minus the caller) on `memory`, each instantiating `module`. */
   constructor(memory: object, module: object, readonly helpers: number) {
     for (let i = 1; i <= helpers; i++) {
-      const worker = new Worker(HELPER_SOURCE, { eval: true, workerData: { memory, module, control: this.control.buffer, index: i } });
-      worker.unref();
-      this.workers.push(worker);
+      new Worker(HELPER_SOURCE, { eval: true, workerData: { memory, module, control: this.control.buffer, index: i } }).unref();
     }
   }
 
