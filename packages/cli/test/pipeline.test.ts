@@ -150,6 +150,26 @@ describe('cope run on the embedded data', () => {
     expect(outputsOf(runDir)).toEqual(outputsOf(reference));
   }, 600_000);
 
+  test('several tasks with --workers 2 train their TAM adapters side by side in worker threads, as one process would', async () => {
+    const dir = tmp();
+    const cfg = writeConfig(dir, { tasks: ['news_headline', 'scholarly_title'] });
+    const tamOf = (runDir: string, task: string) => readFileSync(path.join(runDir, 'ckpt', 'TAM', task, 'adapter_model.safetensors')).toString('base64');
+    const parallel = path.join(dir, 'parallel');
+    const r = spawnSync(process.execPath, [bin, 'tam', '--config', cfg, '--run', parallel, '--workers', '2', '--json'], { encoding: 'utf8' });
+    expect(r.stderr).not.toMatch(/error:/);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/TAM of news_headline, scholarly_title in 2 worker threads/);
+    // Both tasks started before either finished: they ran side by side.
+    const events = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { stage: string; task: string; kind: string });
+    const tam = events.filter((e) => e.stage === 'tam' && (e.kind === 'start' || e.kind === 'done')).map((e) => e.kind);
+    expect(tam).toEqual(['start', 'start', 'done', 'done']);
+    const single = path.join(dir, 'single');
+    const s = await run(['tam', '--config', cfg, '--run', single, '--json']);
+    expect(s.code).toBe(0);
+    for (const task of ['news_headline', 'scholarly_title']) expect(tamOf(parallel, task)).toBe(tamOf(single, task));
+    expect(tamOf(single, 'news_headline')).toBe(tamOf(reference, 'news_headline'));
+  }, 600_000);
+
   test('shards 0/2 and 1/2 merged equal a single run', async () => {
     const dir = tmp();
     const cfg = writeConfig(dir);

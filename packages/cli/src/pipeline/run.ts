@@ -36,11 +36,19 @@ export interface RunSummary {
 /**
  * Runs stages of the pipeline for every task: TAM, then the per-user stages (in `workers` threads),
  * then, when every user's outputs exist, assembly and evaluation. Finished work is skipped, so a run
- * killed at any point resumes where it was.
+ * killed at any point resumes where it was. With several tasks and workers, the tasks' TAM adapters
+ * (independent of each other, and each trained on one thread) are trained side by side in worker
+ * threads first; the per-task loop then finds them finished.
  */
 export async function runPipeline(config: RunConfig, stages: Array<'tam' | UserStage | 'eval'>, reporter: Reporter): Promise<RunSummary[]> {
   const shard = parseShard(config.shard);
   await fs.mkdir(config.runDir, { recursive: true });
+  if (stages.includes('tam') && config.tasks.length > 1 && config.workers > 1) {
+    await writeManifest(config);
+    const n = Math.min(config.workers, config.tasks.length);
+    reporter.event({ stage: 'run', task: `${config.tasks.length} tasks`, kind: 'info', message: `TAM of ${config.tasks.join(', ')} in ${n} worker threads` });
+    await runWorkerJobs(config, config.tasks.map((task) => ({ task, stages: ['tam'], users: [] })), n, reporter);
+  }
   const summaries: RunSummary[] = [];
   for (const task of config.tasks) {
     const ctx = await openTask(config, task, shard);
@@ -70,21 +78,36 @@ export async function runPipeline(config: RunConfig, stages: Array<'tam' | UserS
 
 async function runInWorkers(config: RunConfig, task: RunConfig['tasks'][number], stages: UserStage[], users: number[], reporter: Reporter): Promise<void> {
   const n = Math.min(config.workers, users.length);
+  const jobs = Array.from({ length: n }, (_, w) => ({ task, stages, users: users.filter((_, k) => k % n === w) }));
+  await runWorkerJobs(config, jobs, n, reporter);
+}
+
+/** One worker thread's work (worker.ts): stages of one task, TAM and/or per-user stages for `users`. */
+export interface WorkerJob {
+  task: RunConfig['tasks'][number];
+  stages: Array<'tam' | UserStage>;
+  users: number[];
+}
+
+/** Runs `jobs` in worker threads, at most `n` at a time; the first failure rejects. */
+async function runWorkerJobs(config: RunConfig, jobs: WorkerJob[], n: number, reporter: Reporter): Promise<void> {
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker.js');
   // The workers share the CPUs: each backend gets its part of the main process's threads.
   const threads = Math.max(1, Math.floor((config.threads ?? backendThreads() ?? 1) / n));
-  await Promise.all(
-    Array.from({ length: n }, (_, w) => new Promise<void>((resolve, reject) => {
-      const worker = new Worker(script, { workerData: { config: { ...config, threads }, task, stages, users: users.filter((_, k) => k % n === w) } });
-      worker.on('message', (m: { type: string; event?: never; message?: string }) => {
-        if (m.type === 'event') reporter.event(m.event!);
-        else if (m.type === 'done') resolve();
-        else if (m.type === 'error') reject(new Error(m.message));
-      });
-      worker.on('error', reject);
-      worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker ${w} exited with code ${code}`))));
-    })),
-  );
+  const runJob = (job: WorkerJob, w: number) => new Promise<void>((resolve, reject) => {
+    const worker = new Worker(script, { workerData: { config: { ...config, threads }, ...job } });
+    worker.on('message', (m: { type: string; event?: never; message?: string }) => {
+      if (m.type === 'event') reporter.event(m.event!);
+      else if (m.type === 'done') resolve();
+      else if (m.type === 'error') reject(new Error(m.message));
+    });
+    worker.on('error', reject);
+    worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker ${w} exited with code ${code}`))));
+  });
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(n, jobs.length) }, async (_, w) => {
+    while (next < jobs.length) await runJob(jobs[next++], w);
+  }));
 }
 
 /** A plain-text metrics table (what `cope run` prints at the end). */

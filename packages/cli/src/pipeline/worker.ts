@@ -1,14 +1,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { closeTask, openTask } from './context.js';
 import type { RunConfig } from './config.js';
-import { runUserStage, type UserStage } from './stages.js';
+import type { WorkerJob } from './run.js';
+import { runTam, runUserStage } from './stages.js';
 
-/** A worker thread: its own tfjs backend, runs the given per-user stages for its users and reports back. */
-interface Job {
+/** A worker thread: its own tfjs backend, runs the given stages (TAM, per-user stages for its users) and reports back. */
+interface Job extends WorkerJob {
   config: RunConfig;
-  task: RunConfig['tasks'][number];
-  stages: UserStage[];
-  users: number[];
 }
 
 async function main(): Promise<void> {
@@ -16,7 +14,8 @@ async function main(): Promise<void> {
   const ctx = await openTask(job.config, job.task, { index: 0, count: 1 });
   const reporter = { event: (e: object) => parentPort!.postMessage({ type: 'event', event: e }) };
   try {
-    for (const i of job.users) for (const s of job.stages) await runUserStage(ctx, s, i, reporter);
+    if (job.stages.includes('tam')) await runTam(ctx, reporter);
+    for (const i of job.users) for (const s of job.stages) if (s !== 'tam') await runUserStage(ctx, s, i, reporter);
   } finally {
     closeTask(ctx);
   }
