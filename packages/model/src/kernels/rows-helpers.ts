@@ -46,13 +46,20 @@ const STUCK_MS = 60_000;
 
 /**
  * The helper's code (run with `eval`): instantiate the kernel on the shared heap, then serve products until
- * the process ends. A trap is reported through FAILED so that the caller raises it instead of waiting.
+ * the process ends. A trap, or a kernel that could not be instantiated, is reported through FAILED so that the
+ * caller raises it instead of waiting.
  */
 const HELPER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { memory, module, control, index } = workerData;
 const ctl = new Int32Array(control);
-const { panels } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+// A kernel that cannot be instantiated here fails every product (the caller raises at once, never waits).
+let panels;
+try {
+  panels = new WebAssembly.Instance(module, { env: { memory } }).exports.panels;
+} catch {
+  panels = undefined;
+}
 // The caller may post a product before this thread has started: start from the block's first sequence number.
 let seen = 0;
 for (;;) {
@@ -62,7 +69,7 @@ for (;;) {
   const total = a[6], shares = a[7];
   try {
     if (index < shares) panels(a[0], a[1], a[2], a[3], a[4], a[5], Math.floor((total * index) / shares), Math.floor((total * (index + 1)) / shares));
-  } catch (e) {
+  } catch {
     Atomics.store(ctl, ${FAILED}, 1);
   }
   Atomics.add(ctl, ${DONE}, 1);
