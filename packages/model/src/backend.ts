@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { tf } from './tf.js';
+import { installSharedIdentity } from './kernels/shared-identity.js';
 
 /** Backends we know how to set up, in the order `auto` tries them. */
 export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -110,6 +111,7 @@ async function activate(name: BackendName, threads: number): Promise<void> {
     wasm.setThreadsCount(threaded ? threads : 1);
     wasmModule = wasm;
     if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend did not initialise');
+    installSharedIdentity();
     wasmStartedWith = threads;
     return;
   }
