@@ -8,6 +8,7 @@ import type { KvCache, LayerCache } from './kv-cache.js';
 import type { CausalLM, Linear, ProjectionName } from './weights.js';
 import type { Rng } from './rng.js';
 import { stepAttention, stepAttentionAvailable } from './kernels/step-attention.js';
+import { concatLeading, leadingBlocksAvailable, splitLeading } from './kernels/leading-blocks.js';
 import { gatherRows, gatherRowsAvailable } from './kernels/gather-rows.js';
 import { rmsNormAvailable, rmsNormRows } from './kernels/rms-norm.js';
 import { swiGlu, swiGluAvailable } from './kernels/swiglu.js';
@@ -238,16 +239,19 @@ function attentionPerSlice(qg: Tensor3D, kT: Tensor4D, v: Tensor4D, biasHost: Fl
   const kvH = c.numKvHeads;
   const hd = c.headDim;
   const G = B * kvH;
-  const qs = tf.split(qg, G, 0);
-  const ks = tf.split(kT.reshape([G, hd, Tk]), G, 0);
-  const vs = tf.split(v.reshape([G, Tk, hd]), G, 0);
+  // Slices along the first axis are contiguous blocks: bulk copies on the heap where tfjs-wasm copies per element.
+  const blocks = leadingBlocksAvailable();
+  const split = <T extends Tensor>(t: T): T[] => (blocks ? splitLeading(t, G) : (tf.split(t, G, 0) as T[]));
+  const qs = split(qg);
+  const ks = split(kT.reshape([G, hd, Tk]));
+  const vs = split(v.reshape([G, Tk, hd]));
   const biases = Array.from({ length: B }, (_, b) => tf.tensor3d(biasHost.subarray(b * T * Tk, (b + 1) * T * Tk), [1, T, Tk]));
   const outs = qs.map((qi, i) => {
     const scores = matmul2d(qi.reshape([g * T, hd]) as Tensor2D, ks[i].reshape([hd, Tk]) as Tensor2D).reshape([g, T, Tk]);
     const probs = tf.softmax(tf.add(scores, biases[Math.floor(i / kvH)])).reshape([g * T, Tk]) as Tensor2D;
     return matmul2d(probs, vs[i].reshape([Tk, hd]) as Tensor2D);
   });
-  const out = tf.stack(outs).reshape([B, kvH, g, T, hd]);
+  const out = (blocks ? concatLeading(outs.map((o) => o.reshape([1, g * T, hd]))) : tf.stack(outs)).reshape([B, kvH, g, T, hd]);
   return tf.transpose(out, [0, 3, 1, 2, 4]).reshape([B * T, c.numHeads * hd]) as Tensor2D;
 }
 
