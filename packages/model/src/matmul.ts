@@ -3,6 +3,7 @@ import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Variable } from './tf.js';
 import { backendThreads } from './backend.js';
 import { packPanels, rowsMatmul, rowsMatmulAvailable } from './kernels/rows-matmul.js';
 import { SPLIT_MIN_MACS } from './kernels/rows-helpers.js';
+import { transpose2d, transpose2dAvailable } from './kernels/transpose2d.js';
 
 /**
  * Matmul layout switch. The wasm backend is fast (tens of GFLOP/s) only for 2-D products without
@@ -139,7 +140,7 @@ function rowsKernelFor(x: Tensor2D, w: FrozenKernel): boolean {
 
 /**
  * `a [n, k] · b [k, m] → [n, m]` where both operands get gradients, with 2-D untransposed products
- * in the backward pass (the explicit transposes are cheap copies next to the products). `packedB`, a
+ * in the backward pass (the explicit transposes, on the transpose kernel, are cheap copies next to the products). `packedB`, a
  * panel-packed copy of `b`, computes the value of a one- or two-row product with the rows kernel.
  */
 export function matmul2d(a: Tensor2D, b: Tensor2D, packedB?: Tensor1D): Tensor2D {
@@ -152,11 +153,16 @@ export function matmul2d(a: Tensor2D, b: Tensor2D, packedB?: Tensor1D): Tensor2D
       value: product(aIn as Tensor2D, bIn as Tensor2D),
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const [sa, sb] = saved as Tensor2D[];
-        return [tf.matMul(dy as Tensor2D, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dy as Tensor2D)];
+        return [tf.matMul(dy as Tensor2D, transposed(sb)), tf.matMul(transposed(sa), dy as Tensor2D)];
       },
     };
   }) as any);
   return f(a, b) as Tensor2D;
+}
+
+/** `tᵀ` of a float32 matrix: the heap kernel on wasm (the backend's Transpose is slow on large matrices). */
+function transposed(t: Tensor2D): Tensor2D {
+  return t.dtype === 'float32' && transpose2dAvailable() ? transpose2d(t) : tf.transpose(t);
 }
 
 /** Packed copies of adapter weights for one- and two-row products, with the value each was packed from. */
