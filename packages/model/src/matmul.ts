@@ -4,6 +4,7 @@ import { backendThreads } from './backend.js';
 import { packPanels, rowsMatmul, rowsMatmulAvailable } from './kernels/rows-matmul.js';
 import { SPLIT_MIN_MACS } from './kernels/rows-helpers.js';
 import { transpose2d, transpose2dAvailable } from './kernels/transpose2d.js';
+import { concatLeading, leadingBlocksAvailable, splitLeading } from './kernels/leading-blocks.js';
 
 /**
  * Matmul layout switch. The wasm backend is fast (tens of GFLOP/s) only for 2-D products without
@@ -140,8 +141,9 @@ function rowsKernelFor(x: Tensor2D, w: FrozenKernel): boolean {
 
 /**
  * `a [n, k] · b [k, m] → [n, m]` where both operands get gradients, with 2-D untransposed products
- * in the backward pass (the explicit transposes, on the transpose kernel, are cheap copies next to the products). `packedB`, a
- * panel-packed copy of `b`, computes the value of a one- or two-row product with the rows kernel.
+ * in the backward pass (the explicit transposes, on the transpose kernel on wasm, are cheap copies next to the
+ * products). `packedB`, a panel-packed copy of `b`, computes the value of a one- or two-row product with the
+ * rows kernel.
  */
 export function matmul2d(a: Tensor2D, b: Tensor2D, packedB?: Tensor1D): Tensor2D {
   if (!prefersPlain2d()) return tf.matMul(a, b);
@@ -209,10 +211,14 @@ export function batchMatmul(a: Tensor3D, b: Tensor3D): Tensor3D {
   if (!prefersPlain2d()) return tf.matMul(a, b);
   const g = a.shape[0];
   if (g === 1) return tf.expandDims(matmul2d(tf.squeeze(a, [0]) as Tensor2D, tf.squeeze(b, [0]) as Tensor2D), 0) as Tensor3D;
-  // split (a contiguous copy) rather than unstack, which is several times slower on wasm.
+  // Slices along the first axis are contiguous blocks: bulk copies on the heap (tfjs-wasm's split copies per
+  // element, and unstack is slower still).
   const [, n, k] = a.shape;
   const m = b.shape[2];
-  const as = tf.split(a, g, 0).map((t) => t.reshape([n, k]) as Tensor2D);
-  const bs = tf.split(b, g, 0).map((t) => t.reshape([k, m]) as Tensor2D);
-  return tf.stack(as.map((ai, i) => matmul2d(ai, bs[i]))) as Tensor3D;
+  const blocks = a.dtype === 'float32' && b.dtype === 'float32' && leadingBlocksAvailable();
+  const split = (t: Tensor3D) => (blocks ? splitLeading(t, g) : tf.split(t, g, 0));
+  const as = split(a).map((t) => t.reshape([n, k]) as Tensor2D);
+  const bs = split(b).map((t) => t.reshape([k, m]) as Tensor2D);
+  const products = as.map((ai, i) => matmul2d(ai, bs[i]));
+  return (blocks ? concatLeading(products.map((p) => p.reshape([1, n, m]))) : tf.stack(products)) as Tensor3D;
 }

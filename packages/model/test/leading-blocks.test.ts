@@ -1,4 +1,4 @@
-import { Rng, tf } from '@cope/model';
+import { Rng, batchMatmul, tf } from '@cope/model';
 import { concatLeading, leadingBlocksAvailable, splitLeading } from '../src/kernels/leading-blocks.js';
 import { setupBackend, onWasm, bits } from './helpers.js';
 
@@ -60,6 +60,24 @@ describe('split and concatenation along the first axis on the wasm heap (trainin
     const theirsC = viaConcat((ts) => tf.concat(ts, 0));
     oursC.forEach((g, i) => expect(bits(g).equals(bits(theirsC[i]))).toBe(true));
     tf.dispose([x, w, ...parts, v, ours, theirs, ...oursC, ...theirsC]);
+  });
+
+  test('batchMatmul (slices through them): the per-slice products bit for bit, gradients as the batched product\'s', () => {
+    if (!onWasm()) return;
+    const a = random([5, 7, 3], 21) as tf.Tensor3D;
+    const b = random([5, 3, 4], 22) as tf.Tensor3D;
+    const got = batchMatmul(a, b);
+    const want = tf.stack(tf.unstack(a).map((ai, i) => tf.matMul(ai as tf.Tensor2D, tf.unstack(b)[i] as tf.Tensor2D)));
+    expect(got.shape).toEqual([5, 7, 4]);
+    expect(bits(got).equals(bits(want))).toBe(true);
+    const loss = (f: (x: tf.Tensor3D, y: tf.Tensor3D) => tf.Tensor) => tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.sin(f(x as tf.Tensor3D, y as tf.Tensor3D))))([a, b]);
+    const ours = loss(batchMatmul);
+    const theirs = loss((x, y) => tf.matMul(x, y));
+    ours.forEach((g, i) => {
+      const d = tf.max(tf.abs(tf.sub(g, theirs[i]))).dataSync()[0];
+      expect(d).toBeLessThan(1e-5);
+    });
+    tf.dispose([a, b, got, want, ...ours, ...theirs]);
   });
 
   test('rejects what it cannot do, naming it', () => {
