@@ -163,7 +163,7 @@ export function matmul2d(a: Tensor2D, b: Tensor2D, packedB?: Tensor1D): Tensor2D
 }
 
 /** `tᵀ` of a float32 matrix: the heap kernel on wasm (the backend's Transpose is slow on large matrices). */
-function transposed(t: Tensor2D): Tensor2D {
+export function transposed(t: Tensor2D): Tensor2D {
   return t.dtype === 'float32' && transpose2dAvailable() ? transpose2d(t) : tf.transpose(t);
 }
 

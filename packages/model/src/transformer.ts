@@ -1,7 +1,7 @@
 import { tf } from './tf.js';
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D } from './tf.js';
 import type { ModelConfig } from './config.js';
-import { adapterMatmul, batchMatmul, matmul2d, matmulFrozen, prefersPlain2d, taping } from './matmul.js';
+import { adapterMatmul, batchMatmul, matmul2d, matmulFrozen, prefersPlain2d, taping, transposed } from './matmul.js';
 import { loraScale, type LoraAdapter } from './lora-types.js';
 import { RopeTables, Rotary } from './rope.js';
 import type { KvCache, LayerCache } from './kv-cache.js';
@@ -177,7 +177,7 @@ function embedLookup(embed: Tensor2D, ids: tf.Tensor1D): Tensor2D {
     return {
       value: lookupRows(table as Tensor2D, idx as tf.Tensor1D),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
-        tf.matMul(tf.transpose(tf.cast(tf.oneHot(saved[0] as tf.Tensor1D, V), 'float32')) as Tensor2D, dy as Tensor2D),
+        tf.matMul(transposed(tf.cast(tf.oneHot(saved[0] as tf.Tensor1D, V), 'float32') as Tensor2D), dy as Tensor2D),
         tf.zerosLike(saved[0]),
       ],
     };
