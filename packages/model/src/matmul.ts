@@ -87,14 +87,14 @@ export function taping(): boolean {
 function frozenBackward(dy: Tensor2D, w: FrozenKernel): Tensor2D {
   if (rowsKernelFor(dy, w)) {
     if (!w.packedT && packedBudget.fits(w.kernel.size)) {
-      w.packedT = packedBudget.keep(w.kernelT ? packPanels(w.kernelT) : tf.tidy(() => packPanels(tf.transpose(w.kernel))));
+      w.packedT = packedBudget.keep(w.kernelT ? packPanels(w.kernelT) : tf.tidy(() => packPanels(transposed(w.kernel))));
     }
     if (w.packedT) return rowsMatmul(dy, w.packedT, w.kernel.shape[0]);
   }
-  if (!w.kernelT && transposeBudget.fits(w.kernel.size)) w.kernelT = transposeBudget.keep(tf.transpose(w.kernel));
+  if (!w.kernelT && transposeBudget.fits(w.kernel.size)) w.kernelT = transposeBudget.keep(transposed(w.kernel));
   if (w.kernelT) return tf.matMul(dy, w.kernelT);
   // Transient copy: disposing it also drops the backend's packed copy of it.
-  return tf.tidy(() => tf.matMul(dy, tf.transpose(w.kernel)));
+  return tf.tidy(() => tf.matMul(dy, transposed(w.kernel)));
 }
 
 /**
@@ -162,9 +162,20 @@ export function matmul2d(a: Tensor2D, b: Tensor2D, packedB?: Tensor1D): Tensor2D
   return f(a, b) as Tensor2D;
 }
 
-/** `tᵀ` of a float32 matrix: the heap kernel on wasm (the backend's Transpose is slow on large matrices). */
+/** `tᵀ` of a matrix: the heap kernel on wasm for float32 (the backend's Transpose is slow on large matrices). */
 export function transposed(t: Tensor2D): Tensor2D {
   return t.dtype === 'float32' && transpose2dAvailable() ? transpose2d(t) : tf.transpose(t);
+}
+
+/** `tf.split(t, parts, 0)`: one bulk copy a piece on wasm for float32 (tfjs-wasm's SplitV copies per element). */
+export function splitFirstAxis<T extends Tensor>(t: T, parts: number): T[] {
+  return t.dtype === 'float32' && leadingBlocksAvailable() ? splitLeading(t, parts) : (tf.split(t, parts, 0) as T[]);
+}
+
+/** `tf.stack(ts)` of tensors of one shape: one bulk copy each on wasm for float32 (tfjs-wasm's Pack and its gradient copy per element). */
+export function stackFirstAxis(ts: Tensor[]): Tensor {
+  if (!ts.every((t) => t.dtype === 'float32') || !leadingBlocksAvailable()) return tf.stack(ts);
+  return concatLeading(ts.map((t) => t.reshape([1, ...t.shape])));
 }
 
 /** Packed copies of adapter weights for one- and two-row products, with the value each was packed from. */
@@ -211,14 +222,10 @@ export function batchMatmul(a: Tensor3D, b: Tensor3D): Tensor3D {
   if (!prefersPlain2d()) return tf.matMul(a, b);
   const g = a.shape[0];
   if (g === 1) return tf.expandDims(matmul2d(tf.squeeze(a, [0]) as Tensor2D, tf.squeeze(b, [0]) as Tensor2D), 0) as Tensor3D;
-  // Slices along the first axis are contiguous blocks: bulk copies on the heap (tfjs-wasm's split copies per
-  // element, and unstack is slower still).
+  // split rather than unstack, which is slower still on wasm.
   const [, n, k] = a.shape;
   const m = b.shape[2];
-  const blocks = a.dtype === 'float32' && b.dtype === 'float32' && leadingBlocksAvailable();
-  const split = (t: Tensor3D) => (blocks ? splitLeading(t, g) : tf.split(t, g, 0));
-  const as = split(a).map((t) => t.reshape([n, k]) as Tensor2D);
-  const bs = split(b).map((t) => t.reshape([k, m]) as Tensor2D);
-  const products = as.map((ai, i) => matmul2d(ai, bs[i]));
-  return (blocks ? concatLeading(products.map((p) => p.reshape([1, n, m]))) : tf.stack(products)) as Tensor3D;
+  const as = splitFirstAxis(a, g).map((t) => t.reshape([n, k]) as Tensor2D);
+  const bs = splitFirstAxis(b, g).map((t) => t.reshape([k, m]) as Tensor2D);
+  return stackFirstAxis(as.map((ai, i) => matmul2d(ai, bs[i]))) as Tensor3D;
 }

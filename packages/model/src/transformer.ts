@@ -1,14 +1,13 @@
 import { tf } from './tf.js';
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D } from './tf.js';
 import type { ModelConfig } from './config.js';
-import { adapterMatmul, batchMatmul, matmul2d, matmulFrozen, prefersPlain2d, taping, transposed } from './matmul.js';
+import { adapterMatmul, batchMatmul, matmul2d, matmulFrozen, prefersPlain2d, splitFirstAxis, stackFirstAxis, taping, transposed } from './matmul.js';
 import { loraScale, type LoraAdapter } from './lora-types.js';
 import { RopeTables, Rotary } from './rope.js';
 import type { KvCache, LayerCache } from './kv-cache.js';
 import type { CausalLM, Linear, ProjectionName } from './weights.js';
 import type { Rng } from './rng.js';
 import { stepAttention, stepAttentionAvailable } from './kernels/step-attention.js';
-import { concatLeading, leadingBlocksAvailable, splitLeading } from './kernels/leading-blocks.js';
 import { gatherRows, gatherRowsAvailable } from './kernels/gather-rows.js';
 import { rmsNormAvailable, rmsNormRows } from './kernels/rms-norm.js';
 import { swiGlu, swiGluAvailable } from './kernels/swiglu.js';
@@ -239,19 +238,16 @@ function attentionPerSlice(qg: Tensor3D, kT: Tensor4D, v: Tensor4D, biasHost: Fl
   const kvH = c.numKvHeads;
   const hd = c.headDim;
   const G = B * kvH;
-  // Slices along the first axis are contiguous blocks: bulk copies on the heap where tfjs-wasm copies per element.
-  const blocks = leadingBlocksAvailable();
-  const split = <T extends Tensor>(t: T): T[] => (blocks ? splitLeading(t, G) : (tf.split(t, G, 0) as T[]));
-  const qs = split(qg);
-  const ks = split(kT.reshape([G, hd, Tk]));
-  const vs = split(v.reshape([G, Tk, hd]));
+  const qs = splitFirstAxis(qg, G);
+  const ks = splitFirstAxis(kT.reshape([G, hd, Tk]), G);
+  const vs = splitFirstAxis(v.reshape([G, Tk, hd]), G);
   const biases = Array.from({ length: B }, (_, b) => tf.tensor3d(biasHost.subarray(b * T * Tk, (b + 1) * T * Tk), [1, T, Tk]));
   const outs = qs.map((qi, i) => {
     const scores = matmul2d(qi.reshape([g * T, hd]) as Tensor2D, ks[i].reshape([hd, Tk]) as Tensor2D).reshape([g, T, Tk]);
     const probs = tf.softmax(tf.add(scores, biases[Math.floor(i / kvH)])).reshape([g * T, Tk]) as Tensor2D;
     return matmul2d(probs, vs[i].reshape([Tk, hd]) as Tensor2D);
   });
-  const out = (blocks ? concatLeading(outs.map((o) => o.reshape([1, g * T, hd]))) : tf.stack(outs)).reshape([B, kvH, g, T, hd]);
+  const out = stackFirstAxis(outs).reshape([B, kvH, g, T, hd]);
   return tf.transpose(out, [0, 3, 1, 2, 4]).reshape([B * T, c.numHeads * hd]) as Tensor2D;
 }
 
