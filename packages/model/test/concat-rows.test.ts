@@ -1,6 +1,6 @@
 import { Rng, tf } from '@cope/model';
 import { concatRows, concatRowsAvailable } from '../src/kernels/concat-rows.js';
-import { setupBackend, onWasm, bits } from './helpers.js';
+import { setupBackend, onWasm, bits, normalTensor } from './helpers.js';
 
 beforeAll(setupBackend);
 
@@ -16,8 +16,8 @@ describe('concat-rows kernel (the KV cache growing by a decoding step on wasm)',
     if (!onWasm()) return;
     const rng = new Rng(rows + ca + cb);
     const before = tf.memory().numTensors;
-    const a = tf.tensor2d(Float32Array.from({ length: rows * ca }, () => rng.normal()), [rows, ca]);
-    const b = tf.tensor2d(Float32Array.from({ length: rows * cb }, () => rng.normal()), [rows, cb]);
+    const a = normalTensor([rows, ca], rng) as tf.Tensor2D;
+    const b = normalTensor([rows, cb], rng) as tf.Tensor2D;
     const got = concatRows(a, b);
     const want = tf.concat([a, b], 1);
     expect(got.shape).toEqual([rows, ca + cb]);

@@ -1,6 +1,6 @@
 import { Rng, tf } from '@cope/model';
 import { gatherRows, gatherRowsAvailable } from '../src/kernels/gather-rows.js';
-import { setupBackend, onWasm } from './helpers.js';
+import { setupBackend, onWasm, normalTensor } from './helpers.js';
 
 beforeAll(setupBackend);
 
@@ -19,7 +19,7 @@ describe('row lookup kernel (embeddings and last positions on wasm)', () => {
     if (!onWasm()) return;
     const rng = new Rng(V + width);
     const before = tf.memory().numTensors;
-    const table = tf.tensor2d(Float32Array.from({ length: V * width }, () => rng.normal()), [V, width]);
+    const table = normalTensor([V, width], rng) as tf.Tensor2D;
     const idx = tf.tensor1d(ids, 'int32');
     const got = gatherRows(table, idx);
     const want = tf.gather(table, idx);

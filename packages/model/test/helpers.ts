@@ -1,7 +1,11 @@
-import { forward, initBackend, disposeCache, tf, type AdapterChoice, type CausalLM, type KvCache } from '@cope/model';
+import { forward, initBackend, disposeCache, tf, type AdapterChoice, type CausalLM, type KvCache, type Rng } from '@cope/model';
 
 /** Whether the active backend is wasm: the heap kernels' tests run there only (CI's backend). */
 export const onWasm = (): boolean => tf.getBackend() === 'wasm';
+
+/** A float32 tensor of `shape` with standard-normal values (times `scale`) drawn from `rng`. */
+export const normalTensor = (shape: number[], rng: Rng, scale = 1): tf.Tensor =>
+  tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal() * scale), shape);
 
 /** A float32 tensor's bytes, for bit-for-bit comparisons. */
 export const bits = (t: tf.Tensor): Buffer => Buffer.from((t.dataSync() as Float32Array).buffer);

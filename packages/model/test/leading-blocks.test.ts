@@ -1,13 +1,10 @@
 import { Rng, batchMatmul, tf } from '@cope/model';
 import { concatLeading, leadingBlocksAvailable, splitLeading } from '../src/kernels/leading-blocks.js';
-import { setupBackend, onWasm, bits } from './helpers.js';
+import { setupBackend, onWasm, bits, normalTensor } from './helpers.js';
 
 beforeAll(setupBackend);
 
-const random = (shape: number[], seed: number) => {
-  const rng = new Rng(seed);
-  return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()), shape);
-};
+const random = (shape: number[], seed: number) => normalTensor(shape, new Rng(seed));
 
 describe('split and concatenation along the first axis on the wasm heap (training attention\'s slices)', () => {
   test('is available on the wasm backend', () => {

@@ -1,6 +1,6 @@
 import { Rng, tf } from '@cope/model';
 import { scaledAdd, scaledAddAvailable } from '../src/kernels/scaled-add.js';
-import { setupBackend, onWasm, bits } from './helpers.js';
+import { setupBackend, onWasm, bits, normalTensor } from './helpers.js';
 
 beforeAll(setupBackend);
 
@@ -14,8 +14,8 @@ describe('scaled-add kernel (a LoRA update added with a scale per row on wasm)',
   test.each([[1, 4], [2, 256], [3, 64], [64, 688]])('[%i, %i]: the backend\'s multiply and add bit for bit, with a row mask and with one scale for every row', (rows, cols) => {
     if (!onWasm()) return;
     const rng = new Rng(rows * 10 + cols);
-    const y = tf.tensor2d(Float32Array.from({ length: rows * cols }, () => rng.normal()), [rows, cols]);
-    const delta = tf.tensor2d(Float32Array.from({ length: rows * cols }, () => rng.normal() * 0.1), [rows, cols]);
+    const y = normalTensor([rows, cols], rng) as tf.Tensor2D;
+    const delta = normalTensor([rows, cols], rng, 0.1) as tf.Tensor2D;
     const before = tf.memory().numTensors;
     // Every other row uses the adapter (scale 2, as alpha 16 / r 8), the others get 0.
     const maskValues = Float32Array.from({ length: rows }, (_, r) => (r % 2 === 0 ? 2 : 0));

@@ -1,6 +1,6 @@
 import { Rng, tf } from '@cope/model';
 import { transpose2d, transpose2dAvailable } from '../src/kernels/transpose2d.js';
-import { setupBackend, onWasm, bits } from './helpers.js';
+import { setupBackend, onWasm, bits, normalTensor } from './helpers.js';
 
 beforeAll(setupBackend);
 
@@ -16,7 +16,7 @@ describe('transpose kernel (training\'s backward products on wasm)', () => {
     if (!onWasm()) return;
     const rng = new Rng(rows * 31 + cols);
     const before = tf.memory().numTensors;
-    const x = tf.tensor2d(Float32Array.from({ length: rows * cols }, () => rng.normal()), [rows, cols]);
+    const x = normalTensor([rows, cols], rng) as tf.Tensor2D;
     const got = transpose2d(x);
     const want = tf.transpose(x);
     expect(got.shape).toEqual([cols, rows]);
@@ -28,8 +28,8 @@ describe('transpose kernel (training\'s backward products on wasm)', () => {
   test('its gradient is the backend transpose\'s gradient, bit for bit', () => {
     if (!onWasm()) return;
     const rng = new Rng(5);
-    const x = tf.tensor2d(Float32Array.from({ length: 37 * 12 }, () => rng.normal()), [37, 12]);
-    const w = tf.tensor2d(Float32Array.from({ length: 12 * 37 }, () => rng.normal()), [12, 37]);
+    const x = normalTensor([37, 12], rng);
+    const w = normalTensor([12, 37], rng);
     const ours = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.sin(transpose2d(t as tf.Tensor2D)), w)))(x);
     const theirs = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.sin(tf.transpose(t)), w)))(x);
     expect(bits(ours).equals(bits(theirs))).toBe(true);
