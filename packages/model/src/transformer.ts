@@ -31,7 +31,10 @@ export interface ForwardOptions {
   adapters?: AdapterChoice;
   /** Training mode: LoRA dropout is applied with seeds drawn from this RNG. */
   dropoutRng?: Rng;
-  /** Compute logits for the last position of each row only (decoding). */
+  /**
+   * Compute logits for the last position of each row only (decoding). The last layer's keys and values still
+   * cover every position (the cache); its attention output, o_proj and MLP then run for the last positions only.
+   */
   lastOnly?: boolean;
 }
 
@@ -92,6 +95,10 @@ export function forward(model: CausalLM, ids: number[][], opts: ForwardOptions =
     }
   }
   const rows = resolveAdapters(opts.adapters, B);
+  // With lastOnly over several positions, the last layer's queries are each row's last position only: the
+  // logits read nothing else from that layer past its keys and values (llama.cpp skips those rows the same way).
+  const trimLast = !!opts.lastOnly && T > 1;
+  const lastBias = trimLast ? lastQueryBias(bias, B, T, Tk) : bias;
 
   return tf.tidy(() => {
     const half = c.headDim / 2;
@@ -104,18 +111,32 @@ export function forward(model: CausalLM, ids: number[][], opts: ForwardOptions =
     const idTensor = tf.tensor1d(ids.flat(), 'int32');
     let h = embedLookup(model.weights.embed, idTensor); // [B*T, H]
     const newCache: LayerCache[] = [];
+    const lastLayer = model.weights.layers.length - 1;
+    // The queries' side of a layer: every position, or (the last layer under trimLast) each row's last one.
+    const allQueries = { T, scales: rowScales, biasHost: bias, bias: attnBias };
+    let lastBiasTensor: Tensor | undefined;
+    const lastQueries = trimLast
+      ? { T: 1, scales: new RowScales(rows, B, 1), biasHost: lastBias, bias: () => (lastBiasTensor ??= tf.tensor4d(lastBias, [B, 1, 1, Tk]).reshape([B, 1, 1, 1, Tk])) }
+      : allQueries;
+    const lastPositions = trimLast ? tf.tensor1d(Array.from({ length: B }, (_, b) => b * T + T - 1), 'int32') : undefined;
     model.weights.layers.forEach((layer, l) => {
-      const lin = (x: Tensor2D, p: ProjectionName) => linear(x, layer.proj[p], l, p, rows, rowScales, opts.dropoutRng);
+      const trim = trimLast && l === lastLayer;
+      const qs = trim ? lastQueries : allQueries;
+      const lin = (x: Tensor2D, p: ProjectionName, scales = rowScales) => linear(x, layer.proj[p], l, p, rows, scales, opts.dropoutRng);
       const x = rmsNorm(h, layer.inputNorm, c.rmsNormEps);
-      const q = rotary.apply(lin(x, 'q_proj'), c.numHeads);
+      let q = rotary.apply(lin(x, 'q_proj'), c.numHeads);
       const k = rotary.apply(lin(x, 'k_proj'), c.numKvHeads);
       const v = lin(x, 'v_proj').reshape([B, T, c.numKvHeads, c.headDim]);
+      if (trim) {
+        q = lookupRows(q.reshape([B * T, c.numHeads * c.headDim]) as Tensor2D, lastPositions!).reshape([B, 1, c.numHeads, c.headDim]) as Tensor4D;
+        h = lookupRows(h, lastPositions!);
+      }
       let attn: Tensor2D;
       if (!opts.useCache && !past && !oneQuery) {
         // Training and scoring: straight to the matmul layouts.
         const kT = tf.transpose(k, [0, 2, 3, 1]) as Tensor4D; // [B, kvH, hd, T]
         const vv = tf.transpose(v, [0, 2, 1, 3]) as Tensor4D; // [B, kvH, T, hd]
-        attn = attention(q, kT, vv, attnBias, bias, c, B, T, Tk);
+        attn = attention(q, kT, vv, qs.bias, qs.biasHost, c, B, qs.T, Tk);
       } else {
         // Cache layout: keys [B, kvH, Tk, hd] and values transposed [B, kvH, hd, Tk], so the decoding
         // step reduces over the last axis (wasm reduces other axes through a transpose).
@@ -129,28 +150,30 @@ export function forward(model: CausalLM, ids: number[][], opts: ForwardOptions =
         if (opts.useCache) newCache.push({ k: kc, vT });
         attn = oneQuery
           ? attentionOneQuery(q, kc, vT, attnBias, c, B, Tk)
-          : attention(q, tf.transpose(kc, [0, 1, 3, 2]) as Tensor4D, tf.transpose(vT, [0, 1, 3, 2]) as Tensor4D, attnBias, bias, c, B, T, Tk);
+          : attention(q, tf.transpose(kc, [0, 1, 3, 2]) as Tensor4D, tf.transpose(vT, [0, 1, 3, 2]) as Tensor4D, qs.bias, qs.biasHost, c, B, qs.T, Tk);
       }
-      h = tf.add(h, lin(attn, 'o_proj'));
+      h = tf.add(h, lin(attn, 'o_proj', qs.scales));
       const y = rmsNorm(h, layer.postAttentionNorm, c.rmsNormEps);
-      const gate = lin(y, 'gate_proj');
-      const gated = swiGluGate(gate, lin(y, 'up_proj'));
-      h = tf.add(h, lin(gated, 'down_proj'));
+      const gate = lin(y, 'gate_proj', qs.scales);
+      const gated = swiGluGate(gate, lin(y, 'up_proj', qs.scales));
+      h = tf.add(h, lin(gated, 'down_proj', qs.scales));
     });
-    let last = h;
-    let outT = T;
-    if (opts.lastOnly) {
-      // With one token per row every row is already its sequence's last position.
-      if (T > 1) last = lookupRows(h, tf.tensor1d(Array.from({ length: B }, (_, b) => b * T + T - 1), 'int32'));
-      outT = 1;
-    }
-    const normed = rmsNorm(last, model.weights.norm, c.rmsNormEps);
+    // With lastOnly, h holds each row's last position already (trimmed in the last layer, or one token per row).
+    const outT = opts.lastOnly ? 1 : T;
+    const normed = rmsNorm(h, model.weights.norm, c.rmsNormEps);
     const head = model.weights.lmHead;
     const logits = (isTrainable(head.kernel) ? matmul2d(normed, head.kernel) : matmulFrozen(normed, head)).reshape([B, outT, c.vocabSize]) as Tensor3D;
     const result: ForwardResult = { logits };
     if (opts.useCache) result.cache = { layers: newCache, mask: fullMask } as KvCache;
     return result as unknown as tf.TensorContainer;
   }) as unknown as ForwardResult;
+}
+
+/** The attention bias rows [B·T, Tk] of each batch row's last query: [B, Tk]. */
+function lastQueryBias(bias: Float32Array, B: number, T: number, Tk: number): Float32Array {
+  const out = new Float32Array(B * Tk);
+  for (let b = 0; b < B; b++) out.set(bias.subarray((b * T + T - 1) * Tk, (b * T + T) * Tk), b * Tk);
+  return out;
 }
 
 /** True for a tf.Variable being trained (full-parameter mode); frozen weights take the cheaper path. */

@@ -1,7 +1,7 @@
 import { describeWithFixtures, fixture } from '#testing';
 import { withFixtureModel } from '#testing/models';
 import { Rng, adapterVariables, createLoraAdapter, disposeAdapter, disposeCache, disposeModel, forward, loadModel, tf, tokenLogProbs, type CausalLM } from '@cope/model';
-import { greedyCached, greedyUncached, maxAbsDiff, setupBackend } from './helpers.js';
+import { bits, greedyCached, greedyUncached, maxAbsDiff, setupBackend } from './helpers.js';
 
 beforeAll(setupBackend);
 
@@ -37,6 +37,39 @@ describeWithFixtures('forward paths agree', ['models/tiny-qwen2/model.safetensor
     const ref = (await alone.array()) as number[][][];
     expect(maxAbsDiff(rows[0].slice(2).flat(), ref[0].flat())).toBeLessThan(1e-4);
     tf.dispose([batch, alone]);
+  });
+
+  test('lastOnly gives the last positions of the full logits bit for bit (left padding, per-row adapters on every projection, with and without a cache)', async () => {
+    const all = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
+    const adapter = createLoraAdapter(model, 'all', { r: 4, alpha: 8, targetModules: [...all] }, new Rng(5));
+    const rng = new Rng(6);
+    // A fresh adapter's B is zero; random values make every update count.
+    for (const v of adapterVariables(adapter)) v.assign(tf.tensor(Float32Array.from({ length: v.size }, () => rng.normal() * 0.05), v.shape));
+    const ids = [[0, 0, 7, 8, 9, 10, 4], [11, 12, 13, 14, 15, 16, 17]];
+    const mask = [[0, 0, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1, 1]];
+    const adapters = [adapter, null];
+    const lastOf = (t: tf.Tensor3D) => tf.tidy(() => t.slice([0, t.shape[1] - 1, 0], [-1, 1, -1]));
+    const compare = (opts: Parameters<typeof forward>[2], input: number[][]) => {
+      const full = forward(model, input, opts);
+      const last = forward(model, input, { ...opts, lastOnly: true });
+      const expected = lastOf(full.logits);
+      expect(last.logits.shape).toEqual([2, 1, model.config.vocabSize]);
+      expect(bits(last.logits)).toEqual(bits(expected));
+      tf.dispose([full.logits, last.logits, expected]);
+      for (const r of [full, last]) if (r.cache) disposeCache(r.cache);
+    };
+    let before = 0;
+    // Round 0 also builds the model's packed weights (kept with the model), so leaks are counted from round 1.
+    for (let round = 0; round < 2; round++) {
+      if (round === 1) before = tf.memory().numTensors;
+      compare({ attentionMask: mask, adapters }, ids);
+      const first = forward(model, ids.map((r) => r.slice(0, 3)), { attentionMask: mask.map((r) => r.slice(0, 3)), adapters, useCache: true });
+      compare({ attentionMask: mask.map((r) => r.slice(3)), adapters, cache: first.cache, useCache: true }, ids.map((r) => r.slice(3)));
+      first.logits.dispose();
+      disposeCache(first.cache);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    disposeAdapter(adapter);
   });
 
   test('a LoRA training step leaks no tensors and leaves frozen weights bitwise unchanged', async () => {
