@@ -1,7 +1,8 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describeWithFixtures, fixture, readFixtureJson } from '#testing';
 import { runCli } from '@cope/cli';
+import { Rng, adapterVariables, createLoraAdapter, disposeAdapter, disposeModel, initBackend, loadModel, saveLoraAdapter, tf } from '@cope/model';
 import { tempDir } from '#testing/temp';
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -11,7 +12,7 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
   return { code, out, err };
 }
 
-describeWithFixtures('cope debug commands', ['models/tiny-llama/expected.json', 'models/stories260K/tokenizer.json'], () => {
+describeWithFixtures('cope model commands', ['models/tiny-llama/expected.json', 'models/stories260K/tokenizer.json'], () => {
   test('forward prints the reference logits', async () => {
     const e = readFixtureJson('models', 'tiny-llama', 'expected.json');
     const r = await run(['forward', '--model', fixture('models', 'tiny-llama'), '--ids', e.input_ids[0].join(','), '--backend', 'wasm']);
@@ -31,6 +32,62 @@ describeWithFixtures('cope debug commands', ['models/tiny-llama/expected.json', 
     const r = await run(['generate', '--model', fixture('models', 'tiny-llama'), '--adapter', fixture('models', 'tiny-llama', 'adapter'), '--prompt-ids', c.prompt.join(','),
       '--max-new-tokens', String(c.new_tokens), '--decoding', 'contrastive', '--contrastive-alpha', String(c.lambda), '--masked', c.masked, '--repetition-penalty', String(c.repetition_penalty), '--backend', 'wasm']);
     expect(JSON.parse(r.out)).toEqual({ ids: c.expected });
+  });
+
+  const maxDiff = (a: number[][], b: number[][]) => a.flat().reduce((m, x, i) => Math.max(m, Math.abs(x - b.flat()[i])), 0);
+
+  test('merge-adapter writes a model folder whose logits are the adapter\'s reference logits; forward --base-adapter gives the same', async () => {
+    const e = readFixtureJson('models', 'tiny-llama', 'expected.json');
+    const out = path.join(tempDir('cope-merge-'), 'merged');
+    const m = await run(['merge-adapter', '--model', fixture('models', 'tiny-llama'), '--adapter', fixture('models', 'tiny-llama', 'adapter'), '--out', out, '--backend', 'wasm']);
+    expect(m.err).toBe('');
+    expect(JSON.parse(m.out)).toEqual({ out, dtype: 'f32', files: ['config.json', 'model.safetensors'] });
+    for (const model of [['--model', out], ['--model', fixture('models', 'tiny-llama'), '--base-adapter', fixture('models', 'tiny-llama', 'adapter')]]) {
+      const r = await run(['forward', ...model, '--ids', e.input_ids[0].join(','), '--backend', 'wasm']);
+      expect(maxDiff(JSON.parse(r.out).logits, e.adapter.logits[0])).toBeLessThan(1e-4);
+    }
+    const bad = await run(['forward', '--model', fixture('models', 'tiny-llama'), '--base-adapter', '/nope', '--ids', '1', '--backend', 'wasm']);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/^error: \/nope\/adapter_config.json: cannot read adapter config/);
+  });
+
+  test('generate --base-adapter decodes as the merged folder does (contrastive: the merged model is the amateur); merge-adapter copies the tokenizer files and writes bf16 on request', async () => {
+    const dir = tempDir('cope-base-');
+    const stories = fixture('models', 'stories260K');
+    // Two random adapters of stories260K: the "TAM" merged into the base, and the user's on top of it.
+    await initBackend('wasm');
+    const bare = await loadModel(stories);
+    const rng = new Rng(7);
+    for (const name of ['tam', 'user']) {
+      const a = createLoraAdapter(bare, name, { r: 4, alpha: 8, targetModules: ['q_proj', 'v_proj', 'down_proj'] }, rng);
+      for (const v of adapterVariables(a)) v.assign(tf.tensor(Float32Array.from({ length: v.size }, () => rng.normal() * 0.2), v.shape));
+      await saveLoraAdapter(a, path.join(dir, name));
+      disposeAdapter(a);
+    }
+    disposeModel(bare);
+    const merged = path.join(dir, 'merged');
+    const m = await run(['merge-adapter', '--model', stories, '--adapter', path.join(dir, 'tam'), '--out', merged, '--backend', 'wasm']);
+    expect(JSON.parse(m.out).files).toEqual(['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json']);
+    expect(readFileSync(path.join(merged, 'tokenizer.json'))).toEqual(readFileSync(path.join(stories, 'tokenizer.json')));
+    const gen = (...model: string[]) => run(['generate', ...model, '--adapter', path.join(dir, 'user'), '--prompt', 'Once upon a time', '--decoding', 'contrastive', '--max-new-tokens', '24', '--backend', 'wasm']);
+    const viaFolder = await gen('--model', merged);
+    const viaFlag = await gen('--model', stories, '--base-adapter', path.join(dir, 'tam'));
+    expect(viaFlag.out).toBe(viaFolder.out);
+    expect(JSON.parse(viaFlag.out).ids).toHaveLength(24);
+    // The merge changed the model: its logits are not the bare model's.
+    const logits = async (...model: string[]) => JSON.parse((await run(['forward', ...model, '--ids', '1,403,407,261,378', '--backend', 'wasm'])).out).logits as number[][];
+    const mergedLogits = await logits('--model', merged);
+    expect(maxDiff(mergedLogits, await logits('--model', stories))).toBeGreaterThan(1e-2);
+    expect(maxDiff(mergedLogits, await logits('--model', stories, '--base-adapter', path.join(dir, 'tam')))).toBe(0);
+    // bf16: every tensor stored as BF16, logits within bf16 rounding of the f32 folder's.
+    const half = path.join(dir, 'merged-bf16');
+    await run(['merge-adapter', '--model', stories, '--adapter', path.join(dir, 'tam'), '--out', half, '--dtype', 'bf16', '--backend', 'wasm']);
+    const bytes = readFileSync(path.join(half, 'model.safetensors'));
+    const header = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString('utf8')) as Record<string, { dtype?: string }>;
+    expect(new Set(Object.entries(header).filter(([k]) => k !== '__metadata__').map(([, v]) => v.dtype))).toEqual(new Set(['BF16']));
+    const halfDiff = maxDiff(await logits('--model', half), mergedLogits);
+    expect(halfDiff).toBeGreaterThan(0);
+    expect(halfDiff).toBeLessThan(0.5);
   });
 
   test('tokenize follows the tokenizer config (BOS by default, none with --no-special)', async () => {
@@ -57,6 +114,9 @@ describe('cope eval and bad input', () => {
     [['eval', '--task', 'LaMP_9', '--golds', 'a', '--preds', 'b'], /--task: unknown "LaMP_9"/],
     [['tokenize', '--tokenizer', '/nope', '--text', 'x'], /\/nope\/tokenizer.json: file not found/],
     [['forward', '--model', '/nope', '--ids', '1', '--threads', '0'], /--threads: expected a positive integer, got "0"/],
+    [['merge-adapter', '--model', '/nope', '--adapter', '/a', '--out', '/nope/'], /--out: \/nope\/ is the --model folder/],
+    [['merge-adapter', '--model', '/nope', '--adapter', '/a', '--out', '/o', '--dtype', 'f16'], /--dtype: expected f32 or bf16, got "f16"/],
+    [['forward', '--model', '/nope', '--ids', '1', '--base-adapter', '/a'], /\/nope\/config.json: file not found/],
     [['run', '--threads', '1.5', '--run', '/nope'], /command-line flags: threads: .*expected int/],
   ])('%j fails with a clear one-line error', async (args, pattern) => {
     const r = await run(args as string[]);

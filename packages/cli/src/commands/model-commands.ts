@@ -1,15 +1,45 @@
 import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadTokenizer } from '@cope/data';
 import { createDecoder, generate } from '@cope/decoding';
-import { Rng, disposeAdapter, disposeModel, forward, initBackend, loadLoraAdapter, loadModel } from '@cope/model';
+import {
+  Rng, disposeAdapter, disposeModel, forward, initBackend, loadLoraAdapter, loadModel, mergeLoraAdapter, saveModel, writeFileAtomic,
+  type CausalLM, type LoraAdapter,
+} from '@cope/model';
 import { parseIds, parseNumber, parsePositiveInt, type CliIo } from '../io.js';
 
-async function withModel<T>(opts: { model: string; adapter?: string; backend?: string; threads?: string }, fn: (m: Awaited<ReturnType<typeof loadModel>>, a: Awaited<ReturnType<typeof loadLoraAdapter>> | null) => Promise<T>): Promise<T> {
+interface ModelFlags {
+  model: string;
+  adapter?: string;
+  baseAdapter?: string;
+  backend?: string;
+  threads?: string;
+}
+
+/**
+ * The model of `--model`, with `--base-adapter` merged into it (PEFT's merge_and_unload), and `--adapter`
+ * loaded on that: CoPe's TAM adapter is the base adapter, an OPPU or DPO adapter (trained on the TAM model)
+ * the adapter.
+ */
+async function withModel<T>(opts: ModelFlags, fn: (m: CausalLM, a: LoraAdapter | null) => Promise<T>): Promise<T> {
   await initBackend(opts.backend, { threads: opts.threads === undefined ? undefined : parsePositiveInt(opts.threads, '--threads') });
-  const model = await loadModel(opts.model);
-  const adapter = opts.adapter ? await loadLoraAdapter(model, opts.adapter) : null;
+  let model = await loadModel(opts.model);
+  if (opts.baseAdapter) {
+    const bare = model;
+    const base = await loadLoraAdapter(bare, opts.baseAdapter).catch((e) => {
+      disposeModel(bare);
+      throw e;
+    });
+    model = mergeLoraAdapter(bare, base);
+    disposeAdapter(base);
+    disposeModel(bare);
+  }
+  const adapter = opts.adapter ? await loadLoraAdapter(model, opts.adapter).catch((e) => {
+    disposeModel(model);
+    throw e;
+  }) : null;
   try {
     return await fn(model, adapter);
   } finally {
@@ -18,13 +48,19 @@ async function withModel<T>(opts: { model: string; adapter?: string; backend?: s
   }
 }
 
-/** `cope forward` and `cope generate`: debug commands over a Hugging Face model folder. */
+/** Files of a Hugging Face model folder that travel with its weights (tokenizer and generation settings). */
+const COMPANION_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'generation_config.json'];
+
+const BASE_ADAPTER_HELP = 'PEFT LoRA adapter merged into the model first (CoPe: the TAM adapter, ckpt/TAM/<task>; --adapter then loads on the merged model)';
+
+/** `cope forward`, `cope generate` and `cope merge-adapter`: commands over a Hugging Face model folder. */
 export function registerModelCommands(program: Command, io: CliIo): void {
   program
     .command('forward')
     .description('Print the logits of one sequence: {"logits": [[...vocab], ...]} (one row per position)')
     .requiredOption('--model <dir>', 'Hugging Face model folder')
     .option('--adapter <dir>', 'PEFT LoRA adapter folder')
+    .option('--base-adapter <dir>', BASE_ADAPTER_HELP)
     .requiredOption('--ids <ids>', 'comma-separated token ids, e.g. 5,9,12')
     .option('--backend <name>', 'tensorflow-gpu | tensorflow | wasm | cpu | auto')
     .option('--threads <n>', 'wasm backend threads (default: COPE_THREADS or 1)')
@@ -43,6 +79,7 @@ export function registerModelCommands(program: Command, io: CliIo): void {
     .description('Generate new tokens: prints {"ids": [...]} (and "text" when the prompt was text)')
     .requiredOption('--model <dir>', 'Hugging Face model folder')
     .option('--adapter <dir>', 'PEFT LoRA adapter (the expert with --decoding contrastive)')
+    .option('--base-adapter <dir>', `${BASE_ADAPTER_HELP}; the amateur of contrastive decoding is the merged model`)
     .option('--prompt-ids <ids>', 'comma-separated prompt token ids')
     .option('--prompt <text>', 'prompt text, tokenized with the model folder\'s tokenizer (BOS as configured)')
     .option('--max-new-tokens <n>', 'tokens to generate', '32')
@@ -87,6 +124,33 @@ export function registerModelCommands(program: Command, io: CliIo): void {
         if (o.prompt !== undefined && tokenizer) out.text = tokenizer.decode(r.ids, { skipSpecialTokens: true });
         io.out(JSON.stringify(out));
       });
+    });
+
+  program
+    .command('merge-adapter')
+    .description('Write a Hugging Face model folder with a LoRA adapter merged into the weights (PEFT merge_and_unload)')
+    .requiredOption('--model <dir>', 'Hugging Face model folder')
+    .requiredOption('--adapter <dir>', 'PEFT LoRA adapter folder (e.g. ckpt/TAM/<task>: the TAM model)')
+    .requiredOption('--out <dir>', 'output folder: config.json, model.safetensors and the model folder\'s tokenizer and generation files')
+    .option('--dtype <type>', 'f32 | bf16', 'f32')
+    .option('--backend <name>', 'tensorflow-gpu | tensorflow | wasm | cpu | auto')
+    .option('--threads <n>', 'wasm backend threads (default: COPE_THREADS or 1)')
+    .action(async (o) => {
+      const dtype = String(o.dtype).toLowerCase();
+      if (dtype !== 'f32' && dtype !== 'bf16') throw new Error(`--dtype: expected f32 or bf16, got "${o.dtype}"`);
+      if (path.resolve(o.out) === path.resolve(o.model)) throw new Error(`--out: ${o.out} is the --model folder; write the merged model elsewhere`);
+      await withModel({ model: o.model, baseAdapter: o.adapter, backend: o.backend, threads: o.threads }, async (model) => {
+        await fs.mkdir(o.out, { recursive: true });
+        await saveModel(model, o.out, { dtype: dtype === 'bf16' ? 'BF16' : 'F32' });
+      });
+      const copied: string[] = [];
+      for (const f of COMPANION_FILES) {
+        const from = path.join(o.model, f);
+        if (!existsSync(from)) continue;
+        await writeFileAtomic(path.join(o.out, f), await fs.readFile(from));
+        copied.push(f);
+      }
+      io.out(JSON.stringify({ out: o.out, dtype, files: ['config.json', 'model.safetensors', ...copied] }));
     });
 }
 
