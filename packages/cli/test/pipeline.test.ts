@@ -150,19 +150,26 @@ describe('cope run on the embedded data', () => {
     expect(outputsOf(runDir)).toEqual(outputsOf(reference));
   }, 600_000);
 
-  test('several tasks with --workers 2 train their TAM adapters side by side in worker threads, as one process would', async () => {
+  test('several tasks with --workers 2: one pool of workers trains the TAMs side by side, then each task\'s users, as one process would', async () => {
     const dir = tmp();
     const cfg = writeConfig(dir, { tasks: ['news_headline', 'scholarly_title'] });
     const tamOf = (runDir: string, task: string) => readFileSync(path.join(runDir, 'ckpt', 'TAM', task, 'adapter_model.safetensors')).toString('base64');
     const parallel = path.join(dir, 'parallel');
-    const r = spawnSync(process.execPath, [bin, 'tam', '--config', cfg, '--run', parallel, '--workers', '2', '--json'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [bin, 'run', '--config', cfg, '--run', parallel, '--workers', '2', '--json'], { encoding: 'utf8' });
     expect(r.stderr).not.toMatch(/error:/);
     expect(r.status).toBe(0);
-    expect(r.stderr).toMatch(/TAM of news_headline, scholarly_title in 2 worker threads/);
-    // Both tasks started before either finished: they ran side by side.
+    expect(r.stderr).toMatch(/TAM, sft, negatives, score, dpo, decode of news_headline, scholarly_title in 2 worker threads \(2 \+ 2 users; backend wasm, 1 thread each\)/);
+    // Both TAMs started before either finished: they ran side by side; every user's stages ran after its TAM.
     const events = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { stage: string; task: string; kind: string });
     const tam = events.filter((e) => e.stage === 'tam' && (e.kind === 'start' || e.kind === 'done')).map((e) => e.kind);
     expect(tam).toEqual(['start', 'start', 'done', 'done']);
+    for (const task of ['news_headline', 'scholarly_title']) {
+      const tamDone = events.findIndex((e) => e.stage === 'tam' && e.task === task && e.kind === 'done');
+      const firstUser = events.findIndex((e) => e.stage === 'sft' && e.task === task);
+      expect(firstUser).toBeGreaterThan(tamDone);
+    }
+    expect(outputsOf(parallel)).toEqual(outputsOf(reference));
+    expect(r.stdout).toMatch(/scholarly_title\n  method/);
     const single = path.join(dir, 'single');
     const s = await run(['tam', '--config', cfg, '--run', single, '--json']);
     expect(s.code).toBe(0);
@@ -219,6 +226,17 @@ describe('pipeline bad input gets a clear error', () => {
     for (const f of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(path.join(embeddedModel, f), path.join(model, f));
     const r = await run(['run', '--config', writeConfig(dir, { model }), '--run', path.join(dir, 'run')]);
     expect(r.err).toMatch(/tokenizer has \d+ tokens but config.json vocab_size is 320/);
+  });
+
+  test('a job failing in a worker fails the run with its error, and the workers stop', () => {
+    const dir = tmp();
+    const model = path.join(dir, 'model');
+    mkdirSync(model);
+    for (const f of ['config.json', 'model.safetensors']) copyFileSync(fixture('models', 'tiny-llama', f), path.join(model, f));
+    for (const f of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(path.join(embeddedModel, f), path.join(model, f));
+    const r = spawnSync(process.execPath, [bin, 'run', '--config', writeConfig(dir, { model }), '--run', path.join(dir, 'run'), '--workers', '2', '--json'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/error: .*tokenizer has \d+ tokens but config.json vocab_size is 320/);
   });
 
   test('an adapter made for another base', async () => {

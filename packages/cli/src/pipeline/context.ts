@@ -4,18 +4,22 @@ import type { TaskContext } from '@cope/negatives';
 import type { RunConfig } from './config.js';
 import { runLayout, type RunLayout } from './layout.js';
 
-/** Everything a stage of one task needs, loaded once per process (or worker). */
-export interface StageContext {
+/** A task's data and run-folder layout: what assembling and evaluating its outputs need. */
+export interface TaskData {
   config: RunConfig;
   taskName: TaskName;
   layout: RunLayout;
-  tokenizer: CopeTokenizer;
-  chat: ChatFormatter;
-  base: CausalLM;
   users: UserRecord[];
   labels: LabelFile | null;
   /** Indices of the target users this process handles (max-users and shard applied). */
   userIndices: number[];
+}
+
+/** Everything a stage of one task needs, loaded once per process (or worker). */
+export interface StageContext extends TaskData {
+  tokenizer: CopeTokenizer;
+  chat: ChatFormatter;
+  base: CausalLM;
   /** The TAM-merged model, once TAM is trained. */
   tamModel?: CausalLM;
 }
@@ -25,8 +29,19 @@ export function taskContext(ctx: StageContext): TaskContext {
   return { model: ctx.tamModel, tokenizer: ctx.tokenizer, chat: ctx.chat, task: TASKS[ctx.taskName] };
 }
 
+type Shard = { index: number; count: number };
+
+/** Reads a task's target users and labels; picks this process's users (max-users and shard applied). */
+export async function readTaskData(config: RunConfig, taskName: TaskName, shard: Shard): Promise<TaskData> {
+  const dir = `${config.dataDir}/${taskName}`;
+  const { users, labels } = await readTargetUsers(dir, taskName);
+  const n = Math.min(users.length, config.maxUsers ?? users.length);
+  const userIndices = Array.from({ length: n }, (_, i) => i).filter((i) => i % shard.count === shard.index);
+  return { config, taskName, layout: runLayout(config.runDir, taskName), users, labels, userIndices };
+}
+
 /** Loads the base model, tokenizer and data of a task; checks that the tokenizer fits the model. */
-export async function openTask(config: RunConfig, taskName: TaskName, shard: { index: number; count: number }): Promise<StageContext> {
+export async function openTask(config: RunConfig, taskName: TaskName, shard: Shard): Promise<StageContext> {
   await initBackend(config.backend, { threads: config.threads });
   const tokenizer = await loadTokenizer(config.model);
   const base = await loadModel(config.model);
@@ -34,11 +49,19 @@ export async function openTask(config: RunConfig, taskName: TaskName, shard: { i
     disposeModel(base);
     throw new Error(`${config.model}: tokenizer has ${tokenizer.vocabSize} tokens but config.json vocab_size is ${base.config.vocabSize}`);
   }
-  const dir = `${config.dataDir}/${taskName}`;
-  const { users, labels } = await readTargetUsers(dir, taskName);
-  const n = Math.min(users.length, config.maxUsers ?? users.length);
-  const userIndices = Array.from({ length: n }, (_, i) => i).filter((i) => i % shard.count === shard.index);
-  return { config, taskName, layout: runLayout(config.runDir, taskName), tokenizer, chat: new ChatFormatter(tokenizer, config.chatTemplate), base, users, labels, userIndices };
+  const data = await readTaskData(config, taskName, shard);
+  return { ...data, tokenizer, chat: new ChatFormatter(tokenizer, config.chatTemplate), base };
+}
+
+/**
+ * The context of another task in a process that has `previous` open: the base model and tokenizer (the same
+ * for every task of a run) are kept, the previous task's TAM model is freed.
+ */
+export async function switchTask(previous: StageContext, taskName: TaskName, shard: Shard): Promise<StageContext> {
+  if (previous.taskName === taskName) return previous;
+  const data = await readTaskData(previous.config, taskName, shard);
+  if (previous.tamModel) disposeModel(previous.tamModel);
+  return { ...data, tokenizer: previous.tokenizer, chat: previous.chat, base: previous.base };
 }
 
 /** Loads the trained TAM adapter and merges it into the base (CoPe merges TAM before every later stage). */

@@ -2,11 +2,11 @@ import { promises as fs } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import { backendThreads, currentBackend, writeFileAtomic } from '@cope/model';
+import { backendThreads, currentBackend, initBackend, writeFileAtomic } from '@cope/model';
 import { parseShard, type RunConfig } from './config.js';
-import { closeTask, openTask } from './context.js';
+import { closeTask, openTask, readTaskData, type TaskData } from './context.js';
 import { assembleOutputs, evaluateOutputs, runTam, runUserStage, USER_STAGES, type MethodResult, type Reporter, type UserStage } from './stages.js';
+import { WorkerPool } from './worker-pool.js';
 
 const PACKAGES = ['data', 'model', 'sft', 'dpo', 'decoding', 'negatives', 'metrics', 'cli'];
 
@@ -33,42 +33,27 @@ export interface RunSummary {
   results?: MethodResult[];
 }
 
+type PipelineStage = 'tam' | UserStage | 'eval';
+
 /**
- * Runs stages of the pipeline for every task: TAM, then the per-user stages (in `workers` threads),
- * then, when every user's outputs exist, assembly and evaluation. Finished work is skipped, so a run
- * killed at any point resumes where it was. With several tasks and workers, the tasks' TAM adapters
- * (independent of each other, and each trained on one thread) are trained side by side in worker
- * threads first; the per-task loop then finds them finished.
+ * Runs stages of the pipeline for every task: TAM, then the per-user stages, then, when every user's
+ * outputs exist, assembly and evaluation. Finished work is skipped, so a run killed at any point resumes
+ * where it was. With `workers` > 1 the TAMs and users of all tasks are jobs for one pool of worker threads.
  */
-export async function runPipeline(config: RunConfig, stages: Array<'tam' | UserStage | 'eval'>, reporter: Reporter): Promise<RunSummary[]> {
+export async function runPipeline(config: RunConfig, stages: PipelineStage[], reporter: Reporter): Promise<RunSummary[]> {
   const shard = parseShard(config.shard);
   await fs.mkdir(config.runDir, { recursive: true });
-  if (stages.includes('tam') && config.tasks.length > 1 && config.workers > 1) {
-    await writeManifest(config);
-    const n = Math.min(config.workers, config.tasks.length);
-    reporter.event({ stage: 'run', task: `${config.tasks.length} tasks`, kind: 'info', message: `TAM of ${config.tasks.join(', ')} in ${n} worker threads` });
-    await runWorkerJobs(config, config.tasks.map((task) => ({ task, stages: ['tam'], users: [] })), n, reporter);
-  }
+  if (config.workers > 1) return runInWorkerPool(config, stages, shard, reporter);
   const summaries: RunSummary[] = [];
   for (const task of config.tasks) {
     const ctx = await openTask(config, task, shard);
     await writeManifest(config);
-    reporter.event({ stage: 'run', task, kind: 'info', message: `backend ${currentBackend()}${backendThreads() ? ` (${backendThreads()} threads)` : ''}, ${ctx.userIndices.length} users in this process${config.workers > 1 ? ` (${config.workers} workers)` : ''}` });
+    reporter.event({ stage: 'run', task, kind: 'info', message: `backend ${currentBackend()}${backendThreads() ? ` (${backendThreads()} threads)` : ''}, ${ctx.userIndices.length} users in this process` });
     try {
       if (stages.includes('tam')) await runTam(ctx, reporter);
       const userStages = USER_STAGES.filter((s) => stages.includes(s));
-      if (userStages.length) {
-        if (config.workers > 1 && ctx.userIndices.length > 1) await runInWorkers(config, task, userStages, ctx.userIndices, reporter);
-        else for (const i of ctx.userIndices) for (const s of userStages) await runUserStage(ctx, s, i, reporter);
-      }
-      const all = Array.from({ length: Math.min(ctx.users.length, config.maxUsers ?? ctx.users.length) }, (_, i) => i);
-      let complete = false;
-      let results: MethodResult[] | undefined;
-      if (stages.includes('eval') || stages.includes('decode')) {
-        complete = await assembleOutputs(ctx, all);
-        if (complete && stages.includes('eval')) results = await evaluateOutputs(ctx, all);
-      }
-      summaries.push({ task, complete, results });
+      for (const i of ctx.userIndices) for (const s of userStages) await runUserStage(ctx, s, i, reporter);
+      summaries.push(await finishTask(ctx, stages));
     } finally {
       closeTask(ctx);
     }
@@ -76,38 +61,55 @@ export async function runPipeline(config: RunConfig, stages: Array<'tam' | UserS
   return summaries;
 }
 
-async function runInWorkers(config: RunConfig, task: RunConfig['tasks'][number], stages: UserStage[], users: number[], reporter: Reporter): Promise<void> {
-  const n = Math.min(config.workers, users.length);
-  const jobs = Array.from({ length: n }, (_, w) => ({ task, stages, users: users.filter((_, k) => k % n === w) }));
-  await runWorkerJobs(config, jobs, n, reporter);
+/** Assembles a task's outputs when every user has them, and evaluates them when asked to. */
+async function finishTask(data: TaskData, stages: PipelineStage[]): Promise<RunSummary> {
+  const all = Array.from({ length: Math.min(data.users.length, data.config.maxUsers ?? data.users.length) }, (_, i) => i);
+  let complete = false;
+  let results: MethodResult[] | undefined;
+  if (stages.includes('eval') || stages.includes('decode')) {
+    complete = await assembleOutputs(data, all);
+    if (complete && stages.includes('eval')) results = await evaluateOutputs(data, all);
+  }
+  return { task: data.taskName, complete, results };
 }
 
-/** One worker thread's work (worker.ts): stages of one task, TAM and/or per-user stages for `users`. */
-export interface WorkerJob {
-  task: RunConfig['tasks'][number];
-  stages: Array<'tam' | UserStage>;
-  users: number[];
-}
-
-/** Runs `jobs` in worker threads, at most `n` at a time; the first failure rejects. */
-async function runWorkerJobs(config: RunConfig, jobs: WorkerJob[], n: number, reporter: Reporter): Promise<void> {
-  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker.js');
+/**
+ * The run as jobs for a pool of worker threads: each task's TAM, then (once it is trained) one job per user
+ * for the per-user stages. Free workers take a waiting job of the earliest task first (its TAM before its
+ * users), so tasks finish in order and each is assembled and evaluated here while the workers go on; the
+ * next tasks' TAMs fill the workers a task's last users leave idle. Each job's results do not depend on
+ * which worker runs it or when (tested against a single process).
+ */
+async function runInWorkerPool(config: RunConfig, stages: PipelineStage[], shard: { index: number; count: number }, reporter: Reporter): Promise<RunSummary[]> {
+  await initBackend(config.backend, { threads: config.threads });
+  await writeManifest(config);
+  const tasks = await Promise.all(config.tasks.map((task) => readTaskData(config, task, shard)));
+  const userStages = USER_STAGES.filter((s) => stages.includes(s));
+  const jobs = (stages.includes('tam') ? 1 : 0) * tasks.length + (userStages.length ? tasks.reduce((a, t) => a + t.userIndices.length, 0) : 0);
+  const n = Math.max(1, Math.min(config.workers, jobs));
   // The workers share the CPUs: each backend gets its part of the main process's threads.
   const threads = Math.max(1, Math.floor((config.threads ?? backendThreads() ?? 1) / n));
-  const runJob = (job: WorkerJob, w: number) => new Promise<void>((resolve, reject) => {
-    const worker = new Worker(script, { workerData: { config: { ...config, threads }, ...job } });
-    worker.on('message', (m: { type: string; event?: never; message?: string }) => {
-      if (m.type === 'event') reporter.event(m.event!);
-      else if (m.type === 'done') resolve();
-      else if (m.type === 'error') reject(new Error(m.message));
-    });
-    worker.on('error', reject);
-    worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker ${w} exited with code ${code}`))));
+  const what = [...(stages.includes('tam') ? ['TAM'] : []), ...userStages].join(', ');
+  reporter.event({
+    stage: 'run', task: config.tasks.join(', '), kind: 'info',
+    message: `${what} of ${config.tasks.join(', ')} in ${n} worker threads (${tasks.map((t) => t.userIndices.length).join(' + ')} users; backend ${currentBackend()}, ${threads} thread${threads > 1 ? 's' : ''} each)`,
   });
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, jobs.length) }, async (_, w) => {
-    while (next < jobs.length) await runJob(jobs[next++], w);
-  }));
+  const pool = new WorkerPool(config, n, threads, reporter);
+  try {
+    const done = tasks.map(async (t, k) => {
+      if (stages.includes('tam')) await pool.run({ task: t.taskName, stages: ['tam'], users: [] }, [k, 0]);
+      if (userStages.length) await Promise.all(t.userIndices.map((i) => pool.run({ task: t.taskName, stages: userStages, users: [i] }, [k, 1, i])));
+    });
+    for (const d of done) d.catch(() => undefined); // each is awaited below, or the pool's failure is
+    const summaries: RunSummary[] = [];
+    for (const [k, t] of tasks.entries()) {
+      await Promise.race([done[k], pool.failed]);
+      summaries.push(await finishTask(t, stages));
+    }
+    return summaries;
+  } finally {
+    await pool.close();
+  }
 }
 
 /** A plain-text metrics table (what `cope run` prints at the end). */

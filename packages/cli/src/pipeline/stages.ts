@@ -8,7 +8,7 @@ import { assembleParts, runPerUser, sampleUserNegatives, scoreUserNegatives } fr
 import { resolveSftConfig, trainLora, type StepLog } from '@cope/sft';
 import { evaluateLamp, type LampTaskId } from '@cope/metrics';
 import { METHODS, type Method, type RunConfig } from './config.js';
-import { loadTam, taskContext, type StageContext } from './context.js';
+import { loadTam, taskContext, type StageContext, type TaskData } from './context.js';
 
 /** Per-user stages, in pipeline order. */
 export const USER_STAGES = ['sft', 'negatives', 'score', 'dpo', 'decode'] as const;
@@ -188,7 +188,7 @@ async function decodeUser(ctx: StageContext, output: DecodeOutput, i: number, r:
  * Joins per-user parts into CoPe's files once every user of the run has them: the pseudo-negative
  * files, the selected-negative file, and one predictions file per method.
  */
-export async function assembleOutputs(ctx: StageContext, allUsers: number[]): Promise<boolean> {
+export async function assembleOutputs(ctx: TaskData, allUsers: number[]): Promise<boolean> {
   const L = ctx.layout;
   const n = allUsers.length;
   const have = async (dir: string) => (await Promise.all(allUsers.map((i) => exists(path.join(dir, `user_${i}.json`))))).every(Boolean);
@@ -223,7 +223,7 @@ function meanResult(name: string, runs: MethodResult[]): MethodResult {
 }
 
 /** Scores every predictions file of the run against the labels of its users; writes results.json. */
-export async function evaluateOutputs(ctx: StageContext, allUsers: number[]): Promise<MethodResult[]> {
+export async function evaluateOutputs(ctx: TaskData, allUsers: number[]): Promise<MethodResult[]> {
   if (!ctx.labels) throw new Error(`${ctx.config.dataDir}/${ctx.taskName}/user_top_100_history_label.json: needed for eval`);
   const spec = TASKS[ctx.taskName];
   const ids = new Set(allUsers.flatMap((i) => ctx.users[i].query.map((q) => String(q.id))));

@@ -1,27 +1,27 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { closeTask, openTask } from './context.js';
-import type { RunConfig } from './config.js';
-import type { WorkerJob } from './run.js';
+import { openTask, switchTask, type StageContext } from './context.js';
 import { runTam, runUserStage } from './stages.js';
+import type { WorkerJob, WorkerSetup } from './worker-pool.js';
 
-/** A worker thread: its own tfjs backend, runs the given stages (TAM, per-user stages for its users) and reports back. */
-interface Job extends WorkerJob {
-  config: RunConfig;
+/**
+ * A worker thread of a {@link WorkerPool}: its own tfjs backend; runs the jobs it is sent one at a time
+ * (a task's TAM, or per-user stages) and reports events back. The base model stays loaded across jobs and
+ * tasks, and a task's TAM model across that task's jobs.
+ */
+const { config } = workerData as WorkerSetup;
+const reporter = { event: (e: object) => parentPort!.postMessage({ type: 'event', event: e }) };
+const single = { index: 0, count: 1 };
+let ctx: StageContext | undefined;
+
+async function runJob(job: WorkerJob): Promise<void> {
+  ctx = ctx ? await switchTask(ctx, job.task, single) : await openTask(config, job.task, single);
+  if (job.stages.includes('tam')) await runTam(ctx, reporter);
+  for (const i of job.users) for (const s of job.stages) if (s !== 'tam') await runUserStage(ctx, s, i, reporter);
 }
 
-async function main(): Promise<void> {
-  const job = workerData as Job;
-  const ctx = await openTask(job.config, job.task, { index: 0, count: 1 });
-  const reporter = { event: (e: object) => parentPort!.postMessage({ type: 'event', event: e }) };
-  try {
-    if (job.stages.includes('tam')) await runTam(ctx, reporter);
-    for (const i of job.users) for (const s of job.stages) if (s !== 'tam') await runUserStage(ctx, s, i, reporter);
-  } finally {
-    closeTask(ctx);
-  }
-}
-
-main().then(
-  () => parentPort!.postMessage({ type: 'done' }),
-  (e) => parentPort!.postMessage({ type: 'error', message: (e as Error).message }),
-);
+parentPort!.on('message', (job: WorkerJob) => {
+  runJob(job).then(
+    () => parentPort!.postMessage({ type: 'done' }),
+    (e) => parentPort!.postMessage({ type: 'error', message: (e as Error).message }),
+  );
+});
