@@ -82,10 +82,16 @@ export interface Numerators {
  * which the kept tokens are sampled without another pass of exponentials ({@link sampleWithLogProb}).
  */
 export function nucleus(s: Float64Array, p: number): { kept: Float64Array; numerators: Numerators } {
-  const { e, z, m } = softmaxNumerators(s);
-  const probs = new Float64Array(s.length);
-  for (let i = 0; i < s.length; i++) probs[i] = e[i] !== 0 ? e[i] / z : e[i];
-  return { kept: nucleusFromTop(s, probs, p) ?? nucleusBySort(s, probs, p), numerators: { e, max: m } };
+  const { e, z, m, low } = softmaxNumerators(s);
+  const kept = nucleusFromTop(s, e, z, m, low, p) ?? nucleusBySort(s, probabilities(e, z), p);
+  return { kept, numerators: { e, max: m } };
+}
+
+/** Softmax probabilities from numerators and their sum: e / z, as softmax divides (0 stays 0). */
+function probabilities(e: Float64Array, z: number): Float64Array {
+  const probs = new Float64Array(e.length);
+  for (let i = 0; i < e.length; i++) probs[i] = e[i] !== 0 ? e[i] / z : e[i];
+  return probs;
 }
 
 /** Margin well beyond the rounding of a cumulative sum over a vocabulary (about V·2⁻⁵³, 4e-12 for 32k tokens). */
@@ -93,40 +99,45 @@ const NUCLEUS_MARGIN = 1e-9;
 /** Score buckets for {@link nucleusFromTop}: enough that the boundary's bucket holds few tokens. */
 const NUCLEUS_BUCKETS = 4096;
 
-/** {@link topP} walking down from the top; null when the boundary is within rounding of p. */
-function nucleusFromTop(s: Float64Array, probs: Float64Array, p: number): Float64Array | null {
+/** Scratch of {@link nucleusFromTop}, grown as needed (the processors run synchronously, one call at a time). */
+let bucketScratch = new Int32Array(0);
+const massScratch = new Float64Array(NUCLEUS_BUCKETS);
+
+/**
+ * {@link topP} walking down from the top; null when the boundary is within rounding of p. `e`, `z`: the row's
+ * softmax numerators and their sum (a token's probability is e / z); `top`, `low`: the largest score and the
+ * smallest with a nonzero numerator.
+ */
+function nucleusFromTop(s: Float64Array, e: Float64Array, z: number, top: number, low: number, p: number): Float64Array | null {
   // Tokens are bucketed by score below the top (K buckets over the range of scores), so only the bucket
-  // holding the boundary is sorted; the buckets above it are kept whole, those below removed.
-  let top = -Infinity;
-  let low = Infinity;
-  for (let i = 0; i < s.length; i++) {
-    if (!(probs[i] > 0)) continue;
-    if (s[i] > top) top = s[i];
-    if (s[i] < low) low = s[i];
-  }
+  // holding the boundary is sorted; the buckets above it are kept whole, those below removed. Any bucketing
+  // that is monotone in the score gives the same result.
   if (top === -Infinity) return null;
-  const K = Math.min(NUCLEUS_BUCKETS, s.length);
-  const width = (top - low) / K || 1;
+  const V = s.length;
+  const K = Math.min(NUCLEUS_BUCKETS, V);
+  const perWidth = 1 / ((top - low) / K || 1);
   // Each token's bucket (-1: probability 0, never kept), and each bucket's probability.
-  const bucket = new Int32Array(s.length);
-  const mass = new Float64Array(K);
-  for (let i = 0; i < s.length; i++) {
-    if (!(probs[i] > 0)) {
+  if (bucketScratch.length < V) bucketScratch = new Int32Array(V);
+  const bucket = bucketScratch;
+  const mass = massScratch.fill(0, 0, K);
+  for (let i = 0; i < V; i++) {
+    const prob = e[i] / z;
+    if (!(prob > 0)) {
       bucket[i] = -1;
       continue;
     }
-    const b = Math.min(K - 1, Math.floor((top - s[i]) / width));
+    const b = Math.min(K - 1, Math.floor((top - s[i]) * perWidth));
     bucket[i] = b;
-    mass[b] += probs[i];
+    mass[b] += prob;
   }
   let above = 0;
   let boundary = 0;
   while (boundary < K - 1 && above + mass[boundary] < p) above += mass[boundary++];
   // Every token of the buckets above has less than `above` above it: safely below p, or the caller sorts.
   if (above > p - NUCLEUS_MARGIN) return null;
-  const out = new Float64Array(s.length).fill(-Infinity);
+  const out = new Float64Array(V).fill(-Infinity);
   const members: number[] = [];
-  for (let i = 0; i < s.length; i++) {
+  for (let i = 0; i < V; i++) {
     const b = bucket[i];
     if (b < 0 || b > boundary) continue;
     if (b < boundary) out[i] = s[i];
@@ -138,7 +149,7 @@ function nucleusFromTop(s: Float64Array, probs: Float64Array, p: number): Float6
     if (Math.abs(above - p) <= NUCLEUS_MARGIN) return null;
     if (above > p) return out;
     out[i] = s[i];
-    above += probs[i];
+    above += e[i] / z;
   }
   // The whole bucket kept: the next token (in a lower bucket, if any) is the first one removed.
   return boundary === K - 1 || above > p + NUCLEUS_MARGIN ? out : null;
@@ -147,7 +158,7 @@ function nucleusFromTop(s: Float64Array, probs: Float64Array, p: number): Float6
 /** {@link topP} by HF's literal rule: ascending sort (index as tie-break) and cumulative sum. */
 function nucleusBySort(s: Float64Array, probs: Float64Array, p: number): Float64Array {
   const order = Array.from(s.keys()).sort((a, b) => s[a] - s[b] || a - b);
-  const out = Float64Array.from(s);
+  const out = s.slice();
   let cum = 0;
   for (let r = 0; r < order.length - 1; r++) {
     cum += probs[order[r]];
@@ -164,7 +175,7 @@ export function repetitionPenalty(penalty: number): LogitsProcessor {
   if (!(penalty > 0)) throw new Error(`repetition penalty must be > 0, got ${penalty}`);
   return (s, history) => {
     if (penalty === 1) return s;
-    const out = Float64Array.from(s);
+    const out = s.slice();
     for (const id of new Set(history)) out[id] = s[id] < 0 ? s[id] * penalty : s[id] / penalty;
     return out;
   };
@@ -182,14 +193,24 @@ export function softmax(s: ArrayLike<number>): Float64Array {
   return e;
 }
 
-/** softmax before its division: `e` = exp(s − m) (0 for removed tokens), their sum `z` and the max `m`. */
-function softmaxNumerators(s: ArrayLike<number>): { e: Float64Array; z: number; m: number } {
+/**
+ * softmax before its division: `e` = exp(s − m) (0 for removed tokens), their sum `z`, the max `m`, and the
+ * smallest score whose numerator is not 0 (`low`).
+ */
+function softmaxNumerators(s: ArrayLike<number>): { e: Float64Array; z: number; m: number; low: number } {
   let m = -Infinity;
   for (let i = 0; i < s.length; i++) if (s[i] > m) m = s[i];
   const e = new Float64Array(s.length);
   let z = 0;
-  for (let i = 0; i < s.length; i++) if (s[i] !== -Infinity) z += e[i] = Math.exp(s[i] - m);
-  return { e, z, m };
+  let low = Infinity;
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === -Infinity) continue;
+    const x = Math.exp(s[i] - m);
+    e[i] = x;
+    z += x;
+    if (x > 0 && s[i] < low) low = s[i];
+  }
+  return { e, z, m, low };
 }
 
 /** log softmax. */

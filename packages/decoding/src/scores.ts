@@ -62,7 +62,7 @@ function score(expertLogits: ArrayLike<number>, amateurLogits: ArrayLike<number>
  * amateur's log-probabilities (float32 values, as the kernels compute them).
  */
 export function contrastiveScores(expertLogits: ArrayLike<number>, amateurLogits: ArrayLike<number>, c: ContrastiveMath): Float64Array {
-  return Float64Array.from(score(expertLogits, amateurLogits, c).scores);
+  return new Float64Array(score(expertLogits, amateurLogits, c).scores);
 }
 
 /** Greedy contrastive step: the scores' argmax and its log-softmax. */

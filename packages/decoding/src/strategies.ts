@@ -57,7 +57,7 @@ export function plainDecoder(settings: Partial<SamplingSettings> = {}): Decoder 
   return {
     name: s.doSample ? 'sample' : 'greedy',
     rows: ['expert'],
-    select: (rows, history, rng) => (isPlainArgmax(s) ? argmaxLogSoftmax(rows[0]) : pick(Float64Array.from(rows[0]), s, history, rng)),
+    select: (rows, history, rng) => (isPlainArgmax(s) ? argmaxLogSoftmax(rows[0]) : pick(new Float64Array(rows[0]), s, history, rng)),
   };
 }
 
