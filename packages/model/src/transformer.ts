@@ -119,6 +119,7 @@ export function forward(model: CausalLM, ids: number[][], opts: ForwardOptions =
       ? { T: 1, scales: new RowScales(rows, B, 1), biasHost: lastBias, bias: () => (lastBiasTensor ??= tf.tensor4d(lastBias, [B, 1, 1, Tk]).reshape([B, 1, 1, 1, Tk])) }
       : allQueries;
     const lastPositions = trimLast ? tf.tensor1d(Array.from({ length: B }, (_, b) => b * T + T - 1), 'int32') : undefined;
+    const residual = new ResidualAdd();
     model.weights.layers.forEach((layer, l) => {
       const trim = trimLast && l === lastLayer;
       const qs = trim ? lastQueries : allQueries;
@@ -152,11 +153,11 @@ export function forward(model: CausalLM, ids: number[][], opts: ForwardOptions =
           ? attentionOneQuery(q, kc, vT, attnBias, c, B, Tk)
           : attention(q, tf.transpose(kc, [0, 1, 3, 2]) as Tensor4D, tf.transpose(vT, [0, 1, 3, 2]) as Tensor4D, qs.bias, qs.biasHost, c, B, qs.T, Tk);
       }
-      h = tf.add(h, lin(attn, 'o_proj', qs.scales));
+      h = residual.add(h, lin(attn, 'o_proj', qs.scales));
       const y = rmsNorm(h, layer.postAttentionNorm, c.rmsNormEps);
       const gate = lin(y, 'gate_proj', qs.scales);
       const gated = swiGluGate(gate, lin(y, 'up_proj', qs.scales));
-      h = tf.add(h, lin(gated, 'down_proj', qs.scales));
+      h = residual.add(h, lin(gated, 'down_proj', qs.scales));
     });
     // With lastOnly, h holds each row's last position already (trimmed in the last layer, or one token per row).
     const outT = opts.lastOnly ? 1 : T;
@@ -167,6 +168,24 @@ export function forward(model: CausalLM, ids: number[][], opts: ForwardOptions =
     if (opts.useCache) result.cache = { layers: newCache, mask: fullMask } as KvCache;
     return result as unknown as tf.TensorContainer;
   }) as unknown as ForwardResult;
+}
+
+/**
+ * The residual stream's `h + x` [N, H]. Outside a gradient tape on wasm it is the scaled-add kernel with a
+ * scale of 1 per row: x · 1 is x exactly, so the sums are the backend's Add bit for bit, without the several
+ * µs a call that Add costs on small tensors (16 calls in a small model's decoding step). The scales are made
+ * on first use, inside forward's tidy.
+ */
+class ResidualAdd {
+  private readonly ones = new Map<number, Tensor1D>();
+
+  add(h: Tensor2D, x: Tensor2D): Tensor2D {
+    const [n, width] = h.shape;
+    if (taping() || !scaledAddAvailable(width)) return tf.add(h, x);
+    let one = this.ones.get(n);
+    if (!one) this.ones.set(n, (one = tf.ones([n]) as Tensor1D));
+    return scaledAdd(h, x, one);
+  }
 }
 
 /** The attention bias rows [B·T, Tk] of each batch row's last query: [B, Tk]. */

@@ -33,6 +33,20 @@ describe('scaled-add kernel (a LoRA update added with a scale per row on wasm)',
     tf.dispose([y, delta]);
   });
 
+  test('with a scale of 1 it is the backend\'s Add bit for bit (the residual stream), special values too', () => {
+    if (!onWasm()) return;
+    const rng = new Rng(5);
+    const special = [0, -0, 1e-40, -1e-40, 3.4e38, -3.4e38, Infinity, -Infinity, NaN, 1, -1, 1e-7];
+    const cols = 16;
+    const yValues = Float32Array.from({ length: 3 * cols }, (_, i) => (i < special.length ? special[i] : rng.normal()));
+    const xValues = Float32Array.from({ length: 3 * cols }, (_, i) => (i < special.length ? special[(i * 5) % special.length] : rng.normal()));
+    tf.tidy(() => {
+      const y = tf.tensor2d(yValues, [3, cols]);
+      const x = tf.tensor2d(xValues, [3, cols]);
+      expect(bits(scaledAdd(y, x, tf.ones([3]) as tf.Tensor1D)).equals(bits(tf.add(y, x)))).toBe(true);
+    });
+  });
+
   test('rejects mismatched shapes, naming them', () => {
     if (!onWasm()) return;
     tf.tidy(() => {
