@@ -1,7 +1,7 @@
 import { tf } from './tf.js';
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Variable } from './tf.js';
 import { backendThreads } from './backend.js';
-import { packPanels, rowsMatmul, rowsMatmulAvailable } from './kernels/rows-matmul.js';
+import { packPanels, rowsMatmul, rowsMatmulAvailable, rowsMatmulChunked } from './kernels/rows-matmul.js';
 import { SPLIT_MIN_MACS } from './kernels/rows-helpers.js';
 import { transpose2d, transpose2dAvailable } from './kernels/transpose2d.js';
 import { concatLeading, leadingBlocksAvailable, splitLeading } from './kernels/leading-blocks.js';
@@ -32,7 +32,8 @@ export interface FrozenKernel {
  * rows kernel (512 MiB). The wasm heap holds 4 GiB; every product the backend runs keeps its own packed copy
  * of the weight too, so a weight gets either our packed copies or the backend's. Models larger than the
  * budgets make transposed copies per call instead (a transpose and a packing per backward product), and
- * their products without a packed copy run on the backend.
+ * their forward products without a packed copy read the weight in place (`rowsMatmulChunked`), never the
+ * backend's product, whose own packed copy would stay as long as the weight.
  */
 class CopyBudget {
   private readonly kept = new Set<Tensor>();
@@ -122,20 +123,30 @@ export function matmulFrozen(x: Tensor2D, w: FrozenKernel): Tensor2D {
  * thread. On more threads the kernel takes products of at least {@link SPLIT_MIN_MACS} multiply-adds, split
  * by panels over helper threads (100–115 GFLOP/s on two threads, XNNPACK's pool 75–80), and XNNPACK's pool the
  * mid-sized products of more than two rows (split there, the helpers would wait for the pool's spinning
- * thread); other backends, empty weights and weights over the packed-copy budget use the backend's product.
+ * thread); weights over the packed-copy budget are read in place; other backends and empty weights use the
+ * backend's product.
  */
 function frozenProduct(x: Tensor2D, w: FrozenKernel): Tensor2D {
   if (rowsKernelFor(x, w)) {
     if (!w.packed && packedBudget.fits(w.kernel.size)) w.packed = packedBudget.keep(packPanels(w.kernel));
-    if (w.packed) return rowsMatmul(x, w.packed, w.kernel.shape[1]);
+    return w.packed ? rowsMatmul(x, w.packed, w.kernel.shape[1]) : rowsMatmulChunked(x, w.kernel);
   }
+  // A weight with no room for a packed copy is read in place even where the backend's pool would take the
+  // product: the backend keeps its own packed copy of every weight it multiplies for as long as the weight
+  // lives, which for a model of half the heap exhausts it.
+  if (!w.packed && rowsUsable(x, w) && !packedBudget.fits(w.kernel.size)) return rowsMatmulChunked(x, w.kernel);
   return tf.matMul(x, w.kernel);
+}
+
+/** Whether the rows kernel can take `x`'s product with `w` at all (wasm, nothing empty). */
+function rowsUsable(x: Tensor2D, w: FrozenKernel): boolean {
+  return x.shape[0] > 0 && w.kernel.size > 0 && rowsMatmulAvailable();
 }
 
 /** Whether `x`'s product with `w` (or `w`ᵀ) goes to the rows kernel: see {@link frozenProduct}. */
 function rowsKernelFor(x: Tensor2D, w: FrozenKernel): boolean {
+  if (!rowsUsable(x, w)) return false;
   const rows = x.shape[0];
-  if (rows === 0 || w.kernel.size === 0 || !rowsMatmulAvailable()) return false;
   return rows <= 2 || (backendThreads() ?? 1) === 1 || rows * w.kernel.size >= SPLIT_MIN_MACS;
 }
 

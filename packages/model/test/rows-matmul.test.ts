@@ -1,5 +1,5 @@
 import { Rng, adapterVariables, createLoraAdapter, disposeAdapter, disposeModel, forward, tf, tokenLogProbs, weightsFromHost, parseModelConfig, modelTensors, setFrozenCopyBudgets, type CausalLM, type HostTensor } from '@cope/model';
-import { packPanels, rowsMatmul, rowsMatmulAvailable } from '../src/kernels/rows-matmul.js';
+import { packPanels, rowsMatmul, rowsMatmulAvailable, rowsMatmulChunked } from '../src/kernels/rows-matmul.js';
 import { adapterMatmul } from '../src/matmul.js';
 import { setupBackend, onWasm, bits } from './helpers.js';
 
@@ -86,6 +86,29 @@ describe('rows kernel (products with packed frozen weights on wasm: decoding ste
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  test.each([
+    // Streamed (up to 6 rows): K with and without a multiple of 4 left over, N with columns past the last 4.
+    [1, 7, 5], [2, 9, 18], [1, 256, 688], [2, 256, 1000], [3, 33, 37], [5, 64, 1914], [6, 13, 40000],
+    // Packed a few panels at a time: partial groups, a last partial panel, an odd row.
+    [7, 33, 40], [64, 256, 688], [129, 100, 37], [9, 2048, 100], [1024, 256, 64],
+  ])('%i row(s) × [%i, %i] from the plain weight (no packed copy kept): the backend matmul bit for bit', (rows, K, N) => {
+    if (!onWasm()) return;
+    const rng = new Rng(K * 1000 + N + rows + 7);
+    const backend = tf.engine().backend as unknown as { numDataIds(): number };
+    const before = tf.memory().numTensors;
+    const x = tf.tensor2d(Float32Array.from({ length: rows * K }, () => rng.normal()), [rows, K]);
+    const w = tf.tensor2d(Float32Array.from({ length: K * N }, () => rng.normal()), [K, N]);
+    const buffers = backend.numDataIds();
+    const y = rowsMatmulChunked(x, w);
+    // The output is the one buffer left: the scratch of packed panels is freed.
+    expect(backend.numDataIds()).toBe(buffers + 1);
+    const ref = tf.tidy(() => tf.matMul(x, w));
+    expect(y.shape).toEqual([rows, N]);
+    expect(bits(y).equals(bits(ref))).toBe(true);
+    tf.dispose([x, w, y, ref]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   test('rejects an empty product and a packed weight of the wrong size', () => {
     if (!onWasm()) return;
     tf.tidy(() => {
@@ -93,6 +116,8 @@ describe('rows kernel (products with packed frozen weights on wasm: decoding ste
       expect(() => rowsMatmul(tf.zeros([0, 4]) as tf.Tensor2D, packed, 8)).toThrow(/empty product \[0, 4\]/);
       expect(() => rowsMatmul(tf.zeros([1, 4]) as tf.Tensor2D, packed, 20)).toThrow(/expected 128 for \[4, 20\]/);
       expect(() => rowsMatmul(tf.zeros([1, 0]) as tf.Tensor2D, packed, 8)).toThrow(/empty product/);
+      expect(() => rowsMatmulChunked(tf.zeros([1, 4]) as tf.Tensor2D, tf.zeros([5, 8]) as tf.Tensor2D)).toThrow(/x \[1,4\] and W \[5,8\] do not fit/);
+      expect(() => rowsMatmulChunked(tf.zeros([0, 4]) as tf.Tensor2D, tf.zeros([4, 8]) as tf.Tensor2D)).toThrow(/empty product/);
     });
   });
 
