@@ -19,7 +19,12 @@ import { maskedCrossEntropy } from '@cope/sft';
 const CONFIGS = {
   small: { vocab_size: 8000, hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 8, num_key_value_heads: 2, intermediate_size: 688, seq: 128, batch: 8 },
   medium: { vocab_size: 32000, hidden_size: 512, num_hidden_layers: 8, num_attention_heads: 8, num_key_value_heads: 2, intermediate_size: 1376, seq: 128, batch: 4 },
+  // Qwen2-0.5B's shape (494M parameters, 2.35 GiB of float32 weights with the tied head's transpose), random
+  // weights: half the 4 GiB heap, so most weights have no packed copy. Decoding only unless groups are named.
+  large: { vocab_size: 151936, hidden_size: 896, num_hidden_layers: 24, num_attention_heads: 14, num_key_value_heads: 2, intermediate_size: 4864, seq: 128, batch: 1 },
 };
+/** The groups a config runs when none are named: all, or decoding only for the large config. */
+const DEFAULT_GROUPS: Partial<Record<keyof typeof CONFIGS, readonly string[]>> = { large: ['decode'] };
 
 function randomModel(c: (typeof CONFIGS)['small'], rng: Rng): CausalLM {
   const config = parseModelConfig({ model_type: 'llama', ...c, tie_word_embeddings: true, rms_norm_eps: 1e-5 });
@@ -207,12 +212,15 @@ async function benchDecode(name: ConfigName, c: Config, model: CausalLM, adapter
   report({ ...timing('sample_decode_tokens_per_s', sampled), note: 'as greedy, sampling with temperature 1, top-p 0.95, no top-k (the pseudo-negative settings)' });
 }
 
-/** `pnpm bench [small,medium] [forward,train,dpo,decode]`: configs and measurement groups, all by default. */
+/**
+ * `pnpm bench [small,medium,large] [forward,train,dpo,decode]`: configs (small and medium by default) and
+ * measurement groups (all by default; decoding only for large).
+ */
 async function main(): Promise<void> {
   await initBackend(process.env.COPE_BACKEND ?? 'auto');
   const which = (process.argv[2] ?? 'small,medium').split(',') as ConfigName[];
   const groups = new Set((process.argv[3] ?? GROUPS.join(',')).split(','));
-  for (const n of which) if (!(n in CONFIGS)) throw new Error(`unknown config "${n}": expected small or medium`);
+  for (const n of which) if (!(n in CONFIGS)) throw new Error(`unknown config "${n}": expected small, medium or large`);
   for (const g of groups) if (!(GROUPS as readonly string[]).includes(g)) throw new Error(`unknown group "${g}": expected ${GROUPS.join(', ')}`);
   const a = tf.randomNormal([512, 512]);
   const b = tf.randomNormal([512, 512]);
@@ -235,11 +243,13 @@ async function main(): Promise<void> {
     const c = CONFIGS[name];
     const rng = new Rng(1);
     const model = randomModel(c, rng);
-    if (groups.has('forward')) await benchForward(name, c, model, rng);
-    if (groups.has('train')) await benchTrain(name, c, gflops);
+    const named = process.argv[3] !== undefined;
+    const runs = (g: string) => groups.has(g) && (named || !DEFAULT_GROUPS[name] || DEFAULT_GROUPS[name]!.includes(g));
+    if (runs('forward')) await benchForward(name, c, model, rng);
+    if (runs('train')) await benchTrain(name, c, gflops);
     const adapter = createLoraAdapter(model, 'bench', { r: 8, alpha: 8, targetModules: ['q_proj', 'v_proj'], dropout: 0.05 }, rng);
-    if (groups.has('dpo')) await benchDpo(name, c, model, adapter, rng);
-    if (groups.has('decode')) await benchDecode(name, c, model, adapter, rng);
+    if (runs('dpo')) await benchDpo(name, c, model, adapter, rng);
+    if (runs('decode')) await benchDecode(name, c, model, adapter, rng);
     disposeAdapter(adapter);
     disposeModel(model);
   }
