@@ -231,8 +231,6 @@ export function mergeLoraAdapter(model: CausalLM, adapter: LoraAdapter): CausalL
     }
     return { inputNorm: clone(layer.inputNorm), postAttentionNorm: clone(layer.postAttentionNorm), proj };
   });
-  const embed = clone(w.embed);
-  const tied = w.lmHead.kernelT === w.embed;
-  const lmHead = tied ? { kernel: clone(w.lmHead.kernel), kernelT: embed } : { kernel: clone(w.lmHead.kernel) };
-  return { config: model.config, weights: { embed, layers, norm: clone(w.norm), lmHead } };
+  const embed = w.embed && clone(w.embed);
+  return { config: model.config, weights: { embed, layers, norm: clone(w.norm), lmHead: { kernel: clone(w.lmHead.kernel) } } };
 }

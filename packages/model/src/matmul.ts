@@ -92,10 +92,19 @@ function frozenBackward(dy: Tensor2D, w: FrozenKernel): Tensor2D {
     }
     if (w.packedT) return rowsMatmul(dy, w.packedT, w.kernel.shape[0]);
   }
-  if (!w.kernelT && transposeBudget.fits(w.kernel.size)) w.kernelT = transposeBudget.keep(transposed(w.kernel));
-  if (w.kernelT) return tf.matMul(dy, w.kernelT);
+  const kernelT = keptTranspose(w);
+  if (kernelT) return tf.matMul(dy, kernelT);
   // Transient copy: disposing it also drops the backend's packed copy of it.
   return tf.tidy(() => tf.matMul(dy, transposed(w.kernel)));
+}
+
+/**
+ * The frozen kernel's `[out, in]` copy, made and kept when the transposed-copy budget has room for it, else
+ * undefined. Tied embeddings use it as the lookup table.
+ */
+export function keptTranspose(w: FrozenKernel): Tensor2D | undefined {
+  if (!w.kernelT && transposeBudget.fits(w.kernel.size)) w.kernelT = transposeBudget.keep(transposed(w.kernel));
+  return w.kernelT;
 }
 
 /**

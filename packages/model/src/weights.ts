@@ -19,9 +19,13 @@ export interface LayerWeights {
   proj: Record<ProjectionName, Linear>;
 }
 
-/** All weights of a causal LM. `lmHead` is [hidden, vocab]; with tied embeddings it is the transpose of `embed`. */
+/**
+ * All weights of a causal LM. `lmHead` is [hidden, vocab]. `embed` is [vocab, hidden], absent with tied
+ * embeddings: the head's kernel is then the only copy (lookups read its columns, or its `kernelT` copy while the
+ * transposed-copy budget keeps one), which saves vocab × hidden floats (544 MB at Qwen2-0.5B's size).
+ */
 export interface ModelWeights {
-  embed: Tensor2D;
+  embed?: Tensor2D;
   layers: LayerWeights[];
   norm: Tensor1D;
   lmHead: FrozenKernel;
@@ -91,17 +95,14 @@ export function weightsFromHost(config: ModelConfig, host: Map<string, HostTenso
       proj,
     });
   }
-  const embedHost = take('model.embed_tokens.weight', [config.vocabSize, H]);
-  const embed = tf.tensor2d(embedHost.data, [config.vocabSize, H]);
-  let lmHead: FrozenKernel;
+  const norm = vec('model.norm.weight', H);
   if (config.tieWordEmbeddings || !host.has('lm_head.weight')) {
     if (!config.tieWordEmbeddings) throw new Error(`${source}: missing tensor "lm_head.weight" (tie_word_embeddings is false)`);
-    // Keep both layouts: the embedding for lookups and its transpose for the head's 2-D product.
-    lmHead = { kernel: tf.transpose(embed), kernelT: embed };
-  } else {
-    lmHead = { kernel: kernelOf('lm_head.weight', [config.vocabSize, H]) };
+    // One layout only, the head's [hidden, vocab]: lookups read its columns (transformer.ts).
+    return { layers, norm, lmHead: { kernel: kernelOf('model.embed_tokens.weight', [config.vocabSize, H]) } };
   }
-  return { embed, layers, norm: vec('model.norm.weight', H), lmHead };
+  const embed = tf.tensor2d(take('model.embed_tokens.weight', [config.vocabSize, H]).data, [config.vocabSize, H]);
+  return { embed, layers, norm, lmHead: { kernel: kernelOf('lm_head.weight', [config.vocabSize, H]) } };
 }
 
 /** Host copies of the weights under Hugging Face names (for saving a model we trained or merged). */
@@ -114,7 +115,8 @@ export async function weightsToHost(model: CausalLM): Promise<Map<string, HostTe
     t.dispose();
   };
   const w = model.weights;
-  await put('model.embed_tokens.weight', w.embed);
+  if (w.embed) await put('model.embed_tokens.weight', w.embed);
+  else await putKernel('model.embed_tokens.weight', w.lmHead.kernel);
   for (let l = 0; l < w.layers.length; l++) {
     const layer = w.layers[l];
     await put(`model.layers.${l}.input_layernorm.weight`, layer.inputNorm);
@@ -136,7 +138,8 @@ export async function weightsToHost(model: CausalLM): Promise<Map<string, HostTe
  */
 export function modelTensors(model: CausalLM, derived = true): tf.Tensor[] {
   const w = model.weights;
-  const ts = new Set<tf.Tensor>([w.embed, w.norm, w.lmHead.kernel]);
+  const ts = new Set<tf.Tensor>([w.norm, w.lmHead.kernel]);
+  if (w.embed) ts.add(w.embed);
   const addCopies = (k: FrozenKernel) => {
     if (!derived) return;
     if (k.kernelT) ts.add(k.kernelT);
@@ -167,7 +170,7 @@ export function disposeModel(model: CausalLM): void {
  * input model is left as is). Tied embeddings are not supported here (the head is a transposed copy).
  */
 export function trainableModel(model: CausalLM, prefix = 'full'): { model: CausalLM; variables: tf.Variable[] } {
-  if (model.config.tieWordEmbeddings) throw new Error('full-parameter training needs untied embeddings (tie_word_embeddings: false)');
+  if (model.config.tieWordEmbeddings || !model.weights.embed) throw new Error('full-parameter training needs untied embeddings (tie_word_embeddings: false)');
   const vars: tf.Variable[] = [];
   const v = <T extends tf.Tensor>(t: T, name: string): T => {
     const x = tf.variable(t, true, `${prefix}/${name}#${vars.length}`);
@@ -180,6 +183,6 @@ export function trainableModel(model: CausalLM, prefix = 'full'): { model: Causa
     postAttentionNorm: v(l.postAttentionNorm, `${i}/postNorm`),
     proj: Object.fromEntries(PROJECTIONS.map((p) => [p, { kernel: v(l.proj[p].kernel, `${i}/${p}`), bias: l.proj[p].bias ? v(l.proj[p].bias!, `${i}/${p}/bias`) : undefined }])) as Record<ProjectionName, Linear>,
   }));
-  const out: CausalLM = { config: model.config, weights: { embed: v(w.embed, 'embed'), layers, norm: v(w.norm, 'norm'), lmHead: { kernel: v(w.lmHead.kernel, 'lm_head') } } };
+  const out: CausalLM = { config: model.config, weights: { embed: v(w.embed!, 'embed'), layers, norm: v(w.norm, 'norm'), lmHead: { kernel: v(w.lmHead.kernel, 'lm_head') } } };
   return { model: out, variables: vars };
 }

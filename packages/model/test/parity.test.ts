@@ -1,6 +1,6 @@
 
 import { describeWithFixtures, fixture, readFixtureJson } from '#testing';
-import { disposeAdapter, disposeModel, forward, loadLoraAdapter, loadModel, sequenceLogProbs, tf, type CausalLM, type LoraAdapter } from '@cope/model';
+import { disposeAdapter, disposeModel, forward, loadLoraAdapter, loadModel, readSafetensors, sequenceLogProbs, setFrozenCopyBudgets, tf, weightsToHost, type CausalLM, type LoraAdapter } from '@cope/model';
 import { greedyCached, maxAbsDiff, setupBackend } from './helpers.js';
 
 beforeAll(setupBackend);
@@ -108,4 +108,34 @@ describeWithFixtures('stories260K (a real pretrained model) matches its referenc
   });
 });
 
-
+describeWithFixtures('tied embeddings (tiny-qwen2) are held once, as the head\'s kernel', ['models/tiny-qwen2/expected.json', 'models/tiny-qwen2/model.safetensors'], () => {
+  test('lookups read the kept transposed copy, or the kernel\'s columns with no copy budget: logits and greedy match the reference; saving restores the embedding', async () => {
+    const expected = readFixtureJson('models', 'tiny-qwen2', 'expected.json');
+    const check = async (model: CausalLM) => {
+      const { logits } = forward(model, expected.input_ids);
+      expect(maxAbsDiff((await logits.data()) as Float32Array, expected.logits.flat(2))).toBeLessThan(1e-4);
+      logits.dispose();
+      expect(await greedyCached(model, expected.greedy.prompt, expected.greedy.new_tokens)).toEqual(expected.greedy.expected);
+    };
+    const kept = await loadModel(fixture('models', 'tiny-qwen2'));
+    expect(kept.weights.embed).toBeUndefined();
+    expect(kept.weights.lmHead.kernelT).toBeUndefined();
+    await check(kept);
+    expect(kept.weights.lmHead.kernelT?.shape).toEqual([kept.config.vocabSize, kept.config.hiddenSize]);
+    // The embedding saved from the head's kernel is the file's, bit for bit.
+    const file = (await readSafetensors(fixture('models', 'tiny-qwen2', 'model.safetensors'))).get('model.embed_tokens.weight')!;
+    const saved = (await weightsToHost(kept)).get('model.embed_tokens.weight')!;
+    expect(saved.shape).toEqual(file.shape);
+    expect(Buffer.from(saved.data.buffer, saved.data.byteOffset, saved.data.byteLength).equals(Buffer.from(file.data.buffer, file.data.byteOffset, file.data.byteLength))).toBe(true);
+    disposeModel(kept);
+    setFrozenCopyBudgets({ transposed: 0 });
+    try {
+      const lean = await loadModel(fixture('models', 'tiny-qwen2'));
+      await check(lean);
+      expect(lean.weights.lmHead.kernelT).toBeUndefined();
+      disposeModel(lean);
+    } finally {
+      setFrozenCopyBudgets({ transposed: 256 * 1024 * 1024 });
+    }
+  });
+});

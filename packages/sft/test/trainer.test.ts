@@ -69,14 +69,14 @@ describeWithFixtures('LoRA SFT trainer on tiny-llama', ['models/tiny-llama/model
 describeWithFixtures('full-parameter SFT', ['models/tiny-llama/model.safetensors'], () => {
   test('trains every weight, saves a loadable HF folder, resumes bitwise, leaves the input model untouched', async () => {
     const base = await loadModel(fixture('models', 'tiny-llama'));
-    const before = Array.from(await base.weights.embed.data());
+    const before = Array.from(await base.weights.embed!.data());
     const config = resolveSftConfig(null, { learningRate: 3e-3, epochs: 4, batchSize: 2, warmupRatio: 0, checkpointEvery: 2 });
     const losses: number[] = [];
     const full = await trainFull({ model: base, examples, config, outDir: tmp(), onStep: (l) => losses.push(l.loss) });
     expect(losses[losses.length - 1]).toBeLessThan(losses[0]);
-    expect(Array.from(await base.weights.embed.data())).toEqual(before);
+    expect(Array.from(await base.weights.embed!.data())).toEqual(before);
     // Embeddings moved too (their gradient is the wasm one-hot path).
-    expect(Array.from(await full.model.weights.embed.data())).not.toEqual(before);
+    expect(Array.from(await full.model.weights.embed!.data())).not.toEqual(before);
     const dir = tmp();
     const part = await trainFull({ model: base, examples, config, outDir: dir, stopAfterSteps: 3 });
     disposeModel(part.model);
