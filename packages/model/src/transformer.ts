@@ -98,7 +98,7 @@ export function forward(model: CausalLM, ids: number[][], opts: ForwardOptions =
   // With lastOnly over several positions, the last layer's queries are each row's last position only: the
   // logits read nothing else from that layer past its keys and values (llama.cpp skips those rows the same way).
   const trimLast = !!opts.lastOnly && T > 1;
-  const lastBias = trimLast ? lastQueryBias(bias, B, T, Tk) : bias;
+  const lastBias = trimLast ? lastRows(bias, B, T, Tk) : bias;
 
   return tf.tidy(() => {
     const half = c.headDim / 2;
@@ -119,19 +119,19 @@ export function forward(model: CausalLM, ids: number[][], opts: ForwardOptions =
       ? { T: 1, scales: new RowScales(rows, B, 1), biasHost: lastBias, bias: () => (lastBiasTensor ??= tf.tensor4d(lastBias, [B, 1, 1, Tk]).reshape([B, 1, 1, 1, Tk])) }
       : allQueries;
     const lastPositions = trimLast ? tf.tensor1d(Array.from({ length: B }, (_, b) => b * T + T - 1), 'int32') : undefined;
+    // The last positions' rotation: their rows of the tables.
+    const lastRotary = trimLast ? new Rotary(lastRows(cosHost, B, T, half), lastRows(sinHost, B, T, half), B, 1, half) : undefined;
     const residual = new ResidualAdd();
     model.weights.layers.forEach((layer, l) => {
       const trim = trimLast && l === lastLayer;
       const qs = trim ? lastQueries : allQueries;
       const lin = (x: Tensor2D, p: ProjectionName, scales = rowScales) => linear(x, layer.proj[p], l, p, rows, scales, opts.dropoutRng);
       const x = rmsNorm(h, layer.inputNorm, c.rmsNormEps);
-      let q = rotary.apply(lin(x, 'q_proj'), c.numHeads);
+      // Trimmed, the queries are projected and rotated for the last positions only (each row is its own product).
+      const q = trim ? lastRotary!.apply(lin(lookupRows(x, lastPositions!), 'q_proj', qs.scales), c.numHeads) : rotary.apply(lin(x, 'q_proj'), c.numHeads);
       const k = rotary.apply(lin(x, 'k_proj'), c.numKvHeads);
       const v = lin(x, 'v_proj').reshape([B, T, c.numKvHeads, c.headDim]);
-      if (trim) {
-        q = lookupRows(q.reshape([B * T, c.numHeads * c.headDim]) as Tensor2D, lastPositions!).reshape([B, 1, c.numHeads, c.headDim]) as Tensor4D;
-        h = lookupRows(h, lastPositions!);
-      }
+      if (trim) h = lookupRows(h, lastPositions!);
       let attn: Tensor2D;
       if (!opts.useCache && !past && !oneQuery) {
         // Training and scoring: straight to the matmul layouts.
@@ -188,10 +188,10 @@ class ResidualAdd {
   }
 }
 
-/** The attention bias rows [B·T, Tk] of each batch row's last query: [B, Tk]. */
-function lastQueryBias(bias: Float32Array, B: number, T: number, Tk: number): Float32Array {
-  const out = new Float32Array(B * Tk);
-  for (let b = 0; b < B; b++) out.set(bias.subarray((b * T + T - 1) * Tk, (b * T + T) * Tk), b * Tk);
+/** Each batch row's last row of a row-major [B·T, width] table: [B, width]. */
+function lastRows(table: Float32Array, B: number, T: number, width: number): Float32Array {
+  const out = new Float32Array(B * width);
+  for (let b = 0; b < B; b++) out.set(table.subarray((b * T + T - 1) * width, (b * T + T) * width), b * width);
   return out;
 }
 
