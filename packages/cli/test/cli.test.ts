@@ -12,7 +12,7 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
   return { code, out, err };
 }
 
-describeWithFixtures('cope model commands', ['models/tiny-llama/expected.json', 'models/stories260K/tokenizer.json'], () => {
+describeWithFixtures('cope model commands', ['models/tiny-llama/expected.json', 'models/stories260K/tokenizer.json', 'models/tiny-qwen2/config.json'], () => {
   test('forward prints the reference logits', async () => {
     const e = readFixtureJson('models', 'tiny-llama', 'expected.json');
     const r = await run(['forward', '--model', fixture('models', 'tiny-llama'), '--ids', e.input_ids[0].join(','), '--backend', 'wasm']);
@@ -51,12 +51,10 @@ describeWithFixtures('cope model commands', ['models/tiny-llama/expected.json', 
     expect(bad.err).toMatch(/^error: \/nope\/adapter_config.json: cannot read adapter config/);
   });
 
-  test('generate --base-adapter decodes as the merged folder does (contrastive: the merged model is the amateur); merge-adapter copies the tokenizer files and writes bf16 on request', async () => {
-    const dir = tempDir('cope-base-');
-    const stories = fixture('models', 'stories260K');
-    // Two random adapters of stories260K: the "TAM" merged into the base, and the user's on top of it.
+  /** Two random adapters of stories260K saved in `dir`: the "TAM" (`tam`) merged into the base, and the user's (`user`) on top of it. */
+  async function storiesAdapters(dir: string): Promise<void> {
     await initBackend('wasm');
-    const bare = await loadModel(stories);
+    const bare = await loadModel(fixture('models', 'stories260K'));
     const rng = new Rng(7);
     for (const name of ['tam', 'user']) {
       const a = createLoraAdapter(bare, name, { r: 4, alpha: 8, targetModules: ['q_proj', 'v_proj', 'down_proj'] }, rng);
@@ -65,6 +63,12 @@ describeWithFixtures('cope model commands', ['models/tiny-llama/expected.json', 
       disposeAdapter(a);
     }
     disposeModel(bare);
+  }
+
+  test('generate --base-adapter decodes as the merged folder does (contrastive: the merged model is the amateur); merge-adapter copies the tokenizer files and writes bf16 on request', async () => {
+    const dir = tempDir('cope-base-');
+    const stories = fixture('models', 'stories260K');
+    await storiesAdapters(dir);
     const merged = path.join(dir, 'merged');
     const m = await run(['merge-adapter', '--model', stories, '--adapter', path.join(dir, 'tam'), '--out', merged, '--backend', 'wasm']);
     expect(JSON.parse(m.out).files).toEqual(['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json']);
@@ -88,6 +92,47 @@ describeWithFixtures('cope model commands', ['models/tiny-llama/expected.json', 
     const halfDiff = maxDiff(await logits('--model', half), mergedLogits);
     expect(halfDiff).toBeGreaterThan(0);
     expect(halfDiff).toBeLessThan(0.5);
+  });
+
+  test('generate --amateur-model: a separate amateur decodes as the batched one (tiny-llama\'s contrastive fixture; stories260K with a merged TAM folder); a different tokenizer or vocabulary is refused', async () => {
+    const e = readFixtureJson('models', 'tiny-llama', 'expected.json');
+    const c = e.contrastive[3];
+    const llama = fixture('models', 'tiny-llama');
+    const contrastive = ['--decoding', 'contrastive', '--contrastive-alpha', String(c.lambda), '--masked', c.masked, '--repetition-penalty', String(c.repetition_penalty), '--backend', 'wasm'];
+    const r = await run(['generate', '--model', llama, '--adapter', fixture('models', 'tiny-llama', 'adapter'), '--amateur-model', llama, '--prompt-ids', c.prompt.join(','), '--max-new-tokens', String(c.new_tokens), ...contrastive]);
+    expect(r.err).toBe('');
+    expect(JSON.parse(r.out)).toEqual({ ids: c.expected });
+
+    const dir = tempDir('cope-amateur-');
+    const stories = fixture('models', 'stories260K');
+    await storiesAdapters(dir);
+    const merged = path.join(dir, 'merged');
+    await run(['merge-adapter', '--model', stories, '--adapter', path.join(dir, 'tam'), '--out', merged, '--backend', 'wasm']);
+    const gen = (...args: string[]) => run(['generate', ...args, '--adapter', path.join(dir, 'user'), '--prompt', 'Once upon a time', '--decoding', 'contrastive', '--max-new-tokens', '24', '--backend', 'wasm']);
+    const batched = await gen('--model', stories, '--base-adapter', path.join(dir, 'tam'));
+    const separate = await gen('--model', stories, '--base-adapter', path.join(dir, 'tam'), '--amateur-model', merged);
+    expect(separate.err).toBe('');
+    expect(separate.out).toBe(batched.out);
+    // The bare model as the amateur is another contrast: it changes the continuation.
+    const bareAmateur = await gen('--model', stories, '--base-adapter', path.join(dir, 'tam'), '--amateur-model', stories);
+    expect(JSON.parse(bareAmateur.out).ids).not.toEqual(JSON.parse(batched.out).ids);
+
+    // A tokenizer with one token renamed, and a model of another vocabulary, are refused before decoding.
+    const renamed = path.join(dir, 'renamed');
+    await run(['merge-adapter', '--model', stories, '--adapter', path.join(dir, 'tam'), '--out', renamed, '--backend', 'wasm']);
+    const tok = JSON.parse(readFileSync(path.join(renamed, 'tokenizer.json'), 'utf8'));
+    const [first] = Object.keys(tok.model.vocab).slice(-1);
+    tok.model.vocab[`${first}x`] = tok.model.vocab[first];
+    delete tok.model.vocab[first];
+    writeFileSync(path.join(renamed, 'tokenizer.json'), JSON.stringify(tok));
+    const badTok = await gen('--model', stories, '--amateur-model', renamed);
+    expect(badTok.code).toBe(1);
+    expect(badTok.err).toContain(`error: ${path.join(renamed, 'tokenizer.json')}: model.vocab differs from ${path.join(stories, 'tokenizer.json')}'s`);
+    const badVocab = await run(['generate', '--model', llama, '--adapter', fixture('models', 'tiny-llama', 'adapter'), '--amateur-model', fixture('models', 'tiny-qwen2'), '--prompt-ids', '1,2', ...contrastive]);
+    expect(badVocab.code).toBe(1);
+    expect(badVocab.err).toContain(`error: ${path.join(fixture('models', 'tiny-qwen2'), 'config.json')}: vocab_size is 288, expected 320`);
+    const notContrastive = await run(['generate', '--model', llama, '--amateur-model', llama, '--prompt-ids', '1,2', '--backend', 'wasm']);
+    expect(notContrastive.err).toMatch(/--amateur-model is the amateur of contrastive decoding; add --decoding contrastive \(got --decoding greedy\)/);
   });
 
   test('tokenize follows the tokenizer config (BOS by default, none with --no-special)', async () => {

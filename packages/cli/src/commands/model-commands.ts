@@ -48,6 +48,25 @@ async function withModel<T>(opts: ModelFlags, fn: (m: CausalLM, a: LoraAdapter |
   }
 }
 
+/**
+ * Contrastive decoding compares two models' logits token by token, so both folders' tokenizers (where both have
+ * one) must map the same strings to the same ids: the `model.vocab` and `added_tokens` of their tokenizer.json.
+ */
+async function checkSameTokenizer(expertDir: string, amateurDir: string): Promise<void> {
+  const files = [expertDir, amateurDir].map((d) => path.join(d, 'tokenizer.json'));
+  if (!files.every((f) => existsSync(f))) return;
+  const [expert, amateur] = await Promise.all(files.map(async (f) => {
+    const j = JSON.parse(await fs.readFile(f, 'utf8')) as { model?: { vocab?: unknown }; added_tokens?: Array<{ id: number; content: string }> };
+    return { vocab: JSON.stringify(j.model?.vocab ?? null), added: JSON.stringify((j.added_tokens ?? []).map((t) => [t.id, t.content])) };
+  }));
+  for (const field of ['vocab', 'added'] as const) {
+    if (expert[field] !== amateur[field]) {
+      const name = field === 'vocab' ? 'model.vocab' : 'added_tokens';
+      throw new Error(`${files[1]}: ${name} differs from ${files[0]}'s: the amateur model must share the expert's tokenizer`);
+    }
+  }
+}
+
 /** Files of a Hugging Face model folder that travel with its weights (tokenizer and generation settings). */
 const COMPANION_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'generation_config.json'];
 
@@ -80,6 +99,7 @@ export function registerModelCommands(program: Command, io: CliIo): void {
     .requiredOption('--model <dir>', 'Hugging Face model folder')
     .option('--adapter <dir>', 'PEFT LoRA adapter (the expert with --decoding contrastive)')
     .option('--base-adapter <dir>', `${BASE_ADAPTER_HELP}; the amateur of contrastive decoding is the merged model`)
+    .option('--amateur-model <dir>', 'with --decoding contrastive: a separate amateur model folder with the same tokenizer (default: the model without --adapter)')
     .option('--prompt-ids <ids>', 'comma-separated prompt token ids')
     .option('--prompt <text>', 'prompt text, tokenized with the model folder\'s tokenizer (BOS as configured)')
     .option('--max-new-tokens <n>', 'tokens to generate', '32')
@@ -97,6 +117,8 @@ export function registerModelCommands(program: Command, io: CliIo): void {
     .action(async (o) => {
       if (!o.promptIds && o.prompt === undefined) throw new Error('generate: give --prompt-ids or --prompt');
       if (o.decoding === 'contrastive' && !o.adapter) throw new Error('generate: --decoding contrastive needs --adapter (the expert)');
+      if (o.amateurModel !== undefined && o.decoding !== 'contrastive') throw new Error(`generate: --amateur-model is the amateur of contrastive decoding; add --decoding contrastive (got --decoding ${o.decoding})`);
+      if (o.amateurModel !== undefined) await checkSameTokenizer(o.model, o.amateurModel);
       const hasTokenizer = existsSync(path.join(o.model, 'tokenizer.json'));
       if (o.prompt !== undefined && !hasTokenizer) throw new Error(`${path.join(o.model, 'tokenizer.json')}: file not found (needed for --prompt; use --prompt-ids)`);
       const tokenizer = hasTokenizer ? await loadTokenizer(o.model) : null;
@@ -114,12 +136,22 @@ export function registerModelCommands(program: Command, io: CliIo): void {
         if (tokenizer && tokenizer.vocabSize > model.config.vocabSize) {
           throw new Error(`${o.model}: tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${model.config.vocabSize}`);
         }
-        const [r] = await generate(model, [prompt], {
-          maxNewTokens: parseNumber(o.maxNewTokens, '--max-new-tokens'),
-          decoder,
-          adapter,
-          rng: new Rng(parseNumber(o.seed, '--seed')),
-        });
+        const amateurModel = o.amateurModel !== undefined ? await loadModel(o.amateurModel) : undefined;
+        let r;
+        try {
+          if (amateurModel && amateurModel.config.vocabSize !== model.config.vocabSize) {
+            throw new Error(`${path.join(o.amateurModel, 'config.json')}: vocab_size is ${amateurModel.config.vocabSize}, expected ${model.config.vocabSize} (the vocabulary of ${o.model}): the amateur must share the expert's tokenizer`);
+          }
+          [r] = await generate(model, [prompt], {
+            maxNewTokens: parseNumber(o.maxNewTokens, '--max-new-tokens'),
+            decoder,
+            adapter,
+            amateurModel,
+            rng: new Rng(parseNumber(o.seed, '--seed')),
+          });
+        } finally {
+          if (amateurModel) disposeModel(amateurModel);
+        }
         const out: Record<string, unknown> = { ids: r.ids };
         if (o.prompt !== undefined && tokenizer) out.text = tokenizer.decode(r.ids, { skipSpecialTokens: true });
         io.out(JSON.stringify(out));
