@@ -135,6 +135,20 @@ describeWithFixtures('cope model commands', ['models/tiny-llama/expected.json', 
     expect(notContrastive.err).toMatch(/--amateur-model is the amateur of contrastive decoding; add --decoding contrastive \(got --decoding greedy\)/);
   });
 
+  test('generate --chat-template wraps --prompt as a user turn (plain: system, a blank line, the prompt and a newline); an unknown task or template is refused', async () => {
+    const stories = fixture('models', 'stories260K');
+    const gen = async (...args: string[]) => JSON.parse((await run(['generate', '--model', stories, ...args, '--max-new-tokens', '12', '--backend', 'wasm'])).out);
+    const chat = await gen('--chat-template', 'plain', '--system', 'Be brief.', '--prompt', 'Once upon a time');
+    expect(chat).toEqual(await gen('--prompt', 'Be brief.\n\nOnce upon a time\n'));
+    expect(chat.ids).not.toEqual((await gen('--prompt', 'Once upon a time')).ids);
+    // stories260K has no chat template of its own: "model" falls back to plain.
+    expect(await gen('--chat-template', 'model', '--prompt', 'Once upon a time')).toEqual(await gen('--prompt', 'Once upon a time\n'));
+    const task = await run(['generate', '--model', stories, '--prompt', 'x', '--task', 'LaMP_9', '--backend', 'wasm']);
+    expect(task.err).toMatch(/Unknown task "LaMP_9": expected one of news_headline/);
+    const template = await run(['generate', '--model', stories, '--prompt', 'x', '--chat-template', 'vicuna', '--backend', 'wasm']);
+    expect(template.err).toMatch(/Unknown chat template "vicuna": expected model or one of mistral, llama, gemma, qwen2.5, plain/);
+  });
+
   test('tokenize follows the tokenizer config (BOS by default, none with --no-special)', async () => {
     const dir = fixture('models', 'stories260K');
     expect(JSON.parse((await run(['tokenize', '--tokenizer', dir, '--text', 'Once upon a time'])).out)).toEqual({ ids: [1, 403, 407, 261, 378] });
@@ -163,6 +177,9 @@ describe('cope eval and bad input', () => {
     [['merge-adapter', '--model', '/nope', '--adapter', '/a', '--out', '/o', '--dtype', 'f16'], /--dtype: expected f32 or bf16, got "f16"/],
     [['forward', '--model', '/nope', '--ids', '1', '--base-adapter', '/a'], /\/nope\/config.json: file not found/],
     [['run', '--threads', '1.5', '--run', '/nope'], /command-line flags: threads: .*expected int/],
+    [['generate', '--model', '/nope', '--prompt-ids', '1', '--task', 'news_headline'], /--task shapes the --prompt text; give --prompt \(not --prompt-ids\)/],
+    [['generate', '--model', '/nope', '--prompt', 'x', '--system', 'Be brief'], /--system needs --chat-template/],
+    [['generate', '--model', '/nope', '--prompt', 'x', '--task', 'news_headline', '--system', 'Be brief'], /--system with --task: the task brings its own system prompt/],
   ])('%j fails with a clear one-line error', async (args, pattern) => {
     const r = await run(args as string[]);
     expect(r.code).toBe(1);

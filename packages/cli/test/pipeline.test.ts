@@ -88,6 +88,28 @@ describe('cope run on the embedded data', () => {
     expect(results.results.map((m: { method: string }) => m.method)).toEqual(['TAM', 'OPPU', 'OPPU+CD', 'OPPU+DPO', 'CoPe']);
   }, 600_000);
 
+  test('cope generate --task decodes a query by hand exactly as the run did (CoPe: contrastive with the TAM model as amateur; OPPU: greedy)', async () => {
+    const users = JSON.parse(readFileSync(path.join(embeddedData, 'news_headline', 'user_top_100_history.json'), 'utf8')) as Array<{ query: Array<{ id: string; input: string }> }>;
+    const ckpt = path.join(reference, 'ckpt');
+    for (const [method, stage, decoding] of [['CoPe', 'OPPU_SFT+DPO', 'contrastive'], ['OPPU', 'OPPU_SFT', 'greedy']]) {
+      const golds = JSON.parse(readFileSync(path.join(reference, 'output', 'news_headline', `${method}.json`), 'utf8')).golds as Array<{ id: string; output: string }>;
+      for (const u of [0, 1]) {
+        const q = users[u].query[u + 1];
+        const r = await run(['generate', '--model', embeddedModel, '--base-adapter', path.join(ckpt, 'TAM', 'news_headline'), '--adapter', path.join(ckpt, stage, 'news_headline', `user_${u}`),
+          '--decoding', decoding, '--task', 'news_headline', '--prompt', q.input, '--max-new-tokens', String(config.decode.maxNewTokens), '--backend', 'wasm']);
+        expect(r.err).toBe('');
+        expect(JSON.parse(r.out).text).toBe(golds.find((g) => g.id === q.id)!.output);
+      }
+    }
+    // Without --task the same text is a bare prompt: another continuation.
+    const q = users[0].query[1];
+    const bare = await run(['generate', '--model', embeddedModel, '--prompt', q.input, '--max-new-tokens', '12', '--backend', 'wasm']);
+    const tam = JSON.parse(readFileSync(path.join(reference, 'output', 'news_headline', 'TAM.json'), 'utf8')).golds.find((g: { id: string }) => g.id === q.id).output;
+    expect(JSON.parse(bare.out).text.trim()).not.toBe(tam);
+    const wrapped = await run(['generate', '--model', embeddedModel, '--base-adapter', path.join(ckpt, 'TAM', 'news_headline'), '--task', 'news_headline', '--prompt', q.input, '--max-new-tokens', '12', '--backend', 'wasm']);
+    expect(JSON.parse(wrapped.out).text).toBe(tam);
+  }, 120_000);
+
   test('--sampling-runs: seeded runs per method, evaluated per run and as their mean, next to the greedy results', async () => {
     const copies = [tmp(), tmp()].map((d) => {
       cpSync(reference, path.join(d, 'run'), { recursive: true });

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadTokenizer } from '@cope/data';
+import { ChatFormatter, getTask, loadTokenizer, queryPrompt, type ChatTemplateChoice, type CopeTokenizer } from '@cope/data';
 import { createDecoder, generate } from '@cope/decoding';
 import {
   Rng, disposeAdapter, disposeModel, forward, initBackend, loadLoraAdapter, loadModel, mergeLoraAdapter, saveModel, writeFileAtomic,
@@ -67,6 +67,19 @@ async function checkSameTokenizer(expertDir: string, amateurDir: string): Promis
   }
 }
 
+/**
+ * The text `cope generate` tokenizes: `--prompt` as given, as a user turn in `--chat-template` (with `--system`),
+ * or with `--task` the query input prompted as the pipeline's decode stage prompts it (stages.ts).
+ */
+function promptText(tokenizer: CopeTokenizer, o: { prompt: string; chatTemplate?: string; system?: string; task?: string }): string {
+  const chat = () => new ChatFormatter(tokenizer, (o.chatTemplate ?? 'model') as ChatTemplateChoice);
+  if (o.task !== undefined) {
+    const p = queryPrompt(getTask(o.task), o.prompt);
+    return chat().prompt(p.system, p.user);
+  }
+  return o.chatTemplate !== undefined ? chat().prompt(o.system ?? '', o.prompt) : o.prompt;
+}
+
 /** Files of a Hugging Face model folder that travel with its weights (tokenizer and generation settings). */
 const COMPANION_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'generation_config.json'];
 
@@ -102,6 +115,9 @@ export function registerModelCommands(program: Command, io: CliIo): void {
     .option('--amateur-model <dir>', 'with --decoding contrastive: a separate amateur model folder with the same tokenizer (default: the model without --adapter)')
     .option('--prompt-ids <ids>', 'comma-separated prompt token ids')
     .option('--prompt <text>', 'prompt text, tokenized with the model folder\'s tokenizer (BOS as configured)')
+    .option('--chat-template <name>', 'wrap --prompt as a user turn in a chat template: model (the tokenizer\'s own, else plain) or a preset (mistral, llama, gemma, qwen2.5, plain)')
+    .option('--system <text>', 'system message of the --chat-template turn')
+    .option('--task <name>', 'with --prompt: a query input of this task (e.g. "Generate a headline for the following article: …"), prompted as `cope run` decodes it (the task\'s system prompt and test template in --chat-template, default model; "text" trimmed as in its outputs)')
     .option('--max-new-tokens <n>', 'tokens to generate', '32')
     .option('--decoding <name>', 'greedy | sample | contrastive', 'greedy')
     .option('--contrastive-alpha <x>', 'λ, weight of the amateur (CoPe default 0.1)', '0.1')
@@ -119,10 +135,15 @@ export function registerModelCommands(program: Command, io: CliIo): void {
       if (o.decoding === 'contrastive' && !o.adapter) throw new Error('generate: --decoding contrastive needs --adapter (the expert)');
       if (o.amateurModel !== undefined && o.decoding !== 'contrastive') throw new Error(`generate: --amateur-model is the amateur of contrastive decoding; add --decoding contrastive (got --decoding ${o.decoding})`);
       if (o.amateurModel !== undefined) await checkSameTokenizer(o.model, o.amateurModel);
+      for (const flag of ['chatTemplate', 'system', 'task'] as const) {
+        if (o[flag] !== undefined && o.prompt === undefined) throw new Error(`generate: --${flag === 'chatTemplate' ? 'chat-template' : flag} shapes the --prompt text; give --prompt (not --prompt-ids)`);
+      }
+      if (o.task !== undefined && o.system !== undefined) throw new Error('generate: --system with --task: the task brings its own system prompt');
+      if (o.system !== undefined && o.chatTemplate === undefined) throw new Error('generate: --system needs --chat-template (e.g. --chat-template model)');
       const hasTokenizer = existsSync(path.join(o.model, 'tokenizer.json'));
       if (o.prompt !== undefined && !hasTokenizer) throw new Error(`${path.join(o.model, 'tokenizer.json')}: file not found (needed for --prompt; use --prompt-ids)`);
       const tokenizer = hasTokenizer ? await loadTokenizer(o.model) : null;
-      const prompt = o.promptIds ? parseIds(o.promptIds, '--prompt-ids') : tokenizer!.encode(o.prompt);
+      const prompt = o.promptIds ? parseIds(o.promptIds, '--prompt-ids') : tokenizer!.encode(promptText(tokenizer!, o));
       const decoder = createDecoder(o.decoding, {
         contrastiveAlpha: parseNumber(o.contrastiveAlpha, '--contrastive-alpha'),
         plausibility: parseNumber(o.plausibility, '--plausibility'),
@@ -153,7 +174,11 @@ export function registerModelCommands(program: Command, io: CliIo): void {
           if (amateurModel) disposeModel(amateurModel);
         }
         const out: Record<string, unknown> = { ids: r.ids };
-        if (o.prompt !== undefined && tokenizer) out.text = tokenizer.decode(r.ids, { skipSpecialTokens: true });
+        if (o.prompt !== undefined && tokenizer) {
+          const text = tokenizer.decode(r.ids, { skipSpecialTokens: true });
+          // As the pipeline writes its outputs.
+          out.text = o.task !== undefined ? text.trim() : text;
+        }
         io.out(JSON.stringify(out));
       });
     });
