@@ -4,6 +4,7 @@ import { describeWithFixtures, fixture, readFixtureJson } from '#testing';
 import { runCli } from '@cope/cli';
 import { Rng, adapterVariables, createLoraAdapter, disposeAdapter, disposeModel, initBackend, loadModel, saveLoraAdapter, tf } from '@cope/model';
 import { tempDir } from '#testing/temp';
+import { textStreamer } from '../src/io.js';
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -147,6 +148,39 @@ describeWithFixtures('cope model commands', ['models/tiny-llama/expected.json', 
     expect(task.err).toMatch(/Unknown task "LaMP_9": expected one of news_headline/);
     const template = await run(['generate', '--model', stories, '--prompt', 'x', '--chat-template', 'vicuna', '--backend', 'wasm']);
     expect(template.err).toMatch(/Unknown chat template "vicuna": expected model or one of mistral, llama, gemma, qwen2.5, plain/);
+  });
+
+  test('generate --stream writes the text to stderr as it comes, token by token, ending as the printed text', async () => {
+    const writes: string[] = [];
+    let out = '';
+    const args = ['generate', '--model', fixture('models', 'stories260K'), '--prompt', 'Once upon a time', '--max-new-tokens', '40', '--backend', 'wasm'];
+    const code = await runCli([...args, '--stream'], { out: (t) => (out += t), err: (t) => writes.push(`error: ${t}`), progress: (t) => writes.push(t) });
+    expect(code).toBe(0);
+    const { text } = JSON.parse(out);
+    expect(writes.join('')).toBe(`${text}\n`);
+    expect(writes.filter((w) => w !== '').length).toBeGreaterThan(10);
+    expect(JSON.parse((await run(args)).out).text).toBe(text);
+  });
+
+  test('the streamer holds back a character whose bytes are still coming, and text the decoder rewrites', () => {
+    const writes: string[] = [];
+    const bytes = (ids: number[]) => Buffer.from(ids).toString('utf8');
+    const s = textStreamer(bytes, (t) => writes.push(t));
+    const e = [0xc3, 0xa9];
+    s.push([0x61]);
+    s.push([0x61, e[0]]);
+    expect(writes).toEqual(['a']);
+    s.push([0x61, ...e]);
+    s.end([0x61, ...e, 0x62]);
+    expect(writes).toEqual(['a', 'é', 'b', '\n']);
+    // A decoding that rewrites text already written is waited out until the text extends it again.
+    const shifting = textStreamer((ids) => [' x', 'x?', ' xyz'][ids.length - 1], (t) => writes.push(t));
+    writes.length = 0;
+    shifting.push([1]);
+    shifting.push([1, 2]);
+    expect(writes).toEqual([' x']);
+    shifting.end([1, 2, 3]);
+    expect(writes).toEqual([' x', 'yz', '\n']);
   });
 
   test('tokenize follows the tokenizer config (BOS by default, none with --no-special)', async () => {

@@ -8,7 +8,7 @@ import {
   Rng, disposeAdapter, disposeModel, forward, initBackend, loadLoraAdapter, loadModel, mergeLoraAdapter, saveModel, writeFileAtomic,
   type CausalLM, type LoraAdapter,
 } from '@cope/model';
-import { parseIds, parseNumber, parsePositiveInt, type CliIo } from '../io.js';
+import { parseIds, parseNumber, parsePositiveInt, textStreamer, type CliIo } from '../io.js';
 
 interface ModelFlags {
   model: string;
@@ -128,6 +128,7 @@ export function registerModelCommands(program: Command, io: CliIo): void {
     .option('--top-k <k>', 'top-k (0 = off)', '50')
     .option('--top-p <p>', 'top-p', '1')
     .option('--seed <n>', 'random seed', '0')
+    .option('--stream', 'write the text to stderr as it is generated (needs the model folder\'s tokenizer)')
     .option('--backend <name>', 'tensorflow-gpu | tensorflow | wasm | cpu | auto')
     .option('--threads <n>', 'wasm backend threads (default: COPE_THREADS or 1)')
     .action(async (o) => {
@@ -142,6 +143,7 @@ export function registerModelCommands(program: Command, io: CliIo): void {
       if (o.system !== undefined && o.chatTemplate === undefined) throw new Error('generate: --system needs --chat-template (e.g. --chat-template model)');
       const hasTokenizer = existsSync(path.join(o.model, 'tokenizer.json'));
       if (o.prompt !== undefined && !hasTokenizer) throw new Error(`${path.join(o.model, 'tokenizer.json')}: file not found (needed for --prompt; use --prompt-ids)`);
+      if (o.stream && !hasTokenizer) throw new Error(`${path.join(o.model, 'tokenizer.json')}: file not found (needed for --stream)`);
       const tokenizer = hasTokenizer ? await loadTokenizer(o.model) : null;
       const prompt = o.promptIds ? parseIds(o.promptIds, '--prompt-ids') : tokenizer!.encode(promptText(tokenizer!, o));
       const decoder = createDecoder(o.decoding, {
@@ -158,6 +160,8 @@ export function registerModelCommands(program: Command, io: CliIo): void {
           throw new Error(`${o.model}: tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${model.config.vocabSize}`);
         }
         const amateurModel = o.amateurModel !== undefined ? await loadModel(o.amateurModel) : undefined;
+        const stream = o.stream ? textStreamer((ids) => tokenizer!.decode(ids, { skipSpecialTokens: true }), io.progress ?? (() => {})) : undefined;
+        const sofar: number[] = [];
         let r;
         try {
           if (amateurModel && amateurModel.config.vocabSize !== model.config.vocabSize) {
@@ -169,7 +173,12 @@ export function registerModelCommands(program: Command, io: CliIo): void {
             adapter,
             amateurModel,
             rng: new Rng(parseNumber(o.seed, '--seed')),
+            onToken: stream ? (_, token) => {
+              sofar.push(token);
+              stream.push(sofar);
+            } : undefined,
           });
+          stream?.end(r.ids);
         } finally {
           if (amateurModel) disposeModel(amateurModel);
         }
