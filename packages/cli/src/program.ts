@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerDataCommands } from './commands/data-commands.js';
 import { registerEvalCommand } from './commands/eval-command.js';
 import { registerModelCommands } from './commands/model-commands.js';
+import { registerGenerateCommand } from './commands/generate-command.js';
 import { registerPipelineCommands } from './commands/pipeline-commands.js';
 import { processIo, type CliIo } from './io.js';
 
@@ -14,6 +15,7 @@ export function buildProgram(io: CliIo = processIo): Command {
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
   registerDataCommands(program, io);
   registerModelCommands(program, io);
+  registerGenerateCommand(program, io);
   registerEvalCommand(program, io);
   registerPipelineCommands(program, io);
   for (const c of program.commands) c.exitOverride();
