@@ -32,7 +32,7 @@ export class WordNet {
   }
 
   private static defaultFile(): string {
-    const here = typeof __dirname !== 'undefined' ? __dirname : path.dirname(fileURLToPath(import.meta.url));
+    const here = path.dirname(fileURLToPath(import.meta.url));
     return path.resolve(here, '..', 'data', 'wordnet-3.0.json.gz');
   }
 

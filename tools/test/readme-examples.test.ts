@@ -1,0 +1,46 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { FIXTURES } from '../testing/fixtures.js';
+import { tempDir } from '../testing/temp.js';
+
+/**
+ * Each package README's TypeScript example runs as written: its ```ts blocks, in order, as one ES module run from
+ * the repository root against the built packages (`pnpm test` builds first), with the fixtures' path where the
+ * README says `../shared/fixtures`. Temporary files the examples write go to a folder removed afterwards.
+ */
+const root = path.resolve(__dirname, '..', '..');
+const PACKAGES = ['data', 'model', 'sft', 'dpo', 'decoding', 'negatives', 'metrics'];
+/** What examples print, where their README comments say it. */
+const PRINTS: Record<string, RegExp[]> = {
+  model: [/^\[ 2, 3, 320 \] -\d+\.\d+$/m],
+  metrics: [/^0\.6666666666666666$/m, /^0\.996$/m, /'rouge-1': 0\.666/],
+};
+
+function exampleOf(pkg: string): string {
+  const readme = readFileSync(path.join(root, 'packages', pkg, 'README.md'), 'utf8');
+  const blocks = [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+  if (blocks.length === 0) throw new Error(`packages/${pkg}/README.md: no \`\`\`ts example`);
+  return blocks
+    .join('\n')
+    .replace(/from '@cope\/([a-z]+)'/g, (_, name: string) => `from '${pathToFileURL(path.join(root, 'packages', name, 'dist', 'index.js')).href}'`)
+    .replaceAll("'../shared/fixtures", `'${FIXTURES}`);
+}
+
+describe('package README examples', () => {
+  test.each(PACKAGES)('@cope/%s: the README example runs as written', (pkg) => {
+    const code = exampleOf(pkg);
+    if (code.includes(FIXTURES) && !existsSync(FIXTURES)) {
+      if (process.env.CI) throw new Error(`missing fixtures under ${FIXTURES} (the @cope/${pkg} example reads them)`);
+      return;
+    }
+    const dir = tempDir(`cope-readme-${pkg}-`);
+    const file = path.join(dir, 'example.mjs');
+    writeFileSync(file, code);
+    const r = spawnSync(process.execPath, [file], { cwd: root, env: { ...process.env, TMPDIR: dir }, encoding: 'utf8', timeout: 120_000 });
+    if (r.status !== 0) throw new Error(`@cope/${pkg} README example failed (exit ${r.status}):\n${r.stderr || r.error}`);
+    expect(r.stderr).not.toMatch(/Error/);
+    for (const re of PRINTS[pkg] ?? []) expect(r.stdout).toMatch(re);
+  }, 150_000);
+});
