@@ -136,7 +136,7 @@ describeWithFixtures('cope model commands', ['models/tiny-llama/expected.json', 
     expect(notContrastive.err).toMatch(/--amateur-model is the amateur of contrastive decoding; add --decoding contrastive \(got --decoding greedy\)/);
   });
 
-  test('generate --chat-template wraps --prompt as a user turn (plain: system, a blank line, the prompt and a newline); an unknown task or template is refused', async () => {
+  test('generate --chat-template wraps --prompt as a user turn (plain: system, a blank line, the prompt and a newline); --task sets the task\'s token budget; an unknown task or template is refused', async () => {
     const stories = fixture('models', 'stories260K');
     const gen = async (...args: string[]) => JSON.parse((await run(['generate', '--model', stories, ...args, '--max-new-tokens', '12', '--backend', 'wasm'])).out);
     const chat = await gen('--chat-template', 'plain', '--system', 'Be brief.', '--prompt', 'Once upon a time');
@@ -144,6 +144,10 @@ describeWithFixtures('cope model commands', ['models/tiny-llama/expected.json', 
     expect(chat.ids).not.toEqual((await gen('--prompt', 'Once upon a time')).ids);
     // stories260K has no chat template of its own: "model" falls back to plain.
     expect(await gen('--chat-template', 'model', '--prompt', 'Once upon a time')).toEqual(await gen('--prompt', 'Once upon a time\n'));
+    // --task without --max-new-tokens generates as many as CoPe does for the task (100 for a headline; this model does not stop).
+    const headline = JSON.parse((await run(['generate', '--model', stories, '--task', 'news_headline', '--prompt', 'Generate a headline for the following article: A cat sat on the mat.', '--backend', 'wasm'])).out);
+    expect(headline.ids).toHaveLength(100);
+    expect(JSON.parse((await run(['generate', '--model', stories, '--prompt', 'Once upon a time', '--backend', 'wasm'])).out).ids).toHaveLength(32);
     const task = await run(['generate', '--model', stories, '--prompt', 'x', '--task', 'LaMP_9', '--backend', 'wasm']);
     expect(task.err).toMatch(/Unknown task "LaMP_9": expected one of news_headline/);
     const template = await run(['generate', '--model', stories, '--prompt', 'x', '--chat-template', 'vicuna', '--backend', 'wasm']);

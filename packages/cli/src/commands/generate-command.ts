@@ -54,7 +54,7 @@ export function registerGenerateCommand(program: Command, io: CliIo): void {
     .option('--chat-template <name>', 'wrap --prompt as a user turn in a chat template: model (the tokenizer\'s own, else plain) or a preset (mistral, llama, gemma, qwen2.5, plain)')
     .option('--system <text>', 'system message of the --chat-template turn')
     .option('--task <name>', 'with --prompt: a query input of this task (e.g. "Generate a headline for the following article: …"), prompted as `cope run` decodes it (the task\'s system prompt and test template in --chat-template, default model; "text" trimmed as in its outputs)')
-    .option('--max-new-tokens <n>', 'tokens to generate', '32')
+    .option('--max-new-tokens <n>', 'tokens to generate (default: 32; with --task the task\'s, as CoPe decodes it: 100 short, 600 long)')
     .option('--decoding <name>', 'greedy | sample | contrastive', 'greedy')
     .option('--contrastive-alpha <x>', 'λ, weight of the amateur (CoPe default 0.1)', '0.1')
     .option('--plausibility <x>', 'plausibility threshold (CoPe: 0.1)', '0.1')
@@ -104,7 +104,7 @@ export function registerGenerateCommand(program: Command, io: CliIo): void {
             throw new Error(`${path.join(o.amateurModel, 'config.json')}: vocab_size is ${amateurModel.config.vocabSize}, expected ${model.config.vocabSize} (the vocabulary of ${o.model}): the amateur must share the expert's tokenizer`);
           }
           [r] = await generate(model, [prompt], {
-            maxNewTokens: parseNumber(o.maxNewTokens, '--max-new-tokens'),
+            maxNewTokens: o.maxNewTokens !== undefined ? parseNumber(o.maxNewTokens, '--max-new-tokens') : o.task !== undefined ? getTask(o.task).maxNewTokens : 32,
             decoder,
             adapter,
             amateurModel,
