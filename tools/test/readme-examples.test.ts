@@ -38,7 +38,9 @@ describe('package README examples', () => {
     const dir = tempDir(`cope-readme-${pkg}-`);
     const file = path.join(dir, 'example.mjs');
     writeFileSync(file, code);
-    const r = spawnSync(process.execPath, [file], { cwd: root, env: { ...process.env, TMPDIR: dir }, encoding: 'utf8', timeout: 120_000 });
+    // Plain output: the test runner may set FORCE_COLOR, which would colour console.log's numbers.
+    const { FORCE_COLOR: _colour, ...env } = process.env;
+    const r = spawnSync(process.execPath, [file], { cwd: root, env: { ...env, NO_COLOR: '1', TMPDIR: dir }, encoding: 'utf8', timeout: 120_000 });
     if (r.status !== 0) throw new Error(`@cope/${pkg} README example failed (exit ${r.status}):\n${r.stderr || r.error}`);
     expect(r.stderr).not.toMatch(/Error/);
     for (const re of PRINTS[pkg] ?? []) expect(r.stdout).toMatch(re);
