@@ -12,14 +12,17 @@ function hostProduct(x: Float32Array, w: Float32Array, rows: number, K: number, 
   return y;
 }
 
-/** A small random Llama (untied head, so every projection and the head are frozen kernels of their own). */
-function smallModel(seed: number): CausalLM {
+/**
+ * A small random Llama: untied by default, so every projection and the head are frozen kernels of their own; tied,
+ * the head's kernel is also the embedding table.
+ */
+function smallModel(seed: number, tied = false): CausalLM {
   const rng = new Rng(seed);
-  const config = parseModelConfig({ model_type: 'llama', vocab_size: 50, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, intermediate_size: 40, tie_word_embeddings: false });
+  const config = parseModelConfig({ model_type: 'llama', vocab_size: 50, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, intermediate_size: 40, tie_word_embeddings: tied });
   const host = new Map<string, HostTensor>();
   const rand = (shape: number[]) => ({ shape, data: Float32Array.from({ length: shape[0] * (shape[1] ?? 1) }, () => rng.normal() * 0.2) });
   host.set('model.embed_tokens.weight', rand([50, 32]));
-  host.set('lm_head.weight', rand([50, 32]));
+  if (!tied) host.set('lm_head.weight', rand([50, 32]));
   host.set('model.norm.weight', { shape: [32], data: new Float32Array(32).fill(1) });
   for (let l = 0; l < 2; l++) {
     const p = `model.layers.${l}`;
@@ -138,12 +141,15 @@ describe('rows kernel (products with packed frozen weights on wasm: decoding ste
     expect(tf.memory().numTensors).toBe(start - params);
   });
 
-  test('with zero copy budgets nothing is kept, and decoding logits and LoRA gradients are bitwise the same', async () => {
-    const kept = smallModel(6);
-    const lean = smallModel(6);
+  test.each([false, true])('with zero copy budgets nothing is kept, and decoding logits and LoRA gradients are bitwise the same (tied embeddings: %s)', async (tied) => {
+    const kept = smallModel(6, tied);
+    const lean = smallModel(6, tied);
     const params = modelTensors(lean).length;
     const a = await decodeAndTrain(kept);
     expect(modelTensors(kept).length).toBeGreaterThan(params);
+    // Tied: the lookups read the head's kept transposed copy (without the budget, its columns).
+    expect(kept.weights.embed === undefined).toBe(tied);
+    if (tied) expect(kept.weights.lmHead.kernelT?.shape).toEqual([50, 32]);
     // With the budgets, training ran on the rows kernel both ways: packed copies of every kernel, and of the
     // last layer's kernelsᵀ (layer 0's inputs need no gradient: the embeddings are frozen).
     if (onWasm()) {
