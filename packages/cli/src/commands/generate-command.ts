@@ -40,6 +40,18 @@ function promptText(tokenizer: CopeTokenizer, o: { prompt: string; chatTemplate?
   return o.chatTemplate !== undefined ? chat().prompt(o.system ?? '', o.prompt) : o.prompt;
 }
 
+/** Flag combinations `cope generate` refuses before loading anything. */
+function checkFlags(o: Record<string, string | boolean | undefined>): void {
+  if (!o.promptIds && o.prompt === undefined) throw new Error('generate: give --prompt-ids or --prompt');
+  if (o.decoding === 'contrastive' && !o.adapter) throw new Error('generate: --decoding contrastive needs --adapter (the expert)');
+  if (o.amateurModel !== undefined && o.decoding !== 'contrastive') throw new Error(`generate: --amateur-model is the amateur of contrastive decoding; add --decoding contrastive (got --decoding ${o.decoding})`);
+  for (const [key, flag] of [['chatTemplate', '--chat-template'], ['system', '--system'], ['task', '--task']]) {
+    if (o[key] !== undefined && o.prompt === undefined) throw new Error(`generate: ${flag} shapes the --prompt text; give --prompt (not --prompt-ids)`);
+  }
+  if (o.task !== undefined && o.system !== undefined) throw new Error('generate: --system with --task: the task brings its own system prompt');
+  if (o.system !== undefined && o.chatTemplate === undefined) throw new Error('generate: --system needs --chat-template (e.g. --chat-template model)');
+}
+
 /** `cope generate`: greedy, sampling or contrastive decoding of one prompt from a Hugging Face model folder. */
 export function registerGenerateCommand(program: Command, io: CliIo): void {
   program
@@ -68,15 +80,8 @@ export function registerGenerateCommand(program: Command, io: CliIo): void {
     .option('--backend <name>', 'tensorflow-gpu | tensorflow | wasm | cpu | auto')
     .option('--threads <n>', 'wasm backend threads (default: COPE_THREADS or 1)')
     .action(async (o) => {
-      if (!o.promptIds && o.prompt === undefined) throw new Error('generate: give --prompt-ids or --prompt');
-      if (o.decoding === 'contrastive' && !o.adapter) throw new Error('generate: --decoding contrastive needs --adapter (the expert)');
-      if (o.amateurModel !== undefined && o.decoding !== 'contrastive') throw new Error(`generate: --amateur-model is the amateur of contrastive decoding; add --decoding contrastive (got --decoding ${o.decoding})`);
+      checkFlags(o);
       if (o.amateurModel !== undefined) await checkSameTokenizer(o.model, o.amateurModel);
-      for (const flag of ['chatTemplate', 'system', 'task'] as const) {
-        if (o[flag] !== undefined && o.prompt === undefined) throw new Error(`generate: --${flag === 'chatTemplate' ? 'chat-template' : flag} shapes the --prompt text; give --prompt (not --prompt-ids)`);
-      }
-      if (o.task !== undefined && o.system !== undefined) throw new Error('generate: --system with --task: the task brings its own system prompt');
-      if (o.system !== undefined && o.chatTemplate === undefined) throw new Error('generate: --system needs --chat-template (e.g. --chat-template model)');
       const hasTokenizer = existsSync(path.join(o.model, 'tokenizer.json'));
       if (o.prompt !== undefined && !hasTokenizer) throw new Error(`${path.join(o.model, 'tokenizer.json')}: file not found (needed for --prompt; use --prompt-ids)`);
       if (o.stream && !hasTokenizer) throw new Error(`${path.join(o.model, 'tokenizer.json')}: file not found (needed for --stream)`);
