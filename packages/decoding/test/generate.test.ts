@@ -1,6 +1,6 @@
 import { describeWithFixtures, fixture, readFixtureJson } from '#testing';
 import { embeddingLookups, withTinyLlamaAndAdapter } from '#testing/models';
-import { Rng, disposeModel, initBackend, loadModel, tf, type CausalLM, type LoraAdapter } from '@cope/model';
+import { Rng, disposeModel, forward, initBackend, loadModel, parseModelConfig, tf, weightsFromHost, type CausalLM, type HostTensor, type LoraAdapter } from '@cope/model';
 import { contrastiveDecoder, generate, plainDecoder } from '@cope/decoding';
 
 beforeAll(async () => {
@@ -49,6 +49,57 @@ describeWithFixtures('CoPe contrastive decoding on tiny-llama', ['models/tiny-ll
     const decoder = contrastiveDecoder({ contrastiveAlpha: c.lambda });
     const [r] = await generate(model, [c.prompt], { maxNewTokens: c.new_tokens, decoder, adapter, amateurModel: model, eosTokenIds: [] });
     expect(r.ids).toEqual(c.expected);
+  });
+
+  test('a separate amateur of another shape (a smaller random model, same vocabulary) follows the published rule, computed here from full forwards in float64', async () => {
+    // The amateur: 1 layer, hidden 16, tied, random weights, tiny-llama's vocabulary.
+    const V = model.config.vocabSize;
+    const rng = new Rng(11);
+    const config = parseModelConfig({ model_type: 'llama', vocab_size: V, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1, intermediate_size: 24, tie_word_embeddings: true });
+    const host = new Map<string, HostTensor>();
+    const rand = (shape: number[], scale = 0.5) => ({ shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal() * scale) });
+    host.set('model.embed_tokens.weight', rand([V, 16], 1));
+    host.set('model.norm.weight', { shape: [16], data: new Float32Array(16).fill(1) });
+    host.set('model.layers.0.input_layernorm.weight', { shape: [16], data: new Float32Array(16).fill(1) });
+    host.set('model.layers.0.post_attention_layernorm.weight', { shape: [16], data: new Float32Array(16).fill(1) });
+    for (const [name, shape] of [['self_attn.q_proj', [16, 16]], ['self_attn.k_proj', [8, 16]], ['self_attn.v_proj', [8, 16]], ['self_attn.o_proj', [16, 16]], ['mlp.gate_proj', [24, 16]], ['mlp.up_proj', [24, 16]], ['mlp.down_proj', [16, 24]]] as const) {
+      host.set(`model.layers.0.${name}.weight`, rand([...shape]));
+    }
+    const amateur: CausalLM = { config, weights: weightsFromHost(config, host, 'amateur') };
+    const lam = 0.5;
+    const prompt = [1, 20, 30, 40];
+    const [r] = await generate(model, [prompt], { maxNewTokens: 16, decoder: contrastiveDecoder({ contrastiveAlpha: lam }), adapter, amateurModel: amateur, eosTokenIds: [] });
+
+    const lastLogits = async (m: CausalLM, ids: number[], a: LoraAdapter | null) => {
+      const { logits } = forward(m, [ids], { adapters: a });
+      const all = (await logits.data()) as Float32Array;
+      logits.dispose();
+      return Array.from(all.subarray(all.length - V));
+    };
+    const softmax = (x: number[]) => {
+      const m = Math.max(...x);
+      const e = x.map((v) => Math.exp(v - m));
+      const z = e.reduce((a, b) => a + b, 0);
+      return e.map((v) => v / z);
+    };
+    const ids = prompt.slice();
+    const want: number[] = [];
+    for (let step = 0; step < 16; step++) {
+      const pE = softmax(await lastLogits(model, ids, adapter));
+      const pA = softmax(await lastLogits(amateur, ids, null));
+      const top = Math.max(...pE);
+      const kept = pE.map((p) => (p >= 0.1 * top ? p : 0));
+      const z = kept.reduce((a, b) => a + b, 0);
+      const s = kept.map((p, v) => Math.log(p / (z + 1e-8) + 1e-8) - lam * Math.log(pA[v] + 1e-8));
+      const next = s.indexOf(Math.max(...s));
+      want.push(next);
+      ids.push(next);
+    }
+    expect(r.ids).toEqual(want);
+    // The amateur matters: the same decoding with the bare model as amateur goes elsewhere.
+    const [bare] = await generate(model, [prompt], { maxNewTokens: 16, decoder: contrastiveDecoder({ contrastiveAlpha: lam }), adapter, eosTokenIds: [] });
+    expect(bare.ids).not.toEqual(r.ids);
+    disposeModel(amateur);
   });
 
   test('greedy with the adapter equals expected.adapter.greedy; no tensor leaks over 100 tokens', async () => {
