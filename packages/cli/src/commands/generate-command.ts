@@ -59,7 +59,7 @@ export function registerGenerateCommand(program: Command, io: CliIo): void {
     .description('Generate new tokens: prints {"ids": [...]} (and "text" when the prompt was text)')
     .requiredOption('--model <dir>', 'Hugging Face model folder')
     .option('--adapter <dir>', 'PEFT LoRA adapter (the expert with --decoding contrastive)')
-    .option('--base-adapter <dir>', `${BASE_ADAPTER_HELP}; the amateur of contrastive decoding is the merged model`)
+    .option('--base-adapter <dir>', `${BASE_ADAPTER_HELP}; the amateur of contrastive decoding is the merged model unless --amateur-model is given`)
     .option('--amateur-model <dir>', 'with --decoding contrastive: a separate amateur model folder with the same tokenizer (default: the model without --adapter)')
     .option('--prompt-ids <ids>', 'comma-separated prompt token ids')
     .option('--prompt <text>', 'prompt text, tokenized with the model folder\'s tokenizer (BOS as configured)')
