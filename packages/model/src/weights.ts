@@ -138,8 +138,8 @@ export async function weightsToHost(model: CausalLM): Promise<Map<string, HostTe
  */
 export function modelTensors(model: CausalLM, derived = true): tf.Tensor[] {
   const w = model.weights;
-  const ts = new Set<tf.Tensor>([w.norm, w.lmHead.kernel]);
-  if (w.embed) ts.add(w.embed);
+  // Embedding first, as before tied embeddings lost their separate copy: DPO's reference cache keys on this order.
+  const ts = new Set<tf.Tensor>(w.embed ? [w.embed, w.norm, w.lmHead.kernel] : [w.norm, w.lmHead.kernel]);
   const addCopies = (k: FrozenKernel) => {
     if (!derived) return;
     if (k.kernelT) ts.add(k.kernelT);
