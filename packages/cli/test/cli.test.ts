@@ -35,6 +35,21 @@ describeWithFixtures('cope model commands', ['models/tiny-llama/expected.json', 
     expect(JSON.parse(r.out)).toEqual({ ids: c.expected });
   });
 
+  test('generate --logprobs: each greedy token\'s log-probability is the log-softmax of cope forward\'s logits (float64 here)', async () => {
+    const e = readFixtureJson('models', 'tiny-llama', 'expected.json');
+    const model = fixture('models', 'tiny-llama');
+    const g = JSON.parse((await run(['generate', '--model', model, '--prompt-ids', e.greedy.prompt.join(','), '--max-new-tokens', '6', '--logprobs', '--backend', 'wasm'])).out);
+    expect(g.ids).toEqual(e.greedy.expected.slice(0, 6));
+    const seq = [...e.greedy.prompt, ...g.ids];
+    const rows = JSON.parse((await run(['forward', '--model', model, '--ids', seq.join(','), '--backend', 'wasm'])).out).logits as number[][];
+    g.ids.forEach((id: number, k: number) => {
+      const row = rows[e.greedy.prompt.length - 1 + k];
+      const m = Math.max(...row);
+      const lse = m + Math.log(row.reduce((a, x) => a + Math.exp(x - m), 0));
+      expect(Math.abs(g.logProbs[k] - (row[id] - lse))).toBeLessThan(1e-5);
+    });
+  });
+
   const maxDiff = (a: number[][], b: number[][]) => a.flat().reduce((m, x, i) => Math.max(m, Math.abs(x - b.flat()[i])), 0);
 
   test('merge-adapter writes a model folder whose logits are the adapter\'s reference logits; forward --base-adapter gives the same', async () => {

@@ -56,7 +56,7 @@ function checkFlags(o: Record<string, string | boolean | undefined>): void {
 export function registerGenerateCommand(program: Command, io: CliIo): void {
   program
     .command('generate')
-    .description('Generate new tokens: prints {"ids": [...]} (and "text" when the prompt was text)')
+    .description('Generate new tokens: prints {"ids": [...]} (and "text" when the prompt was text, "logProbs" with --logprobs)')
     .requiredOption('--model <dir>', 'Hugging Face model folder')
     .option('--adapter <dir>', 'PEFT LoRA adapter (the expert with --decoding contrastive)')
     .option('--base-adapter <dir>', `${BASE_ADAPTER_HELP}; the amateur of contrastive decoding is the merged model unless --amateur-model is given`)
@@ -76,6 +76,7 @@ export function registerGenerateCommand(program: Command, io: CliIo): void {
     .option('--top-k <k>', 'top-k (0 = off)', '50')
     .option('--top-p <p>', 'top-p', '1')
     .option('--seed <n>', 'random seed', '0')
+    .option('--logprobs', 'also print "logProbs": each new token\'s log-probability under the strategy\'s final distribution')
     .option('--stream', 'write the text to stderr as it is generated (needs the model folder\'s tokenizer)')
     .option('--backend <name>', 'tensorflow-gpu | tensorflow | wasm | cpu | auto')
     .option('--threads <n>', 'wasm backend threads (default: COPE_THREADS or 1)')
@@ -124,6 +125,7 @@ export function registerGenerateCommand(program: Command, io: CliIo): void {
           if (amateurModel) disposeModel(amateurModel);
         }
         const out: Record<string, unknown> = { ids: r.ids };
+        if (o.logprobs) out.logProbs = r.logProbs;
         if (o.prompt !== undefined && tokenizer) {
           const text = tokenizer.decode(r.ids, { skipSpecialTokens: true });
           // As the pipeline writes its outputs.
