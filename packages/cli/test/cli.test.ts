@@ -5,6 +5,9 @@ import { runCli } from '@cope/cli';
 import { Rng, adapterVariables, createLoraAdapter, disposeAdapter, disposeModel, initBackend, loadModel, saveLoraAdapter, tf } from '@cope/model';
 import { tempDir } from '#testing/temp';
 import { textStreamer } from '../src/io.js';
+import { loadRunConfig } from '../src/pipeline/config.js';
+import { resolveSftConfig } from '@cope/sft';
+import { resolveDpoConfig } from '@cope/dpo';
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -206,6 +209,24 @@ describeWithFixtures('cope model commands', ['models/tiny-llama/expected.json', 
     const dir = fixture('models', 'stories260K');
     expect(JSON.parse((await run(['tokenize', '--tokenizer', dir, '--text', 'Once upon a time'])).out)).toEqual({ ids: [1, 403, 407, 261, 378] });
     expect(JSON.parse((await run(['tokenize', '--tokenizer', dir, '--text', 'Once upon a time', '--no-special'])).out)).toEqual({ ids: [403, 407, 261, 378] });
+  });
+});
+
+describe('the README\'s paper.yaml', () => {
+  test('is a valid run config whose values are the published CoPe settings the README says (cope-reference.md §3–8)', async () => {
+    const readme = readFileSync(path.resolve(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+    const yaml = /```yaml\n(# paper\.yaml[\s\S]*?)```/.exec(readme)![1];
+    const file = path.join(tempDir('cope-paper-'), 'paper.yaml');
+    writeFileSync(file, yaml);
+    const c = await loadRunConfig(file, {});
+    expect(c.tasks).toEqual(['news_headline', 'scholarly_title', 'abstract_generation', 'review_writing', 'topic_writing']);
+    expect(c.chatTemplate).toBe('mistral');
+    expect(resolveSftConfig('tam', c.tam)).toMatchObject({ learningRate: 1e-4, epochs: 3, batchSize: 8, lora: { r: 16, alpha: 16, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] } });
+    expect(resolveSftConfig('oppu', c.oppu)).toMatchObject({ learningRate: 1e-4, epochs: 2, batchSize: 4, lora: { r: 8, alpha: 8, targetModules: ['q_proj', 'v_proj'] } });
+    expect(c.negatives).toMatchObject({ n: 3, temperature: 1, topP: 0.95 });
+    expect(c.score).toMatchObject({ mode: 'completion', selection: 'max' });
+    expect(resolveDpoConfig(c.dpo)).toMatchObject({ learningRate: 5e-6, epochs: 1, batchSize: 8, beta: 0.01, lossType: 'sigmoid' });
+    expect(c.decode).toMatchObject({ contrastiveAlpha: 0.1, plausibility: 0.1, masked: 'eps', repetitionPenalty: 1 });
   });
 });
 
