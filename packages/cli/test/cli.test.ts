@@ -172,6 +172,42 @@ describeWithFixtures('cope model commands', ['models/tiny-llama/expected.json', 
     expect(template.err).toMatch(/Unknown chat template "vicuna": expected model or one of mistral, llama, gemma, qwen2.5, plain/);
   });
 
+  test('generate --prompts-file decodes JSON lines in batches, each as it decodes alone, in order, with their ids; bad lines name the file and line', async () => {
+    const stories = fixture('models', 'stories260K');
+    const prompts = ['Once upon a time', 'The little dog ran to the big red house and', 'Lily'];
+    const dir = tempDir('cope-prompts-');
+    const file = path.join(dir, 'prompts.jsonl');
+    writeFileSync(file, [
+      JSON.stringify({ id: 'a', prompt: prompts[0] }),
+      JSON.stringify({ id: 7, prompt: prompts[1] }),
+      '',
+      JSON.stringify({ prompt_ids: [1, 403, 407] }),
+      JSON.stringify({ prompt: prompts[2] }),
+    ].join('\n'));
+    const common = ['--model', stories, '--max-new-tokens', '16', '--logprobs', '--backend', 'wasm'];
+    const batched = await run(['generate', ...common, '--prompts-file', file, '--batch-size', '3']);
+    expect(batched.err).toBe('');
+    const lines = batched.out.trim().split('\n').map((l) => JSON.parse(l));
+    const alone = async (...args: string[]) => JSON.parse((await run(['generate', ...common, ...args])).out);
+    const want = [
+      { id: 'a', ...(await alone('--prompt', prompts[0])) },
+      { id: 7, ...(await alone('--prompt', prompts[1])) },
+      await alone('--prompt-ids', '1,403,407'),
+      await alone('--prompt', prompts[2]),
+    ];
+    expect(lines.map((l) => ({ ...l, logProbs: undefined }))).toEqual(want.map((w) => ({ ...w, logProbs: undefined })));
+    lines.forEach((l, i) => l.logProbs.forEach((lp: number, k: number) => expect(Math.abs(lp - want[i].logProbs[k])).toBeLessThan(1e-5)));
+    // Three different text prompts, three different continuations; the ids line has no text.
+    expect(new Set(lines.filter((l) => l.text !== undefined).map((l) => l.text)).size).toBe(3);
+    expect(lines[2].text).toBeUndefined();
+
+    writeFileSync(file, `${JSON.stringify({ prompt: 'ok' })}\n{"prompt_ids": [1, -2]}\n`);
+    const bad = await run(['generate', ...common, '--prompts-file', file]);
+    expect(bad.err).toContain(`error: ${file}:2: expected {"prompt": "…"} (non-empty text) or {"prompt_ids": [...]} (non-negative integers)`);
+    writeFileSync(file, 'not json\n');
+    expect((await run(['generate', ...common, '--prompts-file', file])).err).toContain(`error: ${file}:1: not JSON`);
+  });
+
   test('generate --stream writes the text to stderr as it comes, token by token, ending as the printed text', async () => {
     const writes: string[] = [];
     let out = '';
@@ -251,7 +287,9 @@ describe('cope eval and bad input', () => {
     [['merge-adapter', '--model', '/nope', '--adapter', '/a', '--out', '/o', '--dtype', 'f16'], /--dtype: expected f32 or bf16, got "f16"/],
     [['forward', '--model', '/nope', '--ids', '1', '--base-adapter', '/a'], /\/nope\/config.json: file not found/],
     [['run', '--threads', '1.5', '--run', '/nope'], /command-line flags: threads: .*expected int/],
-    [['generate', '--model', '/nope', '--prompt-ids', '1', '--task', 'news_headline'], /--task shapes the --prompt text; give --prompt \(not --prompt-ids\)/],
+    [['generate', '--model', '/nope', '--prompt-ids', '1', '--task', 'news_headline'], /--task shapes prompt text; give --prompt or --prompts-file \(not --prompt-ids\)/],
+    [['generate', '--model', '/nope', '--prompt-ids', '1', '--prompt', 'x'], /give one of --prompt, --prompt-ids or --prompts-file/],
+    [['generate', '--model', '/nope', '--prompts-file', 'p.jsonl', '--stream'], /--stream shows one generation/],
     [['generate', '--model', '/nope', '--prompt', 'x', '--system', 'Be brief'], /--system needs --chat-template/],
     [['generate', '--model', '/nope', '--prompt', 'x', '--task', 'news_headline', '--system', 'Be brief'], /--system with --task: the task brings its own system prompt/],
   ])('%j fails with a clear one-line error', async (args, pattern) => {

@@ -101,6 +101,15 @@ describe('cope run on the embedded data', () => {
         expect(JSON.parse(r.out).text).toBe(golds.find((g) => g.id === q.id)!.output);
       }
     }
+    // All of user 1's queries from a prompts file, batched as the run batches them: the run's CoPe outputs, by id.
+    const file = path.join(tmp(), 'queries.jsonl');
+    writeFileSync(file, users[1].query.map((q) => JSON.stringify({ id: q.id, prompt: q.input })).join('\n'));
+    const batch = await run(['generate', '--model', embeddedModel, '--base-adapter', path.join(ckpt, 'TAM', 'news_headline'), '--adapter', path.join(ckpt, 'OPPU_SFT+DPO', 'news_headline', 'user_1'),
+      '--decoding', 'contrastive', '--task', 'news_headline', '--prompts-file', file, '--max-new-tokens', String(config.decode.maxNewTokens), '--backend', 'wasm']);
+    const copeGolds = JSON.parse(readFileSync(path.join(reference, 'output', 'news_headline', 'CoPe.json'), 'utf8')).golds as Array<{ id: string; output: string }>;
+    const got = batch.out.trim().split('\n').map((l) => JSON.parse(l) as { id: string; text: string });
+    expect(got.map((g) => g.id)).toEqual(users[1].query.map((q) => q.id));
+    for (const g of got) expect(g.text).toBe(copeGolds.find((c) => c.id === g.id)!.output);
     // Without --task the same text is a bare prompt: another continuation.
     const q = users[0].query[1];
     const bare = await run(['generate', '--model', embeddedModel, '--prompt', q.input, '--max-new-tokens', '12', '--backend', 'wasm']);

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { ChatFormatter, getTask, loadTokenizer, queryPrompt, type ChatTemplateChoice, type CopeTokenizer } from '@cope/data';
 import { createDecoder, generate } from '@cope/decoding';
 import { Rng, disposeModel, loadModel } from '@cope/model';
-import { parseIds, parseNumber, textStreamer, type CliIo } from '../io.js';
+import { parseIds, parseNumber, parsePositiveInt, textStreamer, type CliIo } from '../io.js';
 import { BASE_ADAPTER_HELP, withModel } from './model-commands.js';
 
 /**
@@ -40,13 +40,58 @@ function promptText(tokenizer: CopeTokenizer, o: { prompt: string; chatTemplate?
   return o.chatTemplate !== undefined ? chat().prompt(o.system ?? '', o.prompt) : o.prompt;
 }
 
+/** One prompt to decode: its ids, whether it came as text (the output then has "text"), and the caller's id. */
+interface PromptJob {
+  ids: number[];
+  fromText: boolean;
+  id?: unknown;
+}
+
+type PromptFlags = { prompt?: string; promptIds?: string; promptsFile?: string; chatTemplate?: string; system?: string; task?: string };
+
+/** The prompts of `--prompt`, `--prompt-ids` or `--prompts-file` (JSON lines; errors name the file and line). */
+async function promptJobs(o: PromptFlags, tokenizer: CopeTokenizer | null, tokenizerFile: string): Promise<PromptJob[]> {
+  const fromText = (text: string, where: string): number[] => {
+    if (!tokenizer) throw new Error(`${tokenizerFile}: file not found (needed for ${where}; use prompt ids)`);
+    return tokenizer.encode(promptText(tokenizer, { ...o, prompt: text }));
+  };
+  if (o.promptIds !== undefined) return [{ ids: parseIds(o.promptIds, '--prompt-ids'), fromText: false }];
+  if (o.prompt !== undefined) return [{ ids: fromText(o.prompt, '--prompt'), fromText: true }];
+  const file = o.promptsFile!;
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch {
+    throw new Error(`${file}: file not found`);
+  }
+  const jobs: PromptJob[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    const where = `${file}:${i + 1}`;
+    let j: { prompt?: unknown; prompt_ids?: unknown; id?: unknown };
+    try {
+      j = JSON.parse(line);
+    } catch {
+      throw new Error(`${where}: not JSON; expected {"prompt": "…"} or {"prompt_ids": [...]}`);
+    }
+    const ids = j?.prompt_ids;
+    if (typeof j?.prompt === 'string' && j.prompt !== '') jobs.push({ ids: fromText(j.prompt, where), fromText: true, id: j.id });
+    else if (Array.isArray(ids) && ids.length > 0 && ids.every((x) => Number.isInteger(x) && x >= 0)) jobs.push({ ids: ids as number[], fromText: false, id: j.id });
+    else throw new Error(`${where}: expected {"prompt": "…"} (non-empty text) or {"prompt_ids": [...]} (non-negative integers)`);
+  });
+  if (jobs.length === 0) throw new Error(`${file}: no prompts`);
+  return jobs;
+}
+
 /** Flag combinations `cope generate` refuses before loading anything. */
 function checkFlags(o: Record<string, string | boolean | undefined>): void {
-  if (!o.promptIds && o.prompt === undefined) throw new Error('generate: give --prompt-ids or --prompt');
+  const given = [o.promptIds !== undefined, o.prompt !== undefined, o.promptsFile !== undefined].filter(Boolean).length;
+  if (given !== 1) throw new Error('generate: give one of --prompt, --prompt-ids or --prompts-file');
+  if (o.promptsFile !== undefined && o.stream) throw new Error('generate: --stream shows one generation; use --prompt with it, not --prompts-file');
   if (o.decoding === 'contrastive' && !o.adapter) throw new Error('generate: --decoding contrastive needs --adapter (the expert)');
   if (o.amateurModel !== undefined && o.decoding !== 'contrastive') throw new Error(`generate: --amateur-model is the amateur of contrastive decoding; add --decoding contrastive (got --decoding ${o.decoding})`);
   for (const [key, flag] of [['chatTemplate', '--chat-template'], ['system', '--system'], ['task', '--task']]) {
-    if (o[key] !== undefined && o.prompt === undefined) throw new Error(`generate: ${flag} shapes the --prompt text; give --prompt (not --prompt-ids)`);
+    if (o[key] !== undefined && o.promptIds !== undefined) throw new Error(`generate: ${flag} shapes prompt text; give --prompt or --prompts-file (not --prompt-ids)`);
   }
   if (o.task !== undefined && o.system !== undefined) throw new Error('generate: --system with --task: the task brings its own system prompt');
   if (o.system !== undefined && o.chatTemplate === undefined) throw new Error('generate: --system needs --chat-template (e.g. --chat-template model)');
@@ -56,13 +101,15 @@ function checkFlags(o: Record<string, string | boolean | undefined>): void {
 export function registerGenerateCommand(program: Command, io: CliIo): void {
   program
     .command('generate')
-    .description('Generate new tokens: prints {"ids": [...]} (and "text" when the prompt was text, "logProbs" with --logprobs)')
+    .description('Generate new tokens: prints {"ids": [...]} (and "text" when the prompt was text, "logProbs" with --logprobs), a line per prompt')
     .requiredOption('--model <dir>', 'Hugging Face model folder')
     .option('--adapter <dir>', 'PEFT LoRA adapter (the expert with --decoding contrastive)')
     .option('--base-adapter <dir>', `${BASE_ADAPTER_HELP}; the amateur of contrastive decoding is the merged model unless --amateur-model is given`)
     .option('--amateur-model <dir>', 'with --decoding contrastive: a separate amateur model folder with the same tokenizer (default: the model without --adapter)')
     .option('--prompt-ids <ids>', 'comma-separated prompt token ids')
     .option('--prompt <text>', 'prompt text, tokenized with the model folder\'s tokenizer (BOS as configured)')
+    .option('--prompts-file <file>', 'JSON lines, each {"prompt": "…"} or {"prompt_ids": [...]} with an optional "id": decoded in batches, one JSON line out per line in')
+    .option('--batch-size <n>', 'prompts per batch with --prompts-file (left-padded; sampling draws from one seeded stream per batch)', '8')
     .option('--chat-template <name>', 'wrap --prompt as a user turn in a chat template: model (the tokenizer\'s own, else plain) or a preset (mistral, llama, gemma, qwen2.5, plain)')
     .option('--system <text>', 'system message of the --chat-template turn')
     .option('--task <name>', 'with --prompt: a query input of this task (e.g. "Generate a headline for the following article: …"), prompted as `cope run` decodes it (the task\'s system prompt and test template in --chat-template, default model; "text" trimmed as in its outputs)')
@@ -83,11 +130,12 @@ export function registerGenerateCommand(program: Command, io: CliIo): void {
     .action(async (o) => {
       checkFlags(o);
       if (o.amateurModel !== undefined) await checkSameTokenizer(o.model, o.amateurModel);
-      const hasTokenizer = existsSync(path.join(o.model, 'tokenizer.json'));
-      if (o.prompt !== undefined && !hasTokenizer) throw new Error(`${path.join(o.model, 'tokenizer.json')}: file not found (needed for --prompt; use --prompt-ids)`);
-      if (o.stream && !hasTokenizer) throw new Error(`${path.join(o.model, 'tokenizer.json')}: file not found (needed for --stream)`);
+      const tokenizerFile = path.join(o.model, 'tokenizer.json');
+      const hasTokenizer = existsSync(tokenizerFile);
+      if (o.stream && !hasTokenizer) throw new Error(`${tokenizerFile}: file not found (needed for --stream)`);
       const tokenizer = hasTokenizer ? await loadTokenizer(o.model) : null;
-      const prompt = o.promptIds ? parseIds(o.promptIds, '--prompt-ids') : tokenizer!.encode(promptText(tokenizer!, o));
+      const jobs = await promptJobs(o, tokenizer, tokenizerFile);
+      const batchSize = parsePositiveInt(o.batchSize, '--batch-size');
       const decoder = createDecoder(o.decoding, {
         contrastiveAlpha: parseNumber(o.contrastiveAlpha, '--contrastive-alpha'),
         plausibility: parseNumber(o.plausibility, '--plausibility'),
@@ -104,34 +152,40 @@ export function registerGenerateCommand(program: Command, io: CliIo): void {
         const amateurModel = o.amateurModel !== undefined ? await loadModel(o.amateurModel) : undefined;
         const stream = o.stream ? textStreamer((ids) => tokenizer!.decode(ids, { skipSpecialTokens: true }), io.progress ?? (() => {})) : undefined;
         const sofar: number[] = [];
-        let r;
+        const rng = new Rng(parseNumber(o.seed, '--seed'));
         try {
           if (amateurModel && amateurModel.config.vocabSize !== model.config.vocabSize) {
             throw new Error(`${path.join(o.amateurModel, 'config.json')}: vocab_size is ${amateurModel.config.vocabSize}, expected ${model.config.vocabSize} (the vocabulary of ${o.model}): the amateur must share the expert's tokenizer`);
           }
-          [r] = await generate(model, [prompt], {
-            maxNewTokens: o.maxNewTokens !== undefined ? parseNumber(o.maxNewTokens, '--max-new-tokens') : o.task !== undefined ? getTask(o.task).maxNewTokens : 32,
-            decoder,
-            adapter,
-            amateurModel,
-            rng: new Rng(parseNumber(o.seed, '--seed')),
-            onToken: stream ? (_, token) => {
-              sofar.push(token);
-              stream.push(sofar);
-            } : undefined,
-          });
-          stream?.end(r.ids);
+          for (let start = 0; start < jobs.length; start += batchSize) {
+            const batch = jobs.slice(start, start + batchSize);
+            const results = await generate(model, batch.map((j) => j.ids), {
+              maxNewTokens: o.maxNewTokens !== undefined ? parseNumber(o.maxNewTokens, '--max-new-tokens') : o.task !== undefined ? getTask(o.task).maxNewTokens : 32,
+              decoder,
+              adapter,
+              amateurModel,
+              rng,
+              onToken: stream ? (_, token) => {
+                sofar.push(token);
+                stream.push(sofar);
+              } : undefined,
+            });
+            results.forEach((r, k) => {
+              if (stream) stream.end(r.ids);
+              const job = batch[k];
+              const out: Record<string, unknown> = job.id !== undefined ? { id: job.id, ids: r.ids } : { ids: r.ids };
+              if (o.logprobs) out.logProbs = r.logProbs;
+              if (job.fromText && tokenizer) {
+                const text = tokenizer.decode(r.ids, { skipSpecialTokens: true });
+                // As the pipeline writes its outputs.
+                out.text = o.task !== undefined ? text.trim() : text;
+              }
+              io.out(JSON.stringify(out));
+            });
+          }
         } finally {
           if (amateurModel) disposeModel(amateurModel);
         }
-        const out: Record<string, unknown> = { ids: r.ids };
-        if (o.logprobs) out.logProbs = r.logProbs;
-        if (o.prompt !== undefined && tokenizer) {
-          const text = tokenizer.decode(r.ids, { skipSpecialTokens: true });
-          // As the pipeline writes its outputs.
-          out.text = o.task !== undefined ? text.trim() : text;
-        }
-        io.out(JSON.stringify(out));
       });
     });
 }
