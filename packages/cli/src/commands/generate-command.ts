@@ -97,7 +97,7 @@ function checkFlags(o: Record<string, string | boolean | undefined>): void {
   if (o.system !== undefined && o.chatTemplate === undefined) throw new Error('generate: --system needs --chat-template (e.g. --chat-template model)');
 }
 
-/** `cope generate`: greedy, sampling or contrastive decoding of one prompt from a Hugging Face model folder. */
+/** `cope generate`: greedy, sampling or contrastive decoding of prompts with a Hugging Face model folder. */
 export function registerGenerateCommand(program: Command, io: CliIo): void {
   program
     .command('generate')
@@ -110,9 +110,9 @@ export function registerGenerateCommand(program: Command, io: CliIo): void {
     .option('--prompt <text>', 'prompt text, tokenized with the model folder\'s tokenizer (BOS as configured)')
     .option('--prompts-file <file>', 'JSON lines, each {"prompt": "…"} or {"prompt_ids": [...]} with an optional "id": decoded in batches, one JSON line out per line in')
     .option('--batch-size <n>', 'prompts per batch with --prompts-file (left-padded; sampling draws from one seeded stream per batch)', '8')
-    .option('--chat-template <name>', 'wrap --prompt as a user turn in a chat template: model (the tokenizer\'s own, else plain) or a preset (mistral, llama, gemma, qwen2.5, plain)')
+    .option('--chat-template <name>', 'wrap each prompt text as a user turn in a chat template: model (the tokenizer\'s own, else plain) or a preset (mistral, llama, gemma, qwen2.5, plain)')
     .option('--system <text>', 'system message of the --chat-template turn')
-    .option('--task <name>', 'with --prompt: a query input of this task (e.g. "Generate a headline for the following article: …"), prompted as `cope run` decodes it (the task\'s system prompt and test template in --chat-template, default model; "text" trimmed as in its outputs)')
+    .option('--task <name>', 'with --prompt or --prompts-file: a query input of this task (e.g. "Generate a headline for the following article: …"), prompted as `cope run` decodes it (the task\'s system prompt and test template in --chat-template, default model; "text" trimmed as in its outputs)')
     .option('--max-new-tokens <n>', 'tokens to generate (default: 32; with --task the task\'s, as CoPe decodes it: 100 short, 600 long)')
     .option('--decoding <name>', 'greedy | sample | contrastive', 'greedy')
     .option('--contrastive-alpha <x>', 'λ, weight of the amateur (CoPe default 0.1)', '0.1')
