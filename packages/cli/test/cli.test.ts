@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describeWithFixtures, fixture, readFixtureJson } from '#testing';
@@ -200,6 +201,12 @@ describeWithFixtures('cope model commands', ['models/tiny-llama/expected.json', 
     // Three different text prompts, three different continuations; the ids line has no text.
     expect(new Set(lines.filter((l) => l.text !== undefined).map((l) => l.text)).size).toBe(3);
     expect(lines[2].text).toBeUndefined();
+
+    // "-" reads the lines from stdin (the built CLI in a child process).
+    const bin = path.resolve(__dirname, '..', 'dist', 'bin.js');
+    const piped = spawnSync(process.execPath, [bin, 'generate', ...common, '--prompts-file', '-', '--batch-size', '3'], { input: readFileSync(file), encoding: 'utf8' });
+    expect(piped.status).toBe(0);
+    expect(piped.stdout).toBe(batched.out);
 
     writeFileSync(file, `${JSON.stringify({ prompt: 'ok' })}\n{"prompt_ids": [1, -2]}\n`);
     const bad = await run(['generate', ...common, '--prompts-file', file]);

@@ -49,6 +49,12 @@ interface PromptJob {
 
 type PromptFlags = { prompt?: string; promptIds?: string; promptsFile?: string; chatTemplate?: string; system?: string; task?: string };
 
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /** The prompts of `--prompt`, `--prompt-ids` or `--prompts-file` (JSON lines; errors name the file and line). */
 async function promptJobs(o: PromptFlags, tokenizer: CopeTokenizer | null, tokenizerFile: string): Promise<PromptJob[]> {
   const fromText = (text: string, where: string): number[] => {
@@ -60,7 +66,7 @@ async function promptJobs(o: PromptFlags, tokenizer: CopeTokenizer | null, token
   const file = o.promptsFile!;
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = file === '-' ? await readStdin() : await fs.readFile(file, 'utf8');
   } catch {
     throw new Error(`${file}: file not found`);
   }
@@ -108,7 +114,7 @@ export function registerGenerateCommand(program: Command, io: CliIo): void {
     .option('--amateur-model <dir>', 'with --decoding contrastive: a separate amateur model folder with the same tokenizer (default: the model without --adapter)')
     .option('--prompt-ids <ids>', 'comma-separated prompt token ids')
     .option('--prompt <text>', 'prompt text, tokenized with the model folder\'s tokenizer (BOS as configured)')
-    .option('--prompts-file <file>', 'JSON lines, each {"prompt": "…"} or {"prompt_ids": [...]} with an optional "id": decoded in batches, one JSON line out per line in')
+    .option('--prompts-file <file>', 'JSON lines (- for stdin), each {"prompt": "…"} or {"prompt_ids": [...]} with an optional "id": decoded in batches, one JSON line out per line in')
     .option('--batch-size <n>', 'prompts per batch with --prompts-file (left-padded; sampling draws from one seeded stream per batch)', '8')
     .option('--chat-template <name>', 'wrap each prompt text as a user turn in a chat template: model (the tokenizer\'s own, else plain) or a preset (mistral, llama, gemma, qwen2.5, plain)')
     .option('--system <text>', 'system message of the --chat-template turn')
