@@ -215,6 +215,20 @@ describeWithFixtures('cope model commands', ['models/tiny-llama/expected.json', 
     expect((await run(['generate', ...common, '--prompts-file', file])).err).toContain(`error: ${file}:1: not JSON`);
   });
 
+  test('generate stops at generation_config.json\'s EOS ids, as transformers\' generate does (an instruct model\'s end of turn)', async () => {
+    const stories = fixture('models', 'stories260K');
+    const args = ['--prompt', 'Once upon a time', '--max-new-tokens', '16', '--backend', 'wasm'];
+    const free = JSON.parse((await run(['generate', '--model', stories, ...args])).out);
+    expect(free.ids).toHaveLength(16);
+    // A copy of the folder whose generation_config.json also ends on the third token generated above.
+    const dir = tempDir('cope-eos-');
+    for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']) writeFileSync(path.join(dir, f), readFileSync(path.join(stories, f)));
+    const stop = free.ids[2];
+    expect(free.ids.indexOf(stop)).toBe(2);
+    writeFileSync(path.join(dir, 'generation_config.json'), JSON.stringify({ bos_token_id: 1, eos_token_id: [2, stop] }));
+    expect(JSON.parse((await run(['generate', '--model', dir, ...args])).out).ids).toEqual(free.ids.slice(0, 3));
+  });
+
   test('generate --stream writes the text to stderr as it comes, token by token, ending as the printed text', async () => {
     const writes: string[] = [];
     let out = '';

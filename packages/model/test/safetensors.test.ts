@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  bf16ToF32, f16ToF32, f32ToBf16, parseModelConfig, parseSafetensors, readModelWeights, ropeInvFreq, serializeSafetensors,
+  bf16ToF32, f16ToF32, f32ToBf16, parseModelConfig, parseSafetensors, readGenerationConfig, readModelWeights, ropeInvFreq, serializeSafetensors,
   type HostTensor,
 } from '@cope/model';
 import { tempDir } from '#testing/temp';
@@ -75,6 +75,25 @@ describe('config.json', () => {
     [{ ...base, num_key_value_heads: 3 }, /must be a multiple of num_key_value_heads/],
   ])('rejects %j clearly', (raw, pattern) => {
     expect(() => parseModelConfig(raw)).toThrow(pattern);
+  });
+});
+
+describe('generation_config.json', () => {
+  test('EOS ids as one id or a list, pad id; null without the file; bad values name the file and field', async () => {
+    const dir = tempDir('cope-gencfg-');
+    const file = path.join(dir, 'generation_config.json');
+    expect(await readGenerationConfig(dir)).toBeNull();
+    // Qwen2.5-Instruct's: generate stops at <|im_end|> (151645) as well as <|endoftext|>.
+    writeFileSync(file, JSON.stringify({ bos_token_id: 151643, eos_token_id: [151645, 151643], pad_token_id: 151643, do_sample: true }));
+    expect(await readGenerationConfig(dir)).toEqual({ eosTokenIds: [151645, 151643], padTokenId: 151643 });
+    writeFileSync(file, JSON.stringify({ eos_token_id: 2 }));
+    expect(await readGenerationConfig(dir)).toEqual({ eosTokenIds: [2] });
+    writeFileSync(file, JSON.stringify({ eos_token_id: null, temperature: 0.7 }));
+    expect(await readGenerationConfig(dir)).toEqual({});
+    writeFileSync(file, JSON.stringify({ eos_token_id: 'two' }));
+    await expect(readGenerationConfig(dir)).rejects.toThrow(`${file}: eos_token_id: `);
+    writeFileSync(file, '{');
+    await expect(readGenerationConfig(dir)).rejects.toThrow(`${file}: not valid JSON`);
   });
 });
 

@@ -1,0 +1,44 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** The decoding defaults of a model folder's `generation_config.json` that generation reads. */
+export interface GenerationConfig {
+  /** Ids that end a generation (transformers' `generate` stops at any of them). */
+  eosTokenIds?: number[];
+  padTokenId?: number;
+}
+
+const tokenIds = z.union([z.number().int().nonnegative(), z.array(z.number().int().nonnegative())]);
+const schema = z.object({ eos_token_id: tokenIds.nullish(), pad_token_id: z.number().int().nonnegative().nullish() }).passthrough();
+
+/**
+ * Reads `<dir>/generation_config.json`, null when the folder has none. transformers' `generate` takes its EOS ids
+ * from this file, not from config.json: instruct models list their end-of-turn token here (Qwen2.5-Instruct's
+ * `<|im_end|>`, Llama-3.1-Instruct's `<|eot_id|>`). Errors name the file and field.
+ */
+export async function readGenerationConfig(dir: string): Promise<GenerationConfig | null> {
+  const file = path.join(dir, 'generation_config.json');
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch {
+    return null;
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  const r = schema.safeParse(raw);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new Error(`${file}: ${i.path.join('.')}: ${i.message} (expected a token id or a list of them)`);
+  }
+  const eos = r.data.eos_token_id;
+  const out: GenerationConfig = {};
+  if (eos != null) out.eosTokenIds = Array.isArray(eos) ? eos : [eos];
+  if (r.data.pad_token_id != null) out.padTokenId = r.data.pad_token_id;
+  return out;
+}
