@@ -1,6 +1,6 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { readJsonIfPresent } from './json-file.js';
 
 /** Architectures this package runs: all Llama-shaped decoder-only transformers. */
 export const SUPPORTED_MODEL_TYPES = ['llama', 'mistral', 'qwen2'] as const;
@@ -164,17 +164,7 @@ export function toHfConfig(c: ModelConfig): Record<string, unknown> {
 /** Reads and normalises `<dir>/config.json`. */
 export async function readModelConfig(dir: string): Promise<ModelConfig> {
   const file = path.join(dir, 'config.json');
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch {
-    throw new Error(`${file}: file not found (a Hugging Face model folder needs config.json)`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
-  }
+  const raw = await readJsonIfPresent(file);
+  if (raw === undefined) throw new Error(`${file}: file not found (a Hugging Face model folder needs config.json)`);
   return parseModelConfig(raw, file);
 }

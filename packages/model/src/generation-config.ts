@@ -1,6 +1,6 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { readJsonIfPresent } from './json-file.js';
 
 /** The decoding defaults of a model folder's `generation_config.json` that generation reads. */
 export interface GenerationConfig {
@@ -19,18 +19,8 @@ const schema = z.object({ eos_token_id: tokenIds.nullish(), pad_token_id: z.numb
  */
 export async function readGenerationConfig(dir: string): Promise<GenerationConfig | null> {
   const file = path.join(dir, 'generation_config.json');
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch {
-    return null;
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
-  }
+  const raw = await readJsonIfPresent(file);
+  if (raw === undefined) return null;
   const r = schema.safeParse(raw);
   if (!r.success) {
     const i = r.error.issues[0];
