@@ -19,7 +19,7 @@ import { maskedCrossEntropy } from '@cope/sft';
 const CONFIGS = {
   small: { vocab_size: 8000, hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 8, num_key_value_heads: 2, intermediate_size: 688, seq: 128, batch: 8 },
   medium: { vocab_size: 32000, hidden_size: 512, num_hidden_layers: 8, num_attention_heads: 8, num_key_value_heads: 2, intermediate_size: 1376, seq: 128, batch: 4 },
-  // Qwen2-0.5B's shape (494M parameters, 2.35 GiB of float32 weights with the tied head's transpose), random
+  // Qwen2-0.5B's shape (494M parameters, 1.84 GiB of float32 weights, the tied embedding held once), random
   // weights: half the 4 GiB heap, so most weights have no packed copy. Decoding only unless groups are named.
   large: { vocab_size: 151936, hidden_size: 896, num_hidden_layers: 24, num_attention_heads: 14, num_key_value_heads: 2, intermediate_size: 4864, seq: 128, batch: 1 },
 };
@@ -219,6 +219,7 @@ async function benchDecode(name: ConfigName, c: Config, model: CausalLM, adapter
 async function main(): Promise<void> {
   await initBackend(process.env.COPE_BACKEND ?? 'auto');
   const which = (process.argv[2] ?? 'small,medium').split(',') as ConfigName[];
+  const named = process.argv[3] !== undefined;
   const groups = new Set((process.argv[3] ?? GROUPS.join(',')).split(','));
   for (const n of which) if (!(n in CONFIGS)) throw new Error(`unknown config "${n}": expected small, medium or large`);
   for (const g of groups) if (!(GROUPS as readonly string[]).includes(g)) throw new Error(`unknown group "${g}": expected ${GROUPS.join(', ')}`);
@@ -243,7 +244,6 @@ async function main(): Promise<void> {
     const c = CONFIGS[name];
     const rng = new Rng(1);
     const model = randomModel(c, rng);
-    const named = process.argv[3] !== undefined;
     const runs = (g: string) => groups.has(g) && (named || !DEFAULT_GROUPS[name] || DEFAULT_GROUPS[name]!.includes(g));
     if (runs('forward')) await benchForward(name, c, model, rng);
     if (runs('train')) await benchTrain(name, c, gflops);

@@ -142,6 +142,7 @@ export function registerGenerateCommand(program: Command, io: CliIo): void {
       const tokenizer = hasTokenizer ? await loadTokenizer(o.model) : null;
       const jobs = await promptJobs(o, tokenizer, tokenizerFile);
       const batchSize = parsePositiveInt(o.batchSize, '--batch-size');
+      const maxNewTokens = o.maxNewTokens !== undefined ? parseNumber(o.maxNewTokens, '--max-new-tokens') : o.task !== undefined ? getTask(o.task).maxNewTokens : 32;
       const decoder = createDecoder(o.decoding, {
         contrastiveAlpha: parseNumber(o.contrastiveAlpha, '--contrastive-alpha'),
         plausibility: parseNumber(o.plausibility, '--plausibility'),
@@ -168,7 +169,7 @@ export function registerGenerateCommand(program: Command, io: CliIo): void {
           for (let start = 0; start < jobs.length; start += batchSize) {
             const batch = jobs.slice(start, start + batchSize);
             const results = await generate(model, batch.map((j) => j.ids), {
-              maxNewTokens: o.maxNewTokens !== undefined ? parseNumber(o.maxNewTokens, '--max-new-tokens') : o.task !== undefined ? getTask(o.task).maxNewTokens : 32,
+              maxNewTokens,
               decoder,
               adapter,
               amateurModel,
