@@ -7,7 +7,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import {
   Rng, adapterVariables, backendThreads, createLoraAdapter, currentBackend, disposeModel, forward, initBackend, parseModelConfig, tf,
-  weightsFromHost, disposeAdapter, type CausalLM, type HostTensor, type LoraAdapter,
+  weightsFromHost, disposeAdapter, wasmHeapBytes, type CausalLM, type HostTensor, type LoraAdapter,
 } from '@cope/model';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
@@ -49,11 +49,15 @@ function randomModel(c: (typeof CONFIGS)['small'], rng: Rng): CausalLM {
   return { config, weights: weightsFromHost(config, host, 'bench') };
 }
 
-/** Median seconds of one LoRA training step on `name` (used in-process and inside worker threads). */
-async function trainStepSeconds(name: keyof typeof CONFIGS, runs = 5): Promise<number> {
+/**
+ * Median seconds of one LoRA training step on `name`: on `model` in-process (a second copy of the large
+ * config's weights would not fit the heap next to it), on a model of its own inside worker threads.
+ */
+async function trainStepSeconds(name: keyof typeof CONFIGS, model?: CausalLM, runs = 5): Promise<number> {
   const c = CONFIGS[name];
   const rng = new Rng(1);
-  const model = randomModel(c, rng);
+  const own = model === undefined;
+  model ??= randomModel(c, rng);
   const ids = Array.from({ length: c.batch }, () => Array.from({ length: c.seq }, () => rng.int(c.vocab_size)));
   const adapter = createLoraAdapter(model, 'bench', { r: 8, alpha: 8, targetModules: ['q_proj', 'v_proj'], dropout: 0.05 }, rng);
   const vars = adapterVariables(adapter);
@@ -63,7 +67,8 @@ async function trainStepSeconds(name: keyof typeof CONFIGS, runs = 5): Promise<n
     await value.data();
     tf.dispose([value, ...Object.values(grads)]);
   });
-  disposeModel(model);
+  disposeAdapter(adapter);
+  if (own) disposeModel(model);
   return t;
 }
 
@@ -80,10 +85,10 @@ async function median(runs: number, fn: () => Promise<void>): Promise<number> {
 
 const out = path.resolve(process.cwd(), 'bench', 'results.jsonl');
 mkdirSync(path.dirname(out), { recursive: true });
-/** The wasm heap's size (it only grows, so this is the process's high-water mark), else undefined. */
+/** The wasm heap's size in GiB (its high-water mark), else undefined. */
 function wasmHeapGiB(): number | undefined {
-  const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8;
-  return heap ? Math.round((heap.length / 2 ** 30) * 1000) / 1000 : undefined;
+  const bytes = wasmHeapBytes();
+  return bytes === undefined ? undefined : Math.round((bytes / 2 ** 30) * 1000) / 1000;
 }
 
 function report(rec: Record<string, unknown>): void {
@@ -114,8 +119,8 @@ interface MatmulFigures {
   frozen: number;
 }
 
-async function benchTrain(name: ConfigName, c: Config, gflops: MatmulFigures): Promise<void> {
-  const step = await trainStepSeconds(name);
+async function benchTrain(name: ConfigName, c: Config, model: CausalLM, gflops: MatmulFigures): Promise<void> {
+  const step = await trainStepSeconds(name, model);
   const tokS = (c.batch * c.seq) / step;
   // The issue's cost model: about 6 FLOP per parameter per token (about 30 MFLOP/token on small).
   const params = c.num_hidden_layers * (2 * c.hidden_size ** 2 + 2 * c.hidden_size * (c.hidden_size / 4) + 3 * c.hidden_size * c.intermediate_size) + c.vocab_size * c.hidden_size;
@@ -249,7 +254,7 @@ async function main(): Promise<void> {
     const model = randomModel(c, rng);
     const runs = (g: string) => groups.has(g) && (named || !DEFAULT_GROUPS[name] || DEFAULT_GROUPS[name]!.includes(g));
     if (runs('forward')) await benchForward(name, c, model, rng);
-    if (runs('train')) await benchTrain(name, c, gflops);
+    if (runs('train')) await benchTrain(name, c, model, gflops);
     const adapter = createLoraAdapter(model, 'bench', { r: 8, alpha: 8, targetModules: ['q_proj', 'v_proj'], dropout: 0.05 }, rng);
     if (runs('dpo')) await benchDpo(name, c, model, adapter, rng);
     if (runs('decode')) await benchDecode(name, c, model, adapter, rng);

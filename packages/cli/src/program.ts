@@ -5,6 +5,7 @@ import { registerModelCommands } from './commands/model-commands.js';
 import { registerGenerateCommand } from './commands/generate-command.js';
 import { registerPipelineCommands } from './commands/pipeline-commands.js';
 import { processIo, type CliIo } from './io.js';
+import { heapExhaustionNote } from '@cope/model';
 
 /** Builds the `cope` program. */
 export function buildProgram(io: CliIo = processIo): Command {
@@ -33,7 +34,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
-    io.err(`error: ${(e as Error).message}`);
+    io.err(`error: ${(e as Error).message}${heapExhaustionNote()}`);
     return 1;
   }
 }

@@ -63,6 +63,29 @@ export function backendThreads(): number | undefined {
   return wasmModule?.getThreadsCount() ?? 1;
 }
 
+/**
+ * The wasm backend's heap in bytes (it only grows, so the process's high-water mark); undefined for other
+ * backends.
+ */
+export function wasmHeapBytes(): number | undefined {
+  if (tf.getBackend() !== 'wasm') return undefined;
+  return (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.length;
+}
+
+/** The wasm heap's ceiling: tfjs-wasm is built for at most 4 GiB. */
+const WASM_HEAP_MAX = 4 * 1024 ** 3;
+
+/**
+ * A note to append to an error raised when the wasm heap has grown to (nearly) its 4 GiB ceiling: there,
+ * tfjs-wasm's allocations fail as aborts, out-of-bounds accesses or bad typed-array lengths, which say
+ * nothing of memory. Empty otherwise. `heapBytes`: the heap's size (default: the active backend's).
+ */
+export function heapExhaustionNote(heapBytes: number | undefined = wasmHeapBytes()): string {
+  if (heapBytes === undefined || heapBytes < 0.95 * WASM_HEAP_MAX) return '';
+  const gib = (heapBytes / 1024 ** 3).toFixed(2);
+  return ` (the wasm heap is at ${gib} of its 4 GiB: the model's weights and this step's activations do not fit; use shorter inputs, a smaller batch, or a native backend: --backend tensorflow)`;
+}
+
 /** The thread count asked for: the option, else `COPE_THREADS`, else 1. */
 function resolveThreads(threads: number | undefined): number {
   if (threads !== undefined) {

@@ -4,7 +4,7 @@
  */
 export { tf } from './tf.js';
 export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Variable } from './tf.js';
-export { initBackend, currentBackend, backendThreads, BACKENDS, type BackendName, type BackendChoice, type BackendOptions } from './backend.js';
+export { initBackend, currentBackend, backendThreads, wasmHeapBytes, heapExhaustionNote, BACKENDS, type BackendName, type BackendChoice, type BackendOptions } from './backend.js';
 export { Rng } from './rng.js';
 export { writeFileAtomic, fileExists } from './atomic.js';
 export {

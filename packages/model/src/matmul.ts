@@ -5,6 +5,7 @@ import { packPanels, rowsMatmul, rowsMatmulAvailable, rowsMatmulChunked } from '
 import { SPLIT_MIN_MACS } from './kernels/rows-helpers.js';
 import { transpose2d, transpose2dAvailable } from './kernels/transpose2d.js';
 import { concatLeading, leadingBlocksAvailable, splitLeading } from './kernels/leading-blocks.js';
+import { gatherRows, gatherRowsAvailable } from './kernels/gather-rows.js';
 
 /**
  * Matmul layout switch. The wasm backend is fast (tens of GFLOP/s) only for 2-D products without
@@ -38,16 +39,21 @@ export interface FrozenKernel {
 class CopyBudget {
   private readonly kept = new Set<Tensor>();
 
-  constructor(public bytes: number) {}
+  /** `heapCost`: heap bytes a kept byte costs on wasm (2 for `[out, in]` copies: the backend packs them too). */
+  constructor(public bytes: number, private readonly heapCost: number) {}
 
-  /** Whether a copy of `size` floats fits next to the live kept copies. */
+  /**
+   * Whether a copy of `size` floats fits next to the live kept copies and, on wasm, under the heap limit
+   * ({@link setFrozenCopyBudgets}' `heap`).
+   */
   fits(size: number): boolean {
     let total = 0;
     for (const t of this.kept) {
       if (t.isDisposed) this.kept.delete(t);
       else total += t.size * 4;
     }
-    return total + size * 4 <= this.bytes;
+    if (total + size * 4 > this.bytes) return false;
+    return !prefersPlain2d() || tf.memory().numBytes + size * 4 * this.heapCost <= keptHeapLimit;
   }
 
   keep<T extends Tensor>(t: T): T {
@@ -56,18 +62,31 @@ class CopyBudget {
   }
 }
 
-const transposeBudget = new CopyBudget(256 * 1024 * 1024);
-const packedBudget = new CopyBudget(512 * 1024 * 1024);
+const transposeBudget = new CopyBudget(256 * 1024 * 1024, 2);
+const packedBudget = new CopyBudget(512 * 1024 * 1024, 1);
+/**
+ * On wasm, copies are kept only while all tensors stay under this many bytes with them: the rest of the 4 GiB
+ * heap is left to activations. A 0.5B model's weights alone take 1.84 GiB, and a 128-token LoRA step on it
+ * needs about 1.9 GiB more; smaller models keep every copy the budgets allow.
+ */
+let keptHeapLimit = 2 * 1024 * 1024 * 1024;
+/** Bytes of transposed weight a backward product with no kept copy makes at a time ({@link backwardInPieces}). */
+let pieceBytes = 32 * 1024 * 1024;
 
 /**
  * Sets the budgets (bytes per process) for kept copies of frozen kernels: `[out, in]` copies for gradients
- * on the backend and packed copies for the rows kernel. 0 keeps none. Copies already kept stay.
+ * on the backend (256 MiB) and packed copies for the rows kernel (512 MiB); 0 keeps none, and copies already
+ * kept stay. `heap`: on wasm, no copy is kept that would take all tensors past this many bytes (2 GiB).
+ * `piece`: the transient transposed copy a backward product over a weight with no kept copy makes at a time
+ * (32 MiB).
  */
-export function setFrozenCopyBudgets(budgets: { transposed?: number; packed?: number }): void {
+export function setFrozenCopyBudgets(budgets: { transposed?: number; packed?: number; heap?: number; piece?: number }): void {
   for (const [k, v] of Object.entries(budgets)) {
     if (v === undefined) continue;
     if (!(v >= 0)) throw new Error(`setFrozenCopyBudgets: ${k} must be >= 0 bytes, got ${v}`);
-    (k === 'transposed' ? transposeBudget : packedBudget).bytes = v;
+    if (k === 'piece') pieceBytes = v;
+    else if (k === 'heap') keptHeapLimit = v;
+    else (k === 'transposed' ? transposeBudget : packedBudget).bytes = v;
   }
 }
 
@@ -94,8 +113,34 @@ function frozenBackward(dy: Tensor2D, w: FrozenKernel): Tensor2D {
   }
   const kernelT = keptTranspose(w);
   if (kernelT) return tf.matMul(dy, kernelT);
-  // Transient copy: disposing it also drops the backend's packed copy of it.
-  return tf.tidy(() => tf.matMul(dy, transposed(w.kernel)));
+  return backwardInPieces(dy, w.kernel);
+}
+
+/**
+ * `dy [n, out] · kernelᵀ → [n, in]` over transient transposed copies of blocks of the kernel's rows, about
+ * `piece` bytes each (disposing a copy also drops the backend's packed copy of it). A whole copy of a weight
+ * over the budgets would need its size twice over at once (the copy and the backend's packing of it): 1.1 GB
+ * for the tied head of a 0.5B model, which with the weights and activations exhausts the wasm heap. Each
+ * output column is one block's, summed over the same terms in the same order: bitwise the whole product.
+ */
+function backwardInPieces(dy: Tensor2D, kernel: Tensor2D): Tensor2D {
+  const [inDim, outDim] = kernel.shape;
+  const rows = Math.max(1, Math.floor(pieceBytes / (outDim * 4)));
+  if (rows >= inDim) return tf.tidy(() => tf.matMul(dy, transposed(kernel)));
+  const parts: Tensor2D[] = [];
+  for (let r0 = 0; r0 < inDim; r0 += rows) {
+    const block = [r0, Math.min(inDim, r0 + rows)] as const;
+    parts.push(tf.tidy(() => tf.matMul(dy, transposed(rowBlock(kernel, ...block)))));
+  }
+  const out = tf.concat(parts, 1) as Tensor2D;
+  tf.dispose(parts);
+  return out;
+}
+
+/** Rows r0 .. r1-1 of `t`: one bulk copy a row on wasm (the backend's Slice copies per element). */
+function rowBlock(t: Tensor2D, r0: number, r1: number): Tensor2D {
+  if (t.dtype !== 'float32' || !gatherRowsAvailable()) return tf.slice(t, [r0, 0], [r1 - r0, t.shape[1]]);
+  return tf.tidy(() => gatherRows(t, tf.range(r0, r1, 1, 'int32') as Tensor1D));
 }
 
 /**

@@ -141,7 +141,10 @@ describe('rows kernel (products with packed frozen weights on wasm: decoding ste
     expect(tf.memory().numTensors).toBe(start - params);
   });
 
-  test.each([false, true])('with zero copy budgets nothing is kept, and decoding logits and LoRA gradients are bitwise the same (tied embeddings: %s)', async (tied) => {
+  // Copies refused by zero budgets, or by a heap limit below what the tensors already take; backward products
+  // then run over transposed blocks of 3 kernel rows (the head's 32 rows in 11 pieces, the last one partial).
+  const refusals: Record<string, Parameters<typeof setFrozenCopyBudgets>[0]> = { budgets: { transposed: 0, packed: 0, piece: 3 * 50 * 4 }, 'heap limit': { heap: 0, piece: 3 * 50 * 4 } };
+  test.each([false, true].flatMap((tied) => Object.keys(refusals).map((how) => [tied, how] as const)))('with copies refused nothing is kept, and decoding logits and LoRA gradients are bitwise the same, backward products in pieces (tied embeddings: %s; %s)', async (tied, how) => {
     const kept = smallModel(6, tied);
     const lean = smallModel(6, tied);
     const params = modelTensors(lean).length;
@@ -156,7 +159,7 @@ describe('rows kernel (products with packed frozen weights on wasm: decoding ste
       expect(kept.weights.layers.every((l) => Object.values(l.proj).every((k) => k.packed))).toBe(true);
       expect(Object.values(kept.weights.layers[1].proj).every((k) => k.packedT)).toBe(true);
     }
-    setFrozenCopyBudgets({ transposed: 0, packed: 0 });
+    setFrozenCopyBudgets(refusals[how]);
     try {
       const before = tf.memory().numTensors;
       const b = await decodeAndTrain(lean);
@@ -170,11 +173,12 @@ describe('rows kernel (products with packed frozen weights on wasm: decoding ste
       b.grads.forEach((g, i) => expect(Buffer.from(g.buffer).equals(Buffer.from(a.grads[i].buffer))).toBe(true));
       expect(Math.max(...a.grads.map((g) => Math.max(...g.map(Math.abs))))).toBeGreaterThan(0);
     } finally {
-      setFrozenCopyBudgets({ transposed: 256 * 1024 * 1024, packed: 512 * 1024 * 1024 });
+      setFrozenCopyBudgets({ transposed: 256 * 1024 * 1024, packed: 512 * 1024 * 1024, heap: 2 ** 31, piece: 32 * 1024 * 1024 });
       disposeModel(kept);
       disposeModel(lean);
     }
     expect(() => setFrozenCopyBudgets({ packed: -1 })).toThrow(/packed must be >= 0 bytes/);
+    expect(() => setFrozenCopyBudgets({ heap: NaN })).toThrow(/heap must be >= 0 bytes/);
   });
 
   test('adapter weights in one- and two-row products: a packed copy tied to the weight\'s value, with the plain product\'s values and gradients, freed by disposeAdapter or once its weight is disposed', () => {

@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { heapExhaustionNote } from '@cope/model';
 import { openTask, switchTask, type StageContext } from './context.js';
 import { runTam, runUserStage } from './stages.js';
 import type { WorkerJob, WorkerSetup } from './worker-pool.js';
@@ -22,6 +23,6 @@ async function runJob(job: WorkerJob): Promise<void> {
 parentPort!.on('message', (job: WorkerJob) => {
   runJob(job).then(
     () => parentPort!.postMessage({ type: 'done' }),
-    (e) => parentPort!.postMessage({ type: 'error', message: (e as Error).message }),
+    (e) => parentPort!.postMessage({ type: 'error', message: `${(e as Error).message}${heapExhaustionNote()}` }),
   );
 });
