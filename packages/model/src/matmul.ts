@@ -53,30 +53,52 @@ class CopyBudget {
       else total += t.size * 4;
     }
     if (total + size * 4 > this.bytes) return false;
-    return !prefersPlain2d() || tf.memory().numBytes + size * 4 * this.heapCost <= keptHeapLimit;
+    return !prefersPlain2d() || heldBytes() + size * 4 * this.heapCost <= keptHeapLimit;
   }
 
   keep<T extends Tensor>(t: T): T {
     this.kept.add(t);
+    keptSinceForward += t.size * 4 * this.heapCost;
     return tf.keep(t);
   }
+}
+
+/** Tensor bytes when the last forward pass began (weights, kept copies, caches), and heap bytes kept since. */
+let bytesAtForward: number | undefined;
+let keptSinceForward = 0;
+
+/**
+ * Marks the start of a forward pass: copies are then decided against the tensors held before it (plus copies
+ * kept since), not against its activations and gradients, which a training step frees again (a medium-config
+ * step's backward passes 2 GiB of tensors).
+ */
+export function noteForwardStart(): void {
+  bytesAtForward = tf.memory().numBytes;
+  keptSinceForward = 0;
+}
+
+/** The tensors the heap holds beyond one step: see {@link noteForwardStart}. */
+function heldBytes(): number {
+  return bytesAtForward === undefined ? tf.memory().numBytes : bytesAtForward + keptSinceForward;
 }
 
 const transposeBudget = new CopyBudget(256 * 1024 * 1024, 2);
 const packedBudget = new CopyBudget(512 * 1024 * 1024, 1);
 /**
- * On wasm, copies are kept only while all tensors stay under this many bytes with them: the rest of the 4 GiB
- * heap is left to activations. A 0.5B model's weights alone take 1.84 GiB, and a 128-token LoRA step on it
- * needs about 1.9 GiB more; smaller models keep every copy the budgets allow.
+ * On wasm, copies are kept only while the tensors held beyond a step (those alive when the forward pass began:
+ * weights, kept copies, caches) stay under this many bytes with them: the rest of the 4 GiB heap is left to a
+ * step's activations. A 0.5B model's weights alone take 1.84 GiB, and a 128-token LoRA step on it needs about
+ * 1.9 GiB more; smaller models keep every copy the budgets allow.
  */
-let keptHeapLimit = 2 * 1024 * 1024 * 1024;
+let keptHeapLimit = 1.75 * 1024 * 1024 * 1024;
 /** Bytes of transposed weight a backward product with no kept copy makes at a time ({@link backwardInPieces}). */
 let pieceBytes = 32 * 1024 * 1024;
 
 /**
  * Sets the budgets (bytes per process) for kept copies of frozen kernels: `[out, in]` copies for gradients
  * on the backend (256 MiB) and packed copies for the rows kernel (512 MiB); 0 keeps none, and copies already
- * kept stay. `heap`: on wasm, no copy is kept that would take all tensors past this many bytes (2 GiB).
+ * kept stay. `heap`: on wasm, no copy is kept that would take the tensors held beyond a step past this many
+ * bytes (1.75 GiB).
  * `piece`: the transient transposed copy a backward product over a weight with no kept copy makes at a time
  * (32 MiB).
  */

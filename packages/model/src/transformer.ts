@@ -1,7 +1,7 @@
 import { tf } from './tf.js';
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D } from './tf.js';
 import type { ModelConfig } from './config.js';
-import { adapterMatmul, batchMatmul, keptTranspose, matmul2d, matmulFrozen, prefersPlain2d, splitFirstAxis, stackFirstAxis, taping, transposed } from './matmul.js';
+import { adapterMatmul, batchMatmul, keptTranspose, matmul2d, matmulFrozen, noteForwardStart, prefersPlain2d, splitFirstAxis, stackFirstAxis, taping, transposed } from './matmul.js';
 import { loraScale, type LoraAdapter } from './lora-types.js';
 import { RopeTables, Rotary } from './rope.js';
 import type { KvCache, LayerCache } from './kv-cache.js';
@@ -69,6 +69,7 @@ export function forward(model: CausalLM, ids: number[][], opts: ForwardOptions =
       if (!Number.isInteger(id) || id < 0 || id >= c.vocabSize) throw new Error(`forward: token id ${id} outside the vocabulary [0, ${c.vocabSize})`);
     }
   }
+  noteForwardStart();
   const past = opts.cache;
   const pastLen = past ? past.mask[0].length : 0;
   if (past && past.mask.length !== B) throw new Error(`forward: cache has ${past.mask.length} rows, ids have ${B}`);

@@ -173,12 +173,37 @@ describe('rows kernel (products with packed frozen weights on wasm: decoding ste
       b.grads.forEach((g, i) => expect(Buffer.from(g.buffer).equals(Buffer.from(a.grads[i].buffer))).toBe(true));
       expect(Math.max(...a.grads.map((g) => Math.max(...g.map(Math.abs))))).toBeGreaterThan(0);
     } finally {
-      setFrozenCopyBudgets({ transposed: 256 * 1024 * 1024, packed: 512 * 1024 * 1024, heap: 2 ** 31, piece: 32 * 1024 * 1024 });
+      setFrozenCopyBudgets({ transposed: 256 * 1024 * 1024, packed: 512 * 1024 * 1024, heap: 1.75 * 2 ** 30, piece: 32 * 1024 * 1024 });
       disposeModel(kept);
       disposeModel(lean);
     }
     expect(() => setFrozenCopyBudgets({ packed: -1 })).toThrow(/packed must be >= 0 bytes/);
     expect(() => setFrozenCopyBudgets({ heap: NaN })).toThrow(/heap must be >= 0 bytes/);
+  });
+
+  test('the heap limit counts the tensors held when the forward pass began, not a step\'s activations and gradients', async () => {
+    if (!onWasm()) return;
+    const model = smallModel(7);
+    const adapter = createLoraAdapter(model, 'u', { r: 4, alpha: 8, dropout: 0, targetModules: ['q_proj', 'v_proj'] }, new Rng(9));
+    tf.tidy(() => adapterVariables(adapter).forEach((v, k) => v.assign(tf.randomNormal(v.shape, 0, 0.1, 'float32', 3 + k))));
+    const ids = [[1, 5, 6, 7, 8, 9, 2]];
+    // 8 MB more than the model and its copies will ever hold, and a 16 MB tensor alive through the step's backward.
+    setFrozenCopyBudgets({ heap: tf.memory().numBytes + 8e6 });
+    try {
+      const { value, grads } = tf.variableGrads(() => {
+        const logits = forward(model, ids, { adapters: adapter }).logits;
+        const ballast = tf.zeros([4e6]);
+        return tf.add(tf.neg(tf.mean(tokenLogProbs(logits, ids))), tf.mul(tf.sum(ballast), 0)) as tf.Scalar;
+      }, adapterVariables(adapter));
+      tf.dispose([value, ...Object.values(grads)]);
+      // Every kernel got its packed copy, and the last layer's every kernelᵀ too, as without a limit.
+      expect(model.weights.layers.every((l) => Object.values(l.proj).every((k) => k.packed))).toBe(true);
+      expect(Object.values(model.weights.layers[1].proj).every((k) => k.packedT)).toBe(true);
+    } finally {
+      setFrozenCopyBudgets({ heap: 1.75 * 2 ** 30 });
+      disposeAdapter(adapter);
+      disposeModel(model);
+    }
   });
 
   test('adapter weights in one- and two-row products: a packed copy tied to the weight\'s value, with the plain product\'s values and gradients, freed by disposeAdapter or once its weight is disposed', () => {
