@@ -7,7 +7,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import {
   Rng, adapterVariables, backendThreads, createLoraAdapter, currentBackend, disposeModel, forward, initBackend, parseModelConfig, tf,
-  weightsFromHost, disposeAdapter, wasmHeapBytes, type CausalLM, type HostTensor, type LoraAdapter,
+  weightsFromHost, disposeAdapter, wasmHeapBytes, setFrozenCopyBudgets, INFERENCE_COPY_HEAP_BYTES, type CausalLM, type HostTensor, type LoraAdapter,
 } from '@cope/model';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
@@ -248,11 +248,15 @@ async function main(): Promise<void> {
   report({ measure: 'matmul_512_gflops', value: gflops.backend, note: 'the backend\'s product (tf.matMul)' });
   report({ measure: 'frozen_matmul_512_gflops', value: gflops.frozen, note: 'matmulFrozen: the rows kernel over a packed copy (split over helper threads on more than one wasm thread)' });
 
+  const runsFor = (name: ConfigName) => (g: string) => groups.has(g) && (named || !DEFAULT_GROUPS[name] || DEFAULT_GROUPS[name]!.includes(g));
+  // A run that trains nothing keeps weight copies as the CLI's inference commands do (`pnpm bench large`: the
+  // 0.5B model keeps its packed copies).
+  if (which.every((n) => !runsFor(n)('train') && !runsFor(n)('dpo'))) setFrozenCopyBudgets({ heap: INFERENCE_COPY_HEAP_BYTES });
   for (const name of which) {
     const c = CONFIGS[name];
     const rng = new Rng(1);
     const model = randomModel(c, rng);
-    const runs = (g: string) => groups.has(g) && (named || !DEFAULT_GROUPS[name] || DEFAULT_GROUPS[name]!.includes(g));
+    const runs = runsFor(name);
     if (runs('forward')) await benchForward(name, c, model, rng);
     if (runs('train')) await benchTrain(name, c, model, gflops);
     const adapter = createLoraAdapter(model, 'bench', { r: 8, alpha: 8, targetModules: ['q_proj', 'v_proj'], dropout: 0.05 }, rng);

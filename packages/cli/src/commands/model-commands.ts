@@ -3,7 +3,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import {
-  disposeAdapter, disposeModel, forward, initBackend, loadLoraAdapter, loadModel, mergeLoraAdapter, saveModel, writeFileAtomic,
+  INFERENCE_COPY_HEAP_BYTES, disposeAdapter, disposeModel, forward, initBackend, loadLoraAdapter, loadModel, mergeLoraAdapter, saveModel, setFrozenCopyBudgets,
+  writeFileAtomic,
   type CausalLM, type LoraAdapter,
 } from '@cope/model';
 import { parseIds, parsePositiveInt, type CliIo } from '../io.js';
@@ -23,6 +24,8 @@ export interface ModelFlags {
  */
 export async function withModel<T>(opts: ModelFlags, fn: (m: CausalLM, a: LoraAdapter | null) => Promise<T>): Promise<T> {
   await initBackend(opts.backend, { threads: opts.threads === undefined ? undefined : parsePositiveInt(opts.threads, '--threads') });
+  // These commands (forward, generate, merge-adapter) never train: the larger allowance for kept weight copies.
+  setFrozenCopyBudgets({ heap: INFERENCE_COPY_HEAP_BYTES });
   let model = await loadModel(opts.model);
   if (opts.baseAdapter) {
     const bare = model;
