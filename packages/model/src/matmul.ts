@@ -95,7 +95,7 @@ let keptHeapLimit = 1.75 * 1024 * 1024 * 1024;
 /**
  * A `heap` limit for processes that decode and never train (`setFrozenCopyBudgets({ heap })`): a decoding step's
  * tensors are small next to a training step's, so a 0.5B model keeps its 512 MiB of packed copies (greedy
- * decoding 10–12% faster than without them) and still leaves 1 GiB for a batch of prompts.
+ * decoding 5–12% faster than without them) and still leaves 1 GiB for a batch of prompts.
  */
 export const INFERENCE_COPY_HEAP_BYTES = 3 * 1024 * 1024 * 1024;
 /** Bytes of transposed weight a backward product with no kept copy makes at a time ({@link backwardInPieces}). */
