@@ -32,3 +32,14 @@ export async function readGenerationConfig(dir: string): Promise<GenerationConfi
   if (r.data.pad_token_id != null) out.padTokenId = r.data.pad_token_id;
   return out;
 }
+
+/**
+ * The ids that end a generation with the model in `dir`: generation_config.json's EOS ids (as transformers'
+ * `generate`), else config.json's (`configEosIds`), plus the tokenizer's EOS when it has one and it is not
+ * listed (vLLM, which samples CoPe's pseudo-negatives, stops there too; CoPe's contrastive loop stops there only).
+ */
+export async function stopTokenIds(dir: string, configEosIds: readonly number[], tokenizerEosId?: number | null): Promise<number[]> {
+  const ids = [...((await readGenerationConfig(dir))?.eosTokenIds ?? configEosIds)];
+  if (tokenizerEosId != null && !ids.includes(tokenizerEosId)) ids.push(tokenizerEosId);
+  return ids;
+}

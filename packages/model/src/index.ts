@@ -18,7 +18,7 @@ export {
   type ProjectionName, type Linear, type LayerWeights, type ModelWeights, type CausalLM,
 } from './weights.js';
 export { loadModel } from './load.js';
-export { readGenerationConfig, type GenerationConfig } from './generation-config.js';
+export { readGenerationConfig, stopTokenIds, type GenerationConfig } from './generation-config.js';
 export { saveModel } from './save.js';
 export { forward, type ForwardOptions, type ForwardResult, type AdapterChoice } from './transformer.js';
 export { cacheLength, concatCacheRows, disposeCache, selectCacheRows, type KvCache, type LayerCache } from './kv-cache.js';

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  bf16ToF32, f16ToF32, f32ToBf16, parseModelConfig, parseSafetensors, readGenerationConfig, readModelWeights, ropeInvFreq, serializeSafetensors,
+  bf16ToF32, f16ToF32, f32ToBf16, parseModelConfig, parseSafetensors, readGenerationConfig, stopTokenIds, readModelWeights, ropeInvFreq, serializeSafetensors,
   type HostTensor,
 } from '@cope/model';
 import { tempDir } from '#testing/temp';
@@ -94,6 +94,22 @@ describe('generation_config.json', () => {
     await expect(readGenerationConfig(dir)).rejects.toThrow(`${file}: eos_token_id: `);
     writeFileSync(file, '{');
     await expect(readGenerationConfig(dir)).rejects.toThrow(`${file}: not valid JSON`);
+  });
+
+  test('stop ids: generation_config.json\'s EOS ids, else config.json\'s, plus the tokenizer\'s EOS once', async () => {
+    const dir = tempDir('cope-stopids-');
+    const file = path.join(dir, 'generation_config.json');
+    // No generation_config.json: config.json's ids, and a tokenizer EOS they do not list.
+    expect(await stopTokenIds(dir, [2], 2)).toEqual([2]);
+    expect(await stopTokenIds(dir, [2], 7)).toEqual([2, 7]);
+    expect(await stopTokenIds(dir, [], null)).toEqual([]);
+    // Qwen2.5-Instruct: config.json says <|endoftext|> (151643), generation_config.json adds <|im_end|> (151645).
+    writeFileSync(file, JSON.stringify({ eos_token_id: [151645, 151643] }));
+    expect(await stopTokenIds(dir, [151643], 151645)).toEqual([151645, 151643]);
+    expect(await stopTokenIds(dir, [151643], 5)).toEqual([151645, 151643, 5]);
+    // A generation_config.json without EOS ids falls back to config.json's.
+    writeFileSync(file, JSON.stringify({ temperature: 0.7 }));
+    expect(await stopTokenIds(dir, [151643], 151645)).toEqual([151643, 151645]);
   });
 });
 

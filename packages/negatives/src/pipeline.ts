@@ -13,6 +13,8 @@ export interface TaskContext {
   tokenizer: CopeTokenizer;
   chat: ChatFormatter;
   task: TaskSpec;
+  /** Ids that end a sampled candidate; the tokenizer's EOS when omitted. */
+  eosTokenIds?: number[];
 }
 
 /** Sampling settings of `generate_pseudo_negatives.py` (cope-reference.md §5). */
@@ -53,7 +55,7 @@ export async function sampleUserNegatives(ctx: TaskContext, user: UserRecord, us
       maxNewTokens: o.maxNewTokens ?? ctx.task.maxNewTokens,
       decoder,
       rng,
-      eosTokenIds: ctx.tokenizer.eosId != null ? [ctx.tokenizer.eosId] : undefined,
+      eosTokenIds: ctx.eosTokenIds ?? (ctx.tokenizer.eosId != null ? [ctx.tokenizer.eosId] : undefined),
       padTokenId: ctx.tokenizer.padId ?? ctx.tokenizer.eosId ?? 0,
     });
     texts.push(...out.map((r) => ctx.tokenizer.decode(r.ids, { skipSpecialTokens: true }).trim()));

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { ChatFormatter, getTask, loadTokenizer, queryPrompt, type ChatTemplateChoice, type CopeTokenizer } from '@cope/data';
 import { createDecoder, generate } from '@cope/decoding';
-import { Rng, disposeModel, loadModel, readGenerationConfig } from '@cope/model';
+import { Rng, disposeModel, loadModel, stopTokenIds } from '@cope/model';
 import { parseIds, parseNumber, parsePositiveInt, textStreamer, type CliIo } from '../io.js';
 import { BASE_ADAPTER_HELP, withModel } from './model-commands.js';
 
@@ -160,8 +160,8 @@ export function registerGenerateCommand(program: Command, io: CliIo): void {
         const stream = o.stream ? textStreamer((ids) => tokenizer!.decode(ids, { skipSpecialTokens: true }), io.progress ?? (() => {})) : undefined;
         const sofar: number[] = [];
         const rng = new Rng(parseNumber(o.seed, '--seed'));
-        // As transformers' generate: generation_config.json's EOS ids (an instruct model's end of turn), else config.json's.
-        const eosTokenIds = (await readGenerationConfig(o.model))?.eosTokenIds ?? model.config.eosTokenIds;
+        // generation_config.json's EOS ids (an instruct model's end of turn), else config.json's, and the tokenizer's.
+        const eosTokenIds = await stopTokenIds(o.model, model.config.eosTokenIds, tokenizer?.eosId);
         try {
           if (amateurModel && amateurModel.config.vocabSize !== model.config.vocabSize) {
             throw new Error(`${path.join(o.amateurModel, 'config.json')}: vocab_size is ${amateurModel.config.vocabSize}, expected ${model.config.vocabSize} (the vocabulary of ${o.model}): the amateur must share the expert's tokenizer`);

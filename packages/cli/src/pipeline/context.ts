@@ -1,5 +1,5 @@
 import { ChatFormatter, TASKS, loadTokenizer, readOtherUsers, readTargetUsers, type CopeTokenizer, type LabelFile, type TaskName, type UserRecord } from '@cope/data';
-import { disposeModel, initBackend, loadLoraAdapter, loadModel, mergeLoraAdapter, disposeAdapter, type CausalLM } from '@cope/model';
+import { disposeModel, initBackend, loadLoraAdapter, loadModel, mergeLoraAdapter, disposeAdapter, stopTokenIds, type CausalLM } from '@cope/model';
 import type { TaskContext } from '@cope/negatives';
 import type { RunConfig } from './config.js';
 import { runLayout, type RunLayout } from './layout.js';
@@ -20,13 +20,15 @@ export interface StageContext extends TaskData {
   tokenizer: CopeTokenizer;
   chat: ChatFormatter;
   base: CausalLM;
+  /** Ids that end a generation: the model folder's EOS ids and the tokenizer's ({@link stopTokenIds}). */
+  eosTokenIds: number[];
   /** The TAM-merged model, once TAM is trained. */
   tamModel?: CausalLM;
 }
 
 export function taskContext(ctx: StageContext): TaskContext {
   if (!ctx.tamModel) throw new Error('TAM model not loaded: run the tam stage first');
-  return { model: ctx.tamModel, tokenizer: ctx.tokenizer, chat: ctx.chat, task: TASKS[ctx.taskName] };
+  return { model: ctx.tamModel, tokenizer: ctx.tokenizer, chat: ctx.chat, task: TASKS[ctx.taskName], eosTokenIds: ctx.eosTokenIds };
 }
 
 type Shard = { index: number; count: number };
@@ -50,7 +52,8 @@ export async function openTask(config: RunConfig, taskName: TaskName, shard: Sha
     throw new Error(`${config.model}: tokenizer has ${tokenizer.vocabSize} tokens but config.json vocab_size is ${base.config.vocabSize}`);
   }
   const data = await readTaskData(config, taskName, shard);
-  return { ...data, tokenizer, chat: new ChatFormatter(tokenizer, config.chatTemplate), base };
+  const eosTokenIds = await stopTokenIds(config.model, base.config.eosTokenIds, tokenizer.eosId);
+  return { ...data, tokenizer, chat: new ChatFormatter(tokenizer, config.chatTemplate), base, eosTokenIds };
 }
 
 /**
@@ -61,7 +64,7 @@ export async function switchTask(previous: StageContext, taskName: TaskName, sha
   if (previous.taskName === taskName) return previous;
   const data = await readTaskData(previous.config, taskName, shard);
   if (previous.tamModel) disposeModel(previous.tamModel);
-  return { ...data, tokenizer: previous.tokenizer, chat: previous.chat, base: previous.base };
+  return { ...data, tokenizer: previous.tokenizer, chat: previous.chat, base: previous.base, eosTokenIds: previous.eosTokenIds };
 }
 
 /** Loads the trained TAM adapter and merges it into the base (CoPe merges TAM before every later stage). */

@@ -169,7 +169,7 @@ async function decodeUser(ctx: StageContext, output: DecodeOutput, i: number, r:
         maxNewTokens: d.maxNewTokens ?? spec.maxNewTokens,
         decoder,
         adapter,
-        eosTokenIds: ctx.tokenizer.eosId != null ? [ctx.tokenizer.eosId] : undefined,
+        eosTokenIds: ctx.eosTokenIds,
         padTokenId: padId(ctx),
         rng,
         promptCache,
