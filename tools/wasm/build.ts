@@ -36,6 +36,7 @@ export const WASM_KERNELS = [
   { source: 'packages/model/src/kernels/concat-rows.wat', target: 'packages/model/src/kernels/concat-rows-binary.ts', constant: 'CONCAT_ROWS_WASM', heap: true },
   { source: 'packages/model/src/kernels/gather-rows.wat', target: 'packages/model/src/kernels/gather-rows-binary.ts', constant: 'GATHER_ROWS_WASM', heap: true },
   { source: 'packages/model/src/kernels/transpose2d.wat', target: 'packages/model/src/kernels/transpose2d-binary.ts', constant: 'TRANSPOSE2D_WASM', heap: true },
+  { source: 'packages/decoding/src/kernels/exp-f64.wat', target: 'packages/decoding/src/kernels/exp-f64-binary.ts', constant: 'EXP_F64_WASM', heap: false },
   { source: 'packages/decoding/src/kernels/vector-math.wat', target: 'packages/decoding/src/kernels/vector-math-binary.ts', constant: 'VECTOR_MATH_WASM', heap: false },
 ];
 

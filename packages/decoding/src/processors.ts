@@ -1,6 +1,9 @@
+import { expShift } from './kernels/exp-f64.js';
+
 /**
  * Logits processors over one row of scores (host Float64Array, length vocab), following the Hugging Face
- * implementations. Each returns a new array; -Infinity marks a removed token.
+ * implementations. Each returns a new array; -Infinity marks a removed token. The softmaxes' exponentials
+ * are Math.exp's, bit for bit, from a vector kernel (kernels/exp-f64.wat).
  */
 export type LogitsProcessor = (scores: Float64Array, history: readonly number[]) => Float64Array;
 
@@ -81,10 +84,19 @@ export interface Numerators {
  * {@link topP}'s filtering of `s` (`kept`), with the softmax numerators of `s` it computed on the way, from
  * which the kept tokens are sampled without another pass of exponentials ({@link sampleWithLogProb}).
  */
-export function nucleus(s: Float64Array, p: number): { kept: Float64Array; numerators: Numerators } {
+export function nucleus(s: Float64Array, p: number): { kept: Float64Array; numerators: Numerators; support: Int32Array } {
   const { e, z, m, low } = softmaxNumerators(s);
   const kept = nucleusFromTop(s, e, z, m, low, p) ?? nucleusBySort(s, probabilities(e, z), p);
-  return { kept, numerators: { e, max: m } };
+  return { kept, numerators: { e, max: m }, support: supportOf(kept) };
+}
+
+/** The indices of the tokens `s` keeps (every score but −∞), ascending. */
+function supportOf(s: Float64Array): Int32Array {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) if (s[i] !== -Infinity) n++;
+  const out = new Int32Array(n);
+  for (let i = 0, j = 0; i < s.length; i++) if (s[i] !== -Infinity) out[j++] = i;
+  return out;
 }
 
 /** Softmax probabilities from numerators and their sum: e / z, as softmax divides (0 stays 0). */
@@ -116,23 +128,26 @@ function nucleusFromTop(s: Float64Array, e: Float64Array, z: number, top: number
   const V = s.length;
   const K = Math.min(NUCLEUS_BUCKETS, V);
   const perWidth = 1 / ((top - low) / K || 1);
-  // Each token's bucket (-1: probability 0, never kept), and each bucket's probability.
+  // Each token's bucket (-1: probability 0, never kept), and each bucket's numerators' sum (its probability
+  // times z). The buckets' probabilities round differently from the tokens' sum, which the margin absorbs.
   if (bucketScratch.length < V) bucketScratch = new Int32Array(V);
   const bucket = bucketScratch;
   const mass = massScratch.fill(0, 0, K);
   for (let i = 0; i < V; i++) {
-    const prob = e[i] / z;
-    if (!(prob > 0)) {
+    const x = e[i];
+    if (!(x / z > 0)) {
       bucket[i] = -1;
       continue;
     }
-    const b = Math.min(K - 1, Math.floor((top - s[i]) * perWidth));
+    // Truncation is the floor here: the distance below the top is not negative.
+    let b = ((top - s[i]) * perWidth) | 0;
+    if (b > K - 1) b = K - 1;
     bucket[i] = b;
-    mass[b] += prob;
+    mass[b] += x;
   }
   let above = 0;
   let boundary = 0;
-  while (boundary < K - 1 && above + mass[boundary] < p) above += mass[boundary++];
+  while (boundary < K - 1 && above + mass[boundary] / z < p) above += mass[boundary++] / z;
   // Every token of the buckets above has less than `above` above it: safely below p, or the caller sorts.
   if (above > p - NUCLEUS_MARGIN) return null;
   const out = new Float64Array(V).fill(-Infinity);
@@ -199,14 +214,22 @@ export function softmax(s: ArrayLike<number>): Float64Array {
  */
 function softmaxNumerators(s: ArrayLike<number>): { e: Float64Array; z: number; m: number; low: number } {
   let m = -Infinity;
-  for (let i = 0; i < s.length; i++) if (s[i] > m) m = s[i];
+  let removed = 0;
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] > m) m = s[i];
+    else if (s[i] === -Infinity) removed++;
+  }
   const e = new Float64Array(s.length);
   let z = 0;
   let low = Infinity;
+  if (m === -Infinity) return { e, z, m, low };
+  // The kernel's exponentials are Math.exp's; it pays off unless most tokens are removed (after top-k), which
+  // are skipped here. exp(−∞ − m) is 0, a removed token's numerator.
+  const kernel = removed < s.length / 2;
+  if (kernel) e.set(expShift(s, m));
   for (let i = 0; i < s.length; i++) {
     if (s[i] === -Infinity) continue;
-    const x = Math.exp(s[i] - m);
-    e[i] = x;
+    const x = kernel ? e[i] : (e[i] = Math.exp(s[i] - m));
     z += x;
     if (x > 0 && s[i] < low) low = s[i];
   }
@@ -217,8 +240,9 @@ function softmaxNumerators(s: ArrayLike<number>): { e: Float64Array; z: number; 
 export function logSoftmax(s: ArrayLike<number>): Float64Array {
   let m = -Infinity;
   for (let i = 0; i < s.length; i++) if (s[i] > m) m = s[i];
+  const e = expShift(s, m);
   let z = 0;
-  for (let i = 0; i < s.length; i++) z += Math.exp(s[i] - m);
+  for (let i = 0; i < s.length; i++) z += e[i];
   const lz = m + Math.log(z);
   const out = new Float64Array(s.length);
   for (let i = 0; i < s.length; i++) out[i] = s[i] - lz;
@@ -274,12 +298,38 @@ export function sampleWithLogProb(scores: Float64Array, u: number, numerators?: 
   return { token, logProb: scores[token] - (m === -Infinity ? -Infinity : m + Math.log(z)) };
 }
 
+/**
+ * {@link sampleWithLogProb} of a {@link nucleus}: `kept`, its `support` and the `numerators` it was cut from. Bitwise
+ * the same draw and log-probability, from the kept tokens alone (a nucleus is often a few tokens of the vocabulary).
+ */
+export function sampleNucleus(kept: Float64Array, support: Int32Array, u: number, numerators: Numerators): { token: number; logProb: number } {
+  let m = -Infinity;
+  for (let j = 0; j < support.length; j++) if (kept[support[j]] > m) m = kept[support[j]];
+  if (numerators.max !== m || numerators.e.length !== kept.length) return sampleWithLogProb(kept, u, numerators);
+  const e = numerators.e;
+  // The sum and the walk of drawIndex, in index order over the same tokens (the others add 0 or are skipped).
+  let z = 0;
+  for (let j = 0; j < support.length; j++) z += e[support[j]];
+  let cum = 0;
+  let token = 0;
+  for (let j = 0; j < support.length; j++) {
+    const i = support[j];
+    const p = e[i] !== 0 ? e[i] / z : e[i];
+    if (p <= 0) continue;
+    token = i;
+    cum += p;
+    if (u < cum) break;
+  }
+  return { token, logProb: kept[token] - (m === -Infinity ? -Infinity : m + Math.log(z)) };
+}
+
 /** log Σ exp(s): the normaliser of a log-softmax, without allocating the distribution. */
 export function logSumExp(s: ArrayLike<number>): number {
   let m = -Infinity;
   for (let i = 0; i < s.length; i++) if (s[i] > m) m = s[i];
   if (m === -Infinity) return -Infinity;
+  const e = expShift(s, m);
   let z = 0;
-  for (let i = 0; i < s.length; i++) if (s[i] !== -Infinity) z += Math.exp(s[i] - m);
+  for (let i = 0; i < s.length; i++) if (s[i] !== -Infinity) z += e[i];
   return m + Math.log(z);
 }

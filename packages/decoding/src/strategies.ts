@@ -1,6 +1,6 @@
 import type { Rng } from '@cope/model';
 import { argmaxLogSoftmax, contrastiveGreedy, contrastiveScores, type ContrastiveMath } from './scores.js';
-import { argmax, chain, logSumExp, nucleus, repetitionPenalty, sampleWithLogProb, temperature, topK, type LogitsProcessor } from './processors.js';
+import { argmax, chain, logSumExp, nucleus, repetitionPenalty, sampleNucleus, sampleWithLogProb, temperature, topK, type LogitsProcessor } from './processors.js';
 
 /**
  * A decoding strategy. It says how many model rows one sequence needs per step (1, or 2 for expert +
@@ -42,8 +42,8 @@ function pick(scores: Float64Array, s: SamplingSettings, history: readonly numbe
   }
   out = chain(temperature(s.temperature), topK(s.topK))(out, history);
   if (s.topP >= 1) return sampleWithLogProb(out, rng.next());
-  const { kept, numerators } = nucleus(out, s.topP);
-  return sampleWithLogProb(kept, rng.next(), numerators);
+  const { kept, numerators, support } = nucleus(out, s.topP);
+  return sampleNucleus(kept, support, rng.next(), numerators);
 }
 
 /** True when a step is the plain argmax of the scores (no processor changes them). */

@@ -1,3 +1,4 @@
+import { ensureMemory, instantiateKernel } from './instantiate.js';
 import { VECTOR_MATH_WASM } from './vector-math-binary.js';
 
 /**
@@ -17,19 +18,9 @@ interface VectorMathExports {
   logContrastAtLeast(src: number, sub: number, dst: number, n: number, threshold: number, scale: number, offset: number, lam: number): void;
 }
 
-/** The slice of the WebAssembly JS API used here (the project's `lib` setting has no WebAssembly types). */
-interface WebAssemblyApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: Record<string, never>) => { exports: unknown };
-}
-
 let instance: VectorMathExports | undefined;
 function kernels(): VectorMathExports {
-  if (!instance) {
-    const WA = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
-    instance = new WA.Instance(new WA.Module(Buffer.from(VECTOR_MATH_WASM, 'base64')), {}).exports as VectorMathExports;
-  }
-  return instance;
+  return (instance ??= instantiateKernel<VectorMathExports>(VECTOR_MATH_WASM));
 }
 
 /** Elements the module handles per iteration; the remainder is done here with Math.exp / Math.log. */
@@ -45,9 +36,7 @@ const bulkOf = (n: number) => n - (n % LANES);
 export function workspace(n: number, count: number): Float32Array[] {
   const k = kernels();
   const padded = Math.ceil(n / LANES) * LANES;
-  const need = padded * 4 * count;
-  if (k.memory.buffer.byteLength < need) k.memory.grow(Math.ceil((need - k.memory.buffer.byteLength) / 65536));
-  const buf = k.memory.buffer;
+  const buf = ensureMemory(k.memory, padded * 4 * count);
   return Array.from({ length: count }, (_, i) => new Float32Array(buf, i * padded * 4, n));
 }
 
