@@ -218,6 +218,16 @@ describeWithFixtures('cope model commands', ['models/tiny-llama/expected.json', 
     expect((await run(['generate', ...common, '--prompts-file', file])).err).toContain(`error: ${file}:1: not JSON`);
   });
 
+  test('generate refuses decoding settings transformers refuses, and a --max-new-tokens that is not a positive integer, naming them', async () => {
+    const stories = fixture('models', 'stories260K');
+    const err = async (...args: string[]) => (await run(['generate', '--model', stories, '--prompt', 'x', '--backend', 'wasm', ...args])).err;
+    expect(await err('--decoding', 'sample', '--top-p', '1.5')).toMatch(/error: sample decoding: topP: .*<=1 \(got 1.5\)/);
+    expect(await err('--decoding', 'sample', '--top-k', '2.5')).toMatch(/error: sample decoding: topK: .*int.* \(got 2.5\)/);
+    expect(await err('--decoding', 'sample', '--temperature', '0')).toMatch(/error: sample decoding: temperature: .*>0 \(got 0\)/);
+    expect(await err('--repetition-penalty', '-1')).toMatch(/error: greedy decoding: repetitionPenalty: .*>0 \(got -1\)/);
+    expect(await err('--max-new-tokens', '0')).toMatch(/error: --max-new-tokens: expected a positive integer, got "0"/);
+  });
+
   test('generate stops at generation_config.json\'s EOS ids, as transformers\' generate does (an instruct model\'s end of turn)', async () => {
     const stories = fixture('models', 'stories260K');
     const args = ['--prompt', 'Once upon a time', '--max-new-tokens', '16', '--backend', 'wasm'];

@@ -71,6 +71,8 @@ export class CopeTokenizer {
 
   /** Text of `ids`. */
   decode(ids: number[], opts: DecodeOptions = {}): string {
+    // @huggingface/tokenizers refuses an empty list; a generation that stopped at once decodes to "".
+    if (ids.length === 0) return '';
     // Current transformers (4.57, the fixtures' version) leaves spaces as decoded even where a config
     // says clean_up_tokenization_spaces (gpt2 keeps "name != x"), so never clean up.
     return this.hf.decode(ids, { skip_special_tokens: opts.skipSpecialTokens ?? false, clean_up_tokenization_spaces: false });

@@ -33,4 +33,10 @@ describeWithFixtures('stories260K tokenizer', ['models/stories260K/tokenizer.jso
     expect(tok.bosId).toBe(1);
     expect(tok.eosId).toBe(2);
   });
+
+  test('no ids decode to the empty text (the Rust tokenizer refuses an empty list)', async () => {
+    const tok = await loadTokenizer(fixture('models', 'stories260K'));
+    expect(tok.decode([])).toBe('');
+    expect(tok.decode([], { skipSpecialTokens: true })).toBe('');
+  });
 });

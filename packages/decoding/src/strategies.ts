@@ -1,4 +1,5 @@
 import type { Rng } from '@cope/model';
+import { z } from 'zod';
 import { argmaxLogSoftmax, contrastiveGreedy, contrastiveScores, type ContrastiveMath } from './scores.js';
 import { argmax, chain, logSumExp, nucleus, repetitionPenalty, sampleNucleus, sampleWithLogProb, temperature, topK, type LogitsProcessor } from './processors.js';
 
@@ -46,6 +47,30 @@ function pick(scores: Float64Array, s: SamplingSettings, history: readonly numbe
   return sampleNucleus(kept, support, rng.next(), numerators);
 }
 
+/** Valid settings, as transformers' warpers and processors accept them (they raise on the others). */
+const samplingSchema = z.object({
+  doSample: z.boolean(),
+  temperature: z.number().positive(),
+  topK: z.number().int().nonnegative(),
+  topP: z.number().positive().max(1),
+  repetitionPenalty: z.number().positive(),
+});
+const contrastiveSchema = samplingSchema.extend({
+  contrastiveAlpha: z.number(),
+  plausibility: z.number().min(0).max(1),
+  masked: z.enum(['eps', 'inf']),
+});
+
+/** `settings` checked against `schema`; the error names the decoder, the setting and what it expects. */
+function validated<T>(decoder: string, schema: z.ZodType<T>, settings: unknown): T {
+  const r = schema.safeParse(settings);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const key = issue.path.join('.');
+  const got = (settings as Record<string, unknown>)[key];
+  throw new Error(`${decoder} decoding: ${key}: ${issue.message} (got ${typeof got === 'string' ? JSON.stringify(got) : String(got)})`);
+}
+
 /** True when a step is the plain argmax of the scores (no processor changes them). */
 function isPlainArgmax(s: SamplingSettings): boolean {
   return !s.doSample && s.repetitionPenalty === 1;
@@ -53,7 +78,7 @@ function isPlainArgmax(s: SamplingSettings): boolean {
 
 /** Plain decoding from one model: greedy or sampling, per `settings`. */
 export function plainDecoder(settings: Partial<SamplingSettings> = {}): Decoder {
-  const s = { ...DEFAULT_SAMPLING, ...settings };
+  const s = validated(settings.doSample ? 'sample' : 'greedy', samplingSchema, { ...DEFAULT_SAMPLING, ...settings });
   return {
     name: s.doSample ? 'sample' : 'greedy',
     rows: ['expert'],
@@ -69,9 +94,7 @@ export const DEFAULT_CONTRASTIVE: ContrastiveSettings = { ...DEFAULT_SAMPLING, c
 
 /** CoPe contrastive decoding: expert = the user's adapter, amateur = the bare (TAM) model. */
 export function contrastiveDecoder(settings: Partial<ContrastiveSettings> = {}): Decoder {
-  const s = { ...DEFAULT_CONTRASTIVE, ...settings };
-  if (!(s.plausibility >= 0 && s.plausibility <= 1)) throw new Error(`plausibility must be in [0, 1], got ${s.plausibility}`);
-  if (s.masked !== 'eps' && s.masked !== 'inf') throw new Error(`masked must be "eps" or "inf", got "${s.masked}"`);
+  const s = validated('contrastive', contrastiveSchema, { ...DEFAULT_CONTRASTIVE, ...settings });
   return {
     name: 'contrastive',
     rows: ['expert', 'amateur'],

@@ -1,4 +1,4 @@
-import { contrastiveDecoder, contrastiveScores, logSoftmax, plainDecoder, repetitionPenalty, sampleIndex, temperature, topK, topP } from '@cope/decoding';
+import { contrastiveDecoder, contrastiveScores, createDecoder, logSoftmax, plainDecoder, repetitionPenalty, sampleIndex, temperature, topK, topP } from '@cope/decoding';
 
 const f = (xs: number[]) => Float64Array.from(xs);
 
@@ -175,5 +175,20 @@ describe.each([20, 1])('greedy steps: token and log-probability against a direct
     const { token, logProb } = contrastiveDecoder({ contrastiveAlpha: lam, masked }).select([E, A], [], rng);
     expect(token).toBe(argmaxOf(ref));
     expect(Math.abs(logProb - logSoftmaxAt(ref, token))).toBeLessThan(1e-5);
+  });
+});
+
+describe('decoder settings', () => {
+  test('values transformers refuses are refused when the decoder is built, naming the decoder, setting and value', () => {
+    expect(() => plainDecoder({ doSample: true, topP: 0 })).toThrow('sample decoding: topP: Too small: expected number to be >0 (got 0)');
+    expect(() => plainDecoder({ topP: 1.01 })).toThrow(/^greedy decoding: topP: .*<=1 \(got 1.01\)$/);
+    expect(() => plainDecoder({ topK: -1 })).toThrow(/greedy decoding: topK: .* \(got -1\)/);
+    expect(() => plainDecoder({ doSample: true, temperature: Number.NaN })).toThrow(/sample decoding: temperature: .* \(got NaN\)$/);
+    expect(() => contrastiveDecoder({ plausibility: 1.5 })).toThrow(/contrastive decoding: plausibility: .*<=1 \(got 1.5\)/);
+    expect(() => contrastiveDecoder({ masked: 'zero' as 'eps' })).toThrow(/contrastive decoding: masked: .*"eps".*"inf".* \(got "zero"\)/);
+    expect(() => createDecoder('contrastive', { contrastiveAlpha: 'a' })).toThrow(/contrastive decoding: contrastiveAlpha: .* \(got "a"\)/);
+    // The limits themselves are valid.
+    expect(() => plainDecoder({ doSample: true, topP: 1, topK: 0, temperature: 1e-3, repetitionPenalty: 1e-3 })).not.toThrow();
+    expect(() => contrastiveDecoder({ plausibility: 0, contrastiveAlpha: 0, masked: 'inf' })).not.toThrow();
   });
 });

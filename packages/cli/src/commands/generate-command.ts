@@ -145,7 +145,7 @@ export function registerGenerateCommand(program: Command, io: CliIo): void {
       const tokenizer = hasTokenizer ? await loadTokenizer(o.model) : null;
       const jobs = await promptJobs(o, tokenizer, tokenizerFile);
       const batchSize = parsePositiveInt(o.batchSize, '--batch-size');
-      const maxNewTokens = o.maxNewTokens !== undefined ? parseNumber(o.maxNewTokens, '--max-new-tokens') : o.task !== undefined ? getTask(o.task).maxNewTokens : 32;
+      const maxNewTokens = o.maxNewTokens !== undefined ? parsePositiveInt(o.maxNewTokens, '--max-new-tokens') : o.task !== undefined ? getTask(o.task).maxNewTokens : 32;
       const decoder = createDecoder(o.decoding, {
         contrastiveAlpha: parseNumber(o.contrastiveAlpha, '--contrastive-alpha'),
         plausibility: parseNumber(o.plausibility, '--plausibility'),
