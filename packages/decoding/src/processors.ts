@@ -262,11 +262,16 @@ export function sampleIndex(scores: ArrayLike<number>, u: number): number {
   return drawIndex(e, z, u);
 }
 
-/** {@link sampleIndex} over softmax numerators `e` and their sum `z`: the probabilities are e / z, as softmax divides. */
-function drawIndex(e: Float64Array, z: number, u: number): number {
+/**
+ * {@link sampleIndex} over softmax numerators `e` and their sum `z`: the probabilities are e / z, as softmax divides.
+ * With `support` (ascending indices holding every nonzero numerator) only those are walked, to the same result.
+ */
+function drawIndex(e: Float64Array, z: number, u: number, support?: Int32Array): number {
   let cum = 0;
   let last = 0;
-  for (let i = 0; i < e.length; i++) {
+  const n = support ? support.length : e.length;
+  for (let j = 0; j < n; j++) {
+    const i = support ? support[j] : j;
     const p = e[i] !== 0 ? e[i] / z : e[i];
     if (p <= 0) continue;
     last = i;
@@ -307,19 +312,10 @@ export function sampleNucleus(kept: Float64Array, support: Int32Array, u: number
   for (let j = 0; j < support.length; j++) if (kept[support[j]] > m) m = kept[support[j]];
   if (numerators.max !== m || numerators.e.length !== kept.length) return sampleWithLogProb(kept, u, numerators);
   const e = numerators.e;
-  // The sum and the walk of drawIndex, in index order over the same tokens (the others add 0 or are skipped).
+  // The sum and the draw in index order over the same tokens (the others add 0 or are skipped).
   let z = 0;
   for (let j = 0; j < support.length; j++) z += e[support[j]];
-  let cum = 0;
-  let token = 0;
-  for (let j = 0; j < support.length; j++) {
-    const i = support[j];
-    const p = e[i] !== 0 ? e[i] / z : e[i];
-    if (p <= 0) continue;
-    token = i;
-    cum += p;
-    if (u < cum) break;
-  }
+  const token = drawIndex(e, z, u, support);
   return { token, logProb: kept[token] - (m === -Infinity ? -Infinity : m + Math.log(z)) };
 }
 
