@@ -112,6 +112,22 @@ describe('rows kernel (products with packed frozen weights on wasm: decoding ste
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  test.each([[1, 1], [3, 5], [7, 16], [5, 17], [33, 40], [256, 688], [64, 1914]])('[%i, %i] packed on the heap: panel p row k is W[k, 16p ..] then zeros', (K, N) => {
+    if (!onWasm()) return;
+    const rng = new Rng(K * 31 + N);
+    const ws = Float32Array.from({ length: K * N }, () => rng.normal());
+    const size = Math.ceil(N / 16) * 16 * K;
+    // Freed NaNs of the packed size first: the padding must be written, not left as the heap had it.
+    tf.tensor1d(new Float32Array(size).fill(Number.NaN)).dispose();
+    const w = tf.tensor2d(ws, [K, N]);
+    const packed = packPanels(w);
+    const got = packed.dataSync();
+    const want = new Float32Array(size);
+    for (let p = 0; p * 16 < N; p++) for (let k = 0; k < K; k++) for (let j = 0; j < 16 && 16 * p + j < N; j++) want[(p * K + k) * 16 + j] = ws[k * N + 16 * p + j];
+    expect(Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(Buffer.from(want.buffer))).toBe(true);
+    tf.dispose([w, packed]);
+  });
+
   test('rejects an empty product and a packed weight of the wrong size', () => {
     if (!onWasm()) return;
     tf.tidy(() => {
