@@ -135,6 +135,7 @@ describe('rows kernel (products with packed frozen weights on wasm: decoding ste
       expect(() => rowsMatmul(tf.zeros([0, 4]) as tf.Tensor2D, packed, 8)).toThrow(/empty product \[0, 4\]/);
       expect(() => rowsMatmul(tf.zeros([1, 4]) as tf.Tensor2D, packed, 20)).toThrow(/expected 128 for \[4, 20\]/);
       expect(() => rowsMatmul(tf.zeros([1, 0]) as tf.Tensor2D, packed, 8)).toThrow(/empty product/);
+      expect(() => packPanels(tf.zeros([0, 8]) as tf.Tensor2D)).toThrow('packPanels: expected a non-empty float32 kernel, got float32 [0,8]');
       expect(() => rowsMatmulChunked(tf.zeros([1, 4]) as tf.Tensor2D, tf.zeros([5, 8]) as tf.Tensor2D)).toThrow(/x \[1,4\] and W \[5,8\] do not fit/);
       expect(() => rowsMatmulChunked(tf.zeros([0, 4]) as tf.Tensor2D, tf.zeros([4, 8]) as tf.Tensor2D)).toThrow(/empty product/);
     });

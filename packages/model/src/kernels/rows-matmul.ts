@@ -99,32 +99,16 @@ function registerPack(): void {
 }
 
 /**
- * Packs a kernel [K, N] into panels of 16 columns: panel p is W[:, 16p .. 16p+15] row after row,
- * zero-padded to a full panel. On wasm the module packs it on the heap (no copy through the host: a 0.5B
- * model's embedding is 544 MB). @returns [ceil(N/16)·K·16]
+ * Packs a float32 kernel [K, N] into panels of 16 columns: panel p is W[:, 16p .. 16p+15] row after row,
+ * zero-padded to a full panel, by the module on the wasm heap (no copy through the host: a 0.5B model's
+ * embedding is 544 MB). Only on the wasm backend ({@link rowsMatmulAvailable}), as the products that use it.
+ * @returns [ceil(N/16)·K·16]
  */
 export function packPanels(kernel: Tensor2D): Tensor1D {
-  if (kernel.dtype === 'float32' && kernel.size > 0 && rowsMatmulAvailable()) {
-    registerPack();
-    return runHeapKernel<Tensor1D>('packPanels', PACK_KERNEL_NAME, { w: kernel }, {});
-  }
-  return packPanelsOnHost(kernel);
-}
-
-/** {@link packPanels} through the host (other backends). */
-function packPanelsOnHost(kernel: Tensor2D): Tensor1D {
-  const [K, N] = kernel.shape;
-  const src = kernel.dataSync() as Float32Array;
-  const panels = Math.ceil(N / PANEL);
-  const out = new Float32Array(panels * K * PANEL);
-  for (let p = 0; p < panels; p++) {
-    const width = Math.min(PANEL, N - p * PANEL);
-    for (let k = 0; k < K; k++) {
-      const from = k * N + p * PANEL;
-      out.set(src.subarray(from, from + width), (p * K + k) * PANEL);
-    }
-  }
-  return tf.tensor1d(out);
+  // The module's loops run at least once: an empty kernel would be written past.
+  if (kernel.size === 0 || kernel.dtype !== 'float32') throw new Error(`packPanels: expected a non-empty float32 kernel, got ${kernel.dtype} [${kernel.shape}]`);
+  registerPack();
+  return runHeapKernel<Tensor1D>('packPanels', PACK_KERNEL_NAME, { w: kernel }, {});
 }
 
 /**
