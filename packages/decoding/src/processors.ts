@@ -84,10 +84,10 @@ export interface Numerators {
  * {@link topP}'s filtering of `s` (`kept`), with the softmax numerators of `s` it computed on the way, from
  * which the kept tokens are sampled without another pass of exponentials ({@link sampleWithLogProb}).
  */
-export function nucleus(s: Float64Array, p: number): { kept: Float64Array; numerators: Numerators; support: Int32Array } {
+export function nucleus(s: Float64Array, p: number): { kept: Float64Array; numerators: Numerators } {
   const { e, z, m, low } = softmaxNumerators(s);
   const kept = nucleusFromTop(s, e, z, m, low, p) ?? nucleusBySort(s, probabilities(e, z), p);
-  return { kept, numerators: { e, max: m }, support: supportOf(kept) };
+  return { kept, numerators: { e, max: m } };
 }
 
 /** The indices of the tokens `s` keeps (every score but −∞), ascending. */
@@ -304,10 +304,11 @@ export function sampleWithLogProb(scores: Float64Array, u: number, numerators?: 
 }
 
 /**
- * {@link sampleWithLogProb} of a {@link nucleus}: `kept`, its `support` and the `numerators` it was cut from. Bitwise
- * the same draw and log-probability, from the kept tokens alone (a nucleus is often a few tokens of the vocabulary).
+ * {@link sampleWithLogProb} of a {@link nucleus}: `kept` and the `numerators` it was cut from. Bitwise the same draw
+ * and log-probability, from the kept tokens alone (a nucleus is often a few tokens of the vocabulary).
  */
-export function sampleNucleus(kept: Float64Array, support: Int32Array, u: number, numerators: Numerators): { token: number; logProb: number } {
+export function sampleNucleus(kept: Float64Array, u: number, numerators: Numerators): { token: number; logProb: number } {
+  const support = supportOf(kept);
   let m = -Infinity;
   for (let j = 0; j < support.length; j++) if (kept[support[j]] > m) m = kept[support[j]];
   if (numerators.max !== m || numerators.e.length !== kept.length) return sampleWithLogProb(kept, u, numerators);

@@ -43,8 +43,8 @@ function pick(scores: Float64Array, s: SamplingSettings, history: readonly numbe
   }
   out = chain(temperature(s.temperature), topK(s.topK))(out, history);
   if (s.topP >= 1) return sampleWithLogProb(out, rng.next());
-  const { kept, numerators, support } = nucleus(out, s.topP);
-  return sampleNucleus(kept, support, rng.next(), numerators);
+  const { kept, numerators } = nucleus(out, s.topP);
+  return sampleNucleus(kept, rng.next(), numerators);
 }
 
 /** Valid settings, as transformers' warpers and processors accept them (they raise on the others). */
