@@ -7,8 +7,8 @@ import { tempDir } from '../testing/temp.js';
 
 /**
  * Each package README's TypeScript example runs as written: its ```ts blocks, in order, as one ES module run from
- * the repository root against the built packages (`pnpm test` builds first), with the fixtures' path where the
- * README says `../shared/fixtures`. Temporary files the examples write go to a folder removed afterwards.
+ * the repository root against the built packages (`pnpm test` builds first), reading the repository's `fixtures/` (or
+ * `COPE_FIXTURES`) where the README says `fixtures/`. Temporary files the examples write go to a folder removed afterwards.
  */
 const root = path.resolve(__dirname, '..', '..');
 const PACKAGES = ['data', 'model', 'sft', 'dpo', 'decoding', 'negatives', 'metrics'];
@@ -25,16 +25,13 @@ function exampleOf(pkg: string): string {
   return blocks
     .join('\n')
     .replace(/from '@cope\/([a-z]+)'/g, (_, name: string) => `from '${pathToFileURL(path.join(root, 'packages', name, 'dist', 'index.js')).href}'`)
-    .replaceAll("'../shared/fixtures", `'${FIXTURES}`);
+    .replaceAll("'fixtures/", `'${FIXTURES}/`);
 }
 
 describe('package README examples', () => {
   test.each(PACKAGES)('@cope/%s: the README example runs as written', (pkg) => {
     const code = exampleOf(pkg);
-    if (code.includes(FIXTURES) && !existsSync(FIXTURES)) {
-      if (process.env.CI) throw new Error(`missing fixtures under ${FIXTURES} (the @cope/${pkg} example reads them)`);
-      return;
-    }
+    if (code.includes(FIXTURES) && !existsSync(FIXTURES)) throw new Error(`missing fixtures under ${FIXTURES} (the @cope/${pkg} example reads them)`);
     const dir = tempDir(`cope-readme-${pkg}-`);
     const file = path.join(dir, 'example.mjs');
     writeFileSync(file, code);

@@ -1,6 +1,6 @@
 /**
  * The five LaMP / LongLaMP tasks of the CoPe paper, with the prompts of CoPe's `prompt/prompt.json`
- * and the field layout of its data files (../shared/docs/cope-reference.md §1-2).
+ * and the field layout of the data files its `scripts/*.py` read.
  */
 export const TASK_NAMES = ['news_headline', 'scholarly_title', 'abstract_generation', 'review_writing', 'topic_writing'] as const;
 export type TaskName = (typeof TASK_NAMES)[number];

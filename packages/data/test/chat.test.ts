@@ -1,7 +1,7 @@
 import { describeWithFixtures, fixture } from '#testing';
 import { CHAT_PRESETS, ChatFormatter, loadTokenizer, renderChatTemplate } from '@cope/data';
 
-// Exact strings from ../shared/docs/cope-reference.md §2 (CoPe's custom Mistral template as HF renders it).
+// Exact strings of CoPe's custom Mistral template (`prompt/chat_templates.json`) as Hugging Face renders it.
 describe('CoPe chat presets', () => {
   const vars = { bosToken: '<s>', eosToken: '</s>' };
   test('mistral: system + user', () => {
