@@ -78,9 +78,14 @@ describe('cope run on the embedded data', () => {
     expect(cope.task).toBe('LaMP_4');
     expect(cope.golds).toHaveLength(10);
     expect(cope.results).toEqual({ 'rouge-1': expect.any(Number), 'rouge-L': expect.any(Number), meteor: expect.any(Number) });
-    // A second run finds everything done and only re-evaluates.
-    const again = await run(['run', '--config', writeConfig(dir), '--run', reference, '--json']);
-    expect(again.err).not.toMatch(/"kind":"step"/);
+    // A second run finds everything done and only re-evaluates; its config names neither data nor model, which
+    // default to the embedded ones as the flags do.
+    const { dataDir: _d, model: _m, ...rest } = JSON.parse(readFileSync(writeConfig(dir), 'utf8'));
+    const withoutPaths = path.join(dir, 'no-paths.json');
+    writeFileSync(withoutPaths, JSON.stringify(rest));
+    const again = await run(['run', '--config', withoutPaths, '--run', reference, '--json']);
+    expect(again.err).not.toMatch(/"kind":"step"|error:/);
+    expect(again.code).toBe(0);
     // Decoding one method again re-evaluates it without dropping the other methods from results.json.
     const one = await run(['decode', '--config', writeConfig(dir), '--run', reference, '--decoding', 'contrastive', '--adapter-stage', 'sft', '--json']);
     expect(one.out).toMatch(/OPPU\+CD/);
@@ -242,11 +247,33 @@ describe('pipeline bad input gets a clear error', () => {
     [['run', '--data', '/nope', '--run', '/tmp/x'], /\/nope: data folder not found/],
     [['run', '--task', 'movie_tagging'], /--task: unknown "movie_tagging"/],
     [['run', '--config', '/nope.yaml'], /\/nope.yaml: config file not found/],
-    [['decode', '--sampling-runs', '0', '--run', '/tmp/x'], /command-line flags: decode.sampling.runs: Too small/],
+    [['decode', '--sampling-runs', '0', '--run', '/tmp/x'], /command-line flags: decode.sampling.runs: Too small: expected number to be >0 \(got 0\)/],
   ])('%j', async (args, pattern) => {
     const r = await run(args as string[]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(pattern as RegExp);
+  });
+
+  test.each([
+    ['tam:\n  learningrate: 0.5\n', /run.yaml: tam.learningrate: unknown key \(expected one of learningRate, epochs, /],
+    ['tam:\n  learningRate: -1\n', /run.yaml: tam.learningRate: Too small: expected number to be >0 \(got -1\)/],
+    ['oppu:\n  lora:\n    targetModules: [q_proj, qkv]\n', /run.yaml: oppu.lora.targetModules\[1\]: Invalid option: expected one of .* \(got "qkv"\)/],
+    ['dpo:\n  beta: 0\n', /run.yaml: dpo.beta: Too small: expected number to be >0 \(got 0\)/],
+    ['dpo:\n  lora: {r: 4}\n', /run.yaml: dpo.lora: unknown key \(expected one of learningRate, /],
+    ['decode:\n  contrastive_alpha: 0.5\n', /run.yaml: decode.contrastive_alpha: unknown key \(expected one of contrastiveAlpha, /],
+    ['decode:\n  sampling: {runs: 2, temprature: 0.5}\n', /run.yaml: decode.sampling.temprature: unknown key/],
+    ['negatives: {n: 0}\n', /run.yaml: negatives.n: Too small: expected number to be >0 \(got 0\)/],
+    ['modle: /models/x\n', /run.yaml: modle: unknown key \(expected one of tasks, dataDir, model, /],
+    ['- a list\n', /run.yaml: expected a mapping of settings at the top level/],
+  ])('config %j is refused by file and key path before anything is written', async (yaml, pattern) => {
+    const dir = tmp();
+    const file = path.join(dir, 'run.yaml');
+    writeFileSync(file, yaml);
+    const runDir = path.join(dir, 'run');
+    const r = await run(['run', '--config', file, '--run', runDir]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(pattern);
+    expect(existsSync(runDir)).toBe(false);
   });
 
   test('a tokenizer whose vocabulary does not fit the model', async () => {

@@ -2,8 +2,8 @@ import { z } from 'zod';
 
 const projection = z.enum(['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']);
 
-/** SFT settings, validated at the boundary. Defaults follow CoPe's scripts and HF Trainer (sources inline). */
-export const sftConfigSchema = z.object({
+/** SFT settings, validated at the boundary (unknown keys refused). Defaults follow CoPe's scripts and HF Trainer (sources inline). */
+export const sftConfigSchema = z.strictObject({
   /** `--learning_rate 1e-4` (TAM.py, OPPU_sft.py). */
   learningRate: z.number().positive().default(1e-4),
   /** `--max_epoch`: 3 for TAM, 2 for OPPU. */
@@ -23,7 +23,7 @@ export const sftConfigSchema = z.object({
   /** Write a resumable checkpoint every N optimiser steps (0: only at the end). */
   checkpointEvery: z.number().int().min(0).default(50),
   lora: z
-    .object({
+    .strictObject({
       /** OPPU `--r 8` (TAM uses 16). */
       r: z.number().int().positive().default(8),
       /** OPPU `--alpha 8` (TAM 16). */
@@ -46,11 +46,16 @@ export const SFT_PRESETS = {
   oppu: { learningRate: 1e-4, epochs: 2, batchSize: 4, lora: { r: 8, alpha: 8, dropout: 0.05, targetModules: ['q_proj', 'v_proj'] } },
 } as const;
 
+/** A preset with `overrides` over it, key by key (the LoRA settings too): the input {@link sftConfigSchema} validates. */
+export function withSftPreset(preset: keyof typeof SFT_PRESETS | null, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const base = preset ? SFT_PRESETS[preset] : {};
+  const lora = overrides.lora;
+  return { ...base, ...overrides, lora: typeof lora === 'object' && lora !== null && !Array.isArray(lora) ? { ...(base as { lora?: object }).lora, ...lora } : lora ?? (base as { lora?: object }).lora };
+}
+
 /** Resolves a preset plus overrides into a validated config; errors name the field. */
 export function resolveSftConfig(preset: keyof typeof SFT_PRESETS | null, overrides: Record<string, unknown> = {}): SftConfig {
-  const base = preset ? SFT_PRESETS[preset] : {};
-  const merged = { ...base, ...overrides, lora: { ...(base as { lora?: object }).lora, ...(overrides.lora as object | undefined) } };
-  const r = sftConfigSchema.safeParse(merged);
+  const r = sftConfigSchema.safeParse(withSftPreset(preset, overrides));
   if (!r.success) {
     const i = r.error.issues[0];
     throw new Error(`sft config: ${i.path.join('.')}: ${i.message}`);

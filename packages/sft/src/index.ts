@@ -6,5 +6,5 @@ export { AdamW, DEFAULT_ADAMW, type AdamWConfig, type AdamWState } from './adamw
 export { linearWarmupLr } from './schedule.js';
 export { clipByGlobalNorm } from './clip.js';
 export { maskedCrossEntropy } from './loss.js';
-export { sftConfigSchema, resolveSftConfig, SFT_PRESETS, type SftConfig } from './config.js';
+export { sftConfigSchema, resolveSftConfig, withSftPreset, SFT_PRESETS, type SftConfig } from './config.js';
 export { trainLora, trainFull, sftBatchLoss, epochOrder, type TrainOptions, type TrainResult, type FullTrainResult, type StepLog, type BatchLoss } from './trainer.js';

@@ -50,17 +50,14 @@ async function configFrom(o: Record<string, any>, extra: Record<string, unknown>
     tasks: o.task === undefined ? undefined : o.task === 'all' ? [...TASK_NAMES] : [o.task],
     ...extra,
   };
-  if (!o.config) {
-    flags.dataDir ??= EMBEDDED.data();
-    flags.model ??= EMBEDDED.model();
-    flags.runDir ??= path.resolve('runs', 'default');
-  }
   if (o.task !== undefined && o.task !== 'all' && !(TASK_NAMES as readonly string[]).includes(o.task)) {
     throw new Error(`--task: unknown "${o.task}" (expected one of ${TASK_NAMES.join(', ')}, or all)`);
   }
   // Without a config, data or model, the embedded default runs with its own settings file.
   const configFile = o.config ?? (o.data === undefined && o.model === undefined ? EMBEDDED.config() : undefined);
-  const config = await loadRunConfig(configFile, flags);
+  // Where neither the config file nor a flag says otherwise: the embedded data and model, runs/default.
+  const defaults = { dataDir: EMBEDDED.data(), model: EMBEDDED.model(), runDir: path.resolve('runs', 'default') };
+  const config = await loadRunConfig(configFile, flags, defaults);
   if (!existsSync(config.model)) throw new Error(`${config.model}: model folder not found`);
   if (!existsSync(config.dataDir)) throw new Error(`${config.dataDir}: data folder not found`);
   return config;

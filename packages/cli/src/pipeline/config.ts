@@ -4,6 +4,9 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { TASK_NAMES } from '@cope/data';
+import { dpoConfigSchema } from '@cope/dpo';
+import { SFT_PRESETS, sftConfigSchema, withSftPreset } from '@cope/sft';
+import { keyPath, settingIssues, type SettingIssue } from './config-issues.js';
 
 const taskName = z.enum(TASK_NAMES);
 
@@ -15,7 +18,18 @@ const taskName = z.enum(TASK_NAMES);
 export const METHODS = ['TAM', 'OPPU', 'OPPU+CD', 'OPPU+DPO', 'CoPe'] as const;
 export type Method = (typeof METHODS)[number];
 
-export const runConfigSchema = z.object({
+/**
+ * Overrides of a trainer's settings: kept as written (the stages add the seed), checked here against the
+ * trainer's own schema with its preset under them, so a bad or unknown key is refused before any work.
+ */
+function trainerOverrides(check: (o: Record<string, unknown>) => SettingIssue[]) {
+  return z.record(z.string(), z.unknown()).default({}).superRefine((o, ctx) => {
+    for (const i of check(o)) ctx.addIssue({ code: 'custom', path: i.path, message: i.message });
+  });
+}
+const sftOverrides = (preset: keyof typeof SFT_PRESETS) => trainerOverrides((o) => settingIssues(sftConfigSchema, withSftPreset(preset, o)));
+
+export const runConfigSchema = z.strictObject({
   /** Tasks to run. */
   tasks: z.array(taskName).nonempty().default(['news_headline']),
   /** Folder with `<task>/user_others.json`, `user_top_100_history.json`, `…_label.json`. */
@@ -44,10 +58,10 @@ export const runConfigSchema = z.object({
   /** `i/n`: this process handles users with index ≡ i (mod n). */
   shard: z.string().regex(/^\d+\/\d+$/).default('0/1'),
   /** Overrides of the SFT presets (TAM: r 16, alpha 16, q/k/v/o, lr 1e-4, 3 epochs, batch 8). */
-  tam: z.record(z.string(), z.unknown()).default({}),
+  tam: sftOverrides('tam'),
   /** Overrides of the OPPU preset (r 8, alpha 8, q/v, lr 1e-4, 2 epochs, batch 4). */
-  oppu: z.record(z.string(), z.unknown()).default({}),
-  negatives: z.object({
+  oppu: sftOverrides('oppu'),
+  negatives: z.strictObject({
     /** `--response_num 3`. */
     n: z.number().int().positive().default(3),
     /** `--temperature 1.0`. */
@@ -57,15 +71,15 @@ export const runConfigSchema = z.object({
     maxNewTokens: z.number().int().positive().optional(),
     repetitionPenalty: z.number().positive().default(1),
   }).default({ n: 3, temperature: 1, topP: 0.95, repetitionPenalty: 1 }),
-  score: z.object({
+  score: z.strictObject({
     /** Design decision 3: `completion` by default; `cope-compat` for the published formula. */
     mode: z.enum(['completion', 'cope-compat']).default('completion'),
     /** `--std max`: the lowest implicit reward. */
     selection: z.enum(['max', 'min']).default('max'),
   }).default({ mode: 'completion', selection: 'max' }),
   /** DPO overrides (lr 5e-6, 1 epoch, batch 8, β 0.01, sigmoid). */
-  dpo: z.record(z.string(), z.unknown()).default({}),
-  decode: z.object({
+  dpo: trainerOverrides((o) => settingIssues(dpoConfigSchema, o)),
+  decode: z.strictObject({
     /** `--contrastive_alpha 0.1`. */
     contrastiveAlpha: z.number().min(0).default(0.1),
     /** The hard-coded plausibility 0.1. */
@@ -81,7 +95,7 @@ export const runConfigSchema = z.object({
      * greedily, into `<method>-sampling-run_<n>.json`, and evaluated per run and as the mean of the runs.
      * Defaults are the published ones: 3 runs, temperature 0.3, top-k 50, top-p 0.95.
      */
-    sampling: z.object({
+    sampling: z.strictObject({
       runs: z.number().int().positive().default(3),
       temperature: z.number().positive().default(0.3),
       topK: z.number().int().min(0).default(50),
@@ -94,8 +108,12 @@ export const runConfigSchema = z.object({
 
 export type RunConfig = z.infer<typeof runConfigSchema>;
 
-/** Reads a YAML or JSON config file (by extension), merges flags over it, validates; errors name file and field. */
-export async function loadRunConfig(file: string | undefined, flags: Record<string, unknown>): Promise<RunConfig> {
+/**
+ * Reads a YAML or JSON config file (by extension) and merges it over `defaults` and `flags` over both, then
+ * validates the whole, trainer settings included, before anything runs. Errors name where the bad value came
+ * from (the file or the flags) and its key path: `run.yaml: tam.learningRate: Too small: ... (got -1)`.
+ */
+export async function loadRunConfig(file: string | undefined, flags: Record<string, unknown>, defaults: Record<string, unknown> = {}): Promise<RunConfig> {
   let fromFile: Record<string, unknown> = {};
   if (file) {
     let text: string;
@@ -104,21 +122,23 @@ export async function loadRunConfig(file: string | undefined, flags: Record<stri
     } catch {
       throw new Error(`${file}: config file not found`);
     }
+    let parsed: unknown;
     try {
-      fromFile = (/\.ya?ml$/i.test(file) ? YAML.parse(text) : JSON.parse(text)) ?? {};
+      parsed = (/\.ya?ml$/i.test(file) ? YAML.parse(text) : JSON.parse(text)) ?? {};
     } catch (e) {
       throw new Error(`${file}: cannot parse (${(e as Error).message})`);
     }
+    if (!isPlainObject(parsed)) throw new Error(`${file}: expected a mapping of settings at the top level`);
+    fromFile = parsed;
   }
-  const merged = mergeOver(fromFile, flags);
-  const r = runConfigSchema.safeParse(merged);
-  if (!r.success) {
-    const i = r.error.issues[0];
+  const merged = mergeOver(mergeOver(defaults, fromFile), flags);
+  const issue = settingIssues(runConfigSchema, merged)[0];
+  if (issue) {
     // Name where the bad value came from: a flag, or the file.
-    const fromFlag = i.path.length > 0 && i.path.reduce<unknown>((o, k) => (isPlainObject(o) ? o[k as string] : undefined), flags) !== undefined;
-    throw new Error(`${fromFlag ? 'command-line flags' : file ?? 'config'}: ${i.path.join('.') || '(root)'}: ${i.message}`);
+    const fromFlag = issue.path.length > 0 && issue.path.reduce<unknown>((o, k) => (isPlainObject(o) ? o[k as string] : undefined), flags) !== undefined;
+    throw new Error(`${fromFlag ? 'command-line flags' : file ?? 'config'}: ${keyPath(issue.path)}: ${issue.message}`);
   }
-  const c = r.data;
+  const c = runConfigSchema.parse(merged);
   return { ...c, dataDir: path.resolve(c.dataDir), model: path.resolve(c.model), runDir: path.resolve(c.runDir) };
 }
 
