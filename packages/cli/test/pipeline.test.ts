@@ -276,6 +276,21 @@ describe('pipeline bad input gets a clear error', () => {
     expect(existsSync(runDir)).toBe(false);
   });
 
+  test('bad data of any task stops the run before any work, naming the full path, task, user and field', async () => {
+    const dir = tmp();
+    const data = path.join(dir, 'data');
+    cpSync(embeddedData, data, { recursive: true });
+    const file = path.join(data, 'scholarly_title', 'user_top_100_history.json');
+    const users = JSON.parse(readFileSync(file, 'utf8'));
+    users[2].profile = [];
+    writeFileSync(file, JSON.stringify(users));
+    const runDir = path.join(dir, 'run');
+    const r = await run(['run', '--config', writeConfig(dir, { dataDir: data, tasks: ['news_headline', 'scholarly_title'] }), '--run', runDir]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`${file}: [2].profile: empty profile: a target user needs at least one profile item to train an OPPU adapter on (task scholarly_title, user_id ${JSON.stringify(users[2].user_id)})`);
+    expect(existsSync(runDir)).toBe(false);
+  });
+
   test('a tokenizer whose vocabulary does not fit the model', async () => {
     const dir = tmp();
     const model = path.join(dir, 'model');

@@ -41,7 +41,15 @@ export class DataValidationError extends Error {
 
 const id = z.union([z.string(), z.number()]).transform(String);
 
-function userSchema(task: TaskSpec, opts: { requireGold: boolean; extraItemFields?: Record<string, z.ZodTypeAny> }) {
+interface UserSchemaOptions {
+  /** Every query carries its `gold` output (TAM's training users). */
+  requireGold: boolean;
+  /** The profile holds at least one item (target users: their OPPU adapter trains on it). */
+  requireProfile?: boolean;
+  extraItemFields?: Record<string, z.ZodTypeAny>;
+}
+
+function userSchema(task: TaskSpec, opts: UserSchemaOptions) {
   const item = z
     .object({ id, ...Object.fromEntries(task.profileFields.map((f) => [f, z.string()])), ...(opts.extraItemFields ?? {}) })
     .passthrough();
@@ -50,7 +58,7 @@ function userSchema(task: TaskSpec, opts: { requireGold: boolean; extraItemField
     .object({
       user_id: id.optional(),
       user_name: id.optional(),
-      profile: z.array(item),
+      profile: opts.requireProfile ? z.array(item).min(1, { message: 'empty profile: a target user needs at least one profile item to train an OPPU adapter on' }) : z.array(item),
       query: z.array(query),
     })
     .passthrough()
@@ -64,6 +72,7 @@ function formatPath(p: ReadonlyArray<PropertyKey>): string {
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_union') return 'expected a string or a number';
   if (issue.code === 'invalid_type') {
     const exp = (issue as { expected: string }).expected;
     const article = /^[aeiou]/.test(exp) ? 'an' : 'a';
@@ -72,21 +81,50 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return issue.message;
 }
 
-function validate<T>(schema: z.ZodTypeAny, raw: unknown, file: string): T {
+/** Where in a file of users an issue lies, for its message: the task and the user's id (or name). */
+function userContext(raw: unknown, issuePath: ReadonlyArray<PropertyKey>, task: TaskSpec | undefined): string {
+  const parts = task ? [`task ${task.name}`] : [];
+  const index = issuePath[0];
+  const user = typeof index === 'number' && Array.isArray(raw) ? (raw[index] as Record<string, unknown> | undefined) : undefined;
+  if (user && typeof user === 'object') {
+    if (user.user_id !== undefined) parts.push(`user_id ${JSON.stringify(user.user_id)}`);
+    else if (user.user_name !== undefined) parts.push(`user_name ${JSON.stringify(user.user_name)}`);
+  }
+  return parts.length ? ` (${parts.join(', ')})` : '';
+}
+
+function validate<T>(schema: z.ZodTypeAny, raw: unknown, file: string, task?: TaskSpec): T {
   const r = schema.safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0];
-    throw new DataValidationError(path.basename(file), formatPath(issue.path), describeIssue(issue));
+    throw new DataValidationError(file, formatPath(issue.path), describeIssue(issue) + userContext(raw, issue.path, task));
   }
   return r.data as T;
+}
+
+/**
+ * `bytes` as UTF-8 text; invalid bytes are refused with the byte offset of the first (a replacement character
+ * would otherwise slip into prompts and training text unseen).
+ */
+export function decodeUtf8(bytes: Uint8Array, file: string): string {
+  const text = new TextDecoder('utf-8').decode(bytes);
+  for (let at = text.indexOf('\uFFFD'); at >= 0; at = text.indexOf('\uFFFD', at + 1)) {
+    const offset = Buffer.byteLength(text.slice(0, at));
+    // A real U+FFFD in the file is the three bytes EF BF BD; anything else there is a decoding error.
+    if (!(bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd)) {
+      throw new Error(`${file}: not valid UTF-8 at byte offset ${offset} (byte 0x${bytes[offset].toString(16).padStart(2, '0')})`);
+    }
+  }
+  return text;
 }
 
 async function readJson(file: string): Promise<unknown> {
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = decodeUtf8(await fs.readFile(file), file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
+    if (!code) throw e;
     throw new Error(`${file}: ${code === 'ENOENT' ? 'file not found' : `cannot read (${code})`}`);
   }
   try {
@@ -97,17 +135,17 @@ async function readJson(file: string): Promise<unknown> {
 }
 
 /** Validates a list of user records for `task` (names the file and element on error). */
-export function validateUsers(raw: unknown, task: TaskSpec, file: string, opts: { requireGold?: boolean; extraItemFields?: Record<string, z.ZodTypeAny> } = {}): UserRecord[] {
-  return validate<UserRecord[]>(z.array(userSchema(task, { requireGold: opts.requireGold ?? false, extraItemFields: opts.extraItemFields })), raw, file);
+export function validateUsers(raw: unknown, task: TaskSpec, file: string, opts: Partial<UserSchemaOptions> = {}): UserRecord[] {
+  return validate<UserRecord[]>(z.array(userSchema(task, { ...opts, requireGold: opts.requireGold ?? false })), raw, file, task);
 }
 
 /** Validates a `{task, golds}` label or prediction file. */
 export function validateLabels(raw: unknown, file: string, expectedTask?: LampTaskId): LabelFile {
   const f = validate<LabelFile>(z.object({ task: z.string(), golds: z.array(z.object({ id, output: z.string() }).passthrough()) }).passthrough(), raw, file);
-  if (expectedTask && f.task !== expectedTask) throw new DataValidationError(path.basename(file), 'task', `expected "${expectedTask}", got "${f.task}"`);
+  if (expectedTask && f.task !== expectedTask) throw new DataValidationError(file, 'task', `expected "${expectedTask}", got "${f.task}"`);
   const seen = new Set<string>();
   f.golds.forEach((g, i) => {
-    if (seen.has(g.id)) throw new DataValidationError(path.basename(file), `golds[${i}].id`, `duplicate id "${g.id}"`);
+    if (seen.has(g.id)) throw new DataValidationError(file, `golds[${i}].id`, `duplicate id "${g.id}"`);
     seen.add(g.id);
   });
   return f;
@@ -131,7 +169,7 @@ export async function readOtherUsers(dir: string, task: TaskName): Promise<UserR
 /** Reads the target users and, when present, checks their query ids against the label file. */
 export async function readTargetUsers(dir: string, task: TaskName): Promise<{ users: UserRecord[]; labels: LabelFile | null }> {
   const file = path.join(dir, DATA_FILES.users);
-  const users = validateUsers(await readJson(file), TASKS[task], file);
+  const users = validateUsers(await readJson(file), TASKS[task], file, { requireProfile: true });
   const labelFile = path.join(dir, DATA_FILES.labels);
   let labels: LabelFile | null = null;
   try {
@@ -140,7 +178,7 @@ export async function readTargetUsers(dir: string, task: TaskName): Promise<{ us
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
-  if (labels) checkQueryIdsMatchLabels(users, labels, path.basename(file), path.basename(labelFile));
+  if (labels) checkQueryIdsMatchLabels(users, labels, file, labelFile);
   return { users, labels };
 }
 

@@ -13,7 +13,7 @@ export interface SftExample {
   ids: number[];
   labelMask: number[];
   promptLength: number;
-  /** The prompt or target was cut to the cut-off. */
+  /** The prompt or target was cut (to the cut-off, or to fit the model's context). */
   truncated: boolean;
 }
 
@@ -27,16 +27,28 @@ export interface ChatTurn {
 /**
  * Tokenizes a turn the same way for training, scoring and decoding (design decision 1): the rendered
  * prompt with the tokenizer's special tokens (BOS as configured), the rendered target without. The
- * prompt and the target are each cut to `cutoff` tokens.
+ * prompt and the target are each cut to `cutoff` tokens, as CoPe's scripts cut them; then both together to
+ * `maxLength` (the model's context, {@link fitToContext}).
  */
-export function encodeTurn(tok: CopeTokenizer, chat: ChatFormatter, turn: ChatTurn, cutoff = DEFAULT_CUTOFF): SftExample {
+export function encodeTurn(tok: CopeTokenizer, chat: ChatFormatter, turn: ChatTurn, cutoff = DEFAULT_CUTOFF, maxLength = Infinity): SftExample {
   if (turn.target.trim() === '') throw new Error(`empty target for the prompt "${turn.user.slice(0, 80)}"`);
-  let prompt = tok.encode(chat.prompt(turn.system, turn.user));
-  let target = withEos(tok, tok.encode(chat.target(turn.target, turn.system, turn.user), { addSpecialTokens: false }));
-  const truncated = prompt.length > cutoff || target.length > cutoff;
-  prompt = prompt.slice(0, cutoff);
-  target = target.slice(0, cutoff);
+  const fullPrompt = tok.encode(chat.prompt(turn.system, turn.user));
+  const fullTarget = withEos(tok, tok.encode(chat.target(turn.target, turn.system, turn.user), { addSpecialTokens: false }));
+  const [prompt, target] = fitToContext(fullPrompt.slice(0, cutoff), fullTarget.slice(0, cutoff), maxLength);
+  const truncated = prompt.length < fullPrompt.length || target.length < fullTarget.length;
   return { ids: prompt.concat(target), labelMask: prompt.map(() => 0).concat(target.map(() => 1)), promptLength: prompt.length, truncated };
+}
+
+/**
+ * A prompt and a completion cut to `maxLength` tokens together (CoPe's scripts have no such limit: past a
+ * model's context its positions are untrained and the activations outgrow the heap). The prompt keeps its first
+ * tokens and gives way first, down to what leaves the completion half of the context; then the completion is cut.
+ */
+export function fitToContext(prompt: number[], completion: number[], maxLength: number): [number[], number[]] {
+  if (prompt.length + completion.length <= maxLength) return [prompt, completion];
+  const promptKeeps = Math.max(maxLength - completion.length, Math.ceil(maxLength / 2));
+  const p = prompt.slice(0, promptKeeps);
+  return [p, completion.slice(0, Math.max(1, maxLength - p.length))];
 }
 
 /** The model must learn to stop: a target whose template rendered no EOS gets the EOS id appended. */
@@ -78,14 +90,19 @@ export interface DpoTriple {
 }
 
 /** Builds a DPO triple from a turn and a rejected text (chosen = the turn's target). */
-export function encodeDpoTriple(tok: CopeTokenizer, chat: ChatFormatter, turn: ChatTurn, rejected: string, cutoff = DEFAULT_CUTOFF): DpoTriple {
-  const prompt = tok.encode(chat.prompt(turn.system, turn.user)).slice(0, cutoff);
+export function encodeDpoTriple(tok: CopeTokenizer, chat: ChatFormatter, turn: ChatTurn, rejected: string, cutoff = DEFAULT_CUTOFF, maxLength = Infinity): DpoTriple {
+  const fullPrompt = tok.encode(chat.prompt(turn.system, turn.user)).slice(0, cutoff);
   const completion = (text: string) => {
     const ids = tok.encode(chat.target(text, turn.system, turn.user), { addSpecialTokens: false });
     if (tok.eosId != null && ids[ids.length - 1] !== tok.eosId) ids.push(tok.eosId);
-    return ids.slice(0, Math.max(1, cutoff - prompt.length));
+    return ids.slice(0, Math.max(1, cutoff - fullPrompt.length));
   };
-  return { prompt, chosen: completion(turn.target), rejected: completion(rejected) };
+  const chosen = completion(turn.target);
+  const rejectedIds = completion(rejected);
+  // Both sequences (prompt + chosen, prompt + rejected) fit the context with one prompt.
+  const [prompt] = fitToContext(fullPrompt, chosen.length > rejectedIds.length ? chosen : rejectedIds, maxLength);
+  const room = Math.max(1, maxLength - prompt.length);
+  return { prompt, chosen: chosen.slice(0, room), rejected: rejectedIds.slice(0, room) };
 }
 
 /** A padded batch: ids [batch][len], attention mask, and any per-token arrays padded alike with 0. */

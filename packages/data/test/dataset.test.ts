@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { TASKS, extractOutput, firstKWords, getTask, readTargetUsers, validateLabels, validateUsers } from '@cope/data';
+import { TASKS, decodeUtf8, extractOutput, firstKWords, getTask, readTargetUsers, validateLabels, validateUsers } from '@cope/data';
 import { tempDir } from '#testing/temp';
 
 const user = () => ({
@@ -18,9 +18,11 @@ describe('data file validation names the file and the exact element', () => {
     ['query without input', (u) => { delete u[1].query[0].input; }, /\[1\].query\[0\].input: expected a string/],
     ['profile not a list', (u) => { u[0].profile = {}; }, /\[0\].profile: expected an array/],
     ['no user id or name', (u) => { delete u[0].user_id; }, /\[0\]: expected a user_id or user_name/],
+    ['query without id', (u) => { delete u[1].query[0].id; }, /user_top_100_history.json: \[1\].query\[0\].id: expected a string or a number \(task news_headline, user_id "u18"\)/],
+    ['profile item without text', (u) => { delete u[1].profile[0].text; }, /\[1\].profile\[0\].text: expected a string \(task news_headline, user_id "u18"\)/],
   ];
   test.each(cases)('%s', (_n, mutate, pattern) => {
-    const users = [user(), user()];
+    const users = [user(), { ...user(), user_id: 'u18' }];
     mutate(users);
     expect(() => validateUsers(users, TASKS.news_headline, f)).toThrow(pattern);
   });
@@ -37,6 +39,25 @@ describe('data file validation names the file and the exact element', () => {
     expect(() => validateLabels({ task: 'LaMP_5', golds: [] }, 'labels.json', 'LaMP_4')).toThrow(/labels.json: task: expected "LaMP_4", got "LaMP_5"/);
     expect(() => validateLabels({ task: 'LaMP_4', golds: [{ id: 'a', output: 'x' }, { id: 'a', output: 'y' }] }, 'labels.json')).toThrow(/golds\[1\].id: duplicate id "a"/);
     expect(() => validateLabels({ task: 'LaMP_4', golds: [{ id: 'a' }] }, 'labels.json')).toThrow(/golds\[0\].output: expected a string/);
+  });
+
+  test('target users: an empty profile is refused at load, naming the full path, task and user', async () => {
+    const dir = tempDir('cope-data-');
+    const file = path.join(dir, 'user_top_100_history.json');
+    writeFileSync(file, JSON.stringify([user(), { ...user(), user_id: 'u18', profile: [] }]));
+    await expect(readTargetUsers(dir, 'news_headline')).rejects.toThrow(`${file}: [1].profile: empty profile: a target user needs at least one profile item to train an OPPU adapter on (task news_headline, user_id "u18")`);
+  });
+
+  test('bytes that are not UTF-8 are refused with their offset; a real U+FFFD is text', async () => {
+    const dir = tempDir('cope-data-');
+    const file = path.join(dir, 'user_top_100_history.json');
+    const good = Buffer.from(JSON.stringify([{ ...user(), user_id: 'ü\uFFFD' }]));
+    const at = good.indexOf('The city');
+    writeFileSync(file, Buffer.concat([good.subarray(0, at), Buffer.from([0xc3, 0x28]), good.subarray(at)]));
+    await expect(readTargetUsers(dir, 'news_headline')).rejects.toThrow(`${file}: not valid UTF-8 at byte offset ${at} (byte 0xc3)`);
+    writeFileSync(file, good);
+    expect((await readTargetUsers(dir, 'news_headline')).users[0].user_id).toBe('ü\uFFFD');
+    expect(() => decodeUtf8(Buffer.from([0x61, 0xe2, 0x82]), 'f.json')).toThrow('f.json: not valid UTF-8 at byte offset 1 (byte 0xe2)');
   });
 
   test('query ids must match label ids, listing the difference', async () => {

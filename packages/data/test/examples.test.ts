@@ -19,6 +19,24 @@ describeWithFixtures('example building', ['tokenizers/llama2/tokenizer.json'], (
     expect(cut.promptLength).toBe(10);
   });
 
+  test('examples longer than the model context are cut to it, the prompt first (down to half), then the target', async () => {
+    const tok = await loadTokenizer(fixture('tokenizers', 'llama2'));
+    const chat = new ChatFormatter(tok, 'plain');
+    const long = { system: 'S', user: 'word '.repeat(2000), target: 'a headline '.repeat(5) };
+    const full = encodeTurn(tok, chat, long);
+    expect(full.truncated).toBe(false);
+    const fit = encodeTurn(tok, chat, long, 2048, 64);
+    expect(fit.truncated).toBe(true);
+    expect(fit.ids).toHaveLength(64);
+    expect(fit.ids.slice(fit.promptLength)).toEqual(full.ids.slice(full.promptLength));
+    expect(fit.ids.slice(0, fit.promptLength)).toEqual(full.ids.slice(0, fit.promptLength));
+    const longTarget = encodeTurn(tok, chat, { ...long, target: 'word '.repeat(200) }, 2048, 64);
+    expect([longTarget.promptLength, longTarget.ids.length]).toEqual([32, 64]);
+    expect(encodeTurn(tok, chat, { system: 'S', user: 'U', target: 'T' }, 2048, 64).truncated).toBe(false);
+    const t = encodeDpoTriple(tok, chat, { ...long, target: 'good' }, 'bad '.repeat(100), 2048, 64);
+    expect([t.prompt.length + t.chosen.length <= 64, t.prompt.length + t.rejected.length]).toEqual([true, 64]);
+  });
+
   test('DPO triples end with exactly one EOS appended after the template', async () => {
     const tok = await loadTokenizer(fixture('tokenizers', 'llama2'));
     const chat = new ChatFormatter(tok, 'plain');

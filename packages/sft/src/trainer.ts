@@ -202,9 +202,17 @@ async function runTraining<E, T>(opts: TrainOptions<E>, trainee: Trainee<T>, ini
       let lossSum = 0;
       let acc: Record<string, tf.Tensor> | null = null;
       for (const mb of micro) {
-        const batch = order.slice(mb * c.batchSize, (mb + 1) * c.batchSize).map((i) => examples[i]);
+        const indices = order.slice(mb * c.batchSize, (mb + 1) * c.batchSize);
+        const batch = indices.map((i) => examples[i]);
         tokens += batch.reduce((a, e) => a + tokensOf(e), 0);
-        const { value: loss, grads } = tf.variableGrads(() => lossFn(value, batch, rng), vars);
+        let loss: tf.Scalar;
+        let grads: Record<string, tf.Tensor>;
+        try {
+          ({ value: loss, grads } = tf.variableGrads(() => lossFn(value, batch, rng), vars));
+        } catch (e) {
+          // Name the step's examples: a failure (an exhausted heap, say) is then traceable to its inputs.
+          throw new Error(`training step ${step + 1} on examples ${indices.join(', ')} (${batch.map(tokensOf).join(', ')} tokens): ${(e as Error).message}`, { cause: e });
+        }
         lossSum += (await loss.data())[0];
         loss.dispose();
         if (!acc) acc = grads;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { backendThreads, currentBackend, initBackend, writeFileAtomic } from '@cope/model';
 import { parseShard, type RunConfig } from './config.js';
-import { closeTask, openTask, readTaskData, type TaskData } from './context.js';
+import { closeTask, openTask, readOtherUsers, readTaskData, type TaskData } from './context.js';
 import { assembleOutputs, evaluateOutputs, runTam, runUserStage, USER_STAGES, type MethodResult, type Reporter, type UserStage } from './stages.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -42,6 +42,7 @@ type PipelineStage = 'tam' | UserStage | 'eval';
  */
 export async function runPipeline(config: RunConfig, stages: PipelineStage[], reporter: Reporter): Promise<RunSummary[]> {
   const shard = parseShard(config.shard);
+  await checkTaskData(config, stages);
   await fs.mkdir(config.runDir, { recursive: true });
   if (config.workers > 1) return runInWorkerPool(config, stages, shard, reporter);
   const summaries: RunSummary[] = [];
@@ -59,6 +60,14 @@ export async function runPipeline(config: RunConfig, stages: PipelineStage[], re
     }
   }
   return summaries;
+}
+
+/** Reads and validates every task's data files before any work, so a bad file of the last task stops the run at once. */
+async function checkTaskData(config: RunConfig, stages: PipelineStage[]): Promise<void> {
+  for (const task of config.tasks) {
+    await readTaskData(config, task, { index: 0, count: 1 });
+    if (stages.includes('tam')) await readOtherUsers(path.join(config.dataDir, task), task);
+  }
 }
 
 /** Assembles a task's outputs when every user has them, and evaluates them when asked to. */

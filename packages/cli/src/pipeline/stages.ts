@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { TASKS, encodeDpoTriple, encodeTurn, oppuTurns, queryPrompt, readOtherUsers, tamTurns, truncateItem, type UserRecord } from '@cope/data';
+import { DEFAULT_CUTOFF, TASKS, encodeDpoTriple, userKey, encodeTurn, oppuTurns, queryPrompt, readOtherUsers, tamTurns, truncateItem, type UserRecord } from '@cope/data';
 import { PromptCache, contrastiveDecoder, generate, plainDecoder } from '@cope/decoding';
 import { resolveDpoConfig, trainDpo } from '@cope/dpo';
 import { Rng, disposeAdapter, fileExists as exists, loadLoraAdapter, writeFileAtomic, type LoraAdapter } from '@cope/model';
@@ -51,20 +51,35 @@ export async function runTam(ctx: StageContext, r: Reporter): Promise<void> {
   const task = ctx.taskName;
   if (await isFinished(ctx.layout.tam)) return r.event({ stage: 'tam', task, kind: 'skip' });
   const others = await readOtherUsers(`${ctx.config.dataDir}/${task}`, task);
-  const examples = tamTurns(TASKS[task], others).map((t) => encodeTurn(ctx.tokenizer, ctx.chat, t));
+  const examples = tamTurns(TASKS[task], others).map((t) => encodeTurn(ctx.tokenizer, ctx.chat, t, DEFAULT_CUTOFF, contextOf(ctx)));
   const config = resolveSftConfig('tam', { seed: ctx.config.seed, ...ctx.config.tam });
+  const cut = examples.filter((e) => e.truncated).length;
+  if (cut) r.event({ stage: 'tam', task, kind: 'info', message: `${cut} of ${examples.length} training examples cut to ${DEFAULT_CUTOFF} tokens a part or ${contextOf(ctx)} in all (the model's context)` });
   r.event({ stage: 'tam', task, kind: 'start', examples: examples.length });
   const res = await trainLora({ model: ctx.base, examples, config, outDir: ctx.layout.tam, name: 'TAM', padId: padId(ctx), onStep: stepReporter(r, 'tam', task) });
   disposeAdapter(res.adapter);
   r.event({ stage: 'tam', task, kind: 'done' });
 }
 
+/** The model's context: training examples are cut to it ({@link fitToContext}). */
+function contextOf(ctx: StageContext): number {
+  return ctx.base.config.maxPositionEmbeddings;
+}
+
 function padId(ctx: StageContext): number {
   return ctx.tokenizer.padId ?? ctx.tokenizer.eosId ?? 0;
 }
 
-/** Runs one per-user stage for user `i` (skipping finished work). */
+/** Runs one per-user stage for user `i` (skipping finished work); a failure names the task, stage and user. */
 export async function runUserStage(ctx: StageContext, stage: UserStage, i: number, r: Reporter): Promise<void> {
+  try {
+    await runUserStageOf(ctx, stage, i, r);
+  } catch (e) {
+    throw new Error(`${ctx.taskName} ${stage}, user_${i} (${userKey(ctx.users[i])}): ${(e as Error).message}`, { cause: e });
+  }
+}
+
+async function runUserStageOf(ctx: StageContext, stage: UserStage, i: number, r: Reporter): Promise<void> {
   const task = ctx.taskName;
   const user = ctx.users[i];
   const L = ctx.layout;
@@ -72,7 +87,11 @@ export async function runUserStage(ctx: StageContext, stage: UserStage, i: numbe
   switch (stage) {
     case 'sft': {
       if (await isFinished(L.oppu(i))) return r.event({ stage, task, user: i, kind: 'skip' });
-      const examples = oppuTurns(TASKS[task], user).map((t) => encodeTurn(ctx.tokenizer, ctx.chat, t));
+      const examples = oppuTurns(TASKS[task], user).map((t) => encodeTurn(ctx.tokenizer, ctx.chat, t, DEFAULT_CUTOFF, contextOf(ctx)));
+      const cut = user.profile.filter((_, k) => examples[k].truncated).map((p) => p.id);
+      if (cut.length) {
+        r.event({ stage, task, user: i, kind: 'info', message: `${userKey(user)}: ${cut.length} of ${examples.length} profile items cut to ${DEFAULT_CUTOFF} tokens a part or ${contextOf(ctx)} in all (the model's context): ${cut.slice(0, 10).join(', ')}${cut.length > 10 ? ', …' : ''}` });
+      }
       const config = resolveSftConfig('oppu', { seed: ctx.config.seed + i, ...ctx.config.oppu });
       const res = await trainLora({ model: ctx.tamModel!, examples, config, outDir: L.oppu(i), name: `user_${i}`, padId: padId(ctx), onStep: stepReporter(r, stage, task, i) });
       disposeAdapter(res.adapter);
@@ -109,7 +128,7 @@ export async function runUserStage(ctx: StageContext, stage: UserStage, i: numbe
         .map((raw) => {
           const item = truncateItem(raw as Record<string, unknown>);
           const turn = { system: TASKS[task].system, user: TASKS[task].trainPrompt(item), target: item[TASKS[task].targetField] };
-          return encodeDpoTriple(ctx.tokenizer, ctx.chat, turn, String(raw.negative_response));
+          return encodeDpoTriple(ctx.tokenizer, ctx.chat, turn, String(raw.negative_response), DEFAULT_CUTOFF, contextOf(ctx));
         });
       const adapter = await loadLoraAdapter(ctx.tamModel!, L.oppu(i), `user_${i}`);
       adapter.config.dropout = 0.05;
