@@ -167,10 +167,14 @@ export async function loadLoraAdapter(model: CausalLM, dir: string, name = path.
   if (pc.use_dora) throw new Error(`${cfgFile}: use_dora: DoRA adapters are not supported`);
   if (pc.fan_in_fan_out) throw new Error(`${cfgFile}: fan_in_fan_out: only false is supported`);
   if (pc.bias !== 'none') throw new Error(`${cfgFile}: bias: only "none" is supported, got "${pc.bias}"`);
+  for (const key of ['rank_pattern', 'alpha_pattern'] as const) {
+    const v = (pc as Record<string, unknown>)[key];
+    if (v && typeof v === 'object' && Object.keys(v).length) throw new Error(`${cfgFile}: ${key}: per-module ranks and alphas are not supported`);
+  }
   const weightsFile = path.join(dir, 'adapter_model.safetensors');
   const host = await readSafetensors(weightsFile);
-  // target_modules may be a regex string in PEFT; resolve it against the tensors actually present.
-  const targets = PROJECTIONS.filter((p) => [...host.keys()].some((k) => k.includes(`.${p}.lora_A`)));
+  checkTargetModules(pc.target_modules, [...host.keys()], cfgFile, weightsFile);
+  const targets = PROJECTIONS.filter((p) => [...host.keys()].some((k) => k.includes(`.${p}.lora_`)));
   const config: LoraConfig = {
     r: pc.r,
     alpha: pc.lora_alpha,
@@ -192,6 +196,9 @@ export async function loadLoraAdapter(model: CausalLM, dir: string, name = path.
       const b = host.get(bKey);
       if (!a && !b) continue;
       if (!a || !b) throw new Error(`${weightsFile}: missing "${a ? bKey : aKey}"`);
+      if (a.shape[1] === inp && b.shape[0] === out && (a.shape[0] !== pc.r || b.shape[1] !== pc.r)) {
+        throw new Error(`${weightsFile}: "${aKey}" has shape [${a.shape}] and "${bKey}" [${b.shape}], of rank ${a.shape[0] !== pc.r ? a.shape[0] : b.shape[1]}, but ${cfgFile} says r ${pc.r}`);
+      }
       if (a.shape[0] !== pc.r || a.shape[1] !== inp) throw new Error(`${weightsFile}: "${aKey}" has shape [${a.shape}], expected [${pc.r}, ${inp}] for this base model (adapter made for another base?)`);
       if (b.shape[0] !== out || b.shape[1] !== pc.r) throw new Error(`${weightsFile}: "${bKey}" has shape [${b.shape}], expected [${out}, ${pc.r}] for this base model (adapter made for another base?)`);
       used.add(aKey).add(bKey);
@@ -208,6 +215,35 @@ export async function loadLoraAdapter(model: CausalLM, dir: string, name = path.
     throw new Error(`${weightsFile}: tensor "${unused[0]}" does not fit this base model (${model.config.numLayers} layers; adapter made for another base?)`);
   }
   return { name, config, layers };
+}
+
+/**
+ * PEFT's check of `target_modules` against the model and the saved tensors: a listed module the model does not
+ * have, a listed module without tensors, or tensors of a module the list (or pattern) does not name is refused,
+ * naming it. List entries match a module by its last name (`q_proj`, `model.layers.0.self_attn.q_proj`); a
+ * string is a pattern over whole module paths, as PEFT's `re.fullmatch`.
+ */
+function checkTargetModules(listed: string | string[], tensorNames: string[], cfgFile: string, weightsFile: string): void {
+  const modules = [...new Set(tensorNames.map((k) => k.replace(/^base_model\.model\./, '').replace(/\.lora_[AB]\.weight$/, '')))];
+  const present = PROJECTIONS.filter((p) => modules.some((m) => m.endsWith(`.${p}`)));
+  if (typeof listed === 'string') {
+    let pattern: RegExp;
+    try {
+      pattern = new RegExp(`^(?:${listed})$`);
+    } catch (e) {
+      throw new Error(`${cfgFile}: target_modules: not a valid pattern (${(e as Error).message})`);
+    }
+    const unmatched = modules.filter((m) => !pattern.test(m));
+    if (unmatched.length) throw new Error(`${weightsFile}: LoRA tensors for ${unmatched[0]}, which ${cfgFile} target_modules "${listed}" does not match`);
+    return;
+  }
+  const names = listed.map((m) => m.split('.').pop()!);
+  const unknown = listed.filter((_, k) => !(PROJECTIONS as readonly string[]).includes(names[k]));
+  if (unknown.length) throw new Error(`${cfgFile}: target_modules: ${unknown.join(', ')} not found in this base model (its adaptable modules: ${PROJECTIONS.join(', ')})`);
+  const withoutTensors = PROJECTIONS.filter((p) => names.includes(p) && !present.includes(p));
+  if (withoutTensors.length) throw new Error(`${cfgFile}: target_modules lists ${withoutTensors.join(', ')}, but ${weightsFile} has no LoRA tensors for ${withoutTensors.length > 1 ? 'them' : 'it'}`);
+  const notListed = present.filter((p) => !names.includes(p));
+  if (notListed.length) throw new Error(`${weightsFile}: LoRA tensors for ${notListed.join(', ')}, which ${cfgFile} target_modules (${listed.join(', ')}) does not list`);
 }
 
 /**

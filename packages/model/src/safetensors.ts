@@ -9,7 +9,9 @@ export interface HostTensor {
   data: Float32Array;
 }
 
-/** Storage dtypes we read. Integer and f64 tensors are widened to float32 too. */
+/** Float storage dtypes, read as float32 (F64 narrowed, F16 and BF16 widened). */
+const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16', 'F64']);
+/** Storage dtypes we read; integer ones only when asked to ({@link SafetensorsReadOptions}). */
 const DTYPE_BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
 
 /** Error for a malformed safetensors file; the message always names the file. */
@@ -31,7 +33,16 @@ interface HeaderEntry {
  * bad JSON, unknown dtype, offsets out of range or overlapping, byte count not matching the shape)
  * throws a {@link SafetensorsError} naming `file`.
  */
-export function parseSafetensors(buf: Uint8Array, file = '<buffer>'): { tensors: Map<string, HostTensor>; metadata: Record<string, string> } {
+export interface SafetensorsReadOptions {
+  /**
+   * Integer and boolean tensors are refused by default, naming the tensor: every file this toolkit reads holds
+   * float weights, and a quantized checkpoint's integers widened to float32 would run as a model of garbage.
+   * `'widen'` converts them to float32 values instead.
+   */
+  integers?: 'refuse' | 'widen';
+}
+
+export function parseSafetensors(buf: Uint8Array, file = '<buffer>', opts: SafetensorsReadOptions = {}): { tensors: Map<string, HostTensor>; metadata: Record<string, string> } {
   if (buf.byteLength < 8) throw new SafetensorsError(file, `truncated file: ${buf.byteLength} bytes, need at least 8 for the header length`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const headerLen = Number(view.getBigUint64(0, true));
@@ -57,6 +68,9 @@ export function parseSafetensors(buf: Uint8Array, file = '<buffer>'): { tensors:
     }
     const size = DTYPE_BYTES[e.dtype];
     if (size === undefined) throw new SafetensorsError(file, `tensor "${name}": unknown dtype "${e.dtype}" (expected one of ${Object.keys(DTYPE_BYTES).join(', ')})`);
+    if (!FLOAT_DTYPES.has(e.dtype) && opts.integers !== 'widen') {
+      throw new SafetensorsError(file, `tensor "${name}": dtype ${e.dtype} is not a float weight (expected one of ${[...FLOAT_DTYPES].join(', ')}; quantized checkpoints are not supported)`);
+    }
     const [begin, end] = e.data_offsets;
     if (!Number.isInteger(begin) || !Number.isInteger(end) || begin < 0 || end < begin || end > dataLen) {
       throw new SafetensorsError(file, `tensor "${name}": data_offsets [${begin}, ${end}] out of range (data section has ${dataLen} bytes)`);
@@ -132,14 +146,14 @@ export function serializeSafetensors(tensors: Map<string, HostTensor>, opts: { d
 }
 
 /** Reads one safetensors file. */
-export async function readSafetensors(file: string): Promise<Map<string, HostTensor>> {
+export async function readSafetensors(file: string, opts: SafetensorsReadOptions = {}): Promise<Map<string, HostTensor>> {
   let buf: Buffer;
   try {
     buf = await fs.readFile(file);
   } catch (e) {
     throw new SafetensorsError(file, `cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  return parseSafetensors(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), file).tensors;
+  return parseSafetensors(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), file, opts).tensors;
 }
 
 /** Writes a safetensors file atomically (temp file + rename). */

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describeWithFixtures, fixture } from '#testing';
 import { withTinyLlamaAndAdapter } from '#testing/models';
@@ -94,5 +94,33 @@ describeWithFixtures('LoRA adapters', ['models/tiny-llama/adapter/adapter_config
     await expect(loadLoraAdapter(other, fixture('models', 'tiny-llama', 'adapter'))).rejects.toThrow(/adapter made for another base/);
     disposeModel(other);
     expect(peftKey(1, 'q_proj', 'A')).toBe('base_model.model.model.layers.1.self_attn.q_proj.lora_A.weight');
+  });
+
+  /** A copy of the fixture adapter whose adapter_config.json is changed by `edit`. */
+  function adapterWith(edit: (cfg: Record<string, unknown>) => void): { dir: string; cfgFile: string; weightsFile: string } {
+    const dir = tempDir('cope-adapter-');
+    const src = fixture('models', 'tiny-llama', 'adapter');
+    const cfg = JSON.parse(readFileSync(path.join(src, 'adapter_config.json'), 'utf8'));
+    edit(cfg);
+    writeFileSync(path.join(dir, 'adapter_config.json'), JSON.stringify(cfg));
+    copyFileSync(path.join(src, 'adapter_model.safetensors'), path.join(dir, 'adapter_model.safetensors'));
+    return { dir, cfgFile: path.join(dir, 'adapter_config.json'), weightsFile: path.join(dir, 'adapter_model.safetensors') };
+  }
+
+  test('adapter_config.json and the tensors are cross-checked as PEFT does, naming the disagreement', async () => {
+    const notInModel = adapterWith((c) => { c.target_modules = ['q_proj', 'v_proj', 'o_proj', 'gate_proj', 'down_proj', 'c_attn']; });
+    await expect(loadLoraAdapter(model, notInModel.dir)).rejects.toThrow(`${notInModel.cfgFile}: target_modules: c_attn not found in this base model (its adaptable modules: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj)`);
+    const noTensors = adapterWith((c) => { c.target_modules = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'down_proj']; });
+    await expect(loadLoraAdapter(model, noTensors.dir)).rejects.toThrow(`${noTensors.cfgFile}: target_modules lists k_proj, but ${noTensors.weightsFile} has no LoRA tensors for it`);
+    const unlisted = adapterWith((c) => { c.target_modules = ['q_proj', 'v_proj']; });
+    await expect(loadLoraAdapter(model, unlisted.dir)).rejects.toThrow(`${unlisted.weightsFile}: LoRA tensors for o_proj, gate_proj, down_proj, which ${unlisted.cfgFile} target_modules (q_proj, v_proj) does not list`);
+    const rank = adapterWith((c) => { c.r = 8; });
+    await expect(loadLoraAdapter(model, rank.dir)).rejects.toThrow(/has shape \[4,64\] and .* \[\d+,4\], of rank 4, but .*adapter_config.json says r 8$/);
+    const pattern = adapterWith((c) => { c.target_modules = '.*\\.(q_proj|v_proj)'; });
+    await expect(loadLoraAdapter(model, pattern.dir)).rejects.toThrow(/LoRA tensors for model.layers.0.self_attn.o_proj, which .* target_modules ".*" does not match/);
+    // Full module paths and a pattern covering every adapted module are PEFT's other spellings of the same adapter.
+    for (const ok of [adapterWith((c) => { c.target_modules = '.*\\.(q_proj|v_proj|o_proj|gate_proj|down_proj)'; }), adapterWith((c) => { c.target_modules = (c.target_modules as string[]).map((m) => `model.layers.0.self_attn.${m}`); })]) {
+      disposeAdapter(await loadLoraAdapter(model, ok.dir));
+    }
   });
 });

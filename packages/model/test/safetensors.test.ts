@@ -41,8 +41,15 @@ describe('safetensors', () => {
     ['offsets out of range', file({ w: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, new Uint8Array(8)), /tensor "w": data_offsets \[0, 16\] out of range/],
     ['overlapping offsets', file({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, new Uint8Array(12)), /"a" and "b" have overlapping data_offsets/],
     ['bytes not matching shape', file({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8)), /8 bytes do not match shape \[3\] of F32 \(12 bytes\)/],
+    ['integer weights (a quantized checkpoint)', file({ 'model.layers.0.mlp.up_proj.weight': { dtype: 'I8', shape: [2], data_offsets: [0, 2] } }, new Uint8Array(2)),
+      /model.safetensors: tensor "model.layers.0.mlp.up_proj.weight": dtype I8 is not a float weight \(expected one of F32, F16, BF16, F64; quantized checkpoints are not supported\)/],
   ])('%s gets a clear error naming the file', (_name, buf, pattern) => {
     expect(() => parseSafetensors(buf as Uint8Array, 'model.safetensors')).toThrow(pattern as RegExp);
+  });
+
+  test('integer tensors are widened to float32 only when asked to', () => {
+    const buf = file({ ids: { dtype: 'I32', shape: [2], data_offsets: [0, 8] } }, new Uint8Array(Int32Array.from([-3, 7]).buffer));
+    expect(Array.from(parseSafetensors(buf, 'ids.safetensors', { integers: 'widen' }).tensors.get('ids')!.data)).toEqual([-3, 7]);
   });
 
   test('sharded checkpoints load through model.safetensors.index.json', async () => {
