@@ -49,6 +49,7 @@ export async function runPipeline(config: RunConfig, stages: PipelineStage[], re
   for (const task of config.tasks) {
     const ctx = await openTask(config, task, shard);
     await writeManifest(config);
+    reporter.event({ stage: 'run', task, kind: 'start', users: ctx.userIndices.length, stages: USER_STAGES.filter((s) => stages.includes(s)) });
     reporter.event({ stage: 'run', task, kind: 'info', message: `backend ${currentBackend()}${backendThreads() ? ` (${backendThreads()} threads)` : ''}, ${ctx.userIndices.length} users in this process` });
     try {
       if (stages.includes('tam')) await runTam(ctx, reporter);
@@ -103,6 +104,7 @@ async function runInWorkerPool(config: RunConfig, stages: PipelineStage[], shard
     stage: 'run', task: config.tasks.join(', '), kind: 'info',
     message: `${what} of ${config.tasks.join(', ')} in ${n} worker threads (${tasks.map((t) => t.userIndices.length).join(' + ')} users; backend ${currentBackend()}, ${threads} thread${threads > 1 ? 's' : ''} each)`,
   });
+  for (const t of tasks) reporter.event({ stage: 'run', task: t.taskName, kind: 'start', users: t.userIndices.length, stages: userStages });
   const pool = new WorkerPool(config, n, threads, reporter);
   try {
     const done = tasks.map(async (t, k) => {
