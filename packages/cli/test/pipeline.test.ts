@@ -239,6 +239,22 @@ describe('cope run on the embedded data', () => {
     expect(dom.stdout).toMatch(/data-rendered="2"/);
     expect(dom.stdout).not.toMatch(/data-errors=/);
     expect(dom.stdout).toMatch(/<td>CoPe<\/td>/);
+    // Bold (class best) is the best shown value of each column, ties included.
+    const results = JSON.parse(readFileSync(path.join(reference, 'output', 'news_headline', 'results.json'), 'utf8')).results as Array<Record<string, any>>;
+    const rows = [...dom.stdout.matchAll(/<tr><td>([^<]+)<\/td>(.*?)<\/tr>/g)].map((m) => ({ method: m[1], cells: [...m[2].matchAll(/<td( class="best")?>([^<]+)<\/td>/g)].map((c) => ({ best: !!c[1], text: c[2] })) }));
+    expect(rows.map((r) => r.method)).toEqual(results.map((r) => r.method));
+    ['rouge-1', 'rouge-L', 'meteor'].forEach((k, col) => {
+      const top = Math.max(...results.map((r) => Number(r[k].toFixed(4))));
+      expect(rows.map((r) => r.cells[col].best)).toEqual(results.map((r) => Number(r[k].toFixed(4)) === top));
+    });
+    // The gain chart's legend names its three colours; each user's bar has its sign's colour and can be seen.
+    const attr = (name: string) => JSON.parse(new RegExp(`${name}="([^"]*)"`).exec(dom.stdout)![1].replace(/&quot;/g, '"'));
+    expect(attr('data-legend')).toEqual([['CoPe better', '#2ca02c'], ['CoPe worse', '#d62728'], ['tie', '#888888']]);
+    const byMethod = (m: string) => results.find((r) => r.method === m)!.perUser as Array<Record<string, number>>;
+    const gains = byMethod('CoPe').map((u, i) => u['rouge-L'] - byMethod('OPPU')[i]['rouge-L']);
+    const bars = attr('data-bars') as Array<[string, number]>;
+    expect(bars.map((b) => b[0])).toEqual(gains.map((g) => (g > 0 ? '#2ca02c' : g < 0 ? '#d62728' : '#888888')));
+    for (const [, height] of bars) expect(height).toBeGreaterThanOrEqual(3);
   }, 120_000);
 });
 

@@ -67,16 +67,21 @@ export async function writeReport(runDir: string, outFile: string): Promise<stri
     manifest = {};
   }
   const tables = tasks.map((t) => {
-    const best = Math.max(...t.results.map((r) => r['rouge-L']));
-    const rows = t.results.map((r) => `<tr${r['rouge-L'] === best ? ' class="best"' : ''}><td>${esc(r.method)}</td><td>${r['rouge-1'].toFixed(4)}</td><td>${r['rouge-L'].toFixed(4)}</td><td>${r.meteor !== undefined ? r.meteor.toFixed(4) : '–'}</td></tr>`).join('');
+    // The best value of each column as shown (4 decimals) is bold, ties too, as in the README's tables.
+    const columns = ['rouge-1', 'rouge-L', 'meteor'] as const;
+    const shown = (v: number | undefined) => (v === undefined ? '–' : v.toFixed(4));
+    const best = Object.fromEntries(columns.map((k) => [k, Math.max(...t.results.map((r) => (r[k] === undefined ? -Infinity : Number(shown(r[k])))))]));
+    const cell = (r: TaskResults['results'][number], k: (typeof columns)[number]) => `<td${r[k] !== undefined && Number(shown(r[k])) === best[k] ? ' class="best"' : ''}>${shown(r[k])}</td>`;
+    const rows = t.results.map((r) => `<tr><td>${esc(r.method)}</td>${columns.map((k) => cell(r, k)).join('')}</tr>`).join('');
     return `<section><h2>${esc(t.task)} <small>(${esc(t.lampId)}, ${t.users} users)</small></h2>
-<table><thead><tr><th>method</th><th>ROUGE-1</th><th>ROUGE-L</th><th>METEOR</th></tr></thead><tbody>${rows}</tbody></table>
-<div class="charts"><div><h3>Training loss</h3><canvas id="loss-${esc(t.task)}"></canvas></div><div><h3>Per-user ROUGE-L gain of CoPe over OPPU</h3><canvas id="gain-${esc(t.task)}"></canvas></div></div></section>`;
+<div class="panels"><div><h3>Metrics</h3><table><thead><tr><th>method</th><th>ROUGE-1</th><th>ROUGE-L</th><th>METEOR</th></tr></thead><tbody>${rows}</tbody></table>
+<p class="note">Best of each column in bold.</p></div>
+<div><h3>Training loss</h3><canvas id="loss-${esc(t.task)}"></canvas></div><div><h3>Per-user ROUGE-L gain of CoPe over OPPU</h3><canvas id="gain-${esc(t.task)}"></canvas></div></div></section>`;
   }).join('\n');
   const data = JSON.stringify(tasks.map((t) => ({ task: t.task, curves: t.curves, results: t.results }))).replace(/</g, '\\u003c');
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>CoPe report</title>
-<style>body{font:14px system-ui,sans-serif;margin:2rem;max-width:1100px}table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccc;padding:.3rem .8rem;text-align:right}td:first-child,th:first-child{text-align:left}tr.best{font-weight:bold;background:#eef7ee}.charts{display:grid;grid-template-columns:1fr 1fr;gap:1rem}small{color:#666}pre{background:#f6f6f6;padding:.5rem;overflow:auto;font-size:12px}</style>
+<style>body{font:14px system-ui,sans-serif;margin:2rem}table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccc;padding:.3rem .8rem;text-align:right}td:first-child,th:first-child{text-align:left}td.best{font-weight:bold;background:#eef7ee}.panels{display:grid;grid-template-columns:minmax(300px,auto) minmax(360px,1fr) minmax(360px,1fr);gap:2rem;align-items:start}.note{color:#666;font-size:12px}small{color:#666}pre{background:#f6f6f6;padding:.5rem;overflow:auto;font-size:12px}@media (max-width:1100px){.panels{grid-template-columns:1fr}}</style>
 <script>window.__errors=[];window.addEventListener('error',function(e){window.__errors.push(String(e.message));document.documentElement.setAttribute('data-errors',window.__errors.join(' | '));});</script>
 <script>${chartJs}</script></head>
 <body><h1>CoPe report</h1><p>Run folder: <code>${esc(runDir)}</code></p>
@@ -96,8 +101,16 @@ ${tables}
     var cope = pick('CoPe');
     var oppu = pick('OPPU');
     var gains = cope && oppu ? cope.perUser.map(function (u, i) { return u['rouge-L'] - oppu.perUser[i]['rouge-L']; }) : [];
-    new Chart(document.getElementById('gain-' + t.task), { type: 'bar', data: { labels: gains.map(function (_, i) { return 'user_' + (cope ? cope.perUser[i].user : i); }),
-      datasets: [{ label: 'ROUGE-L (CoPe − OPPU)', data: gains, backgroundColor: gains.map(function (g) { return g >= 0 ? '#2ca02c' : '#d62728'; }) }] }, options: { animation: false } });
+    // Green where CoPe gains, red where it loses, grey where it ties (drawn as a short stub so it is seen).
+    var colorOf = function (g) { return g > 0 ? '#2ca02c' : g < 0 ? '#d62728' : '#888888'; };
+    var legend = [['CoPe better', '#2ca02c'], ['CoPe worse', '#d62728'], ['tie', '#888888']];
+    var canvas = document.getElementById('gain-' + t.task);
+    var chart = new Chart(canvas, { type: 'bar', data: { labels: gains.map(function (_, i) { return 'user_' + (cope ? cope.perUser[i].user : i); }),
+      datasets: [{ label: 'ROUGE-L (CoPe − OPPU)', data: gains, minBarLength: 3, backgroundColor: gains.map(colorOf) }] },
+      options: { animation: false, scales: { y: { title: { display: true, text: 'ROUGE-L (CoPe − OPPU)' } } },
+        plugins: { legend: { labels: { generateLabels: function () { return legend.map(function (l) { return { text: l[0], fillStyle: l[1], strokeStyle: l[1], lineWidth: 0 }; }); } } } } } });
+    canvas.setAttribute('data-legend', JSON.stringify(chart.legend.legendItems.map(function (i) { return [i.text, i.fillStyle]; })));
+    canvas.setAttribute('data-bars', JSON.stringify(gains.map(function (g, i) { var el = chart.getDatasetMeta(0).data[i]; return [colorOf(g), Math.round(Math.abs(el.base - el.y))]; })));
   });
   document.documentElement.setAttribute('data-rendered', String(document.querySelectorAll('canvas').length));
 })();
