@@ -326,6 +326,7 @@ describe('cope eval and bad input', () => {
     [['generate', '--model', '/nope', '--prompts-file', 'p.jsonl', '--stream'], /--stream shows one generation/],
     [['generate', '--model', '/nope', '--prompt', 'x', '--system', 'Be brief'], /--system needs --chat-template/],
     [['generate', '--model', '/nope', '--prompt', 'x', '--task', 'news_headline', '--system', 'Be brief'], /--system with --task: the task brings its own system prompt/],
+    [['forward', '--model', fixture('models', 'tiny-llama'), '--ids', '1', '--backend', 'tensorflow'], /@tensorflow\/tfjs-node is not installed; install it next to @cope\/model, pinned to the tfjs-core in use: pnpm --filter @cope\/model add @tensorflow\/tfjs-node@4\.22\.0/],
   ])('%j fails with a clear one-line error', async (args, pattern) => {
     const r = await run(args as string[]);
     expect(r.code).toBe(1);

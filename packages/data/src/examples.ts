@@ -1,6 +1,6 @@
 import type { ChatFormatter } from './chat.js';
 import type { UserRecord } from './dataset.js';
-import { firstKWords, type TaskSpec } from './tasks.js';
+import { extractOutput, firstKWords, pythonStrip, type TaskSpec } from './tasks.js';
 import type { CopeTokenizer } from './tokenizer.js';
 
 /** CoPe's tokenizer `cut_off`, applied to the prompt and the target separately. */
@@ -125,4 +125,20 @@ export function padBatch(seqs: Array<{ ids: number[]; labelMask?: number[] }>, p
     attentionMask: seqs.map((s) => pad(s.ids.map(() => 1), 0)),
     labelMask: seqs.map((s) => pad(s.labelMask ?? s.ids.map(() => 0), 0)),
   };
+}
+
+/**
+ * How a generated answer becomes a method's output text. `reference` does what CoPe's scripts do: greedy and
+ * sampled generations (TAM, OPPU, OPPU+DPO) decode prompt and answer together and keep what follows the task's
+ * last output marker (`get_output`: then whitespace, `"` and `'` stripped); contrastive ones (OPPU+CD, CoPe) are
+ * the answer `.strip()`ped. `trim` is the answer alone, whitespace trimmed, for every method.
+ */
+export const OUTPUT_TEXT_MODES = ['reference', 'trim'] as const;
+export type OutputTextMode = (typeof OUTPUT_TEXT_MODES)[number];
+
+/** A method's output text from its prompt and generated ids (see {@link OUTPUT_TEXT_MODES}). */
+export function outputText(tok: CopeTokenizer, task: TaskSpec, promptIds: number[], generated: number[], contrastive: boolean, mode: OutputTextMode): string {
+  if (mode === 'trim') return tok.decode(generated, { skipSpecialTokens: true }).trim();
+  if (contrastive) return pythonStrip(tok.decode(generated, { skipSpecialTokens: true }));
+  return extractOutput(task, tok.decode(promptIds.concat(generated), { skipSpecialTokens: true }));
 }

@@ -7,13 +7,13 @@ export {
   CHAT_PRESETS, CHAT_PRESET_NAMES, ChatFormatter, renderChatTemplate,
   type ChatMessage, type ChatPresetName, type ChatTemplateChoice,
 } from './chat.js';
-export { TASKS, TASK_NAMES, getTask, extractOutput, firstKWords, type TaskSpec, type TaskName, type LampTaskId, type ProfileItem } from './tasks.js';
+export { TASKS, TASK_NAMES, getTask, extractOutput, pythonStrip, firstKWords, type TaskSpec, type TaskName, type LampTaskId, type ProfileItem } from './tasks.js';
 export {
   DATA_FILES, DataValidationError, decodeUtf8, validateUsers, validateLabels, readOtherUsers, readTargetUsers, readLabelFile,
   readUsersWithNegatives, readUsersWithSelectedNegatives, checkQueryIdsMatchLabels, userKey,
   type UserRecord, type Query, type ProfileRecord, type LabelFile,
 } from './dataset.js';
 export {
-  DEFAULT_CUTOFF, FIELD_WORD_LIMIT, encodeTurn, fitToContext, truncateItem, tamTurns, oppuTurns, queryPrompt, encodeDpoTriple, padBatch,
+  DEFAULT_CUTOFF, FIELD_WORD_LIMIT, OUTPUT_TEXT_MODES, outputText, type OutputTextMode, encodeTurn, fitToContext, truncateItem, tamTurns, oppuTurns, queryPrompt, encodeDpoTriple, padBatch,
   type SftExample, type ChatTurn, type DpoTriple, type PaddedBatch,
 } from './examples.js';

@@ -112,14 +112,28 @@ export function getTask(nameOrId: string): TaskSpec {
   return t;
 }
 
+/** Python's `str.isspace` characters: what `str.strip()` removes (JS `trim` differs on \x1c-\x1f, \x85 and \uFEFF). */
+const PY_WHITESPACE = new Set([...'\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000'].concat(Array.from({ length: 11 }, (_, i) => String.fromCharCode(0x2000 + i))));
+
+/** Python's `text.strip(chars)`: `chars` removed from both ends (whitespace when omitted). */
+export function pythonStrip(text: string, chars?: string): string {
+  const drop = (c: string) => (chars === undefined ? PY_WHITESPACE.has(c) : chars.includes(c));
+  const cs = [...text];
+  let a = 0;
+  let b = cs.length;
+  while (a < b && drop(cs[a])) a++;
+  while (b > a && drop(cs[b - 1])) b--;
+  return cs.slice(a, b).join('');
+}
+
 /**
- * `get_output` for CoPe's Mistral branch: the text after the last occurrence of the task marker,
- * stripped of whitespace and then of quotes.
+ * `get_output` for CoPe's Mistral branch: the text after the last occurrence of the task marker, then
+ * `.strip().strip('"').strip("'")`.
  */
 export function extractOutput(task: TaskSpec, decoded: string): string {
   const i = decoded.lastIndexOf(task.outputMarker);
   const tail = i >= 0 ? decoded.slice(i + task.outputMarker.length) : decoded;
-  return tail.trim().replace(/^["']+|["']+$/g, '');
+  return pythonStrip(pythonStrip(pythonStrip(tail), '"'), "'");
 }
 
 /** `get_first_k_tokens(v, k)`: the first k whitespace-separated words joined by single spaces. */

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { TASKS, decodeUtf8, extractOutput, firstKWords, getTask, readTargetUsers, validateLabels, validateUsers } from '@cope/data';
+import { TASKS, decodeUtf8, extractOutput, pythonStrip, firstKWords, getTask, readTargetUsers, validateLabels, validateUsers } from '@cope/data';
 import { tempDir } from '#testing/temp';
 
 const user = () => ({
@@ -78,8 +78,15 @@ describe('task registry', () => {
     expect(() => getTask('movie_tagging')).toThrow(/Unknown task "movie_tagging": expected one of news_headline/);
     expect([TASKS.news_headline.maxNewTokens, TASKS.topic_writing.maxNewTokens]).toEqual([100, 600]);
   });
-  test('get_output keeps the text after the last marker, stripped of whitespace then quotes', () => {
+  test('get_output keeps the text after the last marker, then Python strip(), strip(\'"\'), strip("\'")', () => {
     expect(extractOutput(TASKS.news_headline, 'headline: x headline:  "Storm Hits" ')).toBe('Storm Hits');
+    // Two strips, not one pass over mixed quotes: '"x"' keeps its inner double quotes.
+    expect(extractOutput(TASKS.news_headline, `headline: '"Storm"'`)).toBe('"Storm"');
+    expect(extractOutput(TASKS.news_headline, `headline: "'Storm'"`)).toBe('Storm');
+    expect(extractOutput(TASKS.news_headline, `headline: "Storm" '`)).toBe('Storm" ');
+    // Python's whitespace, not JavaScript's: \x1c is stripped, \uFEFF is kept.
+    expect(pythonStrip('\x1c a \x85')).toBe('a');
+    expect(pythonStrip('\uFEFFa')).toBe('\uFEFFa');
   });
   test('768-word truncation collapses whitespace', () => {
     expect(firstKWords('a  b\nc d', 3)).toBe('a b c');

@@ -1,5 +1,5 @@
 import { describeWithFixtures, fixture } from '#testing';
-import { ChatFormatter, TASKS, encodeDpoTriple, encodeTurn, loadTokenizer, oppuTurns, padBatch, tamTurns } from '@cope/data';
+import { ChatFormatter, TASKS, encodeDpoTriple, encodeTurn, loadTokenizer, oppuTurns, outputText, padBatch, tamTurns } from '@cope/data';
 
 describeWithFixtures('example building', ['tokenizers/llama2/tokenizer.json'], () => {
   test('SFT example: BOS + templated prompt, target masked in, ends with </s>', async () => {
@@ -35,6 +35,18 @@ describeWithFixtures('example building', ['tokenizers/llama2/tokenizer.json'], (
     expect(encodeTurn(tok, chat, { system: 'S', user: 'U', target: 'T' }, 2048, 64).truncated).toBe(false);
     const t = encodeDpoTriple(tok, chat, { ...long, target: 'good' }, 'bad '.repeat(100), 2048, 64);
     expect([t.prompt.length + t.chosen.length <= 64, t.prompt.length + t.rejected.length]).toEqual([true, 64]);
+  });
+
+  test('output texts: get_output over prompt and answer for greedy methods, strip for contrastive, or trim', async () => {
+    const tok = await loadTokenizer(fixture('tokenizers', 'llama2'));
+    const prompt = tok.encode('Generate a headline for the following article.\narticle: A storm\nheadline:');
+    const answer = tok.encode(' "Storm Shuts Schools" headline: \'Schools Closed\' ', { addSpecialTokens: false });
+    const task = TASKS.news_headline;
+    expect(outputText(tok, task, prompt, answer, false, 'reference')).toBe('Schools Closed');
+    expect(outputText(tok, task, prompt, answer, true, 'reference')).toBe('"Storm Shuts Schools" headline: \'Schools Closed\'');
+    expect(outputText(tok, task, prompt, answer, false, 'trim')).toBe('"Storm Shuts Schools" headline: \'Schools Closed\'');
+    // Without a marker in the answer, the prompt's last one leads to the answer itself.
+    expect(outputText(tok, task, prompt, tok.encode(' "Storm Shuts Schools"', { addSpecialTokens: false }), false, 'reference')).toBe('Storm Shuts Schools');
   });
 
   test('DPO triples end with exactly one EOS appended after the template', async () => {

@@ -118,7 +118,12 @@ async function activate(name: BackendName, threads: number): Promise<void> {
   if (name === 'tensorflow-gpu' || name === 'tensorflow') {
     const pkg = name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
     // Loading the addon registers the 'tensorflow' backend; a missing libtensorflow throws here.
-    require(pkg);
+    try {
+      require(pkg);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND' || !String((e as Error).message).includes(pkg)) throw e;
+      throw new Error(`--backend ${name}: ${pkg} is not installed; install it next to @cope/model, pinned to the tfjs-core in use: pnpm --filter @cope/model add ${pkg}@${tf.version_core} (it downloads libtensorflow), or use --backend wasm`);
+    }
     if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but its backend did not initialise`);
     return;
   }

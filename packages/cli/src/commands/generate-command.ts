@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Command } from 'commander';
-import { ChatFormatter, getTask, loadTokenizer, queryPrompt, type ChatTemplateChoice, type CopeTokenizer } from '@cope/data';
+import { Option, type Command } from 'commander';
+import { ChatFormatter, OUTPUT_TEXT_MODES, getTask, loadTokenizer, outputText, queryPrompt, type ChatTemplateChoice, type CopeTokenizer } from '@cope/data';
 import { createDecoder, generate } from '@cope/decoding';
 import { Rng, disposeModel, loadModel, stopTokenIds } from '@cope/model';
 import { parseIds, parseNumber, parsePositiveInt, textStreamer, type CliIo } from '../io.js';
@@ -121,7 +121,8 @@ export function registerGenerateCommand(program: Command, io: CliIo): void {
     .option('--batch-size <n>', 'prompts per batch with --prompts-file (left-padded; sampling draws from one seeded stream per batch)', '8')
     .option('--chat-template <name>', 'wrap each prompt text as a user turn in a chat template: model (the tokenizer\'s own, else plain) or a preset (mistral, llama, gemma, qwen2.5, plain)')
     .option('--system <text>', 'system message of the --chat-template turn')
-    .option('--task <name>', 'with --prompt or --prompts-file: a query input of this task (e.g. "Generate a headline for the following article: …"), prompted as `cope run` decodes it (the task\'s system prompt and test template in --chat-template, default model; "text" trimmed as in its outputs)')
+    .option('--task <name>', 'with --prompt or --prompts-file: a query input of this task (e.g. "Generate a headline for the following article: …"), prompted as `cope run` decodes it (the task\'s system prompt and test template in --chat-template, default model; "text" made as in its outputs, see --output-text)')
+    .addOption(new Option('--output-text <mode>', 'with --task: reference (CoPe\'s get_output for greedy and sampling, strip for contrastive) or trim (the generated text, trimmed)').choices(OUTPUT_TEXT_MODES).default('reference'))
     .option('--max-new-tokens <n>', 'tokens to generate (default: 32; with --task the task\'s, as CoPe decodes it: 100 short, 600 long)')
     .option('--decoding <name>', 'greedy | sample | contrastive', 'greedy')
     .option('--contrastive-alpha <x>', 'λ, weight of the amateur (CoPe default 0.1)', '0.1')
@@ -189,9 +190,10 @@ export function registerGenerateCommand(program: Command, io: CliIo): void {
               const out: Record<string, unknown> = job.id !== undefined ? { id: job.id, ids: r.ids } : { ids: r.ids };
               if (o.logprobs) out.logProbs = r.logProbs;
               if (job.fromText && tokenizer) {
-                const text = tokenizer.decode(r.ids, { skipSpecialTokens: true });
-                // As the pipeline writes its outputs.
-                out.text = o.task !== undefined ? text.trim() : text;
+                // With a task, as the pipeline writes its outputs.
+                out.text = o.task !== undefined
+                  ? outputText(tokenizer, getTask(o.task), job.ids, r.ids, o.decoding === 'contrastive', o.outputText)
+                  : tokenizer.decode(r.ids, { skipSpecialTokens: true });
               }
               io.out(JSON.stringify(out));
             });

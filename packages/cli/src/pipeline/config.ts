@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { TASK_NAMES } from '@cope/data';
+import { OUTPUT_TEXT_MODES, TASK_NAMES } from '@cope/data';
 import { dpoConfigSchema } from '@cope/dpo';
 import { SFT_PRESETS, sftConfigSchema, withSftPreset } from '@cope/sft';
 import { keyPath, settingIssues, type SettingIssue } from './config-issues.js';
@@ -90,6 +90,8 @@ export const runConfigSchema = z.strictObject({
     /** 100 / 600 by task when omitted. */
     maxNewTokens: z.number().int().positive().optional(),
     batchSize: z.number().int().positive().default(8),
+    /** How generations become output texts: `reference` as CoPe's scripts (get_output / strip), or `trim` (@cope/data's OUTPUT_TEXT_MODES). */
+    outputText: z.enum(OUTPUT_TEXT_MODES).default('reference'),
     /**
      * CoPe's `--is_sampling`: each method is sampled `runs` times (seeded per user and run) instead of decoded
      * greedily, into `<method>-sampling-run_<n>.json`, and evaluated per run and as the mean of the runs.
@@ -101,7 +103,7 @@ export const runConfigSchema = z.strictObject({
       topK: z.number().int().min(0).default(50),
       topP: z.number().gt(0).max(1).default(0.95),
     }).optional(),
-  }).default({ contrastiveAlpha: 0.1, plausibility: 0.1, masked: 'eps', repetitionPenalty: 1, batchSize: 8 }),
+  }).default({ contrastiveAlpha: 0.1, plausibility: 0.1, masked: 'eps', repetitionPenalty: 1, batchSize: 8, outputText: 'reference' }),
   /** Methods decoded and evaluated. */
   methods: z.array(z.enum(METHODS)).nonempty().default([...METHODS]),
 });

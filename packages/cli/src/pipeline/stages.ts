@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_CUTOFF, TASKS, encodeDpoTriple, userKey, encodeTurn, oppuTurns, queryPrompt, readOtherUsers, tamTurns, truncateItem, type UserRecord } from '@cope/data';
+import { DEFAULT_CUTOFF, TASKS, encodeDpoTriple, outputText, userKey, encodeTurn, oppuTurns, queryPrompt, readOtherUsers, tamTurns, truncateItem, type UserRecord } from '@cope/data';
 import { PromptCache, contrastiveDecoder, generate, plainDecoder } from '@cope/decoding';
 import { resolveDpoConfig, trainDpo } from '@cope/dpo';
 import { Rng, disposeAdapter, fileExists as exists, loadLoraAdapter, writeFileAtomic, type LoraAdapter } from '@cope/model';
@@ -193,7 +193,8 @@ async function decodeUser(ctx: StageContext, output: DecodeOutput, i: number, r:
         rng,
         promptCache,
       });
-      res.forEach((g, j) => outputs.push({ id: String(batch[j].id), output: ctx.tokenizer.decode(g.ids, { skipSpecialTokens: true }).trim() }));
+      const contrastive = method === 'OPPU+CD' || method === 'CoPe';
+      res.forEach((g, j) => outputs.push({ id: String(batch[j].id), output: outputText(ctx.tokenizer, spec, prompts[j], g.ids, contrastive, d.outputText) }));
     }
   } finally {
     if (adapter) disposeAdapter(adapter);
