@@ -27,7 +27,7 @@ export function resolveDpoConfig(overrides: Record<string, unknown> = {}): DpoCo
   const r = dpoConfigSchema.safeParse(overrides);
   if (!r.success) {
     const i = r.error.issues[0];
-    throw new Error(`dpo config: ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`dpo config: ${i.path.join('.') || '(root)'}: ${i.message}`);
   }
   return r.data;
 }

@@ -58,7 +58,7 @@ export function resolveSftConfig(preset: keyof typeof SFT_PRESETS | null, overri
   const r = sftConfigSchema.safeParse(withSftPreset(preset, overrides));
   if (!r.success) {
     const i = r.error.issues[0];
-    throw new Error(`sft config: ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`sft config: ${i.path.join('.') || '(root)'}: ${i.message}`);
   }
   return r.data;
 }

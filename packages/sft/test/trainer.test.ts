@@ -63,6 +63,13 @@ describeWithFixtures('LoRA SFT trainer on tiny-llama', ['models/tiny-llama/model
     await expect(trainLora({ model, examples: [], config: resolveSftConfig('oppu'), outDir: '/tmp/x' })).rejects.toThrow(/no training examples/);
     expect(() => resolveSftConfig('tam', { batchSize: 0 })).toThrow(/sft config: batchSize: /);
     expect(resolveSftConfig('tam').lora).toEqual({ r: 16, alpha: 16, dropout: 0.05, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] });
+    expect(() => resolveSftConfig('tam', { learningrate: 0.5 })).toThrow(/sft config: \(root\): Unrecognized key: "learningrate"/);
+  });
+
+  test('a step that fails names its examples', async () => {
+    const examples = [{ ids: [1, 2, 3], labelMask: [0, 1, 1], promptLength: 1 }, { ids: [1, 2, 1e9], labelMask: [0, 1, 1], promptLength: 1 }];
+    const config = resolveSftConfig('oppu', { batchSize: 1, epochs: 1, checkpointEvery: 0 });
+    await expect(trainLora({ model, examples, config, outDir: tempDir('cope-sft-fail-') })).rejects.toThrow(/^training step [12] on examples 1 \(3 tokens\): forward: token id 1000000000 outside the vocabulary \[0, 320\)$/);
   });
 });
 
