@@ -6,14 +6,15 @@ import tseslint from 'typescript-eslint';
 /** Which package may import which (design.md, package table). */
 export const allowedDependencies = {
   data: [],
-  model: ['data'],
+  'backend-native': [],
+  model: ['data', 'backend-native'],
   sft: ['model', 'data'],
   dpo: ['model', 'data', 'sft'],
   decoding: ['model'],
   negatives: ['model', 'data', 'decoding'],
   metrics: [],
-  cli: ['data', 'model', 'sft', 'dpo', 'decoding', 'negatives', 'metrics'],
-  tools: ['data', 'model', 'sft', 'dpo', 'decoding', 'negatives', 'metrics', 'cli'],
+  cli: ['data', 'backend-native', 'model', 'sft', 'dpo', 'decoding', 'negatives', 'metrics'],
+  tools: ['data', 'backend-native', 'model', 'sft', 'dpo', 'decoding', 'negatives', 'metrics', 'cli'],
 };
 
 export default [

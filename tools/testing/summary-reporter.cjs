@@ -10,7 +10,9 @@ class SummaryReporter {
   onRunComplete(_contexts, results) {
     const dir = path.join(__dirname, '..', '..', '.test-results');
     fs.mkdirSync(dir, { recursive: true });
-    const name = path.relative(path.join(__dirname, '..', '..'), this.rootDir).replace(/[\\/]/g, '_') || 'root';
+    // A second run of a package's suites on another backend (COPE_BACKEND) is recorded beside the first.
+    const backend = process.env.COPE_BACKEND ? `@${process.env.COPE_BACKEND}` : '';
+    const name = (path.relative(path.join(__dirname, '..', '..'), this.rootDir).replace(/[\\/]/g, '_') || 'root') + backend;
     const failedSuites = results.testResults.filter((r) => r.testExecError || r.failureMessage).length;
     fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify({
       project: name,

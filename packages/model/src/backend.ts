@@ -4,7 +4,7 @@ import { tf } from './tf.js';
 import { installSharedIdentity } from './kernels/shared-identity.js';
 
 /** Backends we know how to set up, in the order `auto` tries them. */
-export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 export type BackendChoice = BackendName | 'auto';
 
@@ -125,6 +125,12 @@ async function activate(name: BackendName, threads: number): Promise<void> {
       throw new Error(`--backend ${name}: ${pkg} is not installed; install it next to @cope/model, pinned to the tfjs-core in use: pnpm --filter @cope/model add ${pkg}@${tf.version_core} (it downloads libtensorflow), or use --backend wasm`);
     }
     if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but its backend did not initialise`);
+    return;
+  }
+  if (name === 'native') {
+    const native = await import('@cope/backend-native');
+    if (!native.registerNativeBackend({ threads })) throw new Error(native.loadAddon().reason);
+    if (!(await tf.setBackend(native.NATIVE_BACKEND))) throw new Error('native backend did not initialise');
     return;
   }
   if (name === 'wasm') {

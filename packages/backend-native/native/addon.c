@@ -1,0 +1,242 @@
+// N-API addon: the heavy products of @cope/backend-native, on OpenBLAS (Debian's libopenblas-dev).
+// Every function works in place on Float32Arrays (or Uint16Arrays of bf16 bits) the caller owns: no copies.
+#include <node_api.h>
+#include <cblas.h>
+#include <stdint.h>
+#include <string.h>
+#include "elementwise.h"
+
+#define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, NULL, "cope-native: bad arguments to " #call); return NULL; } } while (0)
+
+static int f32_arg(napi_env env, napi_value v, float** data, size_t* length) {
+  napi_typedarray_type type;
+  napi_value buffer;
+  size_t offset;
+  void* raw;
+  if (napi_get_typedarray_info(env, v, &type, length, &raw, &buffer, &offset) != napi_ok || type != napi_float32_array) return 0;
+  *data = (float*)raw;
+  return 1;
+}
+
+static int u16_arg(napi_env env, napi_value v, uint16_t** data, size_t* length) {
+  napi_typedarray_type type;
+  napi_value buffer;
+  size_t offset;
+  void* raw;
+  if (napi_get_typedarray_info(env, v, &type, length, &raw, &buffer, &offset) != napi_ok || type != napi_uint16_array) return 0;
+  *data = (uint16_t*)raw;
+  return 1;
+}
+
+static int64_t int_arg(napi_env env, napi_value v) {
+  int64_t x = -1;
+  napi_get_value_int64(env, v, &x);
+  return x;
+}
+
+/*
+ * batchSgemm(a, b, c, batch, batchA, batchB, m, n, k, transA, transB, beta)
+ * c[i] = op(a[i % batchA]) · op(b[i % batchB]) + beta · c[i], row-major; op(a) is [m, k], op(b) [k, n].
+ */
+static napi_value batch_sgemm(napi_env env, napi_callback_info info) {
+  size_t argc = 12;
+  napi_value argv[12];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 12) { napi_throw_error(env, NULL, "batchSgemm: expected 12 arguments"); return NULL; }
+  float *a, *b, *c;
+  size_t la, lb, lc;
+  if (!f32_arg(env, argv[0], &a, &la) || !f32_arg(env, argv[1], &b, &lb) || !f32_arg(env, argv[2], &c, &lc)) {
+    napi_throw_type_error(env, NULL, "batchSgemm: a, b and c must be Float32Arrays");
+    return NULL;
+  }
+  int64_t batch = int_arg(env, argv[3]), batchA = int_arg(env, argv[4]), batchB = int_arg(env, argv[5]);
+  int64_t m = int_arg(env, argv[6]), n = int_arg(env, argv[7]), k = int_arg(env, argv[8]);
+  bool ta = false, tb = false;
+  double beta = 0;
+  napi_get_value_bool(env, argv[9], &ta);
+  napi_get_value_bool(env, argv[10], &tb);
+  napi_get_value_double(env, argv[11], &beta);
+  if (batch < 1 || batchA < 1 || batchB < 1 || m < 0 || n < 0 || k < 0 ||
+      (size_t)(batchA * m * k) > la || (size_t)(batchB * k * n) > lb || (size_t)(batch * m * n) > lc) {
+    napi_throw_range_error(env, NULL, "batchSgemm: shapes do not fit the arrays");
+    return NULL;
+  }
+  if (m == 0 || n == 0) return NULL;
+  for (int64_t i = 0; i < batch; i++) {
+    const float* ai = a + (i % batchA) * m * k;
+    const float* bi = b + (i % batchB) * k * n;
+    float* ci = c + i * m * n;
+    if (k == 0) {
+      if (beta == 0) memset(ci, 0, sizeof(float) * m * n);
+      continue;
+    }
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                (blasint)m, (blasint)n, (blasint)k, 1.0f, ai, ta ? (blasint)m : (blasint)k, bi, tb ? (blasint)k : (blasint)n,
+                (float)beta, ci, (blasint)n);
+  }
+  return NULL;
+}
+
+
+static int f64_arg(napi_env env, napi_value v, double** data, size_t* length) {
+  napi_typedarray_type type;
+  napi_value buffer;
+  size_t offset;
+  void* raw;
+  if (napi_get_typedarray_info(env, v, &type, length, &raw, &buffer, &offset) != napi_ok || type != napi_float64_array) return 0;
+  *data = (double*)raw;
+  return 1;
+}
+
+/* Up to 8 dims from a Float64Array of integers. */
+static int dims_arg(napi_env env, napi_value v, int64_t* out, size_t* rank) {
+  double* d;
+  if (!f64_arg(env, v, &d, rank) || *rank < 1 || *rank > 8) return 0;
+  for (size_t i = 0; i < *rank; i++) out[i] = (int64_t)d[i];
+  return 1;
+}
+
+/* binary(op, a, b, out, shape, strideA, strideB): out = a op b over the (coalesced) out shape. */
+static napi_value binary(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *a, *b, *out;
+  size_t la, lb, lo, rank, r2, r3;
+  int64_t shape[8], sa[8], sb[8];
+  if (argc != 7 || !f32_arg(env, argv[1], &a, &la) || !f32_arg(env, argv[2], &b, &lb) || !f32_arg(env, argv[3], &out, &lo) ||
+      !dims_arg(env, argv[4], shape, &rank) || !dims_arg(env, argv[5], sa, &r2) || !dims_arg(env, argv[6], sb, &r3) || r2 != rank || r3 != rank) {
+    napi_throw_type_error(env, NULL, "binary: bad arguments");
+    return NULL;
+  }
+  int64_t total = 1, lastA = 0, lastB = 0;
+  for (size_t d = 0; d < rank; d++) { total *= shape[d]; lastA += sa[d] * (shape[d] - 1); lastB += sb[d] * (shape[d] - 1); }
+  if ((size_t)total > lo || (total > 0 && ((size_t)lastA >= la || (size_t)lastB >= lb))) {
+    napi_throw_range_error(env, NULL, "binary: shapes do not fit the arrays");
+    return NULL;
+  }
+  if (total > 0) binary_broadcast((int)int_arg(env, argv[0]), a, b, out, (int)rank, shape, sa, sb);
+  return NULL;
+}
+
+/* unary(op, x, out). */
+static napi_value unary_op(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *x, *out;
+  size_t lx, lo;
+  if (argc != 3 || !f32_arg(env, argv[1], &x, &lx) || !f32_arg(env, argv[2], &out, &lo) || lo < lx) {
+    napi_throw_type_error(env, NULL, "unary: bad arguments");
+    return NULL;
+  }
+  unary((int)int_arg(env, argv[0]), x, out, (int64_t)lx);
+  return NULL;
+}
+
+/* rows(kind, op, x, out, rows, cols): kind 0 softmax (out [rows, cols]), 1 reduce (out [rows]). */
+static napi_value rows_op(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *x, *out;
+  size_t lx, lo;
+  if (argc != 6 || !f32_arg(env, argv[2], &x, &lx) || !f32_arg(env, argv[3], &out, &lo)) {
+    napi_throw_type_error(env, NULL, "rows: bad arguments");
+    return NULL;
+  }
+  int64_t kind = int_arg(env, argv[0]), op = int_arg(env, argv[1]), rows = int_arg(env, argv[4]), cols = int_arg(env, argv[5]);
+  if (rows < 0 || cols < 1 || (size_t)(rows * cols) > lx || (size_t)(kind == 0 ? rows * cols : rows) > lo) {
+    napi_throw_range_error(env, NULL, "rows: shapes do not fit the arrays");
+    return NULL;
+  }
+  if (kind == 0) softmax_rows(x, out, rows, cols);
+  else reduce_rows((int)op, x, out, rows, cols);
+  return NULL;
+}
+
+/* transpose(x, out, outShape, inStride): out[i...] = x[sum i_d * inStride_d]. */
+static napi_value transpose_op(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *x, *out;
+  size_t lx, lo, rank, r2;
+  int64_t shape[8], stride[8];
+  if (argc != 4 || !f32_arg(env, argv[0], &x, &lx) || !f32_arg(env, argv[1], &out, &lo) || !dims_arg(env, argv[2], shape, &rank) ||
+      !dims_arg(env, argv[3], stride, &r2) || r2 != rank) {
+    napi_throw_type_error(env, NULL, "transpose: bad arguments");
+    return NULL;
+  }
+  int64_t total = 1, last = 0;
+  for (size_t d = 0; d < rank; d++) { total *= shape[d]; last += stride[d] * (shape[d] - 1); }
+  if ((size_t)total > lo || (total > 0 && (size_t)last >= lx)) {
+    napi_throw_range_error(env, NULL, "transpose: shapes do not fit the arrays");
+    return NULL;
+  }
+  if (total > 0) transpose(x, out, (int)rank, shape, stride);
+  return NULL;
+}
+
+/* setThreads(n): OpenBLAS's thread count for the products that follow. */
+static napi_value set_threads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t n = argc ? int_arg(env, argv[0]) : 1;
+  if (n < 1) n = 1;
+  openblas_set_num_threads((int)n);
+  return NULL;
+}
+
+/* threads(): OpenBLAS's current thread count. */
+static napi_value get_threads(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  napi_create_int32(env, openblas_get_num_threads(), &out);
+  return out;
+}
+
+/* config(): OpenBLAS's build description (version, target core). */
+static napi_value get_config(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  const char* s = openblas_get_config();
+  napi_create_string_utf8(env, s ? s : "", NAPI_AUTO_LENGTH, &out);
+  return out;
+}
+
+/* bf16ToF32(src, dst): dst[i] = the float32 whose upper 16 bits are src[i]. */
+static napi_value bf16_to_f32(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint16_t* src;
+  float* dst;
+  size_t ls, ld;
+  if (argc != 2 || !u16_arg(env, argv[0], &src, &ls) || !f32_arg(env, argv[1], &dst, &ld) || ld < ls) {
+    napi_throw_type_error(env, NULL, "bf16ToF32: expected (Uint16Array, Float32Array of at least its length)");
+    return NULL;
+  }
+  uint32_t* out = (uint32_t*)dst;
+  for (size_t i = 0; i < ls; i++) out[i] = ((uint32_t)src[i]) << 16;
+  return NULL;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+    {"batchSgemm", NULL, batch_sgemm, NULL, NULL, NULL, napi_default, NULL},
+    {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
+    {"threads", NULL, get_threads, NULL, NULL, NULL, napi_default, NULL},
+    {"config", NULL, get_config, NULL, NULL, NULL, napi_default, NULL},
+    {"bf16ToF32", NULL, bf16_to_f32, NULL, NULL, NULL, napi_default, NULL},
+    {"binary", NULL, binary, NULL, NULL, NULL, napi_default, NULL},
+    {"unary", NULL, unary_op, NULL, NULL, NULL, napi_default, NULL},
+    {"rows", NULL, rows_op, NULL, NULL, NULL, napi_default, NULL},
+    {"transpose", NULL, transpose_op, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

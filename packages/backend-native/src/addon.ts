@@ -1,0 +1,51 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The addon's functions (native/addon.c). Arrays are used in place; shapes are row-major. */
+export interface NativeAddon {
+  /** c[i] = op(a[i % batchA]) · op(b[i % batchB]) + beta · c[i]; op(a) [m, k], op(b) [k, n]. */
+  batchSgemm(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, batchA: number, batchB: number,
+    m: number, n: number, k: number, transA: boolean, transB: boolean, beta: number): void;
+  setThreads(n: number): void;
+  threads(): number;
+  /** OpenBLAS's build description. */
+  config(): string;
+  bf16ToF32(src: Uint16Array, dst: Float32Array): void;
+  /** out = a op b over `shape`, reading a and b at their strides (0 where broadcast); ops: {@link BINARY_OPS}. */
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, shape: Float64Array, strideA: Float64Array, strideB: Float64Array): void;
+  /** out[i] = op(x[i]); ops: {@link UNARY_OPS}. */
+  unary(op: number, x: Float32Array, out: Float32Array): void;
+  /** kind 0: softmax of each row of x [rows, cols] into out; kind 1: reduction `op` ({@link REDUCE_OPS}) of each row into out [rows]. */
+  rows(kind: 0 | 1, op: number, x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  /** out (contiguous, `outShape`) from x read at `inStride` per out dim. */
+  transpose(x: Float32Array, out: Float32Array, outShape: Float64Array, inStride: Float64Array): void;
+}
+
+/** Operation codes of native/elementwise.h. */
+export const BINARY_OPS = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5, SquaredDifference: 6 } as const;
+export const UNARY_OPS = { Exp: 0, Neg: 1, Sigmoid: 2, Rsqrt: 3, Sqrt: 4, Square: 5, Log: 6, Reciprocal: 7, Abs: 8, Tanh: 9 } as const;
+export const REDUCE_OPS = { Sum: 0, Mean: 1, Max: 2, Min: 3 } as const;
+
+const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+let loaded: { addon: NativeAddon | null; reason: string } | undefined;
+
+/**
+ * The addon built at install time (`build/Release/cope_native.node`), or null with the reason: the build's
+ * own note (no compiler, no BLAS) or the load error.
+ */
+export function loadAddon(): { addon: NativeAddon | null; reason: string } {
+  if (loaded) return loaded;
+  const file = path.join(packageRoot, 'build', 'Release', 'cope_native.node');
+  if (!existsSync(file)) {
+    const status = path.join(packageRoot, 'build', 'status.txt');
+    const why = existsSync(status) ? readFileSync(status, 'utf8').trim() : 'not built (run pnpm install, or node scripts/build.cjs in packages/backend-native)';
+    return (loaded = { addon: null, reason: `@cope/backend-native: ${why}` });
+  }
+  try {
+    return (loaded = { addon: createRequire(import.meta.url)(file) as NativeAddon, reason: '' });
+  } catch (e) {
+    return (loaded = { addon: null, reason: `@cope/backend-native: ${file} does not load (${(e as Error).message})` });
+  }
+}

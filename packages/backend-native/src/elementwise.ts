@@ -1,0 +1,158 @@
+import { backend_util, broadcast_util, util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
+import type { NativeBackend } from './native-backend.js';
+import { BINARY_OPS, REDUCE_OPS, UNARY_OPS, type NativeAddon } from './addon.js';
+import { broadcastStrides, coalesce, stridesOf } from './shapes.js';
+import { valuesOf } from './batch-matmul.js';
+import { NATIVE_BACKEND } from './name.js';
+
+type Args = { inputs: Record<string, TensorInfo> & { length?: number }; backend: NativeBackend; attrs?: Record<string, unknown> };
+
+/** tfjs-backend-cpu's own kernel, for the dtypes and layouts the native ones do not take. */
+function cpuKernel(name: string): KernelFunc {
+  const k = tf.getKernel(name, 'cpu');
+  if (!k) throw new Error(`native backend: tfjs-backend-cpu has no ${name} kernel`);
+  return k.kernelFunc;
+}
+
+const f64 = (xs: readonly number[]) => Float64Array.from(xs);
+
+function kernel(kernelName: string, fn: (args: Args, fallback: KernelFunc) => TensorInfo | TensorInfo[]): KernelConfig {
+  const fallback = cpuKernel(kernelName);
+  return { kernelName, backendName: NATIVE_BACKEND, kernelFunc: ((args: Args) => fn(args, fallback)) as unknown as KernelFunc };
+}
+
+/** Binary ops with tfjs's broadcasting, float32 in native code. */
+export function binaryKernels(addon: NativeAddon): KernelConfig[] {
+  return Object.entries(BINARY_OPS).map(([name, op]) => kernel(name, (args, fallback) => {
+    const { a, b } = args.inputs;
+    if (a.dtype !== 'float32' || b.dtype !== 'float32') return fallback(args as never);
+    const outShape = broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const size = util.sizeFromShape(outShape);
+    const out = args.backend.alloc(size);
+    if (size > 0) {
+      const c = coalesce(outShape, [broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape)]);
+      addon.binary(op, valuesOf(args.backend, a), valuesOf(args.backend, b), out, f64(c.shape), f64(c.strides[0]), f64(c.strides[1]));
+    }
+    return args.backend.makeTensorInfo(outShape, 'float32', out);
+  }));
+}
+
+/** Unary float32 ops in native code. */
+export function unaryKernels(addon: NativeAddon): KernelConfig[] {
+  return Object.entries(UNARY_OPS).map(([name, op]) => kernel(name, (args, fallback) => {
+    const { x } = args.inputs;
+    if (x.dtype !== 'float32') return fallback(args as never);
+    const out = args.backend.alloc(util.sizeFromShape(x.shape));
+    addon.unary(op, valuesOf(args.backend, x), out);
+    return args.backend.makeTensorInfo(x.shape, 'float32', out);
+  }));
+}
+
+/** Softmax over the last axis. */
+export function softmaxKernel(addon: NativeAddon): KernelConfig {
+  return kernel('Softmax', (args, fallback) => {
+    const { logits } = args.inputs;
+    const dim = args.attrs?.dim as number[] | number | undefined;
+    const axis = Array.isArray(dim) ? dim[0] : dim ?? -1;
+    const rank = logits.shape.length;
+    if (logits.dtype !== 'float32' || rank === 0 || (axis !== -1 && axis !== rank - 1)) return fallback(args as never);
+    const cols = logits.shape[rank - 1];
+    const size = util.sizeFromShape(logits.shape);
+    const out = args.backend.alloc(size);
+    if (size > 0) addon.rows(0, 0, valuesOf(args.backend, logits), out, size / cols, cols);
+    return args.backend.makeTensorInfo(logits.shape, 'float32', out);
+  });
+}
+
+/** Sum, Mean, Max and Min over trailing axes (the common case); other axes go to tfjs-backend-cpu. */
+export function reduceKernels(addon: NativeAddon): KernelConfig[] {
+  return Object.entries(REDUCE_OPS).map(([name, op]) => kernel(name, (args, fallback) => {
+    const { x } = args.inputs;
+    const rank = x.shape.length;
+    const attrs = args.attrs as { axis?: number | number[]; reductionIndices?: number | number[]; keepDims: boolean };
+    const axes = util.parseAxisParam(attrs.axis ?? attrs.reductionIndices ?? [], x.shape).sort((p, q) => p - q);
+    const trailing = axes.length > 0 && axes.every((d, i) => d === rank - axes.length + i);
+    if (x.dtype !== 'float32' || !trailing) return fallback(args as never);
+    const [outShape, reduceShape] = backend_util.computeOutAndReduceShapes(x.shape, axes);
+    const cols = util.sizeFromShape(reduceShape);
+    const rows = util.sizeFromShape(outShape);
+    const out = args.backend.alloc(rows);
+    if (cols > 0) addon.rows(1, op, valuesOf(args.backend, x), out, rows, cols);
+    else if (name === 'Sum') out.fill(0);
+    else return fallback(args as never);
+    const shape = attrs.keepDims ? backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
+    return args.backend.makeTensorInfo(shape, 'float32', out);
+  }));
+}
+
+/** Transpose of any permutation of float32 values, copying whole runs where the layout allows. */
+export function transposeKernel(addon: NativeAddon): KernelConfig {
+  return kernel('Transpose', (args, fallback) => {
+    const { x } = args.inputs;
+    const perm = args.attrs!.perm as number[];
+    if (x.dtype !== 'float32' || x.shape.length > 8) return fallback(args as never);
+    const inStrides = stridesOf(x.shape);
+    const outShape = perm.map((p) => x.shape[p]);
+    const size = util.sizeFromShape(outShape);
+    const out = args.backend.alloc(size);
+    if (size > 0) {
+      const c = coalesce(outShape, [perm.map((p) => inStrides[p])]);
+      addon.transpose(valuesOf(args.backend, x), out, f64(c.shape), f64(c.strides[0]));
+    }
+    return args.backend.makeTensorInfo(outShape, 'float32', out);
+  });
+}
+
+/** The typed array behind a tensor of any numeric dtype. */
+function anyValues(backend: NativeBackend, t: TensorInfo): ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> } {
+  return backend.data.get(t.dataId)!.values as Float32Array;
+}
+
+/** SplitV and Concat along any axis as bulk copies of contiguous runs (tfjs-backend-cpu slices index by index). */
+export function copyKernels(): KernelConfig[] {
+  const split = kernel('SplitV', (args, fallback) => {
+    const { x } = args.inputs;
+    const { numOrSizeSplits, axis } = args.attrs as { numOrSizeSplits: number | number[]; axis: number };
+    if (x.dtype === 'string' || x.dtype === 'complex64') return fallback(args as never);
+    const ax = util.parseAxisParam(axis, x.shape)[0];
+    const dim = x.shape[ax];
+    const sizes = backend_util.prepareSplitSize(x as never, numOrSizeSplits, ax);
+    const outer = util.sizeFromShape(x.shape.slice(0, ax));
+    const inner = util.sizeFromShape(x.shape.slice(ax + 1));
+    const src = anyValues(args.backend, x);
+    let begin = 0;
+    return sizes.map((s) => {
+      const out = x.dtype === 'float32' ? args.backend.alloc(outer * s * inner) : (util.getTypedArrayFromDType(x.dtype as 'float32', outer * s * inner) as Float32Array);
+      for (let o = 0; o < outer; o++) out.set(src.subarray((o * dim + begin) * inner, (o * dim + begin + s) * inner) as Float32Array, o * s * inner);
+      begin += s;
+      const shape = x.shape.slice();
+      shape[ax] = s;
+      return args.backend.makeTensorInfo(shape, x.dtype, out);
+    });
+  });
+  const concat = kernel('Concat', (args, fallback) => {
+    const inputs = Object.values(args.inputs) as TensorInfo[];
+    const { axis } = args.attrs as { axis: number };
+    const dtype = inputs[0].dtype;
+    if (dtype === 'string' || dtype === 'complex64' || inputs.some((t) => t.dtype !== dtype)) return fallback(args as never);
+    const ax = util.parseAxisParam(axis, inputs[0].shape)[0];
+    const outShape = backend_util.computeOutShape(inputs.map((t) => t.shape), ax);
+    const outer = util.sizeFromShape(outShape.slice(0, ax));
+    const inner = util.sizeFromShape(outShape.slice(ax + 1));
+    const total = util.sizeFromShape(outShape);
+    const out = dtype === 'float32' ? args.backend.alloc(total) : (util.getTypedArrayFromDType(dtype as 'float32', total) as Float32Array);
+    const rowLength = outShape[ax] * inner;
+    let at = 0;
+    for (const t of inputs) {
+      const run = t.shape[ax] * inner;
+      if (run > 0) {
+        const src = anyValues(args.backend, t);
+        for (let o = 0; o < outer; o++) out.set(src.subarray(o * run, (o + 1) * run) as Float32Array, o * rowLength + at);
+      }
+      at += run;
+    }
+    return args.backend.makeTensorInfo(outShape, dtype, out);
+  });
+  return [split, concat];
+}

@@ -1,0 +1,6 @@
+/**
+ * @cope/backend-native — a native CPU backend for tfjs: tfjs-backend-cpu's storage and kernels with the heavy
+ * products on OpenBLAS through an N-API addon built at install time (no wasm heap ceiling).
+ */
+export { loadAddon, type NativeAddon } from './addon.js';
+export { registerNativeBackend, NATIVE_BACKEND } from './register.js';

@@ -1,0 +1,83 @@
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import type { BackendValues, DataId, DataType } from '@tensorflow/tfjs-core';
+
+/** Outputs this small come from malloc's own pools already; recycling pays off for larger ones. */
+const MIN_POOLED_FLOATS = 16 * 1024;
+/** The most memory kept for reuse, over all sizes. */
+const MAX_POOLED_BYTES = 512 * 1024 ** 2;
+
+/**
+ * tfjs-backend-cpu's backend with recycled output memory. A fresh multi-megabyte array costs its page faults on
+ * first touch (about 18 µs a page on this VM: more than the arithmetic of most elementwise kernels), so the
+ * float32 arrays the native kernels allocate return to a pool when their tensor is disposed and serve the next
+ * output of the same length. An array is recycled only when no stored tensor still holds its buffer (a slice
+ * may be a view of it) and it was never handed out by `readSync` / `read` (the caller may keep it).
+ */
+export class NativeBackend extends MathBackendCPU {
+  private readonly holders = new Map<ArrayBufferLike, number>();
+  private readonly recyclable = new WeakSet<ArrayBufferLike>();
+  private readonly pool = new Map<number, Float32Array[]>();
+  private pooledBytes = 0;
+
+  constructor() {
+    super();
+    // Its first write would advise installing tfjs-node: this backend is the native one.
+    (this as unknown as { firstUse: boolean }).firstUse = false;
+  }
+
+  /** A float32 array of `n` elements for a kernel's output: recycled (contents undefined) or new. */
+  alloc(n: number): Float32Array {
+    const reused = this.pool.get(n)?.pop();
+    if (reused) {
+      this.pooledBytes -= reused.byteLength;
+      this.recyclable.add(reused.buffer);
+      return reused;
+    }
+    const fresh = new Float32Array(n);
+    if (n >= MIN_POOLED_FLOATS) this.recyclable.add(fresh.buffer);
+    return fresh;
+  }
+
+  override write(values: BackendValues, shape: number[], dtype: DataType): DataId {
+    this.hold(values);
+    return super.write(values, shape, dtype);
+  }
+
+  override move(dataId: DataId, values: BackendValues, shape: number[], dtype: DataType, refCount: number): void {
+    this.hold(values);
+    super.move(dataId, values, shape, dtype, refCount);
+  }
+
+  override readSync(dataId: DataId): BackendValues {
+    const values = super.readSync(dataId);
+    if (ArrayBuffer.isView(values)) this.recyclable.delete(values.buffer);
+    return values;
+  }
+
+  override disposeData(dataId: DataId, force = false): boolean {
+    const values = this.data.has(dataId) ? this.data.get(dataId)!.values : undefined;
+    const disposed = super.disposeData(dataId, force);
+    if (disposed && values && ArrayBuffer.isView(values)) this.release(values as Float32Array);
+    return disposed;
+  }
+
+  private hold(values: BackendValues): void {
+    if (ArrayBuffer.isView(values)) this.holders.set(values.buffer, (this.holders.get(values.buffer) ?? 0) + 1);
+  }
+
+  private release(values: Float32Array): void {
+    const left = (this.holders.get(values.buffer) ?? 1) - 1;
+    if (left > 0) {
+      this.holders.set(values.buffer, left);
+      return;
+    }
+    this.holders.delete(values.buffer);
+    const whole = values instanceof Float32Array && values.byteOffset === 0 && values.byteLength === values.buffer.byteLength;
+    if (!whole || !this.recyclable.has(values.buffer) || this.pooledBytes + values.byteLength > MAX_POOLED_BYTES) return;
+    this.recyclable.delete(values.buffer);
+    let list = this.pool.get(values.length);
+    if (!list) this.pool.set(values.length, (list = []));
+    list.push(values);
+    this.pooledBytes += values.byteLength;
+  }
+}

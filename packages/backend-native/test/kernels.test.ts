@@ -1,0 +1,114 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { NATIVE_BACKEND, loadAddon, registerNativeBackend } from '@cope/backend-native';
+
+/**
+ * Every native kernel against tfjs-backend-cpu's own (the independent reference: same ops, plain JS), on
+ * shapes that exercise broadcasting, transposes, batch broadcasting and the fallbacks.
+ */
+const addon = registerNativeBackend({ threads: 1 });
+if (!addon) throw new Error(`${loadAddon().reason} (.ci/run installs libopenblas-dev so that the addon builds)`);
+
+let seed = 7;
+function random(shape: number[], dtype: 'float32' | 'int32' = 'float32'): { shape: number[]; values: Float32Array | Int32Array } {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const values = dtype === 'float32' ? new Float32Array(n) : new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    values[i] = dtype === 'float32' ? (seed / 2147483648) * 4 - 2 : (seed % 7) - 3;
+  }
+  return { shape, values };
+}
+
+/** `fn` on the cpu and on the native backend, from the same inputs: [cpu, native] values and shapes. */
+async function both(inputs: Array<{ shape: number[]; values: Float32Array | Int32Array }>, fn: (...ts: tf.Tensor[]) => tf.Tensor | tf.Tensor[]) {
+  const run = async (backend: string) => {
+    await tf.setBackend(backend);
+    const ts = inputs.map((x) => tf.tensor(x.values, x.shape, x.values instanceof Int32Array ? 'int32' : 'float32'));
+    const out = [fn(...ts)].flat();
+    const res = await Promise.all(out.map(async (o) => ({ shape: o.shape, values: Array.from(await o.data()) })));
+    tf.dispose([...ts, ...out]);
+    return res;
+  };
+  return [await run('cpu'), await run(NATIVE_BACKEND)];
+}
+
+function expectClose(cpu: Array<{ shape: number[]; values: number[] }>, native: Array<{ shape: number[]; values: number[] }>, tol = 1e-5) {
+  expect(native.map((o) => o.shape)).toEqual(cpu.map((o) => o.shape));
+  cpu.forEach((o, k) => o.values.forEach((v, i) => {
+    const w = native[k].values[i];
+    if (Number.isNaN(v)) expect(w).toBeNaN();
+    else expect(Math.abs(w - v)).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(v)));
+  }));
+}
+
+describe('native kernels equal tfjs-backend-cpu', () => {
+  test.each([
+    [[2, 3, 4], [2, 3, 4]], [[2, 3, 4], [4]], [[2, 3, 4], [3, 1]], [[2, 1, 4], [1, 3, 1]], [[5], []], [[], [6]], [[4, 1, 1, 6], [4, 2, 3, 6]], [[0, 3], [3]],
+  ])('binary ops %j with %j', async (sa, sb) => {
+    for (const op of [tf.add, tf.sub, tf.mul, tf.div, tf.maximum, tf.minimum, tf.squaredDifference]) {
+      const [cpu, native] = await both([random(sa), random(sb)], (a, b) => op(a, b));
+      expectClose(cpu, native);
+    }
+  });
+
+  test('int32 operands go to the cpu kernels', async () => {
+    const [cpu, native] = await both([random([3, 4], 'int32'), random([4], 'int32')], (a, b) => tf.mul(a, b));
+    expect(native).toEqual(cpu);
+  });
+
+  test('unary ops, softmax and reductions over trailing axes (and others, through the fallback)', async () => {
+    const x = random([3, 5, 7]);
+    for (const op of [tf.exp, tf.neg, tf.sigmoid, tf.square, tf.abs, tf.tanh, tf.reciprocal]) expectClose(...(await both([x], (t) => op(t))));
+    const positive = { shape: x.shape, values: x.values.map((v) => Math.abs(v) + 0.1) };
+    for (const op of [tf.rsqrt, tf.sqrt, tf.log]) expectClose(...(await both([positive], (t) => op(t))));
+    expectClose(...(await both([x], (t) => tf.softmax(t))));
+    for (const axis of [-1, [1, 2], 0, 1, [0, 2]]) {
+      for (const op of [tf.sum, tf.mean, tf.max, tf.min]) {
+        expectClose(...(await both([x], (t) => op(t, axis, false))));
+        expectClose(...(await both([x], (t) => op(t, axis, true))));
+      }
+    }
+  });
+
+  test.each([[[2, 3, 4], [2, 0, 1]], [[2, 3, 4, 5], [0, 2, 1, 3]], [[6, 7], [1, 0]], [[1, 3, 1, 4], [3, 2, 1, 0]]])('transpose %j by %j', async (shape, perm) => {
+    expectClose(...(await both([random(shape)], (t) => tf.transpose(t, perm))), 0);
+  });
+
+  test('split and concat along each axis, float32 and int32', async () => {
+    for (const dtype of ['float32', 'int32'] as const) {
+      const x = random([4, 6, 5], dtype);
+      for (const axis of [0, 1, 2]) {
+        expectClose(...(await both([x], (t) => tf.split(t, [1, -1], axis))), 0);
+        expectClose(...(await both([x, x], (a, b) => tf.concat([a, b, a], axis))), 0);
+      }
+    }
+  });
+
+  test.each([
+    [[5, 7], [7, 3], false, false], [[7, 5], [7, 3], true, false], [[5, 7], [3, 7], false, true], [[7, 5], [3, 7], true, true],
+    [[4, 5, 7], [4, 7, 3], false, false], [[4, 5, 7], [7, 3], false, false], [[1, 5, 7], [3, 7, 2], false, false], [[5, 0], [0, 3], false, false],
+  ])('matMul %j · %j (transposeA %s, transposeB %s)', async (sa, sb, ta, tb) => {
+    expectClose(...(await both([random(sa), random(sb)], (a, b) => tf.matMul(a, b, ta, tb))), 1e-5);
+  });
+
+  test('recycled output memory never overwrites values a caller holds, or a slice of them', async () => {
+    await tf.setBackend(NATIVE_BACKEND);
+    const before = tf.memory().numTensors;
+    const a = tf.fill([256, 128], 2);
+    const b = tf.mul(a, 3);
+    const held = b.dataSync();
+    const view = tf.slice(b, [0, 0], [1, 128]);
+    b.dispose();
+    for (let i = 0; i < 4; i++) tf.dispose(tf.mul(a, 5 + i));
+    expect(held[0]).toBe(6);
+    expect(view.dataSync()[0]).toBe(6);
+    const c = tf.mul(a, 4);
+    const d = tf.mul(c, 1);
+    c.dispose();
+    const e = tf.mul(a, 7);
+    expect(d.dataSync()[0]).toBe(8);
+    tf.dispose([a, view, d, e]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
