@@ -3,7 +3,7 @@
     {
       "target_name": "cope_native",
       "sources": ["native/addon.c", "native/elementwise.c"],
-      "cflags": ["-O3", "-march=native", "-std=c11"],
+      "cflags": ["-O3", "-march=native", "-std=c11", "-fno-math-errno", "-fno-trapping-math", "-mprefer-vector-width=512"],
       "libraries": ["-lopenblas"]
     }
   ]

@@ -39,6 +39,33 @@ async function main(): Promise<void> {
     tf.dispose([value, ...Object.values(grads)]);
   };
   step();
+  if (process.env.COPE_PROFILE_WRAP) {
+    // Times each kernel call by wrapping the backend's kernels: tf.profile reads every output, which on the
+    // native backend keeps outputs out of its memory pool and so slows the kernels it measures.
+    const times = new Map<string, { ms: number; n: number }>();
+    for (const k of tf.getKernelsForBackend(tf.getBackend())) {
+      const f = k.kernelFunc;
+      tf.unregisterKernel(k.kernelName, k.backendName);
+      tf.registerKernel({ ...k, kernelFunc: ((args: unknown) => {
+        const t = performance.now();
+        const out = (f as (a: unknown) => unknown)(args);
+        const e = times.get(k.kernelName) ?? { ms: 0, n: 0 };
+        e.ms += performance.now() - t;
+        e.n++;
+        times.set(k.kernelName, e);
+        return out;
+      }) as typeof f });
+    }
+    step();
+    times.clear();
+    const t = performance.now();
+    step();
+    const total = performance.now() - t;
+    const rows = [...times.entries()].sort((a, b) => b[1].ms - a[1].ms);
+    console.log(`step ${total.toFixed(0)} ms, kernels ${rows.reduce((a, r) => a + r[1].ms, 0).toFixed(0)} ms`);
+    for (const [name, e] of rows.slice(0, 25)) console.log(`${name.padEnd(24)} ${e.ms.toFixed(1).padStart(8)} ms  ${String(e.n).padStart(5)} calls`);
+    return;
+  }
   const t0 = performance.now();
   const info = await tf.profile(step);
   const total = performance.now() - t0;

@@ -4,8 +4,38 @@
 #include <stdint.h>
 #include <string.h>
 #include "elementwise.h"
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
 
 #define MAX_RANK 8
+
+/*
+ * expf in plain arithmetic the compiler vectorizes (Cephes' polynomial after a two-part ln 2 reduction, about
+ * 1 ulp): libm's expf is a call per element. Below -87.3 the result is 0 (libm gives denormals there), above
+ * 88.7 +inf; NaN stays NaN.
+ */
+static inline float fast_expf(float x) {
+  const float hi = 88.7228391f, lo = -87.3365447f;
+  float xc = x > hi ? hi : (x < lo ? lo : x);
+  float n = __builtin_floorf(xc * 1.44269504088896341f + 0.5f);
+  float r = xc - n * 0.693359375f + n * 2.12194440e-4f;
+  float r2 = r * r;
+  float p = 1.9875691500E-4f;
+  p = p * r + 1.3981999507E-3f;
+  p = p * r + 8.3334519073E-3f;
+  p = p * r + 4.1665795894E-2f;
+  p = p * r + 1.6666665459E-1f;
+  p = p * r + 5.0000001201E-1f;
+  float y = p * r2 + r + 1.0f;
+  int32_t bits = ((int32_t)n + 127) << 23;
+  float scale;
+  __builtin_memcpy(&scale, &bits, sizeof scale);
+  y *= scale;
+  y = x < lo ? 0.0f : y;
+  y = x > hi ? __builtin_inff() : y;
+  return x != x ? x : y;
+}
 
 static inline float apply_binary(int op, float x, float y) {
   switch (op) {
@@ -60,11 +90,11 @@ void binary_broadcast(int op, const float* a, const float* b, float* out, int ra
   }
 }
 
-void unary(int op, const float* x, float* out, int64_t n) {
+void unary(int op, const float* restrict x, float* restrict out, int64_t n) {
   switch (op) {
-    case UOP_EXP: for (int64_t i = 0; i < n; i++) out[i] = expf(x[i]); break;
+    case UOP_EXP: for (int64_t i = 0; i < n; i++) out[i] = fast_expf(x[i]); break;
     case UOP_NEG: for (int64_t i = 0; i < n; i++) out[i] = -x[i]; break;
-    case UOP_SIGMOID: for (int64_t i = 0; i < n; i++) out[i] = 1.0f / (1.0f + expf(-x[i])); break;
+    case UOP_SIGMOID: for (int64_t i = 0; i < n; i++) out[i] = 1.0f / (1.0f + fast_expf(-x[i])); break;
     case UOP_RSQRT: for (int64_t i = 0; i < n; i++) out[i] = 1.0f / sqrtf(x[i]); break;
     case UOP_SQRT: for (int64_t i = 0; i < n; i++) out[i] = sqrtf(x[i]); break;
     case UOP_SQUARE: for (int64_t i = 0; i < n; i++) out[i] = x[i] * x[i]; break;
@@ -72,19 +102,78 @@ void unary(int op, const float* x, float* out, int64_t n) {
     case UOP_RECIPROCAL: for (int64_t i = 0; i < n; i++) out[i] = 1.0f / x[i]; break;
     case UOP_ABS: for (int64_t i = 0; i < n; i++) out[i] = fabsf(x[i]); break;
     case UOP_TANH: for (int64_t i = 0; i < n; i++) out[i] = tanhf(x[i]); break;
+    case UOP_FLOOR: for (int64_t i = 0; i < n; i++) out[i] = floorf(x[i]); break;
     default: for (int64_t i = 0; i < n; i++) out[i] = NAN;
   }
 }
 
-void softmax_rows(const float* x, float* out, int64_t rows, int64_t cols) {
+/* The largest (smallest) value of a row, NaN if any is NaN: 16 lanes at a time with AVX-512. */
+static float row_max(const float* restrict x, int64_t n) {
+  float m = -INFINITY;
+  int nan = 0;
+  int64_t i = 0;
+#ifdef __AVX512F__
+  if (n >= 16) {
+    __m512 acc = _mm512_set1_ps(-INFINITY);
+    __mmask16 unordered = 0;
+    for (; i + 16 <= n; i += 16) {
+      __m512 v = _mm512_loadu_ps(x + i);
+      unordered |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+      acc = _mm512_max_ps(acc, v);
+    }
+    m = _mm512_reduce_max_ps(acc);
+    nan = unordered != 0;
+  }
+#endif
+  for (; i < n; i++) {
+    nan |= x[i] != x[i];
+    m = x[i] > m ? x[i] : m;
+  }
+  return nan ? NAN : m;
+}
+
+static float row_min(const float* restrict x, int64_t n) {
+  float m = INFINITY;
+  int nan = 0;
+  int64_t i = 0;
+#ifdef __AVX512F__
+  if (n >= 16) {
+    __m512 acc = _mm512_set1_ps(INFINITY);
+    __mmask16 unordered = 0;
+    for (; i + 16 <= n; i += 16) {
+      __m512 v = _mm512_loadu_ps(x + i);
+      unordered |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+      acc = _mm512_min_ps(acc, v);
+    }
+    m = _mm512_reduce_min_ps(acc);
+    nan = unordered != 0;
+  }
+#endif
+  for (; i < n; i++) {
+    nan |= x[i] != x[i];
+    m = x[i] < m ? x[i] : m;
+  }
+  return nan ? NAN : m;
+}
+
+/* The sum of a row in double (as tfjs-backend-cpu sums, in a JS number), in 8 lanes the compiler vectorizes. */
+static double row_sum(const float* restrict x, int64_t n) {
+  double lanes[8] = {0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) for (int j = 0; j < 8; j++) lanes[j] += x[i + j];
+  double s = 0;
+  for (int j = 0; j < 8; j++) s += lanes[j];
+  for (; i < n; i++) s += x[i];
+  return s;
+}
+
+void softmax_rows(const float* restrict x, float* restrict out, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; r++) {
     const float* xr = x + r * cols;
     float* yr = out + r * cols;
-    float m = -INFINITY;
-    for (int64_t j = 0; j < cols; j++) m = xr[j] > m ? xr[j] : m;
-    double s = 0;
-    for (int64_t j = 0; j < cols; j++) { float e = expf(xr[j] - m); yr[j] = e; s += e; }
-    const float sum = (float)s;
+    const float m = row_max(xr, cols);
+    for (int64_t j = 0; j < cols; j++) yr[j] = fast_expf(xr[j] - m);
+    const float sum = (float)row_sum(yr, cols);
     for (int64_t j = 0; j < cols; j++) yr[j] /= sum;
   }
 }
@@ -92,20 +181,12 @@ void softmax_rows(const float* x, float* out, int64_t rows, int64_t cols) {
 void reduce_rows(int op, const float* x, float* out, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; r++) {
     const float* xr = x + r * cols;
-    float acc;
-    if (op == ROP_SUM || op == ROP_MEAN) {
-      // Summed in double as tfjs-backend-cpu sums (a JS number), then rounded once.
-      double sum = 0;
-      for (int64_t j = 0; j < cols; j++) sum += xr[j];
-      acc = (float)(op == ROP_MEAN ? sum / (double)cols : sum);
-    } else if (op == ROP_MAX) {
-      acc = -INFINITY;
-      for (int64_t j = 0; j < cols; j++) if (xr[j] > acc || isnan(xr[j])) acc = xr[j];
-    } else {
-      acc = INFINITY;
-      for (int64_t j = 0; j < cols; j++) if (xr[j] < acc || isnan(xr[j])) acc = xr[j];
+    switch (op) {
+      case ROP_SUM: out[r] = (float)row_sum(xr, cols); break;
+      case ROP_MEAN: out[r] = (float)(row_sum(xr, cols) / (double)cols); break;
+      case ROP_MAX: out[r] = row_max(xr, cols); break;
+      default: out[r] = row_min(xr, cols);
     }
-    out[r] = acc;
   }
 }
 

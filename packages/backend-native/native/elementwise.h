@@ -2,12 +2,12 @@
 #include <stdint.h>
 
 enum { OP_ADD = 0, OP_SUB, OP_MUL, OP_DIV, OP_MAX, OP_MIN, OP_SQDIFF };
-enum { UOP_EXP = 0, UOP_NEG, UOP_SIGMOID, UOP_RSQRT, UOP_SQRT, UOP_SQUARE, UOP_LOG, UOP_RECIPROCAL, UOP_ABS, UOP_TANH };
+enum { UOP_EXP = 0, UOP_NEG, UOP_SIGMOID, UOP_RSQRT, UOP_SQRT, UOP_SQUARE, UOP_LOG, UOP_RECIPROCAL, UOP_ABS, UOP_TANH, UOP_FLOOR };
 enum { ROP_SUM = 0, ROP_MEAN, ROP_MAX, ROP_MIN };
 
 void binary_broadcast(int op, const float* a, const float* b, float* out, int rank, const int64_t* shape,
                       const int64_t* stride_a, const int64_t* stride_b);
-void unary(int op, const float* x, float* out, int64_t n);
-void softmax_rows(const float* x, float* out, int64_t rows, int64_t cols);
+void unary(int op, const float* restrict x, float* restrict out, int64_t n);
+void softmax_rows(const float* restrict x, float* restrict out, int64_t rows, int64_t cols);
 void reduce_rows(int op, const float* x, float* out, int64_t rows, int64_t cols);
 void transpose(const float* x, float* out, int rank, const int64_t* out_shape, const int64_t* in_stride);

@@ -25,7 +25,7 @@ export interface NativeAddon {
 
 /** Operation codes of native/elementwise.h. */
 export const BINARY_OPS = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5, SquaredDifference: 6 } as const;
-export const UNARY_OPS = { Exp: 0, Neg: 1, Sigmoid: 2, Rsqrt: 3, Sqrt: 4, Square: 5, Log: 6, Reciprocal: 7, Abs: 8, Tanh: 9 } as const;
+export const UNARY_OPS = { Exp: 0, Neg: 1, Sigmoid: 2, Rsqrt: 3, Sqrt: 4, Square: 5, Log: 6, Reciprocal: 7, Abs: 8, Tanh: 9, Floor: 10 } as const;
 export const REDUCE_OPS = { Sum: 0, Mean: 1, Max: 2, Min: 3 } as const;
 
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

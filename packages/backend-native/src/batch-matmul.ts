@@ -4,11 +4,15 @@ import type { NativeBackend } from './native-backend.js';
 import type { NativeAddon } from './addon.js';
 import { NATIVE_BACKEND } from './name.js';
 
-/** The float32 values of a tensor held by the CPU backend's storage (no copy). */
+/**
+ * The float32 values of a tensor held by the CPU backend's storage: no copy, except for a float32 tensor that a
+ * cast left on integer storage (tfjs-backend-cpu casts int32 to float32 without converting).
+ */
 export function valuesOf(backend: NativeBackend, t: TensorInfo): Float32Array {
   const values = backend.data.get(t.dataId)!.values;
-  if (!(values instanceof Float32Array)) throw new Error(`native backend: expected float32 values, got ${t.dtype}`);
-  return values;
+  if (values instanceof Float32Array) return values;
+  if (t.dtype === 'float32' && ArrayBuffer.isView(values)) return Float32Array.from(values as Int32Array);
+  throw new Error(`native backend: expected float32 values, got ${t.dtype} [${t.shape}]`);
 }
 
 /**

@@ -156,3 +156,53 @@ export function copyKernels(): KernelConfig[] {
   });
   return [split, concat];
 }
+
+/** OneHot and GatherV2 as fills and bulk row copies (tfjs-backend-cpu indexes element by element). */
+export function indexKernels(): KernelConfig[] {
+  const oneHot = kernel('OneHot', (args, fallback) => {
+    const { indices } = args.inputs;
+    const { depth, onValue, offValue, dtype } = args.attrs as { depth: number; onValue: number; offValue: number; dtype: string };
+    if (indices.dtype !== 'int32' || (dtype !== 'float32' && dtype !== 'int32')) return fallback(args as never);
+    const n = util.sizeFromShape(indices.shape);
+    const out = dtype === 'float32' ? args.backend.alloc(n * depth) : args.backend.allocInt32(n * depth);
+    out.fill(offValue);
+    const idx = anyValues(args.backend, indices);
+    for (let i = 0; i < n; i++) {
+      const k = idx[i];
+      if (k >= 0 && k < depth) out[i * depth + k] = onValue;
+    }
+    return args.backend.makeTensorInfo([...indices.shape, depth], dtype as 'float32', out);
+  });
+  const gather = kernel('GatherV2', (args, fallback) => {
+    const { x, indices } = args.inputs;
+    const { axis, batchDims } = args.attrs as { axis: number; batchDims: number };
+    if (batchDims !== 0 || indices.dtype !== 'int32' || x.dtype === 'string' || x.dtype === 'complex64') return fallback(args as never);
+    const ax = util.parseAxisParam(axis, x.shape)[0];
+    const dim = x.shape[ax];
+    const outer = util.sizeFromShape(x.shape.slice(0, ax));
+    const inner = util.sizeFromShape(x.shape.slice(ax + 1));
+    const idx = anyValues(args.backend, indices);
+    const n = util.sizeFromShape(indices.shape);
+    for (let i = 0; i < n; i++) if (idx[i] < 0 || idx[i] >= dim) return fallback(args as never);
+    const total = outer * n * inner;
+    const out = x.dtype === 'float32' ? args.backend.alloc(total) : (util.getTypedArrayFromDType(x.dtype as 'float32', total) as Float32Array);
+    const src = anyValues(args.backend, x);
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < n; i++) {
+        const from = (o * dim + idx[i]) * inner;
+        if (inner === 1) out[o * n + i] = src[from];
+        else out.set(src.subarray(from, from + inner) as Float32Array, (o * n + i) * inner);
+      }
+    }
+    return args.backend.makeTensorInfo([...x.shape.slice(0, ax), ...indices.shape, ...x.shape.slice(ax + 1)], x.dtype, out);
+  });
+  const cast = kernel('Cast', (args, fallback) => {
+    const { x } = args.inputs;
+    const { dtype } = args.attrs as { dtype: string };
+    if (dtype !== 'float32' || (x.dtype !== 'int32' && x.dtype !== 'bool')) return fallback(args as never);
+    const out = args.backend.alloc(util.sizeFromShape(x.shape));
+    out.set(anyValues(args.backend, x));
+    return args.backend.makeTensorInfo(x.shape, 'float32', out);
+  });
+  return [oneHot, gather, cast];
+}

@@ -3,8 +3,8 @@ import type { BackendValues, DataId, DataType } from '@tensorflow/tfjs-core';
 
 /** Outputs this small come from malloc's own pools already; recycling pays off for larger ones. */
 const MIN_POOLED_FLOATS = 16 * 1024;
-/** The most memory kept for reuse, over all sizes. */
-const MAX_POOLED_BYTES = 512 * 1024 ** 2;
+/** The most memory kept for reuse, over all sizes; past it the sizes released longest ago are dropped first. */
+const MAX_POOLED_BYTES = 1024 ** 3;
 
 /**
  * tfjs-backend-cpu's backend with recycled output memory. A fresh multi-megabyte array costs its page faults on
@@ -57,7 +57,7 @@ export class NativeBackend extends MathBackendCPU {
   override disposeData(dataId: DataId, force = false): boolean {
     const values = this.data.has(dataId) ? this.data.get(dataId)!.values : undefined;
     const disposed = super.disposeData(dataId, force);
-    if (disposed && values && ArrayBuffer.isView(values)) this.release(values as Float32Array);
+    if (disposed && values && (values instanceof Float32Array || values instanceof Int32Array)) this.release(values);
     return disposed;
   }
 
@@ -65,19 +65,33 @@ export class NativeBackend extends MathBackendCPU {
     if (ArrayBuffer.isView(values)) this.holders.set(values.buffer, (this.holders.get(values.buffer) ?? 0) + 1);
   }
 
-  private release(values: Float32Array): void {
+  /** An int32 array of `n` elements for a kernel's output, over recycled memory when there is some. */
+  allocInt32(n: number): Int32Array {
+    return new Int32Array(this.alloc(n).buffer);
+  }
+
+  private release(values: Float32Array | Int32Array): void {
     const left = (this.holders.get(values.buffer) ?? 1) - 1;
     if (left > 0) {
       this.holders.set(values.buffer, left);
       return;
     }
     this.holders.delete(values.buffer);
-    const whole = values instanceof Float32Array && values.byteOffset === 0 && values.byteLength === values.buffer.byteLength;
-    if (!whole || !this.recyclable.has(values.buffer) || this.pooledBytes + values.byteLength > MAX_POOLED_BYTES) return;
+    const whole = values.byteOffset === 0 && values.byteLength === values.buffer.byteLength && values.byteLength % 4 === 0;
+    if (!whole || !this.recyclable.has(values.buffer) || values.byteLength > MAX_POOLED_BYTES) return;
     this.recyclable.delete(values.buffer);
-    let list = this.pool.get(values.length);
-    if (!list) this.pool.set(values.length, (list = []));
-    list.push(values);
+    const floats = values.byteLength / 4;
+    // Most recently released sizes last: eviction takes from the front.
+    let list = this.pool.get(floats);
+    if (list) this.pool.delete(floats);
+    else list = [];
+    this.pool.set(floats, list);
+    list.push(values instanceof Float32Array ? values : new Float32Array(values.buffer));
     this.pooledBytes += values.byteLength;
+    for (const [size, stale] of this.pool) {
+      if (this.pooledBytes <= MAX_POOLED_BYTES) break;
+      while (stale.length && this.pooledBytes > MAX_POOLED_BYTES) this.pooledBytes -= stale.shift()!.byteLength;
+      if (!stale.length) this.pool.delete(size);
+    }
   }
 }

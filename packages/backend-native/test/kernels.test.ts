@@ -59,7 +59,7 @@ describe('native kernels equal tfjs-backend-cpu', () => {
 
   test('unary ops, softmax and reductions over trailing axes (and others, through the fallback)', async () => {
     const x = random([3, 5, 7]);
-    for (const op of [tf.exp, tf.neg, tf.sigmoid, tf.square, tf.abs, tf.tanh, tf.reciprocal]) expectClose(...(await both([x], (t) => op(t))));
+    for (const op of [tf.exp, tf.neg, tf.sigmoid, tf.square, tf.abs, tf.tanh, tf.reciprocal, tf.floor]) expectClose(...(await both([x], (t) => op(t))));
     const positive = { shape: x.shape, values: x.values.map((v) => Math.abs(v) + 0.1) };
     for (const op of [tf.rsqrt, tf.sqrt, tf.log]) expectClose(...(await both([positive], (t) => op(t))));
     expectClose(...(await both([x], (t) => tf.softmax(t))));
@@ -82,6 +82,17 @@ describe('native kernels equal tfjs-backend-cpu', () => {
         expectClose(...(await both([x], (t) => tf.split(t, [1, -1], axis))), 0);
         expectClose(...(await both([x, x], (a, b) => tf.concat([a, b, a], axis))), 0);
       }
+    }
+  });
+
+  test('one-hot and gather (rows, columns, single elements; out-of-range indices through the fallback)', async () => {
+    for (const dtype of ['float32', 'int32'] as const) {
+      expectClose(...(await both([{ shape: [2, 3], values: Int32Array.from([0, 4, 2, -1, 1, 3]) }], (i) => tf.oneHot(i as tf.Tensor2D, 4, 2, -1, dtype))), 0);
+      // An int32 one-hot cast to float32 feeds the float kernels (tfjs-backend-cpu's cast keeps integer storage).
+      expectClose(...(await both([{ shape: [3], values: Int32Array.from([0, 2, 1]) }], (i) => tf.sub(tf.cast(tf.oneHot(i as tf.Tensor1D, 3), 'float32'), 0.5))), 0);
+      const x = random([4, 5, 3], dtype);
+      const idx = { shape: [2, 2], values: Int32Array.from([3, 0, 1, 3]) };
+      for (const axis of [0, 1, 2]) expectClose(...(await both([x, { ...idx, values: idx.values.map((v) => v % x.shape[axis]) }], (t, i) => tf.gather(t, i, axis))), 0);
     }
   });
 
