@@ -21,8 +21,10 @@ function random(shape: number[], dtype: 'float32' | 'int32' = 'float32'): { shap
 }
 
 /** `fn` on the cpu and on the native backend, from the same inputs: [cpu, native] values and shapes. */
-async function both(inputs: Array<{ shape: number[]; values: Float32Array | Int32Array }>, fn: (...ts: tf.Tensor[]) => tf.Tensor | tf.Tensor[]) {
-  const run = async (backend: string) => {
+type Outputs = Array<{ shape: number[]; values: number[] }>;
+
+async function both(inputs: Array<{ shape: number[]; values: Float32Array | Int32Array }>, fn: (...ts: tf.Tensor[]) => tf.Tensor | tf.Tensor[]): Promise<[Outputs, Outputs]> {
+  const run = async (backend: string): Promise<Outputs> => {
     await tf.setBackend(backend);
     const ts = inputs.map((x) => tf.tensor(x.values, x.shape, x.values instanceof Int32Array ? 'int32' : 'float32'));
     const out = [fn(...ts)].flat();
