@@ -20,6 +20,25 @@ export interface BackendOptions {
    * keep it. Other backends manage their own threads.
    */
   threads?: number;
+  /**
+   * With `auto`: the float32 size of the model about to run ({@link modelFloat32Bytes}). From
+   * {@link AUTO_NATIVE_MODEL_BYTES} up `auto` takes the native backend when it is built; below, wasm, which runs
+   * models of that size faster.
+   */
+  modelBytes?: number;
+}
+
+/**
+ * From this float32 weight size up `auto` prefers the native backend: past it the wasm heap (4 GiB) leaves no
+ * room to train, and the native products are faster per token (0.5B: 36 against 8.7 training tokens/s).
+ */
+export const AUTO_NATIVE_MODEL_BYTES = 1024 ** 3;
+
+let choiceNote = '';
+
+/** Why `auto` picked the active backend, in a few words ('' after an explicit choice). */
+export function backendChoiceNote(): string {
+  return choiceNote;
 }
 
 /**
@@ -35,11 +54,14 @@ export async function initBackend(choice: BackendChoice | string = process.env.C
     throw new Error(`Unknown backend "${choice}": expected one of auto, ${BACKENDS.join(', ')}`);
   }
   const threads = resolveThreads(options.threads);
-  const order: BackendName[] = wanted === 'auto' ? [...BACKENDS] : [wanted];
+  const large = (options.modelBytes ?? 0) >= AUTO_NATIVE_MODEL_BYTES;
+  // auto: the native backend for large models, wasm (faster on small ones) otherwise.
+  const order: BackendName[] = wanted === 'auto' ? BACKENDS.filter((b) => b !== 'native' || large) : [wanted];
   const errors: string[] = [];
   for (const name of order) {
     try {
       await activate(name, threads);
+      choiceNote = wanted === 'auto' ? await autoNote(name, large, options.modelBytes) : '';
       return name;
     } catch (e) {
       errors.push(`${name}: ${(e as Error).message}`);
@@ -47,6 +69,15 @@ export async function initBackend(choice: BackendChoice | string = process.env.C
     }
   }
   throw new Error(`No tfjs backend could be loaded:\n${errors.join('\n')}`);
+}
+
+async function autoNote(picked: BackendName, large: boolean, bytes: number | undefined): Promise<string> {
+  if (picked !== 'wasm' && picked !== 'native') return `auto: ${picked}`;
+  const { addon, reason } = (await import('@cope/backend-native')).loadAddon();
+  const size = `${((bytes ?? 0) / 1024 ** 3).toFixed(2)} GiB of float32 weights`;
+  if (picked === 'native') return `auto: native for ${size}`;
+  if (large) return `auto: wasm for ${size}, which may not fit its heap: ${reason || 'the native backend did not start'}`;
+  return addon ? 'auto: wasm for a model this size (faster than native below 1 GiB; --backend native also works)' : `auto: wasm (${reason})`;
 }
 
 /** The name of the active backend, e.g. for a run manifest. */

@@ -156,6 +156,41 @@ export async function readSafetensors(file: string, opts: SafetensorsReadOptions
   return parseSafetensors(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), file, opts).tensors;
 }
 
+/** Bytes the tensors of a safetensors file take as float32, from its header alone. */
+async function float32BytesOf(file: string): Promise<number> {
+  const fh = await fs.open(file, 'r');
+  try {
+    const len = Buffer.alloc(8);
+    await fh.read(len, 0, 8, 0);
+    const headerLength = Number(len.readBigUInt64LE(0));
+    const header = Buffer.alloc(headerLength);
+    await fh.read(header, 0, headerLength, 8);
+    const entries = JSON.parse(header.toString('utf8')) as Record<string, { shape?: number[] }>;
+    return Object.entries(entries).reduce((a, [k, e]) => a + (k === '__metadata__' || !e.shape ? 0 : 4 * e.shape.reduce((p, q) => p * q, 1)), 0);
+  } catch (e) {
+    throw new SafetensorsError(file, `cannot read the header (${(e as Error).message})`);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * The float32 size of a model folder's weights from its safetensors headers (no weights read): what choosing a
+ * backend needs to know before loading. 0 when the folder has no safetensors.
+ */
+export async function modelFloat32Bytes(dir: string): Promise<number> {
+  const indexFile = path.join(dir, 'model.safetensors.index.json');
+  if (await exists(indexFile)) {
+    const index = JSON.parse(await fs.readFile(indexFile, 'utf8')) as { weight_map?: Record<string, string> };
+    const shards = [...new Set(Object.values(index.weight_map ?? {}))];
+    let total = 0;
+    for (const shard of shards) total += await float32BytesOf(path.join(dir, shard));
+    return total;
+  }
+  const single = path.join(dir, 'model.safetensors');
+  return (await exists(single)) ? float32BytesOf(single) : 0;
+}
+
 /** Writes a safetensors file atomically (temp file + rename). */
 export async function writeSafetensors(file: string, tensors: Map<string, HostTensor>, opts: { dtype?: 'F32' | 'BF16'; metadata?: Record<string, string> } = {}): Promise<void> {
   await writeFileAtomic(file, serializeSafetensors(tensors, opts));

@@ -1,5 +1,5 @@
 import { ChatFormatter, TASKS, loadTokenizer, readOtherUsers, readTargetUsers, type CopeTokenizer, type LabelFile, type TaskName, type UserRecord } from '@cope/data';
-import { disposeModel, initBackend, loadLoraAdapter, loadModel, mergeLoraAdapter, disposeAdapter, stopTokenIds, type CausalLM } from '@cope/model';
+import { disposeModel, initBackend, modelFloat32Bytes, loadLoraAdapter, loadModel, mergeLoraAdapter, disposeAdapter, stopTokenIds, type CausalLM } from '@cope/model';
 import type { TaskContext } from '@cope/negatives';
 import type { RunConfig } from './config.js';
 import { runLayout, type RunLayout } from './layout.js';
@@ -44,7 +44,7 @@ export async function readTaskData(config: RunConfig, taskName: TaskName, shard:
 
 /** Loads the base model, tokenizer and data of a task; checks that the tokenizer fits the model. */
 export async function openTask(config: RunConfig, taskName: TaskName, shard: Shard): Promise<StageContext> {
-  await initBackend(config.backend, { threads: config.threads });
+  await initBackend(config.backend, { threads: config.threads, modelBytes: await modelFloat32Bytes(config.model) });
   const tokenizer = await loadTokenizer(config.model);
   const base = await loadModel(config.model);
   if (tokenizer.vocabSize > base.config.vocabSize) {

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { backendThreads, currentBackend, initBackend, writeFileAtomic } from '@cope/model';
+import { backendChoiceNote, backendThreads, currentBackend, initBackend, modelFloat32Bytes, writeFileAtomic } from '@cope/model';
 import { parseShard, type RunConfig } from './config.js';
 import { closeTask, openTask, readOtherUsers, readTaskData, type TaskData } from './context.js';
 import { assembleOutputs, evaluateOutputs, runTam, runUserStage, USER_STAGES, type MethodResult, type Reporter, type UserStage } from './stages.js';
@@ -50,7 +50,7 @@ export async function runPipeline(config: RunConfig, stages: PipelineStage[], re
     const ctx = await openTask(config, task, shard);
     await writeManifest(config);
     reporter.event({ stage: 'run', task, kind: 'start', users: ctx.userIndices.length, stages: USER_STAGES.filter((s) => stages.includes(s)) });
-    reporter.event({ stage: 'run', task, kind: 'info', message: `backend ${currentBackend()}${backendThreads() ? ` (${backendThreads()} threads)` : ''}, ${ctx.userIndices.length} users in this process` });
+    reporter.event({ stage: 'run', task, kind: 'info', message: `backend ${currentBackend()}${backendThreads() ? ` (${backendThreads()} threads)` : ''}${backendChoiceNote() ? ` [${backendChoiceNote()}]` : ''}, ${ctx.userIndices.length} users in this process` });
     try {
       if (stages.includes('tam')) await runTam(ctx, reporter);
       const userStages = USER_STAGES.filter((s) => stages.includes(s));
@@ -91,7 +91,7 @@ async function finishTask(data: TaskData, stages: PipelineStage[]): Promise<RunS
  * which worker runs it or when (tested against a single process).
  */
 async function runInWorkerPool(config: RunConfig, stages: PipelineStage[], shard: { index: number; count: number }, reporter: Reporter): Promise<RunSummary[]> {
-  await initBackend(config.backend, { threads: config.threads });
+  await initBackend(config.backend, { threads: config.threads, modelBytes: await modelFloat32Bytes(config.model) });
   await writeManifest(config);
   const tasks = await Promise.all(config.tasks.map((task) => readTaskData(config, task, shard)));
   const userStages = USER_STAGES.filter((s) => stages.includes(s));
@@ -102,7 +102,7 @@ async function runInWorkerPool(config: RunConfig, stages: PipelineStage[], shard
   const what = [...(stages.includes('tam') ? ['TAM'] : []), ...userStages].join(', ');
   reporter.event({
     stage: 'run', task: config.tasks.join(', '), kind: 'info',
-    message: `${what} of ${config.tasks.join(', ')} in ${n} worker threads (${tasks.map((t) => t.userIndices.length).join(' + ')} users; backend ${currentBackend()}, ${threads} thread${threads > 1 ? 's' : ''} each)`,
+    message: `${what} of ${config.tasks.join(', ')} in ${n} worker threads (${tasks.map((t) => t.userIndices.length).join(' + ')} users; backend ${currentBackend()}${backendChoiceNote() ? ` [${backendChoiceNote()}]` : ''}, ${threads} thread${threads > 1 ? 's' : ''} each)`,
   });
   for (const t of tasks) reporter.event({ stage: 'run', task: t.taskName, kind: 'start', users: t.userIndices.length, stages: userStages });
   const pool = new WorkerPool(config, n, threads, reporter);
