@@ -3,7 +3,7 @@
  * training step (or one greedy decoding call), their summed time by name, slowest first. A tool for finding
  * where a backend spends a step; not part of the test suite.
  */
-import { Rng, adapterVariables, createLoraAdapter, forward, initBackend, parseModelConfig, tf, weightsFromHost, type HostTensor } from '@cope/model';
+import { Rng, adapterVariables, createLoraAdapter, disposeCache, forward, initBackend, parseModelConfig, tf, weightsFromHost, type HostTensor } from '@cope/model';
 import { maskedCrossEntropy } from '@cope/sft';
 
 const CONFIGS = {
@@ -34,10 +34,24 @@ async function main(): Promise<void> {
   const ids = Array.from({ length: c.batch }, () => Array.from({ length: c.seq }, () => rng.int(c.vocab_size)));
   const adapter = createLoraAdapter(model, 'p', { r: 8, alpha: 8, targetModules: ['q_proj', 'v_proj'], dropout: 0.05 }, rng);
   const vars = adapterVariables(adapter);
-  const step = () => {
+  const train = () => {
     const { value, grads } = tf.variableGrads(() => maskedCrossEntropy(forward(model, ids, { adapters: adapter, dropoutRng: rng }).logits, ids, ids.map((r) => r.map(() => 1))), vars);
     tf.dispose([value, ...Object.values(grads)]);
   };
+  // Greedy decoding as the bench measures it: a 64-token prompt, then 32 one-token steps on the KV cache.
+  const decode = () => {
+    let r = forward(model, [ids[0].slice(0, 64)], { useCache: true, lastOnly: true, adapters: adapter });
+    for (let i = 0; i < 32; i++) {
+      const next = tf.tidy(() => tf.argMax(r.logits.reshape([-1])).dataSync()[0]);
+      const n = forward(model, [[next]], { cache: r.cache, useCache: true, lastOnly: true, adapters: adapter });
+      disposeCache(r.cache);
+      r.logits.dispose();
+      r = n;
+    }
+    disposeCache(r.cache);
+    r.logits.dispose();
+  };
+  const step = process.argv[3] === 'decode' ? decode : train;
   step();
   if (process.env.COPE_PROFILE_WRAP) {
     // Times each kernel call by wrapping the backend's kernels: tf.profile reads every output, which on the
