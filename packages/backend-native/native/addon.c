@@ -35,6 +35,37 @@ static int64_t int_arg(napi_env env, napi_value v) {
 }
 
 /*
+ * c [m, n] = a [m, k] · op(b) for a few rows (2 to 4: contrastive decoding's expert and amateur rows): each
+ * weight row is read once for all of them, where sgemm would pack the whole weight first and two
+ * matrix-vector products would read it twice.
+ */
+static void few_rows(const float* restrict a, const float* restrict b, float* restrict c, int64_t m, int64_t n, int64_t k, int tb) {
+  if (!tb) {
+    // b [k, n]: c[r] += a[r][i] · b[i] for each row i of b.
+    memset(c, 0, sizeof(float) * m * n);
+    for (int64_t i = 0; i < k; i++) {
+      const float* restrict bi = b + i * n;
+      for (int64_t r = 0; r < m; r++) {
+        const float air = a[r * k + i];
+        float* restrict cr = c + r * n;
+        for (int64_t j = 0; j < n; j++) cr[j] += air * bi[j];
+      }
+    }
+  } else {
+    // b [n, k]: c[r][j] = a[r] · b[j].
+    for (int64_t j = 0; j < n; j++) {
+      const float* restrict bj = b + j * k;
+      for (int64_t r = 0; r < m; r++) {
+        const float* restrict ar = a + r * k;
+        float s = 0;
+        for (int64_t i = 0; i < k; i++) s += ar[i] * bj[i];
+        c[r * n + j] = s;
+      }
+    }
+  }
+}
+
+/*
  * batchSgemm(a, b, c, batch, batchA, batchB, m, n, k, transA, transB, beta)
  * c[i] = op(a[i % batchA]) · op(b[i % batchB]) + beta · c[i], row-major; op(a) is [m, k], op(b) [k, n].
  */
@@ -68,6 +99,17 @@ static napi_value batch_sgemm(napi_env env, napi_callback_info info) {
     float* ci = c + i * m * n;
     if (k == 0) {
       if (beta == 0) memset(ci, 0, sizeof(float) * m * n);
+      continue;
+    }
+    if (m == 1 && beta == 0) {
+      // One row (a decoding step): a matrix-vector product reads the weight once; OpenBLAS 0.3.21's sgemm would
+      // first pack all of it. a's row is contiguous whether or not it is transposed.
+      if (tb) cblas_sgemv(CblasRowMajor, CblasNoTrans, (blasint)n, (blasint)k, 1.0f, bi, (blasint)k, ai, 1, 0.0f, ci, 1);
+      else cblas_sgemv(CblasRowMajor, CblasTrans, (blasint)k, (blasint)n, 1.0f, bi, (blasint)n, ai, 1, 0.0f, ci, 1);
+      continue;
+    }
+    if (m <= 4 && !ta && beta == 0) {
+      few_rows(ai, bi, ci, m, n, k, tb);
       continue;
     }
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,

@@ -100,6 +100,8 @@ describe('native kernels equal tfjs-backend-cpu', () => {
 
   test.each([
     [[5, 7], [7, 3], false, false], [[7, 5], [7, 3], true, false], [[5, 7], [3, 7], false, true], [[7, 5], [3, 7], true, true],
+    [[1, 7], [7, 3], false, false], [[7, 1], [3, 7], true, true], [[1, 7], [3, 7], false, true], [[2, 7], [7, 33], false, false],
+    [[2, 7], [33, 7], false, true], [[4, 7], [7, 5], false, false], [[3, 7], [5, 7], false, true], [[7, 2], [7, 5], true, false], [[2, 1, 7], [2, 7, 3], false, false],
     [[4, 5, 7], [4, 7, 3], false, false], [[4, 5, 7], [7, 3], false, false], [[1, 5, 7], [3, 7, 2], false, false], [[5, 0], [0, 3], false, false],
   ])('matMul %j · %j (transposeA %s, transposeB %s)', async (sa, sb, ta, tb) => {
     expectClose(...(await both([random(sa), random(sb)], (a, b) => tf.matMul(a, b, ta, tb))), 1e-5);
