@@ -186,6 +186,22 @@ describe('cope run on the embedded data', () => {
     expect(outputsOf(runDir)).toEqual(outputsOf(reference));
   }, 600_000);
 
+  test('the native backend: a run is the same run to run and with --workers 2 (one backend per worker thread)', () => {
+    const dir = tmp();
+    const cfg = writeConfig(dir, { backend: 'native' });
+    const runs = [['one', '1'], ['two', '2']].map(([name, workers]) => {
+      const runDir = path.join(dir, name);
+      const r = spawnSync(process.execPath, [bin, 'run', '--config', cfg, '--run', runDir, '--workers', workers, '--json'], { encoding: 'utf8' });
+      expect(r.stderr).not.toMatch(/error:/);
+      expect(r.status).toBe(0);
+      expect(r.stderr).toMatch(/backend native/);
+      return runDir;
+    });
+    const tam = (runDir: string) => readFileSync(path.join(runDir, 'ckpt', 'TAM', 'news_headline', 'adapter_model.safetensors')).toString('base64');
+    expect(tam(runs[1])).toBe(tam(runs[0]));
+    expect(outputsOf(runs[1])).toEqual(outputsOf(runs[0]));
+  }, 600_000);
+
   test('several tasks with --workers 2: one pool of workers trains the TAMs side by side, then each task\'s users, as one process would', async () => {
     const dir = tmp();
     const cfg = writeConfig(dir, { tasks: ['news_headline', 'scholarly_title'] });
