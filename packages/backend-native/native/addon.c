@@ -220,6 +220,23 @@ static napi_value transpose_op(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* dropout(x, out, rate, seed): see elementwise.h. */
+static napi_value dropout_op(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *x, *out;
+  size_t lx, lo;
+  double rate = 0, seed = 0;
+  if (argc != 4 || !f32_arg(env, argv[0], &x, &lx) || !f32_arg(env, argv[1], &out, &lo) || lo < lx ||
+      napi_get_value_double(env, argv[2], &rate) != napi_ok || napi_get_value_double(env, argv[3], &seed) != napi_ok || !(rate >= 0 && rate < 1)) {
+    napi_throw_type_error(env, NULL, "dropout: expected (Float32Array, Float32Array, rate in [0, 1), seed)");
+    return NULL;
+  }
+  dropout(x, out, (int64_t)lx, rate, (uint64_t)seed);
+  return NULL;
+}
+
 /* setThreads(n): OpenBLAS's thread count for the products that follow. */
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -276,6 +293,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"unary", NULL, unary_op, NULL, NULL, NULL, napi_default, NULL},
     {"rows", NULL, rows_op, NULL, NULL, NULL, napi_default, NULL},
     {"transpose", NULL, transpose_op, NULL, NULL, NULL, napi_default, NULL},
+    {"dropout", NULL, dropout_op, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -211,3 +211,20 @@ void transpose(const float* x, float* out, int rank, const int64_t* out_shape, c
     }
   }
 }
+
+/* SplitMix64's output function: a well-mixed 64-bit value for each counter. */
+static inline uint64_t mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+void dropout(const float* restrict x, float* restrict out, int64_t n, double rate, uint64_t seed) {
+  const float scale = (float)(1.0 / (1.0 - rate));
+  const uint64_t base = mix64(seed + 0x9e3779b97f4a7c15ULL);
+  for (int64_t i = 0; i < n; i++) {
+    // The top 24 bits as a uniform draw in [0, 1): element i is kept when it is at least `rate`.
+    const float u = (float)(mix64(base + (uint64_t)i * 0x9e3779b97f4a7c15ULL) >> 40) * (1.0f / 16777216.0f);
+    out[i] = u >= (float)rate ? x[i] * scale : 0.0f;
+  }
+}

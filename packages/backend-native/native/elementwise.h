@@ -11,3 +11,5 @@ void unary(int op, const float* restrict x, float* restrict out, int64_t n);
 void softmax_rows(const float* restrict x, float* restrict out, int64_t rows, int64_t cols);
 void reduce_rows(int op, const float* x, float* out, int64_t rows, int64_t cols);
 void transpose(const float* x, float* out, int rank, const int64_t* out_shape, const int64_t* in_stride);
+/* out = x · mask / (1 - rate), the mask a pure function of (seed, index): the same mask for the gradient. */
+void dropout(const float* restrict x, float* restrict out, int64_t n, double rate, uint64_t seed);

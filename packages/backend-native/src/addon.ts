@@ -21,6 +21,8 @@ export interface NativeAddon {
   rows(kind: 0 | 1, op: number, x: Float32Array, out: Float32Array, rows: number, cols: number): void;
   /** out (contiguous, `outShape`) from x read at `inStride` per out dim. */
   transpose(x: Float32Array, out: Float32Array, outShape: Float64Array, inStride: Float64Array): void;
+  /** out = x · mask / (1 − rate), the mask a pure function of (seed, element index). */
+  dropout(x: Float32Array, out: Float32Array, rate: number, seed: number): void;
 }
 
 /** Operation codes of native/elementwise.h. */

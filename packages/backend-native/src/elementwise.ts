@@ -4,7 +4,7 @@ import type { NativeBackend } from './native-backend.js';
 import { BINARY_OPS, REDUCE_OPS, UNARY_OPS, type NativeAddon } from './addon.js';
 import { broadcastStrides, coalesce, stridesOf } from './shapes.js';
 import { valuesOf } from './batch-matmul.js';
-import { NATIVE_BACKEND } from './name.js';
+import { DROPOUT_KERNEL, NATIVE_BACKEND } from './name.js';
 
 type Args = { inputs: Record<string, TensorInfo> & { length?: number }; backend: NativeBackend; attrs?: Record<string, unknown> };
 
@@ -205,4 +205,16 @@ export function indexKernels(): KernelConfig[] {
     return args.backend.makeTensorInfo(x.shape, 'float32', out);
   });
   return [oneHot, gather, cast];
+}
+
+/** {@link DROPOUT_KERNEL} in native code (tf.dropout draws one JS random number an element). */
+export function dropoutKernel(addon: NativeAddon): KernelConfig {
+  const kernelFunc = (args: Args) => {
+    const { x } = args.inputs;
+    const { rate, seed } = args.attrs as { rate: number; seed: number };
+    const out = args.backend.alloc(util.sizeFromShape(x.shape));
+    addon.dropout(valuesOf(args.backend, x), out, rate, seed);
+    return args.backend.makeTensorInfo(x.shape, 'float32', out);
+  };
+  return { kernelName: DROPOUT_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: kernelFunc as unknown as KernelFunc };
 }

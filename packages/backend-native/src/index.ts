@@ -4,3 +4,4 @@
  */
 export { loadAddon, type NativeAddon } from './addon.js';
 export { registerNativeBackend, NATIVE_BACKEND } from './register.js';
+export { DROPOUT_KERNEL } from './name.js';

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { tf } from './tf.js';
 import { installSharedIdentity } from './kernels/shared-identity.js';
+import { NATIVE_BACKEND, loadAddon, registerNativeBackend } from '@cope/backend-native';
 
 /** Backends we know how to set up, in the order `auto` tries them. */
 export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'] as const;
@@ -61,7 +62,7 @@ export async function initBackend(choice: BackendChoice | string = process.env.C
   for (const name of order) {
     try {
       await activate(name, threads);
-      choiceNote = wanted === 'auto' ? await autoNote(name, large, options.modelBytes) : '';
+      choiceNote = wanted === 'auto' ? autoNote(name, large, options.modelBytes) : '';
       return name;
     } catch (e) {
       errors.push(`${name}: ${(e as Error).message}`);
@@ -71,9 +72,9 @@ export async function initBackend(choice: BackendChoice | string = process.env.C
   throw new Error(`No tfjs backend could be loaded:\n${errors.join('\n')}`);
 }
 
-async function autoNote(picked: BackendName, large: boolean, bytes: number | undefined): Promise<string> {
+function autoNote(picked: BackendName, large: boolean, bytes: number | undefined): string {
   if (picked !== 'wasm' && picked !== 'native') return `auto: ${picked}`;
-  const { addon, reason } = (await import('@cope/backend-native')).loadAddon();
+  const { addon, reason } = loadAddon();
   const size = `${((bytes ?? 0) / 1024 ** 3).toFixed(2)} GiB of float32 weights`;
   if (picked === 'native') return `auto: native for ${size}`;
   if (large) return `auto: wasm for ${size}, which may not fit its heap: ${reason || 'the native backend did not start'}`;
@@ -159,9 +160,8 @@ async function activate(name: BackendName, threads: number): Promise<void> {
     return;
   }
   if (name === 'native') {
-    const native = await import('@cope/backend-native');
-    if (!native.registerNativeBackend({ threads })) throw new Error(native.loadAddon().reason);
-    if (!(await tf.setBackend(native.NATIVE_BACKEND))) throw new Error('native backend did not initialise');
+    if (!registerNativeBackend({ threads })) throw new Error(loadAddon().reason);
+    if (!(await tf.setBackend(NATIVE_BACKEND))) throw new Error('native backend did not initialise');
     return;
   }
   if (name === 'wasm') {

@@ -4,6 +4,7 @@ import type { ModelConfig } from './config.js';
 import { adapterMatmul, batchMatmul, keptTranspose, matmul2d, matmulFrozen, noteForwardStart, prefersPlain2d, splitFirstAxis, stackFirstAxis, taping, transposed } from './matmul.js';
 import { loraScale, type LoraAdapter } from './lora-types.js';
 import { RopeTables, Rotary } from './rope.js';
+import { seededDropout } from './dropout.js';
 import type { KvCache, LayerCache } from './kv-cache.js';
 import type { CausalLM, Linear, ProjectionName } from './weights.js';
 import type { Rng } from './rng.js';
@@ -389,7 +390,7 @@ function linear(x: Tensor2D, w: Linear, layer: number, proj: ProjectionName, row
     const pair = adapter.layers[layer]?.[proj];
     if (!pair) return;
     const p = adapter.config.dropout;
-    const xin = rng && p > 0 ? (tf.dropout(x, p, undefined, rng.seed()) as Tensor2D) : x;
+    const xin = rng && p > 0 ? seededDropout(x, p, rng.seed()) : x;
     const delta = adapterMatmul(adapterMatmul(xin, pair.a), pair.b);
     // One multiply applies both the LoRA scale and, for per-row adapters, the row mask; outside a tape on
     // wasm, one kernel does the multiply and the add.
