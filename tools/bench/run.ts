@@ -22,9 +22,12 @@ const CONFIGS = {
   // Qwen2-0.5B's shape (494M parameters, 1.84 GiB of float32 weights, the tied embedding held once), random
   // weights: half the 4 GiB heap, so most weights have no packed copy. Decoding only unless groups are named.
   large: { vocab_size: 151936, hidden_size: 896, num_hidden_layers: 24, num_attention_heads: 14, num_key_value_heads: 2, intermediate_size: 4864, seq: 128, batch: 1 },
+  // Qwen2-1.5B's shape (1.54B parameters, 5.8 GiB of float32 weights, the tied embedding held once): past the
+  // wasm heap; the native backend's. The pipeline group only unless groups are named.
+  xl: { vocab_size: 151936, hidden_size: 1536, num_hidden_layers: 28, num_attention_heads: 12, num_key_value_heads: 2, intermediate_size: 8960, seq: 128, batch: 1 },
 };
 /** The groups a config runs when none are named: all, or decoding only for the large config. */
-const DEFAULT_GROUPS: Partial<Record<keyof typeof CONFIGS, readonly string[]>> = { large: ['decode'] };
+const DEFAULT_GROUPS: Partial<Record<keyof typeof CONFIGS, readonly string[]>> = { large: ['decode'], xl: ['pipeline'] };
 
 function randomModel(c: (typeof CONFIGS)['small'], rng: Rng): CausalLM {
   const config = parseModelConfig({ model_type: 'llama', ...c, tie_word_embeddings: true, rms_norm_eps: 1e-5 });
@@ -92,14 +95,16 @@ function wasmHeapGiB(): number | undefined {
 }
 
 function report(rec: Record<string, unknown>): void {
-  const line = JSON.stringify({ ...rec, backend: currentBackend(), threads: backendThreads(), heap_gib: wasmHeapGiB(), node: process.version, date: new Date().toISOString() });
+  // Peak resident memory of the process so far (the native backend's tensors live outside the wasm heap).
+  const peakRssGiB = process.resourceUsage().maxRSS / 1024 ** 2;
+  const line = JSON.stringify({ ...rec, backend: currentBackend(), threads: backendThreads(), heap_gib: wasmHeapGiB(), peak_rss_gib: peakRssGiB, node: process.version, date: new Date().toISOString() });
   console.log(line);
   appendFileSync(out, line + '\n');
 }
 
 type ConfigName = keyof typeof CONFIGS;
 type Config = (typeof CONFIGS)[ConfigName];
-const GROUPS = ['forward', 'train', 'dpo', 'decode'] as const;
+const GROUPS = ['forward', 'train', 'dpo', 'decode', 'pipeline'] as const;
 
 async function benchForward(name: ConfigName, c: Config, model: CausalLM, rng: Rng): Promise<void> {
   const ids = Array.from({ length: c.batch }, () => Array.from({ length: c.seq }, () => rng.int(c.vocab_size)));
@@ -165,6 +170,56 @@ async function benchDpo(name: ConfigName, c: Config, model: CausalLM, adapter: L
   report({ config: name, measure: 'dpo_pairs_per_s', value: nPairs / dpo, note: `${nPairs} pairs per step, prompt 64 + completion 64 tokens per side` });
 }
 
+/** Seconds of one call of `fn` (the pipeline group's stages are too slow at these sizes for medians). */
+async function once(fn: () => Promise<void>): Promise<number> {
+  const t = performance.now();
+  await fn();
+  return (performance.now() - t) / 1000;
+}
+
+/**
+ * CoPe's per-user stages once each on 512-token inputs: a LoRA training step (TAM and OPPU), sampling a
+ * pseudo-negative, scoring it (log-probs with and without the adapter, in one batch), a DPO step on a pair,
+ * and contrastive decoding. One line per stage with its seconds and the process's peak memory so far.
+ */
+async function benchPipeline(name: ConfigName, c: Config, model: CausalLM, adapter: LoraAdapter, rng: Rng): Promise<void> {
+  const tokens = (n: number) => Array.from({ length: n }, () => rng.int(c.vocab_size));
+  const vars = adapterVariables(adapter);
+  const ids = [tokens(512)];
+  const train = await once(async () => {
+    const { value, grads } = tf.variableGrads(() => maskedCrossEntropy(forward(model, ids, { adapters: adapter, dropoutRng: rng }).logits, ids, [ids[0].map(() => 1)]), vars);
+    await value.data();
+    tf.dispose([value, ...Object.values(grads)]);
+  });
+  report({ config: name, measure: 'pipeline_lora_step_s', value: train, tokens_per_s: 512 / train, note: 'one LoRA step (TAM / OPPU) on 512 tokens' });
+  const prompt = tokens(448);
+  const sampler = plainDecoder({ doSample: true, temperature: 1, topK: 0, topP: 0.95 });
+  const sample = await once(async () => void (await generate(model, [prompt], { maxNewTokens: 64, eosTokenIds: [], adapter: null, decoder: sampler, rng })));
+  report({ config: name, measure: 'pipeline_sample_s', value: sample, note: 'a pseudo-negative: prompt 448 + 64 sampled tokens (temperature 1, top-p 0.95), TAM model' });
+  const completion = tokens(64);
+  const score = await once(async () => {
+    const sums = completionLogProbSums(model, [{ prompt, completion }, { prompt, completion }], [adapter, null]);
+    await sums.data();
+    sums.dispose();
+  });
+  report({ config: name, measure: 'pipeline_score_s', value: score, note: 'implicit reward: log-probs of a 448 + 64 pair with and without the adapter, one batch' });
+  const refC = tf.zeros([1]) as tf.Tensor1D;
+  const refR = tf.zeros([1]) as tf.Tensor1D;
+  const dpo = await once(async () => {
+    const { value, grads } = tf.variableGrads(() => {
+      const sums = completionLogProbSums(model, [{ prompt, completion }, { prompt, completion: tokens(64) }], adapter, rng);
+      const [pc, pr] = tf.split(sums, 2) as tf.Tensor1D[];
+      return dpoLoss(pc, pr, refC, refR).loss;
+    }, vars);
+    await value.data();
+    tf.dispose([value, ...Object.values(grads)]);
+  });
+  tf.dispose([refC, refR]);
+  report({ config: name, measure: 'pipeline_dpo_step_s', value: dpo, note: 'one DPO step on a pair: prompt 448 + 64 tokens per side' });
+  const decode = await once(async () => void (await generate(model, [prompt], { maxNewTokens: 32, eosTokenIds: [], adapter, decoder: contrastiveDecoder() })));
+  report({ config: name, measure: 'pipeline_contrastive_decode_s', value: decode, tokens_per_s: 32 / decode, note: 'CoPe decoding: prompt 448 + 32 tokens, expert (adapter) and amateur rows' });
+}
+
 /**
  * Batch-1 greedy and contrastive decoding (prompt 64, 32 new tokens). Greedy decodes with the user's
  * adapter, as OPPU greedy does; contrastive adds the amateur row. Runs alternate greedy / contrastive so
@@ -221,15 +276,15 @@ async function benchDecode(name: ConfigName, c: Config, model: CausalLM, adapter
 }
 
 /**
- * `pnpm bench [small,medium,large] [forward,train,dpo,decode]`: configs (small and medium by default) and
- * measurement groups (all by default; decoding only for large).
+ * `pnpm bench [small,medium,large,xl] [forward,train,dpo,decode,pipeline]`: configs (small and medium by default) and
+ * measurement groups (all by default; decoding only for large, the pipeline group only for xl).
  */
 async function main(): Promise<void> {
   await initBackend(process.env.COPE_BACKEND ?? 'auto');
   const which = (process.argv[2] ?? 'small,medium').split(',') as ConfigName[];
   const named = process.argv[3] !== undefined;
   const groups = new Set((process.argv[3] ?? GROUPS.join(',')).split(','));
-  for (const n of which) if (!(n in CONFIGS)) throw new Error(`unknown config "${n}": expected small, medium or large`);
+  for (const n of which) if (!(n in CONFIGS)) throw new Error(`unknown config "${n}": expected ${Object.keys(CONFIGS).join(', ')}`);
   for (const g of groups) if (!(GROUPS as readonly string[]).includes(g)) throw new Error(`unknown group "${g}": expected ${GROUPS.join(', ')}`);
   const a = tf.randomNormal([512, 512]);
   const b = tf.randomNormal([512, 512]);
@@ -262,6 +317,7 @@ async function main(): Promise<void> {
     const adapter = createLoraAdapter(model, 'bench', { r: 8, alpha: 8, targetModules: ['q_proj', 'v_proj'], dropout: 0.05 }, rng);
     if (runs('dpo')) await benchDpo(name, c, model, adapter, rng);
     if (runs('decode')) await benchDecode(name, c, model, adapter, rng);
+    if (runs('pipeline')) await benchPipeline(name, c, model, adapter, rng);
     disposeAdapter(adapter);
     disposeModel(model);
   }
