@@ -13,8 +13,10 @@ export interface DpoExample extends DpoTriple {
   refRejected: number;
 }
 
-/** A fingerprint of a model's weights (config plus head and tail values of every tensor). */
+/** A fingerprint of a model's weights: its load-time hash of every byte, else config plus head and tail values of every tensor. */
 export async function modelFingerprint(model: CausalLM): Promise<string> {
+  // Loaded (or merged from loaded) models carry the hash of every byte they came from.
+  if (model.fingerprint) return model.fingerprint.slice(0, 16);
   const h = createHash('sha256').update(JSON.stringify(model.config));
   for (const t of modelTensors(model, false)) {
     const d = (await t.data()) as Float32Array;

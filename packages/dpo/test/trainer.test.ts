@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describeWithFixtures, fixture } from '#testing';
 import { withFixtureModel } from '#testing/models';
 import { Rng, createLoraAdapter, disposeAdapter, forward, initBackend, loadLoraAdapter, tf, type CausalLM } from '@cope/model';
-import { referenceLogProbs, resolveDpoConfig, trainDpo } from '@cope/dpo';
+import { modelFingerprint, referenceLogProbs, resolveDpoConfig, trainDpo } from '@cope/dpo';
 import { tempDir } from '#testing/temp';
 
 beforeAll(async () => {
@@ -25,6 +25,13 @@ describeWithFixtures('per-user DPO on tiny-llama', ['models/tiny-llama/adapter/a
     expect(((await c.array()) as number[][][])[1].flat()).toEqual(bare);
     tf.dispose([a, b, c]);
     disposeAdapter(adapter);
+  });
+
+  test('the reference cache key uses the model\'s load-time fingerprint (no weight read back), else its values', async () => {
+    expect(await modelFingerprint(model)).toBe(model.fingerprint!.slice(0, 16));
+    const inMemory = { config: model.config, weights: model.weights };
+    expect(await modelFingerprint(inMemory)).toMatch(/^[0-9a-f]{16}$/);
+    expect(await modelFingerprint(inMemory)).not.toBe(await modelFingerprint(model));
   });
 
   test('reward margin and accuracy rise on a synthetic preference set; no leaks; reference cached', async () => {

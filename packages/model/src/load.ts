@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readModelConfig } from './config.js';
 import { readModelWeights } from './safetensors.js';
 import { weightsFromHost, type CausalLM } from './weights.js';
@@ -8,6 +9,7 @@ import { weightsFromHost, type CausalLM } from './weights.js';
  */
 export async function loadModel(dir: string): Promise<CausalLM> {
   const config = await readModelConfig(dir);
-  const host = await readModelWeights(dir);
-  return { config, weights: weightsFromHost(config, host, dir) };
+  const hash = createHash('sha256').update(JSON.stringify(config));
+  const host = await readModelWeights(dir, { hash });
+  return { config, weights: weightsFromHost(config, host, dir), fingerprint: hash.digest('hex') };
 }

@@ -24,6 +24,8 @@ export interface LoraAdapter {
   name: string;
   config: LoraConfig;
   layers: Array<Partial<Record<ProjectionName, LoraPair>>>;
+  /** sha256 over the adapter folder's config and tensor bytes, when loaded from one. */
+  fingerprint?: string;
 }
 
 /** The factor LoRA's update is multiplied by. */

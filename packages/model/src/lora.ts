@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -172,7 +173,8 @@ export async function loadLoraAdapter(model: CausalLM, dir: string, name = path.
     if (v && typeof v === 'object' && Object.keys(v).length) throw new Error(`${cfgFile}: ${key}: per-module ranks and alphas are not supported`);
   }
   const weightsFile = path.join(dir, 'adapter_model.safetensors');
-  const host = await readSafetensors(weightsFile);
+  const hash = createHash('sha256').update(JSON.stringify(raw));
+  const host = await readSafetensors(weightsFile, { hash });
   checkTargetModules(pc.target_modules, [...host.keys()], cfgFile, weightsFile);
   const targets = PROJECTIONS.filter((p) => [...host.keys()].some((k) => k.includes(`.${p}.lora_`)));
   const config: LoraConfig = {
@@ -214,7 +216,7 @@ export async function loadLoraAdapter(model: CausalLM, dir: string, name = path.
     for (const layer of layers) for (const pair of Object.values(layer)) { pair!.a.dispose(); pair!.b.dispose(); }
     throw new Error(`${weightsFile}: tensor "${unused[0]}" does not fit this base model (${model.config.numLayers} layers; adapter made for another base?)`);
   }
-  return { name, config, layers };
+  return { name, config, layers, fingerprint: hash.digest('hex') };
 }
 
 /**
@@ -268,5 +270,6 @@ export function mergeLoraAdapter(model: CausalLM, adapter: LoraAdapter): CausalL
     return { inputNorm: clone(layer.inputNorm), postAttentionNorm: clone(layer.postAttentionNorm), proj };
   });
   const embed = w.embed && clone(w.embed);
-  return { config: model.config, weights: { embed, layers, norm: clone(w.norm), lmHead: { kernel: clone(w.lmHead.kernel) } } };
+  const fingerprint = model.fingerprint && adapter.fingerprint ? createHash('sha256').update(`${model.fingerprint}+${adapter.fingerprint}`).digest('hex') : undefined;
+  return { config: model.config, weights: { embed, layers, norm: clone(w.norm), lmHead: { kernel: clone(w.lmHead.kernel) } }, fingerprint };
 }

@@ -40,6 +40,8 @@ export interface SafetensorsReadOptions {
    * `'widen'` converts them to float32 values instead.
    */
   integers?: 'refuse' | 'widen';
+  /** Fed every byte of the file as read (a model's or adapter's fingerprint). */
+  hash?: { update(data: Uint8Array): unknown };
 }
 
 export function parseSafetensors(buf: Uint8Array, file = '<buffer>', opts: SafetensorsReadOptions = {}): { tensors: Map<string, HostTensor>; metadata: Record<string, string> } {
@@ -153,6 +155,7 @@ export async function readSafetensors(file: string, opts: SafetensorsReadOptions
   } catch (e) {
     throw new SafetensorsError(file, `cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
+  opts.hash?.update(buf);
   return parseSafetensors(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), file, opts).tensors;
 }
 
@@ -200,7 +203,7 @@ export async function writeSafetensors(file: string, tensors: Map<string, HostTe
  * Reads all weights of a Hugging Face model folder: `model.safetensors`, or the shards listed in
  * `model.safetensors.index.json`.
  */
-export async function readModelWeights(dir: string): Promise<Map<string, HostTensor>> {
+export async function readModelWeights(dir: string, opts: SafetensorsReadOptions = {}): Promise<Map<string, HostTensor>> {
   const indexFile = path.join(dir, 'model.safetensors.index.json');
   const single = path.join(dir, 'model.safetensors');
   if (await exists(indexFile)) {
@@ -214,13 +217,13 @@ export async function readModelWeights(dir: string): Promise<Map<string, HostTen
     const shards = [...new Set(Object.values(index.weight_map))];
     const all = new Map<string, HostTensor>();
     for (const shard of shards) {
-      for (const [k, v] of await readSafetensors(path.join(dir, shard))) all.set(k, v);
+      for (const [k, v] of await readSafetensors(path.join(dir, shard), opts)) all.set(k, v);
     }
     for (const name of Object.keys(index.weight_map)) {
       if (!all.has(name)) throw new SafetensorsError(indexFile, `tensor "${name}" is listed in weight_map but missing from ${index.weight_map[name]}`);
     }
     return all;
   }
-  if (await exists(single)) return readSafetensors(single);
+  if (await exists(single)) return readSafetensors(single, opts);
   throw new Error(`${dir}: no model.safetensors or model.safetensors.index.json found`);
 }

@@ -35,6 +35,11 @@ export interface ModelWeights {
 export interface CausalLM {
   config: ModelConfig;
   weights: ModelWeights;
+  /**
+   * Identifies the weights without reading them back: sha256 over the config and every safetensors byte the
+   * model was loaded from, or over its parts' fingerprints for a merged model. Absent for models built in memory.
+   */
+  fingerprint?: string;
 }
 
 const MODULE_OF: Record<ProjectionName, 'self_attn' | 'mlp'> = {
