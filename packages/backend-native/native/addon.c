@@ -237,6 +237,43 @@ static napi_value dropout_op(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static int i32_arg(napi_env env, napi_value v, int32_t** data, size_t* length) {
+  napi_typedarray_type type;
+  napi_value buffer;
+  size_t offset;
+  void* raw;
+  if (napi_get_typedarray_info(env, v, &type, length, &raw, &buffer, &offset) != napi_ok || type != napi_int32_array) return 0;
+  *data = (int32_t*)raw;
+  return 1;
+}
+
+/* logSoftmaxPick(x, targets, out, rows, cols) and, with dy, its gradient: see elementwise.h. */
+static napi_value log_softmax_pick(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *x, *out, *dy = NULL;
+  int32_t* targets;
+  size_t lx, lo, lt, ld = 0;
+  const int grad = argc == 6;
+  if ((argc != 5 && argc != 6) || !f32_arg(env, argv[0], &x, &lx) || !i32_arg(env, argv[1], &targets, &lt) || !f32_arg(env, argv[2], &out, &lo) ||
+      (grad && !f32_arg(env, argv[5], &dy, &ld))) {
+    napi_throw_type_error(env, NULL, "logSoftmaxPick: bad arguments");
+    return NULL;
+  }
+  int64_t rows = int_arg(env, argv[3]), cols = int_arg(env, argv[4]);
+  if (rows < 0 || cols < 1 || (size_t)(rows * cols) > lx || (size_t)rows > lt || (size_t)(grad ? rows * cols : rows) > lo || (grad && (size_t)rows > ld)) {
+    napi_throw_range_error(env, NULL, "logSoftmaxPick: shapes do not fit the arrays");
+    return NULL;
+  }
+  for (int64_t r = 0; r < rows; r++) {
+    if (targets[r] < 0 || targets[r] >= cols) { napi_throw_range_error(env, NULL, "logSoftmaxPick: a target is outside [0, cols)"); return NULL; }
+  }
+  if (grad) logsoftmax_pick_grad(x, targets, dy, out, rows, cols);
+  else logsoftmax_pick(x, targets, out, rows, cols);
+  return NULL;
+}
+
 /* setThreads(n): OpenBLAS's thread count for the products that follow. */
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -294,6 +331,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"rows", NULL, rows_op, NULL, NULL, NULL, napi_default, NULL},
     {"transpose", NULL, transpose_op, NULL, NULL, NULL, napi_default, NULL},
     {"dropout", NULL, dropout_op, NULL, NULL, NULL, napi_default, NULL},
+    {"logSoftmaxPick", NULL, log_softmax_pick, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -228,3 +228,35 @@ void dropout(const float* restrict x, float* restrict out, int64_t n, double rat
     out[i] = u >= (float)rate ? x[i] * scale : 0.0f;
   }
 }
+
+/* log Σ exp(x) of a row, from its max and a double sum of the shifted exponentials. */
+static double row_logsumexp(const float* restrict x, int64_t n) {
+  const float m = row_max(x, n);
+  if (m == -INFINITY || m != m) return m;
+  double lanes[8] = {0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) for (int j = 0; j < 8; j++) lanes[j] += fast_expf(x[i + j] - m);
+  double s = 0;
+  for (int j = 0; j < 8; j++) s += lanes[j];
+  for (; i < n; i++) s += fast_expf(x[i] - m);
+  return (double)m + log(s);
+}
+
+void logsoftmax_pick(const float* restrict x, const int32_t* restrict targets, float* restrict out, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * cols;
+    out[r] = (float)((double)xr[targets[r]] - row_logsumexp(xr, cols));
+  }
+}
+
+void logsoftmax_pick_grad(const float* restrict x, const int32_t* restrict targets, const float* restrict dy, float* restrict out,
+                          int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * cols;
+    float* yr = out + r * cols;
+    const float lse = (float)row_logsumexp(xr, cols);
+    const float g = dy[r];
+    for (int64_t j = 0; j < cols; j++) yr[j] = -fast_expf(xr[j] - lse) * g;
+    yr[targets[r]] += g;
+  }
+}

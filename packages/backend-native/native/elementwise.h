@@ -13,3 +13,8 @@ void reduce_rows(int op, const float* x, float* out, int64_t rows, int64_t cols)
 void transpose(const float* x, float* out, int rank, const int64_t* out_shape, const int64_t* in_stride);
 /* out = x · mask / (1 - rate), the mask a pure function of (seed, index): the same mask for the gradient. */
 void dropout(const float* restrict x, float* restrict out, int64_t n, double rate, uint64_t seed);
+/* out[r] = log softmax(x[r])[targets[r]] for x [rows, cols] (targets in range). */
+void logsoftmax_pick(const float* restrict x, const int32_t* restrict targets, float* restrict out, int64_t rows, int64_t cols);
+/* Its gradient: out[r] = (onehot(targets[r]) - softmax(x[r])) · dy[r]. */
+void logsoftmax_pick_grad(const float* restrict x, const int32_t* restrict targets, const float* restrict dy, float* restrict out,
+                          int64_t rows, int64_t cols);

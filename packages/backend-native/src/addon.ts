@@ -23,6 +23,8 @@ export interface NativeAddon {
   transpose(x: Float32Array, out: Float32Array, outShape: Float64Array, inStride: Float64Array): void;
   /** out = x · mask / (1 − rate), the mask a pure function of (seed, element index). */
   dropout(x: Float32Array, out: Float32Array, rate: number, seed: number): void;
+  /** out [rows] = log softmax(x [rows, cols])[targets]; with dy [rows], out [rows, cols] = its gradient (onehot − softmax) · dy. */
+  logSoftmaxPick(x: Float32Array, targets: Int32Array, out: Float32Array, rows: number, cols: number, dy?: Float32Array): void;
 }
 
 /** Operation codes of native/elementwise.h. */

@@ -4,7 +4,7 @@ import type { NativeBackend } from './native-backend.js';
 import { BINARY_OPS, REDUCE_OPS, UNARY_OPS, type NativeAddon } from './addon.js';
 import { broadcastStrides, coalesce, stridesOf } from './shapes.js';
 import { valuesOf } from './batch-matmul.js';
-import { DROPOUT_KERNEL, NATIVE_BACKEND } from './name.js';
+import { DROPOUT_KERNEL, LOG_SOFTMAX_PICK_GRAD_KERNEL, LOG_SOFTMAX_PICK_KERNEL, NATIVE_BACKEND } from './name.js';
 
 type Args = { inputs: Record<string, TensorInfo> & { length?: number }; backend: NativeBackend; attrs?: Record<string, unknown> };
 
@@ -217,4 +217,30 @@ export function dropoutKernel(addon: NativeAddon): KernelConfig {
     return args.backend.makeTensorInfo(x.shape, 'float32', out);
   };
   return { kernelName: DROPOUT_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: kernelFunc as unknown as KernelFunc };
+}
+
+/** {@link LOG_SOFTMAX_PICK_KERNEL} and its gradient kernel. */
+export function logSoftmaxPickKernels(addon: NativeAddon): KernelConfig[] {
+  const int32 = (backend: NativeBackend, t: TensorInfo) => {
+    const v = backend.data.get(t.dataId)!.values;
+    return v instanceof Int32Array ? v : Int32Array.from(v as Float32Array);
+  };
+  const forwardFunc = (args: Args) => {
+    const { logits, targets } = args.inputs;
+    const [rows, cols] = logits.shape;
+    const out = args.backend.alloc(rows);
+    addon.logSoftmaxPick(valuesOf(args.backend, logits), int32(args.backend, targets), out, rows, cols);
+    return args.backend.makeTensorInfo([rows], 'float32', out);
+  };
+  const gradFunc = (args: Args) => {
+    const { logits, targets, dy } = args.inputs;
+    const [rows, cols] = logits.shape;
+    const out = args.backend.alloc(rows * cols);
+    addon.logSoftmaxPick(valuesOf(args.backend, logits), int32(args.backend, targets), out, rows, cols, valuesOf(args.backend, dy));
+    return args.backend.makeTensorInfo([rows, cols], 'float32', out);
+  };
+  return [
+    { kernelName: LOG_SOFTMAX_PICK_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: forwardFunc as unknown as KernelFunc },
+    { kernelName: LOG_SOFTMAX_PICK_GRAD_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: gradFunc as unknown as KernelFunc },
+  ];
 }

@@ -6,3 +6,11 @@ export const NATIVE_BACKEND = 'native';
  * the same call on the output gradient is the backward pass. @cope/model uses it where the active backend has it.
  */
 export const DROPOUT_KERNEL = 'CopeDropout';
+
+/**
+ * `CopeLogSoftmaxPick` {logits [N, V], targets int32 [N]} → [N]: log softmax(logits)[targets], in one pass over
+ * each row; `CopeLogSoftmaxPickGrad` {logits, targets, dy [N]} → [N, V]: its gradient, recomputing the softmax
+ * from the logits instead of keeping it (an [N, V] tensor fewer).
+ */
+export const LOG_SOFTMAX_PICK_KERNEL = 'CopeLogSoftmaxPick';
+export const LOG_SOFTMAX_PICK_GRAD_KERNEL = 'CopeLogSoftmaxPickGrad';

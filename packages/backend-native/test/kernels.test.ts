@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { NATIVE_BACKEND, loadAddon, registerNativeBackend } from '@cope/backend-native';
+import { LOG_SOFTMAX_PICK_GRAD_KERNEL, LOG_SOFTMAX_PICK_KERNEL, NATIVE_BACKEND, loadAddon, registerNativeBackend } from '@cope/backend-native';
 
 /**
  * Every native kernel against tfjs-backend-cpu's own (the independent reference: same ops, plain JS), on
@@ -105,6 +105,24 @@ describe('native kernels equal tfjs-backend-cpu', () => {
     [[4, 5, 7], [4, 7, 3], false, false], [[4, 5, 7], [7, 3], false, false], [[1, 5, 7], [3, 7, 2], false, false], [[5, 0], [0, 3], false, false],
   ])('matMul %j · %j (transposeA %s, transposeB %s)', async (sa, sb, ta, tb) => {
     expectClose(...(await both([random(sa), random(sb)], (a, b) => tf.matMul(a, b, ta, tb))), 1e-5);
+  });
+
+  test('fused log-softmax pick and its gradient equal log softmax, gather and (onehot − softmax) · dy', async () => {
+    const x = random([6, 37]);
+    x.values[5] = -1e30;
+    const targets = { shape: [6], values: Int32Array.from([0, 36, 5, 17, 17, 2]) };
+    const dy = random([6]);
+    const [reference] = await both([x, targets, dy], (l, t, d) => {
+      const picked = tf.sum(tf.mul(tf.logSoftmax(l), tf.oneHot(t as tf.Tensor1D, 37)), -1);
+      const grad = tf.mul(tf.sub(tf.oneHot(t as tf.Tensor1D, 37), tf.softmax(l)), tf.expandDims(d, -1));
+      return [picked, grad];
+    });
+    await tf.setBackend(NATIVE_BACKEND);
+    const [l, t, d] = [tf.tensor2d(x.values, [6, 37]), tf.tensor1d(targets.values, 'int32'), tf.tensor1d(dy.values)];
+    const picked = tf.engine().runKernel(LOG_SOFTMAX_PICK_KERNEL, { logits: l, targets: t }) as tf.Tensor;
+    const grad = tf.engine().runKernel(LOG_SOFTMAX_PICK_GRAD_KERNEL, { logits: l, targets: t, dy: d }) as tf.Tensor;
+    expectClose(reference, [{ shape: picked.shape, values: Array.from(picked.dataSync()) }, { shape: grad.shape, values: Array.from(grad.dataSync()) }], 2e-6);
+    tf.dispose([l, t, d, picked, grad]);
   });
 
   test('recycled output memory never overwrites values a caller holds, or a slice of them', async () => {

@@ -1,3 +1,4 @@
+import { LOG_SOFTMAX_PICK_GRAD_KERNEL, LOG_SOFTMAX_PICK_KERNEL } from '@cope/backend-native';
 import { tf } from './tf.js';
 import type { Tensor1D, Tensor2D, Tensor3D } from './tf.js';
 import { forward, type AdapterChoice } from './transformer.js';
@@ -66,6 +67,7 @@ export function tokenLogProbs(logits: Tensor3D, ids: number[][]): Tensor2D {
  * over 32k tokens).
  */
 function pickedLogProbs(logits: Tensor2D, targets: Tensor1D): Tensor1D {
+  if (tf.getKernel(LOG_SOFTMAX_PICK_KERNEL, tf.getBackend())) return fusedPickedLogProbs(logits, targets);
   const [N, V] = logits.shape;
   const f = tf.customGrad(((x: tf.Tensor, tgt: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
     const [value, p] = tf.tidy(() => {
@@ -83,6 +85,24 @@ function pickedLogProbs(logits: Tensor2D, targets: Tensor1D): Tensor1D {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
         tf.mul(tf.sub(tf.cast(tf.oneHot(saved[1] as Tensor1D, V), 'float32'), saved[0]), tf.expandDims(dy, -1)),
+        tf.zerosLike(saved[1]),
+      ],
+    };
+  }) as any);
+  return f(logits, targets) as Tensor1D;
+}
+
+/**
+ * {@link pickedLogProbs} on a backend with the fused kernels (the native one): one pass over each row forward,
+ * one backward, which recomputes the softmax from the logits rather than keeping it.
+ */
+function fusedPickedLogProbs(logits: Tensor2D, targets: Tensor1D): Tensor1D {
+  const f = tf.customGrad(((x: tf.Tensor, tgt: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
+    save([x, tgt]);
+    return {
+      value: tf.engine().runKernel(LOG_SOFTMAX_PICK_KERNEL, { logits: x, targets: tgt }) as tf.Tensor,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
+        tf.engine().runKernel(LOG_SOFTMAX_PICK_GRAD_KERNEL, { logits: saved[0], targets: saved[1], dy }) as tf.Tensor,
         tf.zerosLike(saved[1]),
       ],
     };
