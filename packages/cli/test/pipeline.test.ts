@@ -323,6 +323,23 @@ describe('pipeline bad input gets a clear error', () => {
     expect(existsSync(runDir)).toBe(false);
   });
 
+  test('profile items longer than the model context are cut to it, counted in one message for the user naming the items', async () => {
+    const dir = tmp();
+    const data = path.join(dir, 'data');
+    cpSync(embeddedData, data, { recursive: true });
+    const file = path.join(data, 'news_headline', 'user_top_100_history.json');
+    const users = JSON.parse(readFileSync(file, 'utf8'));
+    users[0].profile[1].text = Array.from({ length: 700 }, (_, i) => `word${i}`).join(' ');
+    writeFileSync(file, JSON.stringify(users));
+    const cfg = writeConfig(dir, { dataDir: data, maxUsers: 1, tam: { ...config.tam, epochs: 1 } });
+    const runDir = path.join(dir, 'run');
+    expect((await run(['tam', '--config', cfg, '--run', runDir, '--json'])).code).toBe(0);
+    const r = await run(['sft', '--config', cfg, '--run', runDir, '--json']);
+    expect(r.code).toBe(0);
+    const messages = r.err.split('\n').filter((l) => l.includes('"kind":"info"') && l.includes('cut to')).map((l) => JSON.parse(l).message);
+    expect(messages).toEqual([`${users[0].user_id}: 1 of ${users[0].profile.length} profile items cut to 2048 tokens a part or 512 in all (the model's context): ${users[0].profile[1].id}`]);
+  }, 120_000);
+
   test('a tokenizer whose vocabulary does not fit the model', async () => {
     const dir = tmp();
     const model = path.join(dir, 'model');
