@@ -145,8 +145,18 @@ async function benchTrain(name: ConfigName, c: Config, model: CausalLM, gflops: 
   report({ config: name, measure: 'lora_train_tokens_per_s_2_workers', value: per.reduce((a, s) => a + (c.batch * c.seq) / s, 0) });
 }
 
+/** One DPO step on `pairs` (policy: `adapter`; reference log-probs given): the loss and the adapter's gradients. */
+async function dpoStep(model: CausalLM, pairs: Array<{ prompt: number[]; chosen: number[]; rejected: number[] }>, adapter: LoraAdapter, rng: Rng, refC: tf.Tensor1D, refR: tf.Tensor1D): Promise<void> {
+  const { value, grads } = tf.variableGrads(() => {
+    const sums = completionLogProbSums(model, [...pairs.map((p) => ({ prompt: p.prompt, completion: p.chosen })), ...pairs.map((p) => ({ prompt: p.prompt, completion: p.rejected }))], adapter, rng);
+    const [pc, pr] = tf.split(sums, 2) as tf.Tensor1D[];
+    return dpoLoss(pc, pr, refC, refR).loss;
+  }, adapterVariables(adapter));
+  await value.data();
+  tf.dispose([value, ...Object.values(grads)]);
+}
+
 async function benchDpo(name: ConfigName, c: Config, model: CausalLM, adapter: LoraAdapter, rng: Rng): Promise<void> {
-  const vars = adapterVariables(adapter);
   // DPO: batch of pairs (prompt 64 + completion 64 tokens each), reference log-probs precomputed.
   // One pair per batch row (medium: 4 pairs, 3.35 GiB of the 4 GiB wasm heap after the forward and training lines).
   const nPairs = c.batch;
@@ -157,15 +167,7 @@ async function benchDpo(name: ConfigName, c: Config, model: CausalLM, adapter: L
   }));
   const refC = tf.zeros([nPairs]) as tf.Tensor1D;
   const refR = tf.zeros([nPairs]) as tf.Tensor1D;
-  const dpo = await median(5, async () => {
-    const { value, grads } = tf.variableGrads(() => {
-      const sums = completionLogProbSums(model, [...pairs.map((p) => ({ prompt: p.prompt, completion: p.chosen })), ...pairs.map((p) => ({ prompt: p.prompt, completion: p.rejected }))], adapter, rng);
-      const [pc, pr] = tf.split(sums, 2) as tf.Tensor1D[];
-      return dpoLoss(pc, pr, refC, refR).loss;
-    }, vars);
-    await value.data();
-    tf.dispose([value, ...Object.values(grads)]);
-  });
+  const dpo = await median(5, () => dpoStep(model, pairs, adapter, rng, refC, refR));
   tf.dispose([refC, refR]);
   report({ config: name, measure: 'dpo_pairs_per_s', value: nPairs / dpo, note: `${nPairs} pairs per step, prompt 64 + completion 64 tokens per side` });
 }
@@ -205,15 +207,7 @@ async function benchPipeline(name: ConfigName, c: Config, model: CausalLM, adapt
   report({ config: name, measure: 'pipeline_score_s', value: score, note: 'implicit reward: log-probs of a 448 + 64 pair with and without the adapter, one batch' });
   const refC = tf.zeros([1]) as tf.Tensor1D;
   const refR = tf.zeros([1]) as tf.Tensor1D;
-  const dpo = await once(async () => {
-    const { value, grads } = tf.variableGrads(() => {
-      const sums = completionLogProbSums(model, [{ prompt, completion }, { prompt, completion: tokens(64) }], adapter, rng);
-      const [pc, pr] = tf.split(sums, 2) as tf.Tensor1D[];
-      return dpoLoss(pc, pr, refC, refR).loss;
-    }, vars);
-    await value.data();
-    tf.dispose([value, ...Object.values(grads)]);
-  });
+  const dpo = await once(() => dpoStep(model, [{ prompt, chosen: completion, rejected: tokens(64) }], adapter, rng, refC, refR));
   tf.dispose([refC, refR]);
   report({ config: name, measure: 'pipeline_dpo_step_s', value: dpo, note: 'one DPO step on a pair: prompt 448 + 64 tokens per side' });
   const decode = await once(async () => void (await generate(model, [prompt], { maxNewTokens: 32, eosTokenIds: [], adapter, decoder: contrastiveDecoder() })));

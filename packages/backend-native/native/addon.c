@@ -8,25 +8,17 @@
 
 #define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, NULL, "cope-native: bad arguments to " #call); return NULL; } } while (0)
 
-static int f32_arg(napi_env env, napi_value v, float** data, size_t* length) {
+/* The data and length of a typed array argument of the given type; 0 for anything else. */
+static int typed_arg(napi_env env, napi_value v, napi_typedarray_type want, void** data, size_t* length) {
   napi_typedarray_type type;
   napi_value buffer;
   size_t offset;
-  void* raw;
-  if (napi_get_typedarray_info(env, v, &type, length, &raw, &buffer, &offset) != napi_ok || type != napi_float32_array) return 0;
-  *data = (float*)raw;
-  return 1;
+  return napi_get_typedarray_info(env, v, &type, length, data, &buffer, &offset) == napi_ok && type == want;
 }
 
-static int u16_arg(napi_env env, napi_value v, uint16_t** data, size_t* length) {
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t offset;
-  void* raw;
-  if (napi_get_typedarray_info(env, v, &type, length, &raw, &buffer, &offset) != napi_ok || type != napi_uint16_array) return 0;
-  *data = (uint16_t*)raw;
-  return 1;
-}
+static int f32_arg(napi_env env, napi_value v, float** data, size_t* length) { return typed_arg(env, v, napi_float32_array, (void**)data, length); }
+
+static int u16_arg(napi_env env, napi_value v, uint16_t** data, size_t* length) { return typed_arg(env, v, napi_uint16_array, (void**)data, length); }
 
 static int64_t int_arg(napi_env env, napi_value v) {
   int64_t x = -1;
@@ -120,15 +112,7 @@ static napi_value batch_sgemm(napi_env env, napi_callback_info info) {
 }
 
 
-static int f64_arg(napi_env env, napi_value v, double** data, size_t* length) {
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t offset;
-  void* raw;
-  if (napi_get_typedarray_info(env, v, &type, length, &raw, &buffer, &offset) != napi_ok || type != napi_float64_array) return 0;
-  *data = (double*)raw;
-  return 1;
-}
+static int f64_arg(napi_env env, napi_value v, double** data, size_t* length) { return typed_arg(env, v, napi_float64_array, (void**)data, length); }
 
 /* Up to 8 dims from a Float64Array of integers. */
 static int dims_arg(napi_env env, napi_value v, int64_t* out, size_t* rank) {
@@ -237,15 +221,7 @@ static napi_value dropout_op(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static int i32_arg(napi_env env, napi_value v, int32_t** data, size_t* length) {
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t offset;
-  void* raw;
-  if (napi_get_typedarray_info(env, v, &type, length, &raw, &buffer, &offset) != napi_ok || type != napi_int32_array) return 0;
-  *data = (int32_t*)raw;
-  return 1;
-}
+static int i32_arg(napi_env env, napi_value v, int32_t** data, size_t* length) { return typed_arg(env, v, napi_int32_array, (void**)data, length); }
 
 /* logSoftmaxPick(x, targets, out, rows, cols) and, with dy, its gradient: see elementwise.h. */
 static napi_value log_softmax_pick(napi_env env, napi_callback_info info) {

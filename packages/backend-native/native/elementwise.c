@@ -107,54 +107,33 @@ void unary(int op, const float* restrict x, float* restrict out, int64_t n) {
   }
 }
 
-/* The largest (smallest) value of a row, NaN if any is NaN: 16 lanes at a time with AVX-512. */
-static float row_max(const float* restrict x, int64_t n) {
-  float m = -INFINITY;
+/* The largest (sign 1) or smallest (sign -1) value of a row, NaN if any is NaN: 16 lanes at a time with AVX-512. */
+static float row_extreme(const float* restrict x, int64_t n, float sign) {
+  float m = -sign * INFINITY;
   int nan = 0;
   int64_t i = 0;
 #ifdef __AVX512F__
   if (n >= 16) {
-    __m512 acc = _mm512_set1_ps(-INFINITY);
+    __m512 acc = _mm512_set1_ps(m);
     __mmask16 unordered = 0;
     for (; i + 16 <= n; i += 16) {
       __m512 v = _mm512_loadu_ps(x + i);
       unordered |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
-      acc = _mm512_max_ps(acc, v);
+      acc = sign > 0 ? _mm512_max_ps(acc, v) : _mm512_min_ps(acc, v);
     }
-    m = _mm512_reduce_max_ps(acc);
+    m = sign > 0 ? _mm512_reduce_max_ps(acc) : _mm512_reduce_min_ps(acc);
     nan = unordered != 0;
   }
 #endif
   for (; i < n; i++) {
     nan |= x[i] != x[i];
-    m = x[i] > m ? x[i] : m;
+    m = (x[i] - m) * sign > 0 ? x[i] : m;
   }
   return nan ? NAN : m;
 }
 
-static float row_min(const float* restrict x, int64_t n) {
-  float m = INFINITY;
-  int nan = 0;
-  int64_t i = 0;
-#ifdef __AVX512F__
-  if (n >= 16) {
-    __m512 acc = _mm512_set1_ps(INFINITY);
-    __mmask16 unordered = 0;
-    for (; i + 16 <= n; i += 16) {
-      __m512 v = _mm512_loadu_ps(x + i);
-      unordered |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
-      acc = _mm512_min_ps(acc, v);
-    }
-    m = _mm512_reduce_min_ps(acc);
-    nan = unordered != 0;
-  }
-#endif
-  for (; i < n; i++) {
-    nan |= x[i] != x[i];
-    m = x[i] < m ? x[i] : m;
-  }
-  return nan ? NAN : m;
-}
+static float row_max(const float* restrict x, int64_t n) { return row_extreme(x, n, 1.0f); }
+static float row_min(const float* restrict x, int64_t n) { return row_extreme(x, n, -1.0f); }
 
 /* The sum of a row in double (as tfjs-backend-cpu sums, in a JS number), in 8 lanes the compiler vectorizes. */
 static double row_sum(const float* restrict x, int64_t n) {

@@ -51,6 +51,17 @@ function outputsOf(runDir: string): Record<string, string> {
 }
 
 const tmp = () => tempDir('cope-run-');
+
+/** A copy of the embedded data in `dir`/data whose target users of `task` `edit` changed. */
+function dataWithUsers(dir: string, task: string, edit: (users: any[]) => void): { data: string; file: string; users: any[] } {
+  const data = path.join(dir, 'data');
+  cpSync(embeddedData, data, { recursive: true });
+  const file = path.join(data, task, 'user_top_100_history.json');
+  const users = JSON.parse(readFileSync(file, 'utf8'));
+  edit(users);
+  writeFileSync(file, JSON.stringify(users));
+  return { data, file, users };
+}
 let reference: string;
 
 describe('cope run on the embedded data', () => {
@@ -310,12 +321,7 @@ describe('pipeline bad input gets a clear error', () => {
 
   test('bad data of any task stops the run before any work, naming the full path, task, user and field', async () => {
     const dir = tmp();
-    const data = path.join(dir, 'data');
-    cpSync(embeddedData, data, { recursive: true });
-    const file = path.join(data, 'scholarly_title', 'user_top_100_history.json');
-    const users = JSON.parse(readFileSync(file, 'utf8'));
-    users[2].profile = [];
-    writeFileSync(file, JSON.stringify(users));
+    const { data, file, users } = dataWithUsers(dir, 'scholarly_title', (u) => (u[2].profile = []));
     const runDir = path.join(dir, 'run');
     const r = await run(['run', '--config', writeConfig(dir, { dataDir: data, tasks: ['news_headline', 'scholarly_title'] }), '--run', runDir]);
     expect(r.code).toBe(1);
@@ -325,12 +331,7 @@ describe('pipeline bad input gets a clear error', () => {
 
   test('profile items longer than the model context are cut to it, counted in one message for the user naming the items', async () => {
     const dir = tmp();
-    const data = path.join(dir, 'data');
-    cpSync(embeddedData, data, { recursive: true });
-    const file = path.join(data, 'news_headline', 'user_top_100_history.json');
-    const users = JSON.parse(readFileSync(file, 'utf8'));
-    users[0].profile[1].text = Array.from({ length: 700 }, (_, i) => `word${i}`).join(' ');
-    writeFileSync(file, JSON.stringify(users));
+    const { data, users } = dataWithUsers(dir, 'news_headline', (u) => (u[0].profile[1].text = Array.from({ length: 700 }, (_, i) => `word${i}`).join(' ')));
     const cfg = writeConfig(dir, { dataDir: data, maxUsers: 1, tam: { ...config.tam, epochs: 1 } });
     const runDir = path.join(dir, 'run');
     expect((await run(['tam', '--config', cfg, '--run', runDir, '--json'])).code).toBe(0);
