@@ -26,36 +26,6 @@ static int64_t int_arg(napi_env env, napi_value v) {
   return x;
 }
 
-/*
- * c [m, n] = a [m, k] · op(b) for a few rows (2 to 4: contrastive decoding's expert and amateur rows): each
- * weight row is read once for all of them, where sgemm would pack the whole weight first and two
- * matrix-vector products would read it twice.
- */
-static void few_rows(const float* restrict a, const float* restrict b, float* restrict c, int64_t m, int64_t n, int64_t k, int tb) {
-  if (!tb) {
-    // b [k, n]: c[r] += a[r][i] · b[i] for each row i of b.
-    memset(c, 0, sizeof(float) * m * n);
-    for (int64_t i = 0; i < k; i++) {
-      const float* restrict bi = b + i * n;
-      for (int64_t r = 0; r < m; r++) {
-        const float air = a[r * k + i];
-        float* restrict cr = c + r * n;
-        for (int64_t j = 0; j < n; j++) cr[j] += air * bi[j];
-      }
-    }
-  } else {
-    // b [n, k]: c[r][j] = a[r] · b[j].
-    for (int64_t j = 0; j < n; j++) {
-      const float* restrict bj = b + j * k;
-      for (int64_t r = 0; r < m; r++) {
-        const float* restrict ar = a + r * k;
-        float s = 0;
-        for (int64_t i = 0; i < k; i++) s += ar[i] * bj[i];
-        c[r * n + j] = s;
-      }
-    }
-  }
-}
 
 /*
  * batchSgemm(a, b, c, batch, batchA, batchB, m, n, k, transA, transB, beta)
@@ -91,17 +61,6 @@ static napi_value batch_sgemm(napi_env env, napi_callback_info info) {
     float* ci = c + i * m * n;
     if (k == 0) {
       if (beta == 0) memset(ci, 0, sizeof(float) * m * n);
-      continue;
-    }
-    if (m == 1 && beta == 0) {
-      // One row (a decoding step): a matrix-vector product reads the weight once; OpenBLAS 0.3.21's sgemm would
-      // first pack all of it. a's row is contiguous whether or not it is transposed.
-      if (tb) cblas_sgemv(CblasRowMajor, CblasNoTrans, (blasint)n, (blasint)k, 1.0f, bi, (blasint)k, ai, 1, 0.0f, ci, 1);
-      else cblas_sgemv(CblasRowMajor, CblasTrans, (blasint)k, (blasint)n, 1.0f, bi, (blasint)n, ai, 1, 0.0f, ci, 1);
-      continue;
-    }
-    if (m <= 4 && !ta && beta == 0) {
-      few_rows(ai, bi, ci, m, n, k, tb);
       continue;
     }
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
@@ -250,6 +209,32 @@ static napi_value log_softmax_pick(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* fused(kind, a, b, c, out, rows, cols, eps): kind 0 RMSNorm (a x, b w), 1 SwiGLU (a gate, b up), 2 scaled add (a y, b delta, c scale). */
+static napi_value fused(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *a, *b, *c = NULL, *out;
+  size_t la, lb, lc = 0, lo;
+  double eps = 0;
+  int64_t kind = argc == 8 ? int_arg(env, argv[0]) : -1;
+  if (argc != 8 || !f32_arg(env, argv[1], &a, &la) || !f32_arg(env, argv[2], &b, &lb) || !f32_arg(env, argv[4], &out, &lo) ||
+      (kind == 2 && !f32_arg(env, argv[3], &c, &lc)) || napi_get_value_double(env, argv[7], &eps) != napi_ok || kind < 0 || kind > 2) {
+    napi_throw_type_error(env, NULL, "fused: bad arguments");
+    return NULL;
+  }
+  int64_t rows = int_arg(env, argv[5]), cols = int_arg(env, argv[6]);
+  size_t n = (size_t)(rows * cols);
+  if (rows < 0 || cols < 1 || la < n || lo < n || (kind == 0 ? lb < (size_t)cols : lb < n) || (kind == 2 && lc < (size_t)rows)) {
+    napi_throw_range_error(env, NULL, "fused: shapes do not fit the arrays");
+    return NULL;
+  }
+  if (kind == 0) rmsnorm_rows(a, b, out, rows, cols, (float)eps);
+  else if (kind == 1) swiglu(a, b, out, (int64_t)n);
+  else scaled_add(a, b, c, out, rows, cols);
+  return NULL;
+}
+
 /* setThreads(n): OpenBLAS's thread count for the products that follow. */
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -308,6 +293,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"transpose", NULL, transpose_op, NULL, NULL, NULL, napi_default, NULL},
     {"dropout", NULL, dropout_op, NULL, NULL, NULL, napi_default, NULL},
     {"logSoftmaxPick", NULL, log_softmax_pick, NULL, NULL, NULL, napi_default, NULL},
+    {"fused", NULL, fused, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -239,3 +239,33 @@ void logsoftmax_pick_grad(const float* restrict x, const int32_t* restrict targe
     yr[targets[r]] += g;
   }
 }
+
+void rmsnorm_rows(const float* restrict x, const float* restrict w, float* restrict out, int64_t rows, int64_t h, float eps) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * h;
+    float* yr = out + r * h;
+    // As the op path computes it: float squares summed in double, the mean rounded, eps added, 1 / sqrt.
+    double lanes[8] = {0};
+    int64_t i = 0;
+    for (; i + 8 <= h; i += 8) for (int j = 0; j < 8; j++) { float sq = xr[i + j] * xr[i + j]; lanes[j] += sq; }
+    double s = 0;
+    for (int j = 0; j < 8; j++) s += lanes[j];
+    for (; i < h; i++) { float sq = xr[i] * xr[i]; s += sq; }
+    const float scale = 1.0f / sqrtf((float)(s / (double)h) + eps);
+    for (int64_t j = 0; j < h; j++) yr[j] = (xr[j] * scale) * w[j];
+  }
+}
+
+void swiglu(const float* restrict gate, const float* restrict up, float* restrict out, int64_t n) {
+  for (int64_t i = 0; i < n; i++) {
+    const float g = gate[i];
+    out[i] = (g * (1.0f / (1.0f + fast_expf(-g)))) * up[i];
+  }
+}
+
+void scaled_add(const float* restrict y, const float* restrict delta, const float* restrict scale, float* restrict out, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float s = scale[r];
+    for (int64_t j = 0; j < cols; j++) out[r * cols + j] = y[r * cols + j] + delta[r * cols + j] * s;
+  }
+}

@@ -18,3 +18,9 @@ void logsoftmax_pick(const float* restrict x, const int32_t* restrict targets, f
 /* Its gradient: out[r] = (onehot(targets[r]) - softmax(x[r])) · dy[r]. */
 void logsoftmax_pick_grad(const float* restrict x, const int32_t* restrict targets, const float* restrict dy, float* restrict out,
                           int64_t rows, int64_t cols);
+/* RMSNorm of each row of x [rows, h] times w [h]: x · 1/sqrt(mean(x²) + eps) · w. */
+void rmsnorm_rows(const float* restrict x, const float* restrict w, float* restrict out, int64_t rows, int64_t h, float eps);
+/* SwiGLU's gating: gate · sigmoid(gate) · up. */
+void swiglu(const float* restrict gate, const float* restrict up, float* restrict out, int64_t n);
+/* y + delta · scale[row] for y, delta [rows, cols]. */
+void scaled_add(const float* restrict y, const float* restrict delta, const float* restrict scale, float* restrict out, int64_t rows, int64_t cols);

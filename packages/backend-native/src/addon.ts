@@ -25,6 +25,11 @@ export interface NativeAddon {
   dropout(x: Float32Array, out: Float32Array, rate: number, seed: number): void;
   /** out [rows] = log softmax(x [rows, cols])[targets]; with dy [rows], out [rows, cols] = its gradient (onehot − softmax) · dy. */
   logSoftmaxPick(x: Float32Array, targets: Int32Array, out: Float32Array, rows: number, cols: number, dy?: Float32Array): void;
+  /**
+   * kind 0: RMSNorm of a [rows, cols] times b [cols] (eps); 1: SwiGLU gating a · sigmoid(a) · b; 2: a + b · c[row].
+   * `c` is ignored but for kind 2.
+   */
+  fused(kind: 0 | 1 | 2, a: Float32Array, b: Float32Array, c: Float32Array | null, out: Float32Array, rows: number, cols: number, eps: number): void;
 }
 
 /** Operation codes of native/elementwise.h. */

@@ -4,7 +4,7 @@ import type { NativeBackend } from './native-backend.js';
 import { BINARY_OPS, REDUCE_OPS, UNARY_OPS, type NativeAddon } from './addon.js';
 import { broadcastStrides, coalesce, stridesOf } from './shapes.js';
 import { valuesOf } from './batch-matmul.js';
-import { DROPOUT_KERNEL, LOG_SOFTMAX_PICK_GRAD_KERNEL, LOG_SOFTMAX_PICK_KERNEL, NATIVE_BACKEND } from './name.js';
+import { DROPOUT_KERNEL, LOG_SOFTMAX_PICK_GRAD_KERNEL, LOG_SOFTMAX_PICK_KERNEL, NATIVE_BACKEND, RMS_NORM_KERNEL, SCALED_ADD_KERNEL, SWIGLU_KERNEL } from './name.js';
 
 type Args = { inputs: Record<string, TensorInfo> & { length?: number }; backend: NativeBackend; attrs?: Record<string, unknown> };
 
@@ -242,5 +242,33 @@ export function logSoftmaxPickKernels(addon: NativeAddon): KernelConfig[] {
   return [
     { kernelName: LOG_SOFTMAX_PICK_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: forwardFunc as unknown as KernelFunc },
     { kernelName: LOG_SOFTMAX_PICK_GRAD_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: gradFunc as unknown as KernelFunc },
+  ];
+}
+
+/** {@link RMS_NORM_KERNEL}, {@link SWIGLU_KERNEL} and {@link SCALED_ADD_KERNEL}: one pass each for what takes 2–6 ops. */
+export function fusedKernels(addon: NativeAddon): KernelConfig[] {
+  const make = (kernelName: string, body: (args: Args) => TensorInfo): KernelConfig => ({ kernelName, backendName: NATIVE_BACKEND, kernelFunc: body as unknown as KernelFunc });
+  return [
+    make(RMS_NORM_KERNEL, (args) => {
+      const { x, w } = args.inputs;
+      const [rows, cols] = x.shape;
+      const out = args.backend.alloc(rows * cols);
+      if (rows > 0) addon.fused(0, valuesOf(args.backend, x), valuesOf(args.backend, w), null, out, rows, cols, (args.attrs as { eps: number }).eps);
+      return args.backend.makeTensorInfo(x.shape, 'float32', out);
+    }),
+    make(SWIGLU_KERNEL, (args) => {
+      const { gate, up } = args.inputs;
+      const n = util.sizeFromShape(gate.shape);
+      const out = args.backend.alloc(n);
+      if (n > 0) addon.fused(1, valuesOf(args.backend, gate), valuesOf(args.backend, up), null, out, 1, n, 0);
+      return args.backend.makeTensorInfo(gate.shape, 'float32', out);
+    }),
+    make(SCALED_ADD_KERNEL, (args) => {
+      const { y, delta, scale } = args.inputs;
+      const [rows, cols] = y.shape;
+      const out = args.backend.alloc(rows * cols);
+      if (rows > 0) addon.fused(2, valuesOf(args.backend, y), valuesOf(args.backend, delta), valuesOf(args.backend, scale), out, rows, cols, 0);
+      return args.backend.makeTensorInfo(y.shape, 'float32', out);
+    }),
   ];
 }

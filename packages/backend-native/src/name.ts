@@ -14,3 +14,12 @@ export const DROPOUT_KERNEL = 'CopeDropout';
  */
 export const LOG_SOFTMAX_PICK_KERNEL = 'CopeLogSoftmaxPick';
 export const LOG_SOFTMAX_PICK_GRAD_KERNEL = 'CopeLogSoftmaxPickGrad';
+
+/**
+ * Fused inference kernels @cope/model runs outside a gradient tape where the active backend registers them
+ * (its wasm heap kernels carry the same names): `CopeRmsNorm` {x [N, H], w [H]} {eps}, `CopeSwiGlu` {gate, up},
+ * `CopeScaledAdd` {y [R, C], delta [R, C], scale [R]} → y + delta · scale[row].
+ */
+export const RMS_NORM_KERNEL = 'CopeRmsNorm';
+export const SWIGLU_KERNEL = 'CopeSwiGlu';
+export const SCALED_ADD_KERNEL = 'CopeScaledAdd';

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { NativeBackend } from './native-backend.js';
 import { loadAddon, type NativeAddon } from './addon.js';
 import { batchMatMulKernel } from './batch-matmul.js';
-import { binaryKernels, copyKernels, dropoutKernel, indexKernels, logSoftmaxPickKernels, reduceKernels, softmaxKernel, transposeKernel, unaryKernels } from './elementwise.js';
+import { binaryKernels, copyKernels, dropoutKernel, fusedKernels, indexKernels, logSoftmaxPickKernels, reduceKernels, softmaxKernel, transposeKernel, unaryKernels } from './elementwise.js';
 import { NATIVE_BACKEND } from './name.js';
 
 export { NATIVE_BACKEND };
@@ -21,7 +21,7 @@ export function registerNativeBackend(opts: { threads?: number } = {}): NativeAd
   if (registered) return registered;
   tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 0);
   for (const k of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...k, backendName: NATIVE_BACKEND });
-  const kernels = [batchMatMulKernel(addon), ...binaryKernels(addon), ...unaryKernels(addon), softmaxKernel(addon), ...reduceKernels(addon), transposeKernel(addon), ...copyKernels(), ...indexKernels(), dropoutKernel(addon), ...logSoftmaxPickKernels(addon)];
+  const kernels = [batchMatMulKernel(addon), ...binaryKernels(addon), ...unaryKernels(addon), softmaxKernel(addon), ...reduceKernels(addon), transposeKernel(addon), ...copyKernels(), ...indexKernels(), dropoutKernel(addon), ...logSoftmaxPickKernels(addon), ...fusedKernels(addon)];
   for (const k of kernels) {
     if (tf.getKernel(k.kernelName, NATIVE_BACKEND)) tf.unregisterKernel(k.kernelName, NATIVE_BACKEND);
     tf.registerKernel(k);

@@ -107,6 +107,16 @@ describe('native kernels equal tfjs-backend-cpu', () => {
     expectClose(...(await both([random(sa), random(sb)], (a, b) => tf.matMul(a, b, ta, tb))), 1e-5);
   });
 
+  test('a row\'s product does not depend on the rows batched with it (batched decoding and the prompt cache rely on it)', async () => {
+    await tf.setBackend(NATIVE_BACKEND);
+    const w = tf.tensor2d(random([96, 300]).values, [96, 300]);
+    const x = tf.tensor2d(random([9, 96]).values, [9, 96]);
+    const rows = [1, 2, 3, 4, 5, 9].map((m) => tf.matMul(tf.slice(x, [0, 0], [m, 96]), w));
+    const first = rows.map((r) => Buffer.from((r.dataSync() as Float32Array).slice(0, 300).buffer));
+    expect(first.map((f) => f.equals(first[0]))).toEqual(first.map(() => true));
+    tf.dispose([w, x, ...rows]);
+  });
+
   test('fused log-softmax pick and its gradient equal log softmax, gather and (onehot − softmax) · dy', async () => {
     const x = random([6, 37]);
     x.values[5] = -1e30;

@@ -70,6 +70,12 @@ export function sharedHeapModule(backend: WasmBackendInternals, binary: HeapBina
   return heap?.shared ? { memory: heap.memory, module: heap.module } : null;
 }
 
+/** True when the active backend, other than wasm, registers its own kernel `name` (the native backend's fused kernels). */
+export function backendKernel(name: string): boolean {
+  const backend = tf.getBackend();
+  return backend !== 'wasm' && tf.getKernel(name, backend) !== undefined;
+}
+
 /** True when the active backend is wasm and can run the module `binary` on its heap. */
 export function heapModuleAvailable(binary: HeapBinary): boolean {
   if (tf.getBackend() !== 'wasm') return false;
@@ -105,6 +111,6 @@ export function registerHeapKernel<T>(name: string, binary: HeapBinary, body: He
  * the public function in the error raised on any other backend.
  */
 export function runHeapKernel<T extends tf.Tensor>(caller: string, name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, number> = {}): T {
-  if (tf.getBackend() !== 'wasm') throw new Error(`${caller}: needs the wasm backend (active backend: ${tf.getBackend()})`);
+  if (tf.getBackend() !== 'wasm' && !backendKernel(name)) throw new Error(`${caller}: needs the wasm backend or one that registers ${name} (active backend: ${tf.getBackend()})`);
   return tf.engine().runKernel(name, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as T;
 }

@@ -1,6 +1,7 @@
 import type { Tensor1D, Tensor2D } from '../tf.js';
 import { RMS_NORM_WASM } from './rms-norm-binary.js';
-import { heapModuleAvailable, registerHeapKernel, runHeapKernel } from './heap-module.js';
+import { RMS_NORM_KERNEL } from '@cope/backend-native';
+import { backendKernel, heapModuleAvailable, registerHeapKernel, runHeapKernel } from './heap-module.js';
 
 /**
  * RMSNorm on the wasm backend in one kernel (rms-norm.wat, on the tfjs heap) instead of six backend ops
@@ -8,7 +9,7 @@ import { heapModuleAvailable, registerHeapKernel, runHeapKernel } from './heap-m
  * fewer. Same arithmetic in the same order, so bitwise the same values. No gradient (training keeps the ops).
  */
 
-const KERNEL_NAME = 'CopeRmsNorm';
+const KERNEL_NAME = RMS_NORM_KERNEL;
 
 interface RmsNormExports {
   rmsnorm(x: number, w: number, out: number, n: number, h: number, eps: number): void;
@@ -25,12 +26,12 @@ function register(): void {
 
 /** True when the active backend can run {@link rmsNormRows} on rows of width `h`. */
 export function rmsNormAvailable(h: number): boolean {
-  return h > 0 && h % 4 === 0 && heapModuleAvailable(RMS_NORM_WASM);
+  return h > 0 && h % 4 === 0 && (heapModuleAvailable(RMS_NORM_WASM) || backendKernel(KERNEL_NAME));
 }
 
 /**
  * `x · rsqrt(mean(x², -1) + eps) · w` for x [N, H], w [H] (H a multiple of 4), as tfjs computes it op by op.
- * wasm backend only ({@link rmsNormAvailable}); no gradient. @returns [N, H]
+ * wasm backend, or one registering the kernel (the native one), only ({@link rmsNormAvailable}); no gradient. @returns [N, H]
  */
 export function rmsNormRows(x: Tensor2D, w: Tensor1D, eps: number): Tensor2D {
   const [, h] = x.shape;
