@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { LOG_SOFTMAX_PICK_GRAD_KERNEL, LOG_SOFTMAX_PICK_KERNEL, NATIVE_BACKEND, loadAddon, registerNativeBackend } from '@cope/backend-native';
+import { LOG_SOFTMAX_PICK_GRAD_KERNEL, LOG_SOFTMAX_PICK_KERNEL, NATIVE_BACKEND, RMS_NORM_KERNEL, SCALED_ADD_KERNEL, SWIGLU_KERNEL, loadAddon, registerNativeBackend } from '@cope/backend-native';
 
 /**
  * Every native kernel against tfjs-backend-cpu's own (the independent reference: same ops, plain JS), on
@@ -115,6 +115,27 @@ describe('native kernels equal tfjs-backend-cpu', () => {
     const first = rows.map((r) => Buffer.from((r.dataSync() as Float32Array).slice(0, 300).buffer));
     expect(first.map((f) => f.equals(first[0]))).toEqual(first.map(() => true));
     tf.dispose([w, x, ...rows]);
+  });
+
+  test('fused RMSNorm, SwiGLU and scaled add equal their op-by-op definitions', async () => {
+    const x = random([5, 24]);
+    const w = random([24]);
+    const up = random([5, 24]);
+    const scale = random([5]);
+    const [reference] = await both([x, w, up, scale], (a, b, u, sc) => [
+      tf.mul(tf.mul(a, tf.rsqrt(tf.add(tf.mean(tf.square(a), -1, true), 1e-5))), b),
+      tf.mul(tf.mul(a, tf.sigmoid(a)), u),
+      tf.add(a, tf.mul(u, tf.expandDims(sc, -1))),
+    ]);
+    await tf.setBackend(NATIVE_BACKEND);
+    const [a, b, u, sc] = [tf.tensor2d(x.values, [5, 24]), tf.tensor1d(w.values), tf.tensor2d(up.values, [5, 24]), tf.tensor1d(scale.values)];
+    const outs = [
+      tf.engine().runKernel(RMS_NORM_KERNEL, { x: a, w: b }, { eps: 1e-5 }) as tf.Tensor,
+      tf.engine().runKernel(SWIGLU_KERNEL, { gate: a, up: u }) as tf.Tensor,
+      tf.engine().runKernel(SCALED_ADD_KERNEL, { y: a, delta: u, scale: sc }) as tf.Tensor,
+    ];
+    expectClose(reference, outs.map((o) => ({ shape: o.shape, values: Array.from(o.dataSync()) })), 2e-6);
+    tf.dispose([a, b, u, sc, ...outs]);
   });
 
   test('fused log-softmax pick and its gradient equal log softmax, gather and (onehot − softmax) · dy', async () => {
