@@ -11,11 +11,12 @@ import { tempDir } from '../testing/temp.js';
  * `COPE_FIXTURES`) where the README says `fixtures/`. Temporary files the examples write go to a folder removed afterwards.
  */
 const root = path.resolve(__dirname, '..', '..');
-const PACKAGES = ['data', 'model', 'sft', 'dpo', 'decoding', 'negatives', 'metrics'];
+const PACKAGES = ['data', 'backend-native', 'model', 'sft', 'dpo', 'decoding', 'negatives', 'metrics'];
 /** What examples print, where their README comments say it. */
 const PRINTS: Record<string, RegExp[]> = {
   model: [/^\[ 2, 3, 320 \] -\d+\.\d+$/m],
   metrics: [/^0\.6666666666666666$/m, /^0\.996$/m, /'rouge-1': 0\.666/],
+  'backend-native': [/^\[ \[ 3, 3 \], \[ 3, 3 \] \]$/m],
 };
 
 function exampleOf(pkg: string): string {
@@ -24,7 +25,7 @@ function exampleOf(pkg: string): string {
   if (blocks.length === 0) throw new Error(`packages/${pkg}/README.md: no \`\`\`ts example`);
   return blocks
     .join('\n')
-    .replace(/from '@cope\/([a-z]+)'/g, (_, name: string) => `from '${pathToFileURL(path.join(root, 'packages', name, 'dist', 'index.js')).href}'`)
+    .replace(/from '@cope\/([a-z-]+)'/g, (_, name: string) => `from '${pathToFileURL(path.join(root, 'packages', name, 'dist', 'index.js')).href}'`)
     .replaceAll("'fixtures/", `'${FIXTURES}/`);
 }
 
