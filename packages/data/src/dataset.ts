@@ -65,7 +65,8 @@ function userSchema(task: TaskSpec, opts: UserSchemaOptions) {
     .refine((u) => u.user_id !== undefined || u.user_name !== undefined, { message: 'expected a user_id or user_name' });
 }
 
-function formatPath(p: ReadonlyArray<PropertyKey>): string {
+/** A key path as a JSON or YAML reader writes it: `[0].profile[3].title`, `tam.lora.targetModules[1]`. */
+export function keyPath(p: ReadonlyArray<PropertyKey>): string {
   let s = '';
   for (const k of p) s += typeof k === 'number' ? `[${k}]` : s ? `.${String(k)}` : String(k);
   return s || '(root)';
@@ -97,7 +98,7 @@ function validate<T>(schema: z.ZodTypeAny, raw: unknown, file: string, task?: Ta
   const r = schema.safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0];
-    throw new DataValidationError(file, formatPath(issue.path), describeIssue(issue) + userContext(raw, issue.path, task));
+    throw new DataValidationError(file, keyPath(issue.path), describeIssue(issue) + userContext(raw, issue.path, task));
   }
   return r.data as T;
 }

@@ -35,8 +35,12 @@ const shown = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : typeo
  */
 export function settingIssues(schema: z.ZodType, value: unknown): SettingIssue[] {
   const r = schema.safeParse(value, { reportInput: true });
-  if (r.success) return [];
-  return r.error.issues.map((i) => {
+  return r.success ? [] : describeIssues(schema, r.error.issues);
+}
+
+/** zod's issues of a parse of `schema` (made with `reportInput`) as printable issues: see {@link settingIssues}. */
+export function describeIssues(schema: z.ZodType, issues: z.core.$ZodIssue[]): SettingIssue[] {
+  return issues.map((i) => {
     if (i.code === 'unrecognized_keys' || (i as { keys?: string[] }).keys) {
       const known = Object.keys(objectShape(schemaAt(schema, i.path) ?? schema) ?? {});
       const key = (i as { keys: string[] }).keys[0];
@@ -45,11 +49,4 @@ export function settingIssues(schema: z.ZodType, value: unknown): SettingIssue[]
     if (i.code === 'custom') return { path: i.path, message: i.message };
     return { path: i.path, message: `${i.message}${'input' in i ? ` (got ${shown(i.input)})` : ''}` };
   });
-}
-
-/** A key path as written in a config file: `tam.lora.targetModules[1]`. */
-export function keyPath(path: PropertyKey[]): string {
-  let s = '';
-  for (const k of path) s += typeof k === 'number' ? `[${k}]` : s ? `.${String(k)}` : String(k);
-  return s || '(root)';
 }

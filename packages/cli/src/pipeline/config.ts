@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { OUTPUT_TEXT_MODES, TASK_NAMES } from '@cope/data';
+import { OUTPUT_TEXT_MODES, TASK_NAMES, keyPath } from '@cope/data';
 import { dpoConfigSchema } from '@cope/dpo';
 import { SFT_PRESETS, sftConfigSchema, withSftPreset } from '@cope/sft';
-import { keyPath, settingIssues, type SettingIssue } from './config-issues.js';
+import { describeIssues, settingIssues, type SettingIssue } from './config-issues.js';
 
 const taskName = z.enum(TASK_NAMES);
 
@@ -134,13 +134,14 @@ export async function loadRunConfig(file: string | undefined, flags: Record<stri
     fromFile = parsed;
   }
   const merged = mergeOver(mergeOver(defaults, fromFile), flags);
-  const issue = settingIssues(runConfigSchema, merged)[0];
-  if (issue) {
+  const r = runConfigSchema.safeParse(merged, { reportInput: true });
+  if (!r.success) {
+    const issue = describeIssues(runConfigSchema, r.error.issues)[0];
     // Name where the bad value came from: a flag, or the file.
     const fromFlag = issue.path.length > 0 && issue.path.reduce<unknown>((o, k) => (isPlainObject(o) ? o[k as string] : undefined), flags) !== undefined;
     throw new Error(`${fromFlag ? 'command-line flags' : file ?? 'config'}: ${keyPath(issue.path)}: ${issue.message}`);
   }
-  const c = runConfigSchema.parse(merged);
+  const c = r.data;
   return { ...c, dataDir: path.resolve(c.dataDir), model: path.resolve(c.model), runDir: path.resolve(c.runDir) };
 }
 
