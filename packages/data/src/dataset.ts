@@ -108,6 +108,11 @@ function validate<T>(schema: z.ZodTypeAny, raw: unknown, file: string, task?: Ta
  * would otherwise slip into prompts and training text unseen).
  */
 export function decodeUtf8(bytes: Uint8Array, file: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    // Not UTF-8: find the first bad byte below.
+  }
   const text = new TextDecoder('utf-8').decode(bytes);
   for (let at = text.indexOf('\uFFFD'); at >= 0; at = text.indexOf('\uFFFD', at + 1)) {
     const offset = Buffer.byteLength(text.slice(0, at));
