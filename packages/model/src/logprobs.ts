@@ -1,5 +1,6 @@
 import { LOG_SOFTMAX_PICK_GRAD_KERNEL, LOG_SOFTMAX_PICK_KERNEL } from '@cope/backend-native';
 import { tf } from './tf.js';
+import { backendKernel } from './kernels/heap-module.js';
 import type { Tensor1D, Tensor2D, Tensor3D } from './tf.js';
 import { forward, type AdapterChoice } from './transformer.js';
 import type { CausalLM } from './weights.js';
@@ -67,7 +68,7 @@ export function tokenLogProbs(logits: Tensor3D, ids: number[][]): Tensor2D {
  * over 32k tokens).
  */
 function pickedLogProbs(logits: Tensor2D, targets: Tensor1D): Tensor1D {
-  if (tf.getKernel(LOG_SOFTMAX_PICK_KERNEL, tf.getBackend())) return fusedPickedLogProbs(logits, targets);
+  if (backendKernel(LOG_SOFTMAX_PICK_KERNEL)) return fusedPickedLogProbs(logits, targets);
   const [N, V] = logits.shape;
   const f = tf.customGrad(((x: tf.Tensor, tgt: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
     const [value, p] = tf.tidy(() => {

@@ -54,7 +54,7 @@ export async function runTam(ctx: StageContext, r: Reporter): Promise<void> {
   const examples = tamTurns(TASKS[task], others).map((t) => encodeTurn(ctx.tokenizer, ctx.chat, t, DEFAULT_CUTOFF, contextOf(ctx)));
   const config = resolveSftConfig('tam', { seed: ctx.config.seed, ...ctx.config.tam });
   const cut = examples.filter((e) => e.truncated).length;
-  if (cut) r.event({ stage: 'tam', task, kind: 'info', message: `${cut} of ${examples.length} training examples cut to ${DEFAULT_CUTOFF} tokens a part or ${contextOf(ctx)} in all (the model's context)` });
+  if (cut) r.event({ stage: 'tam', task, kind: 'info', message: `${cut} of ${examples.length} training examples ${cutTo(ctx)}` });
   r.event({ stage: 'tam', task, kind: 'start', examples: examples.length });
   const res = await trainLora({ model: ctx.base, examples, config, outDir: ctx.layout.tam, name: 'TAM', padId: padId(ctx), onStep: stepReporter(r, 'tam', task) });
   disposeAdapter(res.adapter);
@@ -64,6 +64,11 @@ export async function runTam(ctx: StageContext, r: Reporter): Promise<void> {
 /** The model's context: training examples are cut to it ({@link fitToContext}). */
 function contextOf(ctx: StageContext): number {
   return ctx.base.config.maxPositionEmbeddings;
+}
+
+/** How training examples are cut, for the messages that count them. */
+function cutTo(ctx: StageContext): string {
+  return `cut to ${DEFAULT_CUTOFF} tokens a part or ${contextOf(ctx)} in all (the model's context)`;
 }
 
 function padId(ctx: StageContext): number {
@@ -90,7 +95,7 @@ async function runUserStageOf(ctx: StageContext, stage: UserStage, i: number, r:
       const examples = oppuTurns(TASKS[task], user).map((t) => encodeTurn(ctx.tokenizer, ctx.chat, t, DEFAULT_CUTOFF, contextOf(ctx)));
       const cut = user.profile.filter((_, k) => examples[k].truncated).map((p) => p.id);
       if (cut.length) {
-        r.event({ stage, task, user: i, kind: 'info', message: `${userKey(user)}: ${cut.length} of ${examples.length} profile items cut to ${DEFAULT_CUTOFF} tokens a part or ${contextOf(ctx)} in all (the model's context): ${cut.slice(0, 10).join(', ')}${cut.length > 10 ? ', …' : ''}` });
+        r.event({ stage, task, user: i, kind: 'info', message: `${userKey(user)}: ${cut.length} of ${examples.length} profile items ${cutTo(ctx)}: ${cut.slice(0, 10).join(', ')}${cut.length > 10 ? ', …' : ''}` });
       }
       const config = resolveSftConfig('oppu', { seed: ctx.config.seed + i, ...ctx.config.oppu });
       const res = await trainLora({ model: ctx.tamModel!, examples, config, outDir: L.oppu(i), name: `user_${i}`, padId: padId(ctx), onStep: stepReporter(r, stage, task, i) });
