@@ -1,26 +1,11 @@
-import { backend_util, broadcast_util, util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import * as tf from '@tensorflow/tfjs-core';
+import { backend_util, broadcast_util, util, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { NativeBackend } from './native-backend.js';
 import { BINARY_OPS, REDUCE_OPS, UNARY_OPS, type NativeAddon } from './addon.js';
 import { broadcastStrides, coalesce, stridesOf } from './shapes.js';
-import { valuesOf } from './batch-matmul.js';
-import { DROPOUT_KERNEL, LOG_SOFTMAX_PICK_GRAD_KERNEL, LOG_SOFTMAX_PICK_KERNEL, NATIVE_BACKEND, RMS_NORM_KERNEL, SCALED_ADD_KERNEL, SWIGLU_KERNEL } from './name.js';
-
-type Args = { inputs: Record<string, TensorInfo> & { length?: number }; backend: NativeBackend; attrs?: Record<string, unknown> };
-
-/** tfjs-backend-cpu's own kernel, for the dtypes and layouts the native ones do not take. */
-function cpuKernel(name: string): KernelFunc {
-  const k = tf.getKernel(name, 'cpu');
-  if (!k) throw new Error(`native backend: tfjs-backend-cpu has no ${name} kernel`);
-  return k.kernelFunc;
-}
+import { anyValues, kernelWithFallback as kernel, nativeKernel, valuesOf, type Args } from './kernel-util.js';
+import { DROPOUT_KERNEL, LOG_SOFTMAX_PICK_GRAD_KERNEL, LOG_SOFTMAX_PICK_KERNEL, RMS_NORM_KERNEL, SCALED_ADD_KERNEL, SWIGLU_KERNEL } from './name.js';
 
 const f64 = (xs: readonly number[]) => Float64Array.from(xs);
-
-function kernel(kernelName: string, fn: (args: Args, fallback: KernelFunc) => TensorInfo | TensorInfo[]): KernelConfig {
-  const fallback = cpuKernel(kernelName);
-  return { kernelName, backendName: NATIVE_BACKEND, kernelFunc: ((args: Args) => fn(args, fallback)) as unknown as KernelFunc };
-}
 
 /** Binary ops with tfjs's broadcasting, float32 in native code. */
 export function binaryKernels(addon: NativeAddon): KernelConfig[] {
@@ -102,11 +87,6 @@ export function transposeKernel(addon: NativeAddon): KernelConfig {
     }
     return args.backend.makeTensorInfo(outShape, 'float32', out);
   });
-}
-
-/** The typed array behind a tensor of any numeric dtype. */
-function anyValues(backend: NativeBackend, t: TensorInfo): ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> } {
-  return backend.data.get(t.dataId)!.values as Float32Array;
 }
 
 /** SplitV and Concat along any axis as bulk copies of contiguous runs (tfjs-backend-cpu slices index by index). */
@@ -216,7 +196,7 @@ export function dropoutKernel(addon: NativeAddon): KernelConfig {
     addon.dropout(valuesOf(args.backend, x), out, rate, seed);
     return args.backend.makeTensorInfo(x.shape, 'float32', out);
   };
-  return { kernelName: DROPOUT_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: kernelFunc as unknown as KernelFunc };
+  return nativeKernel(DROPOUT_KERNEL, kernelFunc);
 }
 
 /** {@link LOG_SOFTMAX_PICK_KERNEL} and its gradient kernel. */
@@ -240,30 +220,29 @@ export function logSoftmaxPickKernels(addon: NativeAddon): KernelConfig[] {
     return args.backend.makeTensorInfo([rows, cols], 'float32', out);
   };
   return [
-    { kernelName: LOG_SOFTMAX_PICK_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: forwardFunc as unknown as KernelFunc },
-    { kernelName: LOG_SOFTMAX_PICK_GRAD_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: gradFunc as unknown as KernelFunc },
+    nativeKernel(LOG_SOFTMAX_PICK_KERNEL, forwardFunc),
+    nativeKernel(LOG_SOFTMAX_PICK_GRAD_KERNEL, gradFunc),
   ];
 }
 
 /** {@link RMS_NORM_KERNEL}, {@link SWIGLU_KERNEL} and {@link SCALED_ADD_KERNEL}: one pass each for what takes 2–6 ops. */
 export function fusedKernels(addon: NativeAddon): KernelConfig[] {
-  const make = (kernelName: string, body: (args: Args) => TensorInfo): KernelConfig => ({ kernelName, backendName: NATIVE_BACKEND, kernelFunc: body as unknown as KernelFunc });
   return [
-    make(RMS_NORM_KERNEL, (args) => {
+    nativeKernel(RMS_NORM_KERNEL, (args) => {
       const { x, w } = args.inputs;
       const [rows, cols] = x.shape;
       const out = args.backend.alloc(rows * cols);
       if (rows > 0) addon.fused(0, valuesOf(args.backend, x), valuesOf(args.backend, w), null, out, rows, cols, (args.attrs as { eps: number }).eps);
       return args.backend.makeTensorInfo(x.shape, 'float32', out);
     }),
-    make(SWIGLU_KERNEL, (args) => {
+    nativeKernel(SWIGLU_KERNEL, (args) => {
       const { gate, up } = args.inputs;
       const n = util.sizeFromShape(gate.shape);
       const out = args.backend.alloc(n);
       if (n > 0) addon.fused(1, valuesOf(args.backend, gate), valuesOf(args.backend, up), null, out, 1, n, 0);
       return args.backend.makeTensorInfo(gate.shape, 'float32', out);
     }),
-    make(SCALED_ADD_KERNEL, (args) => {
+    nativeKernel(SCALED_ADD_KERNEL, (args) => {
       const { y, delta, scale } = args.inputs;
       const [rows, cols] = y.shape;
       const out = args.backend.alloc(rows * cols);
