@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "elementwise.h"
+#include "rows_gemm.h"
 
 #define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, NULL, "cope-native: bad arguments to " #call); return NULL; } } while (0)
 
@@ -27,15 +28,41 @@ static int64_t int_arg(napi_env env, napi_value v) {
 }
 
 
+/* Below this many multiply-adds a product stays on the calling thread. */
+#define THREADED_SGEMM_MIN_MACS (1 << 20)
+
+typedef struct {
+  const float *a, *b;
+  float* c;
+  int64_t batchA, batchB, m, n, k;
+  bool ta, tb;
+  float beta;
+} sgemm_args;
+
+/* Rows [i0, i1) and columns [j0, j1) of product i of a batchSgemm call, on OpenBLAS. */
+static void sgemm_block(const sgemm_args* g, int64_t i, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+  const int64_t m = g->m, n = g->n, k = g->k;
+  if (i1 <= i0 || j1 <= j0) return;
+  const float* ai = g->a + (i % g->batchA) * m * k + (g->ta ? i0 : i0 * k);
+  const float* bi = g->b + (i % g->batchB) * k * n + (g->tb ? j0 * k : j0);
+  float* ci = g->c + i * m * n + i0 * n + j0;
+  if (k == 0) {
+    if (g->beta == 0) for (int64_t r = 0; r < i1 - i0; r++) memset(ci + r * n, 0, sizeof(float) * (size_t)(j1 - j0));
+    return;
+  }
+  cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans, g->tb ? CblasTrans : CblasNoTrans, (blasint)(i1 - i0), (blasint)(j1 - j0),
+              (blasint)k, 1.0f, ai, g->ta ? (blasint)m : (blasint)k, bi, g->tb ? (blasint)k : (blasint)n, g->beta, ci, (blasint)n);
+}
+
 /*
- * batchSgemm(a, b, c, batch, batchA, batchB, m, n, k, transA, transB, beta)
+ * batchSgemm(a, b, c, batch, batchA, batchB, m, n, k, transA, transB, beta, threads)
  * c[i] = op(a[i % batchA]) · op(b[i % batchB]) + beta · c[i], row-major; op(a) is [m, k], op(b) [k, n].
  */
 static napi_value batch_sgemm(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
-  napi_value argv[12];
+  size_t argc = 13;
+  napi_value argv[13];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 12) { napi_throw_error(env, NULL, "batchSgemm: expected 12 arguments"); return NULL; }
+  if (argc != 13) { napi_throw_error(env, NULL, "batchSgemm: expected 13 arguments"); return NULL; }
   float *a, *b, *c;
   size_t la, lb, lc;
   if (!f32_arg(env, argv[0], &a, &la) || !f32_arg(env, argv[1], &b, &lb) || !f32_arg(env, argv[2], &c, &lc)) {
@@ -55,17 +82,25 @@ static napi_value batch_sgemm(napi_env env, napi_callback_info info) {
     return NULL;
   }
   if (m == 0 || n == 0) return NULL;
-  for (int64_t i = 0; i < batch; i++) {
-    const float* ai = a + (i % batchA) * m * k;
-    const float* bi = b + (i % batchB) * k * n;
-    float* ci = c + i * m * n;
-    if (k == 0) {
-      if (beta == 0) memset(ci, 0, sizeof(float) * m * n);
-      continue;
+  const sgemm_args g = {a, b, c, batchA, batchB, m, n, k, ta, tb, (float)beta};
+  // OpenBLAS itself runs on one thread (set at load): the helpers are OpenMP's, shared with the row products, so
+  // two pools never spin against each other on the same cores.
+  const int64_t threads = int_arg(env, argv[12]);
+  int parts = (double)batch * (double)m * (double)n * (double)k < THREADED_SGEMM_MIN_MACS || threads < 1 ? 1 : (int)threads;
+  if (batch >= parts) {
+#pragma omp parallel for num_threads(parts) schedule(static) if (parts > 1)
+    for (int64_t i = 0; i < batch; i++) sgemm_block(&g, i, 0, m, 0, n);
+  } else {
+    // Fewer products than threads: each is split into row (or column) blocks, one per thread.
+    const int by_rows = m >= n;
+#pragma omp parallel for num_threads(parts) schedule(static)
+    for (int p = 0; p < parts; p++) {
+      const int64_t extent = by_rows ? m : n, lo = extent * p / parts, hi = extent * (p + 1) / parts;
+      for (int64_t i = 0; i < batch; i++) {
+        if (by_rows) sgemm_block(&g, i, lo, hi, 0, n);
+        else sgemm_block(&g, i, 0, m, lo, hi);
+      }
     }
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                (blasint)m, (blasint)n, (blasint)k, 1.0f, ai, ta ? (blasint)m : (blasint)k, bi, tb ? (blasint)k : (blasint)n,
-                (float)beta, ci, (blasint)n);
   }
   return NULL;
 }
@@ -235,23 +270,31 @@ static napi_value fused(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* setThreads(n): OpenBLAS's thread count for the products that follow. */
-static napi_value set_threads(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
+/*
+ * rowsGemm(x, w, out, m, k, n, threads): out [m, n] = x [m, k] · w [k, n], w float32 or bf16 bits (Uint16Array); each
+ * row's result independent of m (rows_gemm.h).
+ */
+static napi_value rows_gemm(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int64_t n = argc ? int_arg(env, argv[0]) : 1;
-  if (n < 1) n = 1;
-  openblas_set_num_threads((int)n);
+  float *x, *out, *wf = NULL;
+  uint16_t* wb = NULL;
+  size_t lx, lw, lo;
+  if (argc != 7 || !f32_arg(env, argv[0], &x, &lx) || !f32_arg(env, argv[2], &out, &lo) ||
+      !(f32_arg(env, argv[1], &wf, &lw) || u16_arg(env, argv[1], &wb, &lw))) {
+    napi_throw_type_error(env, NULL, "rowsGemm: expected (Float32Array, Float32Array or Uint16Array, Float32Array, m, k, n, threads)");
+    return NULL;
+  }
+  int64_t m = int_arg(env, argv[3]), k = int_arg(env, argv[4]), n = int_arg(env, argv[5]);
+  if (m < 0 || k < 0 || n < 0 || (size_t)(m * k) > lx || (size_t)(k * n) > lw || (size_t)(m * n) > lo) {
+    napi_throw_range_error(env, NULL, "rowsGemm: shapes do not fit the arrays");
+    return NULL;
+  }
+  const int threads = (int)(int_arg(env, argv[6]) < 1 ? 1 : int_arg(env, argv[6]));
+  if (wb) rows_gemm_bf16(x, wb, out, m, k, n, threads);
+  else rows_gemm_f32(x, wf, out, m, k, n, threads);
   return NULL;
-}
-
-/* threads(): OpenBLAS's current thread count. */
-static napi_value get_threads(napi_env env, napi_callback_info info) {
-  (void)info;
-  napi_value out;
-  napi_create_int32(env, openblas_get_num_threads(), &out);
-  return out;
 }
 
 /* config(): OpenBLAS's build description (version, target core). */
@@ -281,10 +324,10 @@ static napi_value bf16_to_f32(napi_env env, napi_callback_info info) {
 }
 
 static napi_value init(napi_env env, napi_value exports) {
+  // Threads are OpenMP's, per call (each product's `threads` argument): OpenBLAS's own pool stays unused.
+  openblas_set_num_threads(1);
   napi_property_descriptor props[] = {
     {"batchSgemm", NULL, batch_sgemm, NULL, NULL, NULL, napi_default, NULL},
-    {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
-    {"threads", NULL, get_threads, NULL, NULL, NULL, napi_default, NULL},
     {"config", NULL, get_config, NULL, NULL, NULL, napi_default, NULL},
     {"bf16ToF32", NULL, bf16_to_f32, NULL, NULL, NULL, napi_default, NULL},
     {"binary", NULL, binary, NULL, NULL, NULL, napi_default, NULL},
@@ -294,6 +337,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"dropout", NULL, dropout_op, NULL, NULL, NULL, napi_default, NULL},
     {"logSoftmaxPick", NULL, log_softmax_pick, NULL, NULL, NULL, napi_default, NULL},
     {"fused", NULL, fused, NULL, NULL, NULL, napi_default, NULL},
+    {"rowsGemm", NULL, rows_gemm, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -5,11 +5,14 @@ import { fileURLToPath } from 'node:url';
 
 /** The addon's functions (native/addon.c). Arrays are used in place; shapes are row-major. */
 export interface NativeAddon {
-  /** c[i] = op(a[i % batchA]) · op(b[i % batchB]) + beta · c[i]; op(a) [m, k], op(b) [k, n]. */
+  /** c[i] = op(a[i % batchA]) · op(b[i % batchB]) + beta · c[i]; op(a) [m, k], op(b) [k, n]; large products split over `threads`. */
   batchSgemm(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, batchA: number, batchB: number,
-    m: number, n: number, k: number, transA: boolean, transB: boolean, beta: number): void;
-  setThreads(n: number): void;
-  threads(): number;
+    m: number, n: number, k: number, transA: boolean, transB: boolean, beta: number, threads: number): void;
+  /**
+   * out [m, n] = x [m, k] · w [k, n], w float32 or bf16 bits; each output one fused multiply-add chain over k in
+   * order, so a row's result does not depend on m or the thread count.
+   */
+  rowsGemm(x: Float32Array, w: Float32Array | Uint16Array, out: Float32Array, m: number, k: number, n: number, threads: number): void;
   /** OpenBLAS's build description. */
   config(): string;
   bf16ToF32(src: Uint16Array, dst: Float32Array): void;

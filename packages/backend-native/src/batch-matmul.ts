@@ -1,6 +1,7 @@
 import { BatchMatMul, broadcast_util, util, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { NativeAddon } from './addon.js';
-import { kernelWithFallback, valuesOf, type Args } from './kernel-util.js';
+import { kernelWithFallback, nativeKernel, valuesOf, type Args } from './kernel-util.js';
+import { ROWS_MATMUL_KERNEL } from './name.js';
 
 /**
  * tfjs's BatchMatMul on OpenBLAS: a [...batchA, M, K] · b [...batchB, K, N] (either transposed), batch dims
@@ -25,7 +26,20 @@ export function batchMatMulKernel(addon: NativeAddon): KernelConfig {
     // Batch dims that broadcast against each other ([2, 1] with [1, 3]) are not one operand repeated.
     if (batchA !== batchB && batchA !== 1 && batchB !== 1) return fallback(args as never) as TensorInfo;
     const out = backend.alloc(batch * m * n);
-    addon.batchSgemm(valuesOf(backend, a), valuesOf(backend, b), out, batch, batchA, batchB, m, n, k, transposeA, transposeB, 0);
+    addon.batchSgemm(valuesOf(backend, a), valuesOf(backend, b), out, batch, batchA, batchB, m, n, k, transposeA, transposeB, 0, backend.threads);
     return backend.makeTensorInfo([...outer, m, n], 'float32', out);
+  });
+}
+
+/** {@link ROWS_MATMUL_KERNEL}: x [N, in] · w [in, out] on the addon's row-invariant product. */
+export function rowsMatMulKernel(addon: NativeAddon): KernelConfig {
+  return nativeKernel(ROWS_MATMUL_KERNEL, (args) => {
+    const { x, w } = args.inputs;
+    const [m, k] = x.shape;
+    const [kw, n] = w.shape;
+    util.assert(x.shape.length === 2 && w.shape.length === 2 && k === kw, () => `${ROWS_MATMUL_KERNEL}: expected x [N, in] and w [in, out], got [${x.shape}] and [${w.shape}]`);
+    const out = args.backend.alloc(m * n);
+    addon.rowsGemm(valuesOf(args.backend, x), valuesOf(args.backend, w), out, m, k, n, args.backend.threads);
+    return args.backend.makeTensorInfo([m, n], 'float32', out);
   });
 }

@@ -4,4 +4,4 @@
  */
 export { loadAddon, type NativeAddon } from './addon.js';
 export { registerNativeBackend, NATIVE_BACKEND } from './register.js';
-export { DROPOUT_KERNEL, LOG_SOFTMAX_PICK_KERNEL, LOG_SOFTMAX_PICK_GRAD_KERNEL, RMS_NORM_KERNEL, SWIGLU_KERNEL, SCALED_ADD_KERNEL } from './name.js';
+export { DROPOUT_KERNEL, LOG_SOFTMAX_PICK_KERNEL, LOG_SOFTMAX_PICK_GRAD_KERNEL, RMS_NORM_KERNEL, SWIGLU_KERNEL, SCALED_ADD_KERNEL, ROWS_MATMUL_KERNEL } from './name.js';

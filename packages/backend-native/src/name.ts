@@ -23,3 +23,10 @@ export const LOG_SOFTMAX_PICK_GRAD_KERNEL = 'CopeLogSoftmaxPickGrad';
 export const RMS_NORM_KERNEL = 'CopeRmsNorm';
 export const SWIGLU_KERNEL = 'CopeSwiGlu';
 export const SCALED_ADD_KERNEL = 'CopeScaledAdd';
+
+/**
+ * `CopeRowsMatMul` {x [N, in], w [in, out]} → [N, out]: a product whose every row is computed the same way
+ * whatever N (one fused multiply-add chain per output, in order), so a decoding batch, a prompt cache and a row
+ * alone agree bitwise. @cope/model runs its frozen-weight products outside a gradient tape on it.
+ */
+export const ROWS_MATMUL_KERNEL = 'CopeRowsMatMul';

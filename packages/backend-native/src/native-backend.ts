@@ -19,7 +19,8 @@ export class NativeBackend extends MathBackendCPU {
   private readonly pool = new Map<number, Float32Array[]>();
   private pooledBytes = 0;
 
-  constructor() {
+  /** @param threads threads for the products (the addon's OpenMP helpers; one backend per worker thread, each its own count). */
+  constructor(public threads = 1) {
     super();
     // Its first write would advise installing tfjs-node: this backend is the native one.
     (this as unknown as { firstUse: boolean }).firstUse = false;

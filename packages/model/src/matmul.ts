@@ -6,6 +6,8 @@ import { SPLIT_MIN_MACS } from './kernels/rows-helpers.js';
 import { transpose2d, transpose2dAvailable } from './kernels/transpose2d.js';
 import { concatLeading, leadingBlocksAvailable, splitLeading } from './kernels/leading-blocks.js';
 import { gatherRows, gatherRowsAvailable } from './kernels/gather-rows.js';
+import { backendKernel } from './kernels/heap-module.js';
+import { ROWS_MATMUL_KERNEL } from '@cope/backend-native';
 
 /**
  * Matmul layout switch. The wasm backend is fast (tens of GFLOP/s) only for 2-D products without
@@ -186,7 +188,11 @@ export function keptTranspose(w: FrozenKernel): Tensor2D | undefined {
  * computed as `dy · kernelT` (2-D, untransposed).
  */
 export function matmulFrozen(x: Tensor2D, w: FrozenKernel): Tensor2D {
-  if (!prefersPlain2d()) return tf.matMul(x, w.kernel);
+  if (!prefersPlain2d()) {
+    // Inference on a backend with a row-invariant product: a row's logits then never depend on its batch.
+    if (!taping() && backendKernel(ROWS_MATMUL_KERNEL)) return tf.engine().runKernel(ROWS_MATMUL_KERNEL, { x, w: w.kernel }) as Tensor2D;
+    return tf.matMul(x, w.kernel);
+  }
   if (!taping()) return frozenProduct(x, w);
   const f = tf.customGrad(((xIn: Tensor, save: (ts: Tensor[]) => void) => {
     save([]);

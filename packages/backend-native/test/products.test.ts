@@ -1,0 +1,113 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { NATIVE_BACKEND, ROWS_MATMUL_KERNEL, loadAddon, registerNativeBackend } from '@cope/backend-native';
+
+/**
+ * The row-invariant product against its definition: each output is the fused multiply-add chain over k in order,
+ * computed here in float64 (a float32 product is exact there) and rounded to float32 after every step. Double
+ * rounding could in principle differ from one fma rounding; on these inputs it does not, so any difference is the
+ * kernel's. Then: the same bits whatever the row count, the thread count and the blocking, and bf16 weights.
+ */
+const addon = registerNativeBackend({ threads: 1 });
+if (!addon) throw new Error(`${loadAddon().reason} (.ci/run installs libopenblas-dev so that the addon builds)`);
+
+function random(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed;
+  for (let i = 0; i < n; i++) {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    out[i] = s / 2147483648 - 0.5;
+  }
+  return out;
+}
+
+function fmaChain(x: Float32Array, w: ArrayLike<number>, m: number, k: number, n: number): Float32Array {
+  const out = new Float32Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let c = 0;
+      for (let kk = 0; kk < k; kk++) c = Math.fround(x[i * k + kk] * w[kk * n + j] + c);
+      out[i * n + j] = c;
+    }
+  }
+  return out;
+}
+
+function mismatches(a: Float32Array, b: Float32Array): number[] {
+  const bad: number[] = [];
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) bad.push(i);
+  return bad;
+}
+
+describe("rowsGemm", () => {
+  // Shapes around every block edge: 16-column vectors, 48- and 96-column tiles, 8-row tiles, 256-deep k blocks, 8-deep k panels.
+  test.each([[37, 53], [256, 700], [600, 31], [1, 17], [9, 96], [257, 48]])('k %i, n %i: the fma chain, for 1..13 rows and 1 or 2 threads', (k, n) => {
+    const w = random(k * n, 7);
+    const x = random(13 * k, 3);
+    const want = fmaChain(x, w, 13, k, n);
+    for (const threads of [1, 2]) {
+      for (const m of [1, 2, 3, 4, 5, 8, 13]) {
+        const out = new Float32Array(m * n);
+        addon.rowsGemm(x.subarray(0, m * k), w, out, m, k, n, threads);
+        expect({ m, threads, bad: mismatches(out, want.subarray(0, m * n)) }).toEqual({ m, threads, bad: [] });
+      }
+    }
+  });
+
+  test('bf16 weights: the chain over the widened values', () => {
+    const [m, k, n] = [5, 70, 40];
+    const bits = new Uint16Array(k * n);
+    const f = random(k * n, 11);
+    new Uint32Array(f.buffer).forEach((u, i) => (bits[i] = u >>> 16));
+    const widened = Float32Array.from(bits, (b) => new Float32Array(new Uint32Array([b << 16]).buffer)[0]);
+    const x = random(m * k, 5);
+    const out = new Float32Array(m * n);
+    addon.rowsGemm(x, bits, out, m, k, n, 2);
+    expect(mismatches(out, fmaChain(x, widened, m, k, n))).toEqual([]);
+  });
+
+  test('no k: zeros; shapes past the arrays are refused', () => {
+    const out = new Float32Array(6).fill(3);
+    addon.rowsGemm(new Float32Array(0), new Float32Array(0), out, 2, 0, 3, 1);
+    expect(Array.from(out)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(() => addon.rowsGemm(new Float32Array(4), new Float32Array(4), out, 2, 2, 3, 1)).toThrow(/do not fit/);
+  });
+
+  test(`the ${ROWS_MATMUL_KERNEL} kernel: tfjs-backend-cpu's matMul to float32 noise, rows independent of the batch`, async () => {
+    const [m, k, n] = [6, 96, 130];
+    const x = random(m * k, 1);
+    const w = random(k * n, 2);
+    await tf.setBackend('cpu');
+    const ref = tf.tidy(() => tf.matMul(tf.tensor2d(x, [m, k]), tf.tensor2d(w, [k, n])).dataSync());
+    await tf.setBackend(NATIVE_BACKEND);
+    const before = tf.memory().numTensors;
+    const [all, one] = tf.tidy(() => {
+      const wt = tf.tensor2d(w, [k, n]);
+      const run = (rows: number) => (tf.engine().runKernel(ROWS_MATMUL_KERNEL, { x: tf.tensor2d(x.subarray(0, rows * k), [rows, k]), w: wt }) as tf.Tensor).dataSync() as Float32Array;
+      return [run(m), run(1)];
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    all.forEach((v, i) => expect(Math.abs(v - ref[i])).toBeLessThanOrEqual(1e-5));
+    expect(mismatches(one, all.subarray(0, n))).toEqual([]);
+  });
+});
+
+describe('batchSgemm over threads', () => {
+  // Each thread takes whole rows (or columns, or products) and OpenBLAS sums each output alike: the same bits.
+  test.each([[1, 300, 200, 128, false, false], [1, 64, 700, 300, true, false], [1, 700, 64, 300, false, true], [3, 128, 128, 128, true, true], [1, 2, 5000, 512, false, false]] as const)(
+    'batch %i, m %i, n %i, k %i, transA %s, transB %s: two threads give one thread\'s bits',
+    (batch, m, n, k, ta, tb) => {
+      const a = random(batch * m * k, 1);
+      const b = random(batch * k * n, 2);
+      const one = new Float32Array(batch * m * n);
+      const two = new Float32Array(batch * m * n);
+      addon.batchSgemm(a, b, one, batch, batch, batch, m, n, k, ta, tb, 0, 1);
+      addon.batchSgemm(a, b, two, batch, batch, batch, m, n, k, ta, tb, 0, 2);
+      expect(mismatches(two, one)).toEqual([]);
+      // And the product itself: row 0, column 0 against a float64 sum.
+      let s = 0;
+      for (let kk = 0; kk < k; kk++) s += a[ta ? kk * m : kk] * b[tb ? kk : kk * n];
+      expect(Math.abs(one[0] - s)).toBeLessThan(1e-4);
+    },
+  );
+});
