@@ -7,13 +7,13 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import {
   Rng, adapterVariables, backendThreads, createLoraAdapter, currentBackend, disposeModel, forward, initBackend, parseModelConfig, tf,
-  weightsFromHost, disposeAdapter, wasmHeapBytes, setFrozenCopyBudgets, INFERENCE_COPY_HEAP_BYTES, type CausalLM, type HostTensor, type LoraAdapter,
+  weightsFromHost, disposeAdapter, wasmHeapBytes, type CausalLM, type HostTensor, type LoraAdapter,
 } from '@cope/model';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { PromptCache, contrastiveDecoder, generate, plainDecoder, type Decoder } from '@cope/decoding';
 import { dpoLoss } from '@cope/dpo';
-import { completionLogProbSums, matmulFrozen } from '@cope/model';
+import { completionLogProbSums, opsFor } from '@cope/model';
 import { maskedCrossEntropy } from '@cope/sft';
 
 const CONFIGS = {
@@ -274,12 +274,15 @@ async function benchDecode(name: ConfigName, c: Config, model: CausalLM, adapter
  * measurement groups (all by default; decoding only for large, the pipeline group only for xl).
  */
 async function main(): Promise<void> {
-  await initBackend(process.env.COPE_BACKEND ?? 'auto');
   const which = (process.argv[2] ?? 'small,medium').split(',') as ConfigName[];
   const named = process.argv[3] !== undefined;
   const groups = new Set((process.argv[3] ?? GROUPS.join(',')).split(','));
   for (const n of which) if (!(n in CONFIGS)) throw new Error(`unknown config "${n}": expected ${Object.keys(CONFIGS).join(', ')}`);
   for (const g of groups) if (!(GROUPS as readonly string[]).includes(g)) throw new Error(`unknown group "${g}": expected ${GROUPS.join(', ')}`);
+  const runsFor = (name: ConfigName) => (g: string) => groups.has(g) && (named || !DEFAULT_GROUPS[name] || DEFAULT_GROUPS[name]!.includes(g));
+  // A run that trains nothing keeps weight copies as the CLI's inference commands do (`pnpm bench large`: the
+  // 0.5B model keeps its packed copies).
+  await initBackend(process.env.COPE_BACKEND ?? 'auto', { inferenceOnly: which.every((n) => !runsFor(n)('train') && !runsFor(n)('dpo')) });
   const a = tf.randomNormal([512, 512]);
   const b = tf.randomNormal([512, 512]);
   const gflopsOf = async (product: () => tf.Tensor) => {
@@ -291,16 +294,12 @@ async function main(): Promise<void> {
     return (2 * 512 ** 3) / s / 1e9;
   };
   const frozenB: { kernel: tf.Tensor2D; packed?: tf.Tensor1D } = { kernel: b as tf.Tensor2D };
-  const gflops: MatmulFigures = { backend: await gflopsOf(() => tf.matMul(a, b)), frozen: await gflopsOf(() => matmulFrozen(a as tf.Tensor2D, frozenB)) };
+  const gflops: MatmulFigures = { backend: await gflopsOf(() => tf.matMul(a, b)), frozen: await gflopsOf(() => opsFor().frozenMatmul(a as tf.Tensor2D, frozenB)) };
   tf.dispose([a, b]);
   frozenB.packed?.dispose();
   report({ measure: 'matmul_512_gflops', value: gflops.backend, note: 'the backend\'s product (tf.matMul)' });
-  report({ measure: 'frozen_matmul_512_gflops', value: gflops.frozen, note: 'matmulFrozen: the rows kernel over a packed copy (split over helper threads on more than one wasm thread)' });
+  report({ measure: 'frozen_matmul_512_gflops', value: gflops.frozen, note: 'the frozen-weight product forward passes run: wasm, the rows kernel over a packed copy; native, the row-invariant product' });
 
-  const runsFor = (name: ConfigName) => (g: string) => groups.has(g) && (named || !DEFAULT_GROUPS[name] || DEFAULT_GROUPS[name]!.includes(g));
-  // A run that trains nothing keeps weight copies as the CLI's inference commands do (`pnpm bench large`: the
-  // 0.5B model keeps its packed copies).
-  if (which.every((n) => !runsFor(n)('train') && !runsFor(n)('dpo'))) setFrozenCopyBudgets({ heap: INFERENCE_COPY_HEAP_BYTES });
   for (const name of which) {
     const c = CONFIGS[name];
     const rng = new Rng(1);

@@ -27,15 +27,15 @@ const root = repoRoot();
  * get a second binary importing `(memory 1 65536 shared)`, the same code otherwise.
  */
 export const WASM_KERNELS = [
-  { source: 'packages/model/src/kernels/rows-matmul.wat', target: 'packages/model/src/kernels/rows-matmul-binary.ts', constant: 'ROWS_MATMUL_WASM', heap: true },
-  { source: 'packages/model/src/kernels/step-attention.wat', target: 'packages/model/src/kernels/step-attention-binary.ts', constant: 'STEP_ATTENTION_WASM', heap: true },
-  { source: 'packages/model/src/kernels/rope-rows.wat', target: 'packages/model/src/kernels/rope-rows-binary.ts', constant: 'ROPE_ROWS_WASM', heap: true },
-  { source: 'packages/model/src/kernels/rms-norm.wat', target: 'packages/model/src/kernels/rms-norm-binary.ts', constant: 'RMS_NORM_WASM', heap: true },
-  { source: 'packages/model/src/kernels/swiglu.wat', target: 'packages/model/src/kernels/swiglu-binary.ts', constant: 'SWIGLU_WASM', heap: true },
-  { source: 'packages/model/src/kernels/scaled-add.wat', target: 'packages/model/src/kernels/scaled-add-binary.ts', constant: 'SCALED_ADD_WASM', heap: true },
-  { source: 'packages/model/src/kernels/concat-rows.wat', target: 'packages/model/src/kernels/concat-rows-binary.ts', constant: 'CONCAT_ROWS_WASM', heap: true },
-  { source: 'packages/model/src/kernels/gather-rows.wat', target: 'packages/model/src/kernels/gather-rows-binary.ts', constant: 'GATHER_ROWS_WASM', heap: true },
-  { source: 'packages/model/src/kernels/transpose2d.wat', target: 'packages/model/src/kernels/transpose2d-binary.ts', constant: 'TRANSPOSE2D_WASM', heap: true },
+  { source: 'packages/model/src/wasm/rows-matmul.wat', target: 'packages/model/src/wasm/rows-matmul-binary.ts', constant: 'ROWS_MATMUL_WASM', heap: true },
+  { source: 'packages/model/src/wasm/step-attention.wat', target: 'packages/model/src/wasm/step-attention-binary.ts', constant: 'STEP_ATTENTION_WASM', heap: true },
+  { source: 'packages/model/src/wasm/rope-rows.wat', target: 'packages/model/src/wasm/rope-rows-binary.ts', constant: 'ROPE_ROWS_WASM', heap: true },
+  { source: 'packages/model/src/wasm/rms-norm.wat', target: 'packages/model/src/wasm/rms-norm-binary.ts', constant: 'RMS_NORM_WASM', heap: true },
+  { source: 'packages/model/src/wasm/swiglu.wat', target: 'packages/model/src/wasm/swiglu-binary.ts', constant: 'SWIGLU_WASM', heap: true },
+  { source: 'packages/model/src/wasm/scaled-add.wat', target: 'packages/model/src/wasm/scaled-add-binary.ts', constant: 'SCALED_ADD_WASM', heap: true },
+  { source: 'packages/model/src/wasm/concat-rows.wat', target: 'packages/model/src/wasm/concat-rows-binary.ts', constant: 'CONCAT_ROWS_WASM', heap: true },
+  { source: 'packages/model/src/wasm/gather-rows.wat', target: 'packages/model/src/wasm/gather-rows-binary.ts', constant: 'GATHER_ROWS_WASM', heap: true },
+  { source: 'packages/model/src/wasm/transpose2d.wat', target: 'packages/model/src/wasm/transpose2d-binary.ts', constant: 'TRANSPOSE2D_WASM', heap: true },
   { source: 'packages/decoding/src/kernels/exp-f64.wat', target: 'packages/decoding/src/kernels/exp-f64-binary.ts', constant: 'EXP_F64_WASM', heap: false },
   { source: 'packages/decoding/src/kernels/vector-math.wat', target: 'packages/decoding/src/kernels/vector-math-binary.ts', constant: 'VECTOR_MATH_WASM', heap: false },
 ];

@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { tf } from './tf.js';
-import { installSharedIdentity } from './kernels/shared-identity.js';
+import { installSharedIdentity } from './wasm/shared-identity.js';
+import { INFERENCE_COPY_HEAP_BYTES, setFrozenCopyBudgets } from './frozen-copies.js';
 import { NATIVE_BACKEND, loadAddon, registerNativeBackend } from '@cope/backend-native';
 
 /** Backends we know how to set up, in the order `auto` tries them. */
@@ -27,6 +28,11 @@ export interface BackendOptions {
    * models of that size faster.
    */
   modelBytes?: number;
+  /**
+   * The process decodes and scores but never trains: on wasm, copies of frozen weights may then take more of
+   * the heap (a training step's activations need far more than a decoding step's).
+   */
+  inferenceOnly?: boolean;
 }
 
 /**
@@ -55,6 +61,7 @@ export async function initBackend(choice: BackendChoice | string = process.env.C
     throw new Error(`Unknown backend "${choice}": expected one of auto, ${BACKENDS.join(', ')}`);
   }
   const threads = resolveThreads(options.threads);
+  if (options.inferenceOnly) setFrozenCopyBudgets({ heap: INFERENCE_COPY_HEAP_BYTES });
   const large = (options.modelBytes ?? 0) >= AUTO_NATIVE_MODEL_BYTES;
   // auto: the native backend for large models, wasm (faster on small ones) otherwise.
   const order: BackendName[] = wanted === 'auto' ? BACKENDS.filter((b) => b !== 'native' || large) : [wanted];

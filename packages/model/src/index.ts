@@ -29,4 +29,6 @@ export {
 } from './lora.js';
 export { sequenceLogProbs, completionLogProbSums, tokenLogProbs, packPromptCompletions, type PromptCompletion, type SequenceLogProbs } from './logprobs.js';
 export { ropeInvFreq } from './rope.js';
-export { matmulFrozen, matmul2d, batchMatmul, prefersPlain2d, setFrozenCopyBudgets, INFERENCE_COPY_HEAP_BYTES } from './matmul.js';
+export { opsFor, registerOps } from './ops/select.js';
+export { tfOps } from './ops/tf-ops.js';
+export type { Ops, QueryBias } from './ops/ops.js';

@@ -1,6 +1,6 @@
 import { LOG_SOFTMAX_PICK_GRAD_KERNEL, LOG_SOFTMAX_PICK_KERNEL } from '@cope/backend-native';
 import { tf } from './tf.js';
-import { backendKernel } from './kernels/heap-module.js';
+import { backendKernel } from './wasm/heap-module.js';
 import type { Tensor1D, Tensor2D, Tensor3D } from './tf.js';
 import { forward, type AdapterChoice } from './transformer.js';
 import type { CausalLM } from './weights.js';

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { tf } from './tf.js';
 import type { Tensor2D } from './tf.js';
 import { writeFileAtomic } from './atomic.js';
-import { releaseAdapterCopy } from './matmul.js';
+import { releaseAdapterCopy } from './wasm/products.js';
 import { loraScale, type LoraAdapter, type LoraConfig, type LoraPair } from './lora-types.js';
 import type { Rng } from './rng.js';
 import { readSafetensors, writeSafetensors, type HostTensor } from './safetensors.js';

@@ -1,8 +1,8 @@
 import { tf } from './tf.js';
 import type { Tensor, Tensor2D, Tensor4D } from './tf.js';
 import type { ModelConfig } from './config.js';
-import { taping } from './matmul.js';
-import { ropeRows, ropeRowsAvailable } from './kernels/rope-rows.js';
+import { taping } from './taping.js';
+import { ropeRows, ropeRowsAvailable } from './wasm/rope-rows.js';
 
 /**
  * RoPE inverse frequencies `1 / theta^(2i/d)`, with Llama-3 scaling applied when configured
@@ -78,7 +78,7 @@ export class RopeTables {
 
 /**
  * Rotary embedding of one forward's positions (transformers' rotate_half convention). On wasm, one kernel
- * per projection (kernels/rope-rows.ts) with a custom gradient (the same kernel with sin negated); elsewhere
+ * per projection (wasm/rope-rows.ts) with a custom gradient (the same kernel with sin negated); elsewhere
  * split, four products, a difference and a sum, concatenated. Bitwise the same values either way.
  */
 export class Rotary {

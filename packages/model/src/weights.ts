@@ -1,7 +1,8 @@
 import { tf } from './tf.js';
 import type { Tensor1D, Tensor2D } from './tf.js';
 import type { ModelConfig } from './config.js';
-import { transposed, type FrozenKernel } from './matmul.js';
+import type { FrozenKernel } from './frozen-copies.js';
+import { opsFor } from './ops/select.js';
 import type { HostTensor } from './safetensors.js';
 
 /** The seven projections of a Llama block; LoRA may target any of them. */
@@ -81,7 +82,7 @@ export function weightsFromHost(config: ModelConfig, host: Map<string, HostTenso
   const vec = (name: string, n: number) => tf.tensor1d(take(name, [n]).data);
   const kernelOf = (name: string, outIn: [number, number]): Tensor2D => {
     const t = take(name, outIn);
-    return tf.tidy(() => transposed(tf.tensor2d(t.data, outIn)));
+    return tf.tidy(() => opsFor().transpose(tf.tensor2d(t.data, outIn)));
   };
   const H = config.hiddenSize;
   const layers: LayerWeights[] = [];

@@ -1,5 +1,5 @@
 import { Rng, tf } from '@cope/model';
-import { concatRows, concatRowsAvailable } from '../src/kernels/concat-rows.js';
+import { concatRows, concatRowsAvailable } from '../src/wasm/concat-rows.js';
 import { setupBackend, onWasm, bits, normalTensor } from './helpers.js';
 
 beforeAll(setupBackend);

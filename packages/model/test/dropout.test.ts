@@ -1,6 +1,8 @@
 import { tf } from '@cope/model';
-import { seededDropout } from '../src/dropout.js';
+import { opsFor } from '../src/ops/select.js';
 import { setupBackend } from './helpers.js';
+
+const seededDropout = (x: tf.Tensor2D, rate: number, seed: number) => opsFor().dropout(x, rate, seed);
 
 beforeAll(setupBackend);
 

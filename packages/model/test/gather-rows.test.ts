@@ -1,5 +1,5 @@
 import { Rng, tf } from '@cope/model';
-import { gatherRows, gatherRowsAvailable } from '../src/kernels/gather-rows.js';
+import { gatherRows, gatherRowsAvailable } from '../src/wasm/gather-rows.js';
 import { setupBackend, onWasm, normalTensor } from './helpers.js';
 
 beforeAll(setupBackend);

@@ -1,6 +1,7 @@
-import { Rng, batchMatmul, tf } from '@cope/model';
-import { concatLeading, leadingBlocksAvailable, splitLeading } from '../src/kernels/leading-blocks.js';
+import { Rng, tf } from '@cope/model';
+import { concatLeading, leadingBlocksAvailable, splitLeading } from '../src/wasm/leading-blocks.js';
 import { setupBackend, onWasm, bits, normalTensor } from './helpers.js';
+import { batchMatmul } from '../src/wasm/products.js';
 
 beforeAll(setupBackend);
 

@@ -1,7 +1,8 @@
 
 import { describeWithFixtures, fixture, readFixtureJson } from '#testing';
-import { disposeAdapter, disposeModel, forward, loadLoraAdapter, loadModel, readSafetensors, sequenceLogProbs, setFrozenCopyBudgets, tf, weightsToHost, type CausalLM, type LoraAdapter } from '@cope/model';
+import { disposeAdapter, disposeModel, forward, loadLoraAdapter, loadModel, readSafetensors, sequenceLogProbs, tf, weightsToHost, type CausalLM, type LoraAdapter } from '@cope/model';
 import { greedyCached, maxAbsDiff, setupBackend } from './helpers.js';
+import { setFrozenCopyBudgets } from '../src/frozen-copies.js';
 
 beforeAll(setupBackend);
 

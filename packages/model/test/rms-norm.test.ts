@@ -1,5 +1,5 @@
 import { Rng, tf } from '@cope/model';
-import { rmsNormAvailable, rmsNormRows } from '../src/kernels/rms-norm.js';
+import { rmsNormAvailable, rmsNormRows } from '../src/wasm/rms-norm.js';
 import { setupBackend, onWasm, bits } from './helpers.js';
 
 beforeAll(setupBackend);

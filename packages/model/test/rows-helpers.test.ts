@@ -1,5 +1,5 @@
-import { RowsHelpers } from '../src/kernels/rows-helpers.js';
-import { ROWS_MATMUL_WASM } from '../src/kernels/rows-matmul-binary.js';
+import { RowsHelpers } from '../src/wasm/rows-helpers.js';
+import { ROWS_MATMUL_WASM } from '../src/wasm/rows-matmul-binary.js';
 
 /**
  * The helper threads on a shared memory of their own (no tfjs): a product split by panels over 1–3 helpers

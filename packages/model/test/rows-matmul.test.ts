@@ -1,7 +1,8 @@
-import { Rng, adapterVariables, createLoraAdapter, disposeAdapter, disposeModel, forward, tf, tokenLogProbs, weightsFromHost, parseModelConfig, modelTensors, setFrozenCopyBudgets, type CausalLM, type HostTensor } from '@cope/model';
-import { packPanels, rowsMatmul, rowsMatmulAvailable, rowsMatmulChunked } from '../src/kernels/rows-matmul.js';
-import { adapterMatmul } from '../src/matmul.js';
+import { Rng, adapterVariables, createLoraAdapter, disposeAdapter, disposeModel, forward, tf, tokenLogProbs, weightsFromHost, parseModelConfig, modelTensors, type CausalLM, type HostTensor } from '@cope/model';
+import { packPanels, rowsMatmul, rowsMatmulAvailable, rowsMatmulChunked } from '../src/wasm/rows-matmul.js';
+import { adapterMatmul } from '../src/wasm/products.js';
 import { setupBackend, onWasm, bits } from './helpers.js';
+import { setFrozenCopyBudgets } from '../src/frozen-copies.js';
 
 beforeAll(setupBackend);
 

@@ -1,5 +1,5 @@
 import { Rng, tf } from '@cope/model';
-import { scaledAdd, scaledAddAvailable } from '../src/kernels/scaled-add.js';
+import { scaledAdd, scaledAddAvailable } from '../src/wasm/scaled-add.js';
 import { setupBackend, onWasm, bits, normalTensor } from './helpers.js';
 
 beforeAll(setupBackend);

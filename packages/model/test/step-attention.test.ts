@@ -1,5 +1,5 @@
 import { Rng, disposeCache, disposeModel, forward, parseModelConfig, tf, weightsFromHost, type CausalLM, type HostTensor, type KvCache } from '@cope/model';
-import { stepAttention, stepAttentionAvailable } from '../src/kernels/step-attention.js';
+import { stepAttention, stepAttentionAvailable } from '../src/wasm/step-attention.js';
 import { setupBackend, onWasm } from './helpers.js';
 
 beforeAll(setupBackend);

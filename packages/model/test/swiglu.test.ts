@@ -1,5 +1,5 @@
 import { Rng, tf } from '@cope/model';
-import { swiGlu, swiGluAvailable } from '../src/kernels/swiglu.js';
+import { swiGlu, swiGluAvailable } from '../src/wasm/swiglu.js';
 import { setupBackend, onWasm, bits } from './helpers.js';
 
 beforeAll(setupBackend);

@@ -1,5 +1,5 @@
 import { Rng, tf } from '@cope/model';
-import { transpose2d, transpose2dAvailable } from '../src/kernels/transpose2d.js';
+import { transpose2d, transpose2dAvailable } from '../src/wasm/transpose2d.js';
 import { setupBackend, onWasm, bits, normalTensor } from './helpers.js';
 
 beforeAll(setupBackend);

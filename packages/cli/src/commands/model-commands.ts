@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import {
-  INFERENCE_COPY_HEAP_BYTES, modelFloat32Bytes, disposeAdapter, disposeModel, forward, initBackend, loadLoraAdapter, loadModel, mergeLoraAdapter, saveModel, setFrozenCopyBudgets,
+  modelFloat32Bytes, disposeAdapter, disposeModel, forward, initBackend, loadLoraAdapter, loadModel, mergeLoraAdapter, saveModel,
   writeFileAtomic,
   type CausalLM, type LoraAdapter,
 } from '@cope/model';
@@ -24,9 +24,8 @@ export interface ModelFlags {
  */
 export async function withModel<T>(opts: ModelFlags, fn: (m: CausalLM, a: LoraAdapter | null) => Promise<T>): Promise<T> {
   const threads = opts.threads === undefined ? undefined : parsePositiveInt(opts.threads, '--threads');
-  await initBackend(opts.backend, { threads, modelBytes: await modelFloat32Bytes(opts.model) });
-  // These commands (forward, generate, merge-adapter) never train: the larger allowance for kept weight copies.
-  setFrozenCopyBudgets({ heap: INFERENCE_COPY_HEAP_BYTES });
+  // These commands (forward, generate, merge-adapter) never train.
+  await initBackend(opts.backend, { threads, modelBytes: await modelFloat32Bytes(opts.model), inferenceOnly: true });
   let model = await loadModel(opts.model);
   if (opts.baseAdapter) {
     const bare = model;

@@ -10,9 +10,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..', '..', '..');
 const dist = path.join(root, 'packages', 'model', 'dist');
-const { Rng, adapterVariables, backendThreads, createLoraAdapter, disposeCache, forward, initBackend, loadModel, matmulFrozen, tf } =
+const { Rng, adapterVariables, backendThreads, createLoraAdapter, disposeCache, forward, initBackend, loadModel, opsFor, tf } =
   await import(pathToFileURL(path.join(dist, 'index.js')).href);
-const { RowsHelpers } = await import(pathToFileURL(path.join(dist, 'kernels', 'rows-helpers.js')).href);
+const { RowsHelpers } = await import(pathToFileURL(path.join(dist, 'wasm', 'rows-helpers.js')).href);
 
 await initBackend('wasm', { threads: Number(process.argv[2]) });
 // The scripts the pool threads load are written to the temporary folder and removed once they are loaded.
@@ -45,9 +45,9 @@ disposeCache(step.cache);
 const splitBefore = RowsHelpers.splitProducts;
 const x = tf.randomNormal([300, 384], 0, 1, 'float32', 11);
 const w = { kernel: tf.randomNormal([384, 301], 0, 1, 'float32', 12) };
-const product = matmulFrozen(x, w);
+const product = opsFor().frozenMatmul(x, w);
 out.bigProduct = digest(product);
-const dx = tf.grad((xIn) => tf.sum(tf.mul(matmulFrozen(xIn, w), product)))(x);
+const dx = tf.grad((xIn) => tf.sum(tf.mul(opsFor().frozenMatmul(xIn, w), product)))(x);
 out.bigGradient = digest(dx);
 out.splitProducts = RowsHelpers.splitProducts - splitBefore;
 tf.dispose([x, w.kernel, product, dx]);

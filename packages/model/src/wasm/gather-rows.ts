@@ -3,7 +3,7 @@ import { GATHER_ROWS_WASM } from './gather-rows-binary.js';
 import { heapModuleAvailable, registerHeapKernel, runHeapKernel } from './heap-module.js';
 
 /**
- * Row lookup on the wasm backend (`src/kernels/gather-rows.wat`, on the tfjs heap like the rows kernel):
+ * Row lookup on the wasm backend (`src/wasm/gather-rows.wat`, on the tfjs heap like the rows kernel):
  * embedding rows by token id, or the last position of each sequence. The backend's GatherV2 takes about
  * 6 µs a 256-wide row (0.4 ms for a 64-token prompt's embeddings); this is one bulk copy a row, bitwise the
  * same values.

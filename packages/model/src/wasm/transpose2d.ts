@@ -40,3 +40,8 @@ export function transpose2d(x: Tensor2D): Tensor2D {
   register();
   return runHeapKernel<Tensor2D>('transpose2d', KERNEL_NAME, { x });
 }
+
+/** `tᵀ` of a matrix: the heap kernel on wasm for float32 (the backend's Transpose is slow on large matrices). */
+export function transposed(t: Tensor2D): Tensor2D {
+  return t.dtype === 'float32' && transpose2dAvailable() ? transpose2d(t) : tf.transpose(t);
+}
