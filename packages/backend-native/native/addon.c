@@ -3,9 +3,11 @@
 #include <node_api.h>
 #include <cblas.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include "elementwise.h"
 #include "rows_gemm.h"
+#include "attention.h"
 
 #define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, NULL, "cope-native: bad arguments to " #call); return NULL; } } while (0)
 
@@ -297,6 +299,77 @@ static napi_value rows_gemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* fusedGrad(kind, a, b, dy, outA, outB, rows, cols, eps): kind 0 RMSNorm (a x, b w → dx, dw [cols]), 1 SwiGLU (a gate, b up → dgate, dup). */
+static napi_value fused_grad(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *a, *b, *dy, *oa, *ob;
+  size_t la, lb, ld, loa, lob;
+  double eps = 0;
+  int64_t kind = argc == 9 ? int_arg(env, argv[0]) : -1;
+  if (argc != 9 || kind < 0 || kind > 1 || !f32_arg(env, argv[1], &a, &la) || !f32_arg(env, argv[2], &b, &lb) || !f32_arg(env, argv[3], &dy, &ld) ||
+      !f32_arg(env, argv[4], &oa, &loa) || !f32_arg(env, argv[5], &ob, &lob) || napi_get_value_double(env, argv[8], &eps) != napi_ok) {
+    napi_throw_type_error(env, NULL, "fusedGrad: bad arguments");
+    return NULL;
+  }
+  int64_t rows = int_arg(env, argv[6]), cols = int_arg(env, argv[7]);
+  size_t n = (size_t)(rows * cols);
+  if (rows < 0 || cols < 1 || la < n || ld < n || loa < n || (kind == 0 ? lb < (size_t)cols || lob < (size_t)cols : lb < n || lob < n)) {
+    napi_throw_range_error(env, NULL, "fusedGrad: shapes do not fit the arrays");
+    return NULL;
+  }
+  if (kind == 0) rmsnorm_grad(a, b, dy, oa, ob, rows, cols, (float)eps);
+  else swiglu_grad(a, b, dy, oa, ob, (int64_t)n);
+  return NULL;
+}
+
+/* rope(x, cos, sin, out, n, heads, half): see attention.h. */
+static napi_value rope_op(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *x, *c, *s, *out;
+  size_t lx, lc, ls, lo;
+  if (argc != 7 || !f32_arg(env, argv[0], &x, &lx) || !f32_arg(env, argv[1], &c, &lc) || !f32_arg(env, argv[2], &s, &ls) || !f32_arg(env, argv[3], &out, &lo)) {
+    napi_throw_type_error(env, NULL, "rope: bad arguments");
+    return NULL;
+  }
+  int64_t n = int_arg(env, argv[4]), heads = int_arg(env, argv[5]), half = int_arg(env, argv[6]);
+  if (n < 0 || heads < 1 || half < 1 || (size_t)(n * heads * 2 * half) > lx || (size_t)(n * heads * 2 * half) > lo || (size_t)(n * half) > lc || (size_t)(n * half) > ls) {
+    napi_throw_range_error(env, NULL, "rope: shapes do not fit the arrays");
+    return NULL;
+  }
+  rope_rows(x, c, s, out, n, heads, half);
+  return NULL;
+}
+
+/* stepAttention(q, k, vT, bias, out, B, kvH, g, T, hd, scale): see attention.h. */
+static napi_value step_attention_op(napi_env env, napi_callback_info info) {
+  size_t argc = 11;
+  napi_value argv[11];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *q, *k, *vT, *bias, *out;
+  size_t lq, lk, lv, lb, lo;
+  double scale = 0;
+  if (argc != 11 || !f32_arg(env, argv[0], &q, &lq) || !f32_arg(env, argv[1], &k, &lk) || !f32_arg(env, argv[2], &vT, &lv) ||
+      !f32_arg(env, argv[3], &bias, &lb) || !f32_arg(env, argv[4], &out, &lo) || napi_get_value_double(env, argv[10], &scale) != napi_ok) {
+    napi_throw_type_error(env, NULL, "stepAttention: bad arguments");
+    return NULL;
+  }
+  int64_t B = int_arg(env, argv[5]), kvH = int_arg(env, argv[6]), g = int_arg(env, argv[7]), T = int_arg(env, argv[8]), hd = int_arg(env, argv[9]);
+  if (B < 0 || kvH < 1 || g < 1 || T < 1 || hd < 1 || (size_t)(B * kvH * g * hd) > lq || (size_t)(B * kvH * g * hd) > lo ||
+      (size_t)(B * kvH * T * hd) > lk || (size_t)(B * kvH * T * hd) > lv || (size_t)(B * T) > lb) {
+    napi_throw_range_error(env, NULL, "stepAttention: shapes do not fit the arrays");
+    return NULL;
+  }
+  float* scratch = malloc(sizeof(float) * (size_t)T);
+  if (!scratch) { napi_throw_error(env, NULL, "stepAttention: out of memory"); return NULL; }
+  step_attention(q, k, vT, bias, out, scratch, B, kvH, g, T, hd, (float)scale);
+  free(scratch);
+  return NULL;
+}
+
 /* config(): OpenBLAS's build description (version, target core). */
 static napi_value get_config(napi_env env, napi_callback_info info) {
   (void)info;
@@ -338,6 +411,9 @@ static napi_value init(napi_env env, napi_value exports) {
     {"logSoftmaxPick", NULL, log_softmax_pick, NULL, NULL, NULL, napi_default, NULL},
     {"fused", NULL, fused, NULL, NULL, NULL, napi_default, NULL},
     {"rowsGemm", NULL, rows_gemm, NULL, NULL, NULL, napi_default, NULL},
+    {"fusedGrad", NULL, fused_grad, NULL, NULL, NULL, napi_default, NULL},
+    {"rope", NULL, rope_op, NULL, NULL, NULL, napi_default, NULL},
+    {"stepAttention", NULL, step_attention_op, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -269,3 +269,34 @@ void scaled_add(const float* restrict y, const float* restrict delta, const floa
     for (int64_t j = 0; j < cols; j++) out[r * cols + j] = y[r * cols + j] + delta[r * cols + j] * s;
   }
 }
+
+void swiglu_grad(const float* restrict gate, const float* restrict up, const float* restrict dy, float* restrict dgate, float* restrict dup, int64_t n) {
+  for (int64_t i = 0; i < n; i++) {
+    const float g = gate[i];
+    const float s = 1.0f / (1.0f + fast_expf(-g));
+    const float silu = g * s;
+    dup[i] = dy[i] * silu;
+    dgate[i] = dy[i] * up[i] * (s * (1.0f + g * (1.0f - s)));
+  }
+}
+
+void rmsnorm_grad(const float* restrict x, const float* restrict w, const float* restrict dy, float* restrict dx, float* restrict dw, int64_t rows, int64_t h, float eps) {
+  for (int64_t j = 0; j < h; j++) dw[j] = 0;
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * h;
+    const float* gr = dy + r * h;
+    float* dr = dx + r * h;
+    double s = 0, dot = 0;
+    for (int64_t j = 0; j < h; j++) {
+      s += (double)xr[j] * xr[j];
+      dot += (double)gr[j] * w[j] * xr[j];
+    }
+    const double scale = 1.0 / sqrt(s / (double)h + eps);
+    // d/dx of x·scale·w: scale·(dy·w) − x·scale³·Σ(dy·w·x)/h.
+    const double k = scale * scale * scale * dot / (double)h;
+    for (int64_t j = 0; j < h; j++) {
+      dr[j] = (float)(scale * gr[j] * w[j] - xr[j] * k);
+      dw[j] += (float)(gr[j] * xr[j] * scale);
+    }
+  }
+}

@@ -13,6 +13,15 @@ export interface NativeAddon {
    * order, so a row's result does not depend on m or the thread count.
    */
   rowsGemm(x: Float32Array, w: Float32Array | Uint16Array, out: Float32Array, m: number, k: number, n: number, threads: number): void;
+  /**
+   * Gradients of {@link fused}'s kernels 0 and 1 from the output gradient dy: kind 0 RMSNorm (a x [rows, cols], b w
+   * [cols] → outA dx, outB dw [cols]); kind 1 SwiGLU (a gate, b up → outA dgate, outB dup).
+   */
+  fusedGrad(kind: 0 | 1, a: Float32Array, b: Float32Array, dy: Float32Array, outA: Float32Array, outB: Float32Array, rows: number, cols: number, eps: number): void;
+  /** out [n, heads·2·half] = x rotated by cos, sin [n, half] (rotate_half convention). */
+  rope(x: Float32Array, cos: Float32Array, sin: Float32Array, out: Float32Array, n: number, heads: number, half: number): void;
+  /** out [B, kvH·g, hd] = softmax(q·scale · kᵀ + bias) · v for q [B, kvH·g, hd], k [B, kvH, T, hd], vT [B, kvH, hd, T], bias [B, T]. */
+  stepAttention(q: Float32Array, k: Float32Array, vT: Float32Array, bias: Float32Array, out: Float32Array, B: number, kvH: number, g: number, T: number, hd: number, scale: number): void;
   /** OpenBLAS's build description. */
   config(): string;
   bf16ToF32(src: Uint16Array, dst: Float32Array): void;

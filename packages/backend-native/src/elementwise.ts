@@ -3,7 +3,7 @@ import type { NativeBackend } from './native-backend.js';
 import { BINARY_OPS, REDUCE_OPS, UNARY_OPS, type NativeAddon } from './addon.js';
 import { broadcastStrides, coalesce, stridesOf } from './shapes.js';
 import { anyValues, kernelWithFallback as kernel, nativeKernel, valuesOf, type Args } from './kernel-util.js';
-import { DROPOUT_KERNEL, LOG_SOFTMAX_PICK_GRAD_KERNEL, LOG_SOFTMAX_PICK_KERNEL, RMS_NORM_KERNEL, SCALED_ADD_KERNEL, SWIGLU_KERNEL } from './name.js';
+import { DROPOUT_KERNEL, LOG_SOFTMAX_PICK_GRAD_KERNEL, LOG_SOFTMAX_PICK_KERNEL, RMS_NORM_GRAD_KERNEL, RMS_NORM_KERNEL, SCALED_ADD_KERNEL, SWIGLU_GRAD_KERNEL, SWIGLU_KERNEL } from './name.js';
 
 const f64 = (xs: readonly number[]) => Float64Array.from(xs);
 
@@ -225,7 +225,10 @@ export function logSoftmaxPickKernels(addon: NativeAddon): KernelConfig[] {
   ];
 }
 
-/** {@link RMS_NORM_KERNEL}, {@link SWIGLU_KERNEL} and {@link SCALED_ADD_KERNEL}: one pass each for what takes 2–6 ops. */
+/**
+ * {@link RMS_NORM_KERNEL}, {@link SWIGLU_KERNEL} and {@link SCALED_ADD_KERNEL}: one pass each for what takes 2–6 ops;
+ * the first two's gradients ({@link RMS_NORM_GRAD_KERNEL}, {@link SWIGLU_GRAD_KERNEL}) from their inputs alone.
+ */
 export function fusedKernels(addon: NativeAddon): KernelConfig[] {
   return [
     nativeKernel(RMS_NORM_KERNEL, (args) => {
@@ -241,6 +244,22 @@ export function fusedKernels(addon: NativeAddon): KernelConfig[] {
       const out = args.backend.alloc(n);
       if (n > 0) addon.fused(1, valuesOf(args.backend, gate), valuesOf(args.backend, up), null, out, 1, n, 0);
       return args.backend.makeTensorInfo(gate.shape, 'float32', out);
+    }),
+    nativeKernel(RMS_NORM_GRAD_KERNEL, (args) => {
+      const { x, w, dy } = args.inputs;
+      const [rows, cols] = x.shape;
+      const dx = args.backend.alloc(rows * cols);
+      const dw = args.backend.alloc(cols);
+      addon.fusedGrad(0, valuesOf(args.backend, x), valuesOf(args.backend, w), valuesOf(args.backend, dy), dx, dw, rows, cols, (args.attrs as { eps: number }).eps);
+      return [args.backend.makeTensorInfo(x.shape, 'float32', dx), args.backend.makeTensorInfo([cols], 'float32', dw)];
+    }),
+    nativeKernel(SWIGLU_GRAD_KERNEL, (args) => {
+      const { gate, up, dy } = args.inputs;
+      const n = util.sizeFromShape(gate.shape);
+      const dgate = args.backend.alloc(n);
+      const dup = args.backend.alloc(n);
+      if (n > 0) addon.fusedGrad(1, valuesOf(args.backend, gate), valuesOf(args.backend, up), valuesOf(args.backend, dy), dgate, dup, 1, n, 0);
+      return [args.backend.makeTensorInfo(gate.shape, 'float32', dgate), args.backend.makeTensorInfo(gate.shape, 'float32', dup)];
     }),
     nativeKernel(SCALED_ADD_KERNEL, (args) => {
       const { y, delta, scale } = args.inputs;

@@ -23,6 +23,12 @@ export const LOG_SOFTMAX_PICK_GRAD_KERNEL = 'CopeLogSoftmaxPickGrad';
 export const RMS_NORM_KERNEL = 'CopeRmsNorm';
 export const SWIGLU_KERNEL = 'CopeSwiGlu';
 export const SCALED_ADD_KERNEL = 'CopeScaledAdd';
+/**
+ * Gradients of the first two, from their inputs and the output gradient dy: `CopeRmsNormGrad` {x, w, dy} {eps} →
+ * [dx, dw]; `CopeSwiGluGrad` {gate, up, dy} → [dgate, dup]. A taped RMSNorm or SwiGLU then keeps its inputs only.
+ */
+export const RMS_NORM_GRAD_KERNEL = 'CopeRmsNormGrad';
+export const SWIGLU_GRAD_KERNEL = 'CopeSwiGluGrad';
 
 /**
  * `CopeRowsMatMul` {x [N, in], w [in, out]} → [N, out]: a product whose every row is computed the same way
@@ -30,3 +36,11 @@ export const SCALED_ADD_KERNEL = 'CopeScaledAdd';
  * alone agree bitwise. @cope/model runs its frozen-weight products outside a gradient tape on it.
  */
 export const ROWS_MATMUL_KERNEL = 'CopeRowsMatMul';
+
+/**
+ * `CopeRopeRows` {x [N, heads·hd], cos [N, hd/2], sin [N, hd/2]} → x rotated (rotate_half; with sin negated, the
+ * gradient); `CopeStepAttention` {q [B, heads, hd], k [B, kvH, T, hd], vT [B, kvH, hd, T], bias [B, T]} {scale} →
+ * [B, heads, hd], a decoding step's attention. The same names as @cope/model's wasm heap kernels.
+ */
+export const ROPE_ROWS_KERNEL = 'CopeRopeRows';
+export const STEP_ATTENTION_KERNEL = 'CopeStepAttention';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { LOG_SOFTMAX_PICK_GRAD_KERNEL, LOG_SOFTMAX_PICK_KERNEL, NATIVE_BACKEND, RMS_NORM_KERNEL, SCALED_ADD_KERNEL, SWIGLU_KERNEL, loadAddon, registerNativeBackend } from '@cope/backend-native';
+import { LOG_SOFTMAX_PICK_GRAD_KERNEL, LOG_SOFTMAX_PICK_KERNEL, NATIVE_BACKEND, RMS_NORM_GRAD_KERNEL, RMS_NORM_KERNEL, ROPE_ROWS_KERNEL, STEP_ATTENTION_KERNEL, SCALED_ADD_KERNEL, SWIGLU_GRAD_KERNEL, SWIGLU_KERNEL, loadAddon, registerNativeBackend } from '@cope/backend-native';
 
 /**
  * Every native kernel against tfjs-backend-cpu's own (the independent reference: same ops, plain JS), on
@@ -136,6 +136,65 @@ describe('native kernels equal tfjs-backend-cpu', () => {
     ];
     expectClose(reference, outs.map((o) => ({ shape: o.shape, values: Array.from(o.dataSync()) })), 2e-6);
     tf.dispose([a, b, u, sc, ...outs]);
+  });
+
+  test("fused RMSNorm's and SwiGLU's gradients equal central differences of their definitions (float64)", async () => {
+    const [rows, cols] = [6, 40];
+    const [x, w, up, dy] = [random([rows, cols]), random([cols]), random([rows, cols]), random([rows, cols])];
+    // sum(f(inputs) · dy) in float64, and its derivative by each input element.
+    const rmsLoss = (xs: Float64Array, ws: Float64Array) => {
+      let total = 0;
+      for (let r = 0; r < rows; r++) {
+        let ss = 0;
+        for (let j = 0; j < cols; j++) ss += xs[r * cols + j] ** 2;
+        const scale = 1 / Math.sqrt(ss / cols + 1e-5);
+        for (let j = 0; j < cols; j++) total += xs[r * cols + j] * scale * ws[j] * dy.values[r * cols + j];
+      }
+      return total;
+    };
+    const swiLoss = (gs: Float64Array, us: Float64Array) => gs.reduce((t, g, i) => t + (g / (1 + Math.exp(-g))) * us[i] * dy.values[i], 0);
+    const numeric = (loss: (a: Float64Array, b: Float64Array) => number, a: Float64Array, b: Float64Array) => [a, b].map((v) => Array.from(v, (_, i) => {
+      const h = 1e-6;
+      const at = (d: number) => { const old = v[i]; v[i] = old + d; const l = loss(a, b); v[i] = old; return l; };
+      return (at(h) - at(-h)) / (2 * h);
+    }));
+    const f64 = (t: { values: Float32Array | Int32Array }) => Float64Array.from(t.values);
+    const want = [...numeric(rmsLoss, f64(x), f64(w)), ...numeric(swiLoss, f64(x), f64(up))];
+    await tf.setBackend(NATIVE_BACKEND);
+    const [a, b, u, d] = [tf.tensor2d(x.values, [rows, cols]), tf.tensor1d(w.values), tf.tensor2d(up.values, [rows, cols]), tf.tensor2d(dy.values, [rows, cols])];
+    const outs = [
+      ...(tf.engine().runKernel(RMS_NORM_GRAD_KERNEL, { x: a, w: b, dy: d }, { eps: 1e-5 }) as unknown as tf.Tensor[]),
+      ...(tf.engine().runKernel(SWIGLU_GRAD_KERNEL, { gate: a, up: u, dy: d }) as unknown as tf.Tensor[]),
+    ];
+    outs.forEach((o, k) => Array.from(o.dataSync()).forEach((v, i) => expect(Math.abs(v - want[k][i])).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(want[k][i])))));
+    tf.dispose([a, b, u, d, ...outs]);
+  });
+
+  test('rotary rows and the decoding step\'s attention equal their op-by-op definitions', async () => {
+    const [n, heads, half] = [5, 3, 4];
+    const [x, cos, sin] = [random([n, heads * 2 * half]), random([n, half]), random([n, half])];
+    const [B, kvH, g, T, hd] = [2, 2, 3, 7, 8];
+    const [q, k, v, bias] = [random([B, kvH * g, hd]), random([B, kvH, T, hd]), random([B, kvH, T, hd]), random([B, T])];
+    bias.values[3] = -1e9;
+    const [reference] = await both([x, cos, sin, q, k, v, bias], (xt, c, s, qt, kt, vt, bt) => {
+      const [x1, x2] = tf.split(tf.reshape(xt, [n, heads, 2 * half]), 2, 2);
+      const cc = tf.reshape(c, [n, 1, half]);
+      const ss = tf.reshape(s, [n, 1, half]);
+      const rotated = tf.reshape(tf.concat([tf.sub(tf.mul(x1, cc), tf.mul(x2, ss)), tf.add(tf.mul(x2, cc), tf.mul(x1, ss))], 2), [n, heads * 2 * half]);
+      const qg = tf.reshape(tf.mul(qt, 1 / Math.sqrt(hd)), [B, kvH, g, hd]);
+      const scores = tf.add(tf.matMul(qg, kt, false, true), tf.reshape(bt, [B, 1, 1, T]));
+      return [rotated, tf.reshape(tf.matMul(tf.softmax(scores), vt), [B, kvH * g, hd])];
+    });
+    await tf.setBackend(NATIVE_BACKEND);
+    const ts = [tf.tensor2d(x.values, [n, heads * 2 * half]), tf.tensor2d(cos.values, [n, half]), tf.tensor2d(sin.values, [n, half])];
+    const [qt, kt, vt, bt] = [tf.tensor3d(q.values, [B, kvH * g, hd]), tf.tensor4d(k.values, [B, kvH, T, hd]), tf.tensor4d(v.values, [B, kvH, T, hd]), tf.tensor2d(bias.values, [B, T])];
+    const vT = tf.transpose(vt, [0, 1, 3, 2]);
+    const outs = [
+      tf.engine().runKernel(ROPE_ROWS_KERNEL, { x: ts[0], cos: ts[1], sin: ts[2] }) as tf.Tensor,
+      tf.engine().runKernel(STEP_ATTENTION_KERNEL, { q: qt, k: kt, vT, bias: bt }, { scale: 1 / Math.sqrt(hd) }) as tf.Tensor,
+    ];
+    expectClose(reference, outs.map((o) => ({ shape: o.shape, values: Array.from(o.dataSync()) })), 2e-6);
+    tf.dispose([...ts, qt, kt, vt, bt, vT, ...outs]);
   });
 
   test('fused log-softmax pick and its gradient equal log softmax, gather and (onehot − softmax) · dy', async () => {

@@ -1,6 +1,6 @@
-import { DROPOUT_KERNEL, RMS_NORM_KERNEL, ROWS_MATMUL_KERNEL, SCALED_ADD_KERNEL, SWIGLU_KERNEL } from '@cope/backend-native';
+import { DROPOUT_KERNEL, RMS_NORM_GRAD_KERNEL, RMS_NORM_KERNEL, ROWS_MATMUL_KERNEL, SWIGLU_GRAD_KERNEL, SCALED_ADD_KERNEL, STEP_ATTENTION_KERNEL, SWIGLU_KERNEL } from '@cope/backend-native';
 import { tf } from '../tf.js';
-import type { Tensor, Tensor2D } from '../tf.js';
+import type { Tensor, Tensor2D, Tensor3D } from '../tf.js';
 import { taping } from '../taping.js';
 import type { Ops } from './ops.js';
 import { tfOps } from './tf-ops.js';
@@ -8,18 +8,47 @@ import { tfOps } from './tf-ops.js';
 const run = <T extends Tensor>(name: string, inputs: Record<string, Tensor>, attrs: Record<string, number> = {}): T =>
   tf.engine().runKernel(name, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as T;
 
+const runMany = (name: string, inputs: Record<string, Tensor>, attrs: Record<string, number> = {}): Tensor[] =>
+  tf.engine().runKernel(name, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as unknown as Tensor[];
+
 /**
- * @cope/backend-native: tfjs ops on its kernels, and its fused kernels where they fit. Outside a gradient tape:
- * RMSNorm, SwiGLU and LoRA's scaled add in one kernel each, and frozen-weight products on its row-invariant
+ * A two-input op whose gradient kernel needs only the inputs and the output gradient: the tape keeps the two
+ * inputs instead of every intermediate of the op-by-op form.
+ */
+function withInputsGrad(value: (a: Tensor, b: Tensor) => Tensor2D, grad: (a: Tensor, b: Tensor, dy: Tensor) => Tensor[]): (a: Tensor, b: Tensor) => Tensor2D {
+  const f = tf.customGrad(((a: Tensor, b: Tensor, save: (ts: Tensor[]) => void) => {
+    save([a, b]);
+    return { value: value(a, b), gradFunc: (dy: Tensor, saved: Tensor[]) => grad(saved[0], saved[1], dy) };
+  }) as any);
+  return (a, b) => f(a, b) as Tensor2D;
+}
+
+/**
+ * @cope/backend-native: tfjs ops on its kernels, and its fused kernels where they fit. RMSNorm and SwiGLU in one
+ * kernel each, taped too (their gradient kernels read the inputs only). Outside a gradient tape: LoRA's scaled
+ * add in one kernel, and frozen-weight products on its row-invariant
  * product (a row's logits never depend on the rows beside it, so batched decoding and the prompt cache match a
- * row alone bitwise). LoRA dropout on its seeded kernel, in and out of a tape (the mask is a function of seed and
- * element index, so the gradient is the same kernel).
+ * row alone bitwise); a decoding step's attention in one kernel. Rotary embedding on its kernel, in and out of a
+ * tape (the gradient is the rotation by the opposite angle), and LoRA dropout on its seeded kernel (the mask is a
+ * function of seed and element index, so the gradient is the same kernel).
  */
 export const nativeOps: Ops = {
   ...tfOps,
-  rmsNorm: (x, w, eps) => (taping() ? tfOps.rmsNorm(x, w, eps) : run<Tensor2D>(RMS_NORM_KERNEL, { x, w }, { eps })),
-  swiGlu: (gate, up) => (taping() ? tfOps.swiGlu(gate, up) : run<Tensor2D>(SWIGLU_KERNEL, { gate, up })),
+  rmsNorm(x, w, eps) {
+    const value = (xi: Tensor, wi: Tensor) => run<Tensor2D>(RMS_NORM_KERNEL, { x: xi, w: wi }, { eps });
+    if (!taping()) return value(x, w);
+    return withInputsGrad(value, (xi, wi, dy) => runMany(RMS_NORM_GRAD_KERNEL, { x: xi, w: wi, dy }, { eps }))(x, w);
+  },
+  swiGlu(gate, up) {
+    const value = (g: Tensor, u: Tensor) => run<Tensor2D>(SWIGLU_KERNEL, { gate: g, up: u });
+    if (!taping()) return value(gate, up);
+    return withInputsGrad(value, (g, u, dy) => runMany(SWIGLU_GRAD_KERNEL, { gate: g, up: u, dy }))(gate, up);
+  },
   addScaled: (y, delta, factor, vector) => (taping() ? tfOps.addScaled(y, delta, factor, vector) : run<Tensor2D>(SCALED_ADD_KERNEL, { y, delta, scale: vector() })),
+  attentionStep: (q, k, vT, bias, c, B, Tk) =>
+    run<Tensor3D>(STEP_ATTENTION_KERNEL, { q: q.reshape([B, c.numHeads, c.headDim]), k, vT, bias: bias.tensor().reshape([B, Tk]) }, { scale: 1 / Math.sqrt(c.headDim) }).reshape([B, c.numHeads * c.headDim]) as Tensor2D,
+  stepAttentionAlways: true,
+  ropeKernel: (headDim) => headDim % 8 === 0,
   frozenMatmul: (x, w) => (taping() ? tf.matMul(x, w.kernel) : run<Tensor2D>(ROWS_MATMUL_KERNEL, { x, w: w.kernel })),
   dropout(x, rate, seed) {
     const apply = (t: Tensor) => run<Tensor>(DROPOUT_KERNEL, { x: t }, { rate, seed });

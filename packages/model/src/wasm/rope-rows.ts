@@ -1,6 +1,7 @@
 import { tf } from '../tf.js';
 import type { Tensor2D } from '../tf.js';
 import { ROPE_ROWS_WASM } from './rope-rows-binary.js';
+import { ROPE_ROWS_KERNEL } from '@cope/backend-native';
 import { heapModuleAvailable, registerHeapKernel, runHeapKernel } from './heap-module.js';
 
 /**
@@ -10,7 +11,7 @@ import { heapModuleAvailable, registerHeapKernel, runHeapKernel } from './heap-m
  * the same float32 products, sums and differences, so the values are the same bit for bit.
  */
 
-const KERNEL_NAME = 'CopeRopeRows';
+const KERNEL_NAME = ROPE_ROWS_KERNEL;
 
 interface RopeRowsExports {
   rope(x: number, cos: number, sin: number, out: number, n: number, heads: number, half: number): void;

@@ -1,6 +1,7 @@
 import { tf } from '../tf.js';
 import type { Tensor2D, Tensor3D, Tensor4D } from '../tf.js';
 import { STEP_ATTENTION_WASM } from './step-attention-binary.js';
+import { STEP_ATTENTION_KERNEL } from '@cope/backend-native';
 import { heapModuleAvailable, registerHeapKernel, runHeapKernel } from './heap-module.js';
 
 /**
@@ -13,7 +14,7 @@ import { heapModuleAvailable, registerHeapKernel, runHeapKernel } from './heap-m
  * milliseconds to a fraction of one.
  */
 
-const KERNEL_NAME = 'CopeStepAttention';
+const KERNEL_NAME = STEP_ATTENTION_KERNEL;
 
 interface StepAttentionExports {
   attend(q: number, k: number, vT: number, bias: number, out: number, scratch: number, B: number, kvH: number, g: number, T: number, hd: number, scale: number): void;

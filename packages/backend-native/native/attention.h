@@ -1,0 +1,16 @@
+// Rotary embedding and the decoding step's attention, each one pass over its inputs.
+#ifndef COPE_ATTENTION_H
+#define COPE_ATTENTION_H
+#include <stdint.h>
+
+/* x [n, heads, 2·half] rotated by cos, sin [n, half] (rotate_half): out = x·cos + rotate_half(x)·sin. */
+void rope_rows(const float* x, const float* cos, const float* sin, float* out, int64_t n, int64_t heads, int64_t half);
+
+/*
+ * One query a row against the cache: q [B, kvH·g, hd], k [B, kvH, T, hd], vT [B, kvH, hd, T], bias [B, T]
+ * → out [B, kvH·g, hd] = softmax(q·scale · kᵀ + bias) · v. `scratch`: T floats.
+ */
+void step_attention(const float* q, const float* k, const float* vT, const float* bias, float* out, float* scratch,
+                    int64_t B, int64_t kvH, int64_t g, int64_t T, int64_t hd, float scale);
+
+#endif
