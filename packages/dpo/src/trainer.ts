@@ -77,7 +77,6 @@ export async function trainDpo(opts: DpoTrainOptions): Promise<TrainResult> {
   if (opts.triples.length === 0) throw new Error(`${opts.outDir}: no DPO pairs`);
   await fs.mkdir(opts.outDir, { recursive: true });
   const examples = await referenceLogProbs(model, opts.triples, path.join(opts.outDir, 'reference_logps.json'));
-  let last: Record<string, number> = {};
   return trainLora<DpoExample>({
     model,
     examples,
@@ -89,7 +88,6 @@ export async function trainDpo(opts: DpoTrainOptions): Promise<TrainResult> {
     tokensOf: (e) => e.prompt.length * 2 + e.chosen.length + e.rejected.length,
     onStep: opts.onStep,
     stopAfterSteps: opts.stopAfterSteps,
-    extraLog: () => last,
     loss: (m, adapter, batch, rng) => {
       const pairs = [...batch.map((t) => ({ prompt: t.prompt, completion: t.chosen })), ...batch.map((t) => ({ prompt: t.prompt, completion: t.rejected }))];
       const sums = completionLogProbSums(m, pairs, adapter, rng);
@@ -97,20 +95,19 @@ export async function trainDpo(opts: DpoTrainOptions): Promise<TrainResult> {
       const rc = tf.tensor1d(batch.map((t) => t.refChosen));
       const rr = tf.tensor1d(batch.map((t) => t.refRejected));
       const out = dpoLoss(pc, pr, rc, rr, { beta: c.beta, lossType: c.lossType, labelSmoothing: c.labelSmoothing });
-      const ch = out.chosenRewards.dataSync();
-      const rj = out.rejectedRewards.dataSync();
-      const pcv = pc.dataSync();
-      const prv = pr.dataSync();
-      const mean = (xs: ArrayLike<number>) => Array.from(xs).reduce((a, b) => a + b, 0) / xs.length;
-      last = {
-        'rewards/chosen': mean(ch),
-        'rewards/rejected': mean(rj),
-        'rewards/margins': mean(Array.from(ch, (x, i) => x - rj[i])),
-        'rewards/accuracies': mean(Array.from(ch, (x, i) => (x > rj[i] ? 1 : 0))),
-        'logps/chosen': mean(pcv),
-        'logps/rejected': mean(prv),
+      // trl's reward statistics, as tensors: the trainer reads them after the step.
+      const { chosenRewards: ch, rejectedRewards: rj } = out;
+      return {
+        loss: out.loss,
+        logs: {
+          'rewards/chosen': tf.mean(ch),
+          'rewards/rejected': tf.mean(rj),
+          'rewards/margins': tf.mean(tf.sub(ch, rj)),
+          'rewards/accuracies': tf.mean(tf.cast(tf.greater(ch, rj), 'float32')),
+          'logps/chosen': tf.mean(pc),
+          'logps/rejected': tf.mean(pr),
+        } as Record<string, tf.Scalar>,
       };
-      return out.loss;
     },
   });
 }

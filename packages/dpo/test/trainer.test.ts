@@ -55,6 +55,12 @@ describeWithFixtures('per-user DPO on tiny-llama', ['models/tiny-llama/adapter/a
     expect(new Set(counts.slice(1)).size).toBe(1);
     const line = JSON.parse(readFileSync(path.join(outDir, 'metrics.jsonl'), 'utf8').split('\n')[0]);
     for (const k of ['loss', 'rewards/chosen', 'rewards/rejected', 'rewards/margins', 'rewards/accuracies', 'logps/chosen', 'logps/rejected']) expect(line).toHaveProperty([k]);
+    // Read after each step from the loss's tensors: the margin is the two rewards' difference, the accuracy a fraction.
+    for (const l of logs) {
+      expect(Math.abs(l['rewards/margins'] - (l['rewards/chosen'] - l['rewards/rejected']))).toBeLessThan(1e-5);
+      expect(l['rewards/accuracies']).toBeGreaterThanOrEqual(0);
+      expect(l['rewards/accuracies']).toBeLessThanOrEqual(1);
+    }
     // The reference log-probs were computed under the bare model and cached.
     const cacheFile = path.join(outDir, 'reference_logps.json');
     const mtime = statSync(cacheFile).mtimeMs;

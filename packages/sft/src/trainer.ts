@@ -27,8 +27,12 @@ export interface StepLog {
   elapsedSeconds: number;
 }
 
-/** A micro-batch's loss; the trainer differentiates it with respect to the adapter. */
-export type BatchLoss<E> = (model: CausalLM, adapter: LoraAdapter, batch: E[], rng: Rng) => tf.Scalar;
+/**
+ * A micro-batch's loss, which the trainer differentiates with respect to the adapter; optionally with scalars to
+ * log (e.g. DPO's rewards), which the trainer reads after the step (never inside the gradient tape) and averages
+ * over the step's micro-batches.
+ */
+export type BatchLoss<E> = (model: CausalLM, adapter: LoraAdapter, batch: E[], rng: Rng) => tf.Scalar | { loss: tf.Scalar; logs: Record<string, tf.Scalar> };
 
 export interface TrainOptions<E> {
   model: CausalLM;
@@ -44,8 +48,6 @@ export interface TrainOptions<E> {
   loss?: BatchLoss<E>;
   /** Tokens a micro-batch holds, for tokens/s. */
   tokensOf?: (e: E) => number;
-  /** Extra per-step values to log (e.g. DPO rewards), read after each step. */
-  extraLog?: () => Record<string, number>;
   /** Fingerprint of the data, so a checkpoint is never resumed on other data. */
   dataKey?: string;
   onStep?: (log: StepLog) => void;
@@ -119,7 +121,7 @@ interface LoopResult<T> {
  * RNG state, step) every `checkpointEvery` steps, written atomically; resume from a checkpoint; a finished
  * folder is loaded, not retrained.
  */
-async function runTraining<E, T>(opts: TrainOptions<E>, trainee: Trainee<T>, initial: T | undefined, lossFn: (value: T, batch: E[], rng: Rng) => tf.Scalar): Promise<LoopResult<T>> {
+async function runTraining<E, T>(opts: TrainOptions<E>, trainee: Trainee<T>, initial: T | undefined, lossFn: (value: T, batch: E[], rng: Rng) => ReturnType<BatchLoss<E>>): Promise<LoopResult<T>> {
   const { model, examples, config: c, outDir } = opts;
   if (examples.length === 0) throw new Error(`${outDir}: no training examples`);
   const tokensOf = opts.tokensOf ?? ((e: E) => (e as unknown as SftExample).ids?.length ?? 0);
@@ -201,20 +203,29 @@ async function runTraining<E, T>(opts: TrainOptions<E>, trainee: Trainee<T>, ini
       let tokens = 0;
       let lossSum = 0;
       let acc: Record<string, tf.Tensor> | null = null;
+      const logSums: Record<string, number> = {};
       for (const mb of micro) {
         const indices = order.slice(mb * c.batchSize, (mb + 1) * c.batchSize);
         const batch = indices.map((i) => examples[i]);
         tokens += batch.reduce((a, e) => a + tokensOf(e), 0);
         let loss: tf.Scalar;
         let grads: Record<string, tf.Tensor>;
+        let logs: Record<string, tf.Scalar> = {};
         try {
-          ({ value: loss, grads } = tf.variableGrads(() => lossFn(value, batch, rng), vars));
+          ({ value: loss, grads } = tf.variableGrads(() => {
+            const out = lossFn(value, batch, rng);
+            if (out instanceof tf.Tensor) return out;
+            logs = Object.fromEntries(Object.entries(out.logs).map(([k, t]) => [k, tf.keep(t)]));
+            return out.loss;
+          }, vars));
         } catch (e) {
           // Name the step's examples: a failure (an exhausted heap, say) is then traceable to its inputs.
           throw new Error(`training step ${step + 1} on examples ${indices.join(', ')} (${batch.map(tokensOf).join(', ')} tokens): ${(e as Error).message}`, { cause: e });
         }
         lossSum += (await loss.data())[0];
         loss.dispose();
+        for (const [k, t] of Object.entries(logs)) logSums[k] = (logSums[k] ?? 0) + (await t.data())[0];
+        tf.dispose(Object.values(logs));
         if (!acc) acc = grads;
         else {
           const prev: Record<string, tf.Tensor> = acc;
@@ -233,7 +244,7 @@ async function runTraining<E, T>(opts: TrainOptions<E>, trainee: Trainee<T>, ini
       const log: StepLog & Record<string, number> = {
         step, truncatedExamples, totalSteps, epoch: step / stepsPerEpoch, loss: lossSum / micro.length, lr, gradNorm: norm,
         tokensPerSecond: tokens / ((performance.now() - tStep) / 1000), elapsedSeconds: (performance.now() - t0) / 1000,
-        ...(opts.extraLog?.() ?? {}),
+        ...Object.fromEntries(Object.entries(logSums).map(([k, v]) => [k, v / micro.length])),
       };
       await fs.appendFile(metricsFile, JSON.stringify(log) + '\n');
       opts.onStep?.(log);
