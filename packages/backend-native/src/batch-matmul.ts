@@ -1,6 +1,6 @@
 import { BatchMatMul, broadcast_util, util, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { NativeAddon } from './addon.js';
-import { kernelWithFallback, nativeKernel, valuesOf, type Args } from './kernel-util.js';
+import { anyValues, kernelWithFallback, nativeKernel, valuesOf, type Args } from './kernel-util.js';
 import { ROWS_MATMUL_KERNEL } from './name.js';
 
 /**
@@ -31,15 +31,22 @@ export function batchMatMulKernel(addon: NativeAddon): KernelConfig {
   });
 }
 
-/** {@link ROWS_MATMUL_KERNEL}: x [N, in] · w [in, out] on the addon's row-invariant product. */
+/**
+ * {@link ROWS_MATMUL_KERNEL}: x [N, in] · w [in, out] on the addon's row-invariant product. With the attribute
+ * `bf16`, w is int32 [in, out/2] holding bf16 values in pairs (low half first), widened as they are read.
+ */
 export function rowsMatMulKernel(addon: NativeAddon): KernelConfig {
   return nativeKernel(ROWS_MATMUL_KERNEL, (args) => {
     const { x, w } = args.inputs;
+    const bf16 = (args.attrs as { bf16?: number } | undefined)?.bf16 === 1;
     const [m, k] = x.shape;
-    const [kw, n] = w.shape;
-    util.assert(x.shape.length === 2 && w.shape.length === 2 && k === kw, () => `${ROWS_MATMUL_KERNEL}: expected x [N, in] and w [in, out], got [${x.shape}] and [${w.shape}]`);
+    const [kw, cols] = w.shape;
+    const n = bf16 ? 2 * cols : cols;
+    util.assert(x.shape.length === 2 && w.shape.length === 2 && k === kw && (!bf16 || w.dtype === 'int32'), () => `${ROWS_MATMUL_KERNEL}: expected x [N, in] and w [in, out]${bf16 ? ' (int32 pairs of bf16)' : ''}, got [${x.shape}] and ${w.dtype} [${w.shape}]`);
     const out = args.backend.alloc(m * n);
-    addon.rowsGemm(valuesOf(args.backend, x), valuesOf(args.backend, w), out, m, k, n, args.backend.threads);
+    const pairs = bf16 ? (anyValues(args.backend, w) as unknown as Int32Array) : undefined;
+    const weights = pairs ? new Uint16Array(pairs.buffer, pairs.byteOffset, pairs.length * 2) : valuesOf(args.backend, w);
+    addon.rowsGemm(valuesOf(args.backend, x), weights, out, m, k, n, args.backend.threads);
     return args.backend.makeTensorInfo([m, n], 'float32', out);
   });
 }

@@ -33,7 +33,8 @@ export const SWIGLU_GRAD_KERNEL = 'CopeSwiGluGrad';
 /**
  * `CopeRowsMatMul` {x [N, in], w [in, out]} → [N, out]: a product whose every row is computed the same way
  * whatever N (one fused multiply-add chain per output, in order), so a decoding batch, a prompt cache and a row
- * alone agree bitwise. @cope/model runs its frozen-weight products outside a gradient tape on it.
+ * alone agree bitwise. @cope/model runs its frozen-weight products outside a gradient tape on it. With the attribute
+ * `bf16: 1`, w is int32 [in, out/2] holding bf16 values in pairs (low half first): weights kept in bf16.
  */
 export const ROWS_MATMUL_KERNEL = 'CopeRowsMatMul';
 

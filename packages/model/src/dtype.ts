@@ -37,3 +37,17 @@ export function f32ToBf16(src: Float32Array): Uint16Array {
   }
   return out;
 }
+
+/** A row-major [rows, cols] matrix of 16-bit values transposed to [cols, rows], in cache-sized tiles. */
+export function transposeU16(src: Uint16Array, rows: number, cols: number): Uint16Array {
+  const out = new Uint16Array(rows * cols);
+  const tile = 64;
+  for (let r0 = 0; r0 < rows; r0 += tile) {
+    const r1 = Math.min(rows, r0 + tile);
+    for (let c0 = 0; c0 < cols; c0 += tile) {
+      const c1 = Math.min(cols, c0 + tile);
+      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) out[c * rows + r] = src[r * cols + c];
+    }
+  }
+  return out;
+}

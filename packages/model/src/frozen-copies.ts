@@ -7,7 +7,10 @@ import { transposed } from './wasm/transpose2d.js';
  * gradients, and on wasm panel-packed copies of both layouts for the rows kernel (forward and backward).
  */
 export interface FrozenKernel {
+  /** [in, out] float32; with `bf16`, int32 [in, out/2] holding the bf16 values in pairs (low half first). */
   kernel: Tensor2D;
+  /** The weight is kept in bf16 (`loadModel(dir, { weights: 'bf16' })`): native backend, inference only. */
+  bf16?: boolean;
   kernelT?: Tensor2D;
   packed?: Tensor1D;
   packedT?: Tensor1D;

@@ -17,7 +17,7 @@ export {
   PROJECTIONS, projectionPath, projectionShape, weightsFromHost, weightsToHost, modelTensors, disposeModel, trainableModel,
   type ProjectionName, type Linear, type LayerWeights, type ModelWeights, type CausalLM,
 } from './weights.js';
-export { loadModel } from './load.js';
+export { loadModel, type LoadModelOptions } from './load.js';
 export { readGenerationConfig, stopTokenIds, type GenerationConfig } from './generation-config.js';
 export { saveModel } from './save.js';
 export { forward, type ForwardOptions, type ForwardResult, type AdapterChoice } from './transformer.js';

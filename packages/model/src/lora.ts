@@ -9,7 +9,7 @@ import { releaseAdapterCopy } from './wasm/products.js';
 import { loraScale, type LoraAdapter, type LoraConfig, type LoraPair } from './lora-types.js';
 import type { Rng } from './rng.js';
 import { readSafetensors, writeSafetensors, type HostTensor } from './safetensors.js';
-import { PROJECTIONS, projectionPath, projectionShape, type CausalLM, type ProjectionName } from './weights.js';
+import { PROJECTIONS, projectionPath, projectionShape, type CausalLM, type ProjectionName, refuseBf16 } from './weights.js';
 
 let variableCounter = 0;
 /** tfjs variable names are global: make each adapter's unique. */
@@ -254,6 +254,7 @@ function checkTargetModules(listed: string | string[], tensorNames: string[], cf
  * (unchanged ones are `tf.clone`s, which share memory), so either model can be disposed on its own.
  */
 export function mergeLoraAdapter(model: CausalLM, adapter: LoraAdapter): CausalLM {
+  refuseBf16(model, 'merging an adapter');
   const scale = loraScale(adapter.config);
   const w = model.weights;
   const clone = <T extends tf.Tensor>(t: T): T => tf.clone(t);

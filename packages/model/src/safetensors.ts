@@ -6,7 +6,10 @@ import { fileExists as exists, writeFileAtomic } from './atomic.js';
 /** A tensor read from a safetensors file, widened to float32 on the host. */
 export interface HostTensor {
   shape: number[];
+  /** The values (empty when `bf16` holds them). */
   data: Float32Array;
+  /** A BF16 tensor's raw bits, where the reader was asked to keep them ({@link SafetensorsReadOptions.keepBf16}). */
+  bf16?: Uint16Array;
 }
 
 /** Float storage dtypes, read as float32 (F64 narrowed, F16 and BF16 widened). */
@@ -42,6 +45,8 @@ export interface SafetensorsReadOptions {
   integers?: 'refuse' | 'widen';
   /** Fed every byte of the file as read (a model's or adapter's fingerprint). */
   hash?: { update(data: Uint8Array): unknown };
+  /** BF16 tensors this returns true for keep their bits (`HostTensor.bf16`) instead of being widened. */
+  keepBf16?: (name: string, shape: number[]) => boolean;
 }
 
 export function parseSafetensors(buf: Uint8Array, file = '<buffer>', opts: SafetensorsReadOptions = {}): { tensors: Map<string, HostTensor>; metadata: Record<string, string> } {
@@ -51,17 +56,38 @@ export function parseSafetensors(buf: Uint8Array, file = '<buffer>', opts: Safet
   if (8 + headerLen > buf.byteLength) {
     throw new SafetensorsError(file, `header length ${headerLen} runs past the end of the file (${buf.byteLength} bytes)`);
   }
+  const { entries, metadata } = checkedHeader(buf.subarray(8, 8 + headerLen), buf.byteLength - 8 - headerLen, file, opts);
+  const dataStart = 8 + headerLen;
+  const tensors = new Map<string, HostTensor>();
+  for (const e of entries) {
+    tensors.set(e.name, { shape: e.shape.slice(), data: widen(buf.subarray(dataStart + e.begin, dataStart + e.end), e.dtype) });
+  }
+  return { tensors, metadata };
+}
+
+/** A tensor's header entry: its dtype, shape and byte range in the data section. */
+export interface SafetensorsEntry {
+  name: string;
+  dtype: string;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/**
+ * The header's tensors in file order, checked: every structural problem (bad JSON, unknown dtype, offsets out
+ * of range or overlapping, byte count not matching the shape) throws a {@link SafetensorsError} naming `file`.
+ */
+function checkedHeader(headerBytes: Uint8Array, dataLen: number, file: string, opts: SafetensorsReadOptions): { entries: SafetensorsEntry[]; metadata: Record<string, string> } {
   let header: Record<string, unknown>;
   try {
-    header = JSON.parse(new TextDecoder().decode(buf.subarray(8, 8 + headerLen)));
+    header = JSON.parse(new TextDecoder().decode(headerBytes));
   } catch (e) {
     throw new SafetensorsError(file, `header is not valid JSON (${(e as Error).message})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new SafetensorsError(file, 'header is not a JSON object');
-  const dataStart = 8 + headerLen;
-  const dataLen = buf.byteLength - dataStart;
   const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
-  const entries: Array<[string, HeaderEntry]> = [];
+  const entries: SafetensorsEntry[] = [];
   for (const [name, raw] of Object.entries(header)) {
     if (name === '__metadata__') continue;
     const e = raw as HeaderEntry;
@@ -81,27 +107,67 @@ export function parseSafetensors(buf: Uint8Array, file = '<buffer>', opts: Safet
     if (count * size !== end - begin) {
       throw new SafetensorsError(file, `tensor "${name}": ${end - begin} bytes do not match shape [${e.shape}] of ${e.dtype} (${count * size} bytes)`);
     }
-    entries.push([name, e]);
+    entries.push({ name, dtype: e.dtype, shape: e.shape.slice(), begin, end });
   }
-  const sorted = entries.slice().sort((a, b) => a[1].data_offsets[0] - b[1].data_offsets[0]);
-  for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i][1].data_offsets[0] < sorted[i - 1][1].data_offsets[1]) {
-      throw new SafetensorsError(file, `tensors "${sorted[i - 1][0]}" and "${sorted[i][0]}" have overlapping data_offsets`);
+  entries.sort((a, b) => a.begin - b.begin);
+  for (let i = 1; i < entries.length; i++) {
+    if (entries[i].begin < entries[i - 1].end) {
+      throw new SafetensorsError(file, `tensors "${entries[i - 1].name}" and "${entries[i].name}" have overlapping data_offsets`);
     }
   }
-  const tensors = new Map<string, HostTensor>();
-  for (const [name, e] of entries) {
-    const bytes = buf.subarray(dataStart + e.data_offsets[0], dataStart + e.data_offsets[1]);
-    tensors.set(name, { shape: e.shape.slice(), data: widen(bytes, e.dtype) });
+  return { entries, metadata };
+}
+
+/**
+ * Reads a safetensors file tensor by tensor, in file order, handing each tensor's bytes to `onTensor` (valid
+ * during the call only unless copied): memory for one tensor at a time, and files past Node's 4 GiB Buffer limit
+ * (a 7B model's shards). Every byte of the file, in order, goes to `opts.hash`.
+ */
+export async function eachSafetensor(file: string, onTensor: (entry: SafetensorsEntry, bytes: Uint8Array) => void | Promise<void>, opts: SafetensorsReadOptions = {}): Promise<void> {
+  let fh: fs.FileHandle;
+  try {
+    fh = await fs.open(file, 'r');
+  } catch (e) {
+    throw new SafetensorsError(file, `cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  return { tensors, metadata };
+  try {
+    const size = (await fh.stat()).size;
+    const read = async (pos: number, length: number): Promise<Uint8Array> => {
+      const buf = Buffer.allocUnsafe(length);
+      for (let done = 0; done < length; ) {
+        const { bytesRead } = await fh.read(buf, done, Math.min(length - done, 1 << 30), pos + done);
+        if (bytesRead === 0) throw new SafetensorsError(file, `truncated: ${size} bytes, read past the end at ${pos + done}`);
+        done += bytesRead;
+      }
+      opts.hash?.update(buf);
+      return buf;
+    };
+    if (size < 8) throw new SafetensorsError(file, `truncated file: ${size} bytes, need at least 8 for the header length`);
+    const headerLen = Number(Buffer.from(await read(0, 8)).readBigUInt64LE(0));
+    if (8 + headerLen > size) throw new SafetensorsError(file, `header length ${headerLen} runs past the end of the file (${size} bytes)`);
+    const { entries } = checkedHeader(await read(8, headerLen), size - 8 - headerLen, file, opts);
+    let pos = 8 + headerLen;
+    for (const e of entries) {
+      // Bytes between tensors are read too, so the hash covers the whole file.
+      if (8 + headerLen + e.begin > pos) await read(pos, 8 + headerLen + e.begin - pos);
+      await onTensor(e, await read(8 + headerLen + e.begin, e.end - e.begin));
+      pos = 8 + headerLen + e.end;
+    }
+    if (size > pos) await read(pos, size - pos);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The bytes copied into a buffer of their own: offsets inside the file need not be aligned to the element size. */
+function aligned(bytes: Uint8Array): ArrayBuffer {
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return copy.buffer;
 }
 
 function widen(bytes: Uint8Array, dtype: string): Float32Array {
-  // Copy into an aligned buffer: offsets inside the file need not be aligned to the element size.
-  const copy = new Uint8Array(bytes.byteLength);
-  copy.set(bytes);
-  const b = copy.buffer;
+  const b = aligned(bytes);
   switch (dtype) {
     case 'F32': return new Float32Array(b);
     case 'F16': return f16ToF32(new Uint16Array(b));
@@ -111,7 +177,7 @@ function widen(bytes: Uint8Array, dtype: string): Float32Array {
     case 'I32': return Float32Array.from(new Int32Array(b));
     case 'I16': return Float32Array.from(new Int16Array(b));
     case 'I8': return Float32Array.from(new Int8Array(b));
-    default: return Float32Array.from(copy);
+    default: return Float32Array.from(new Uint8Array(b));
   }
 }
 
@@ -147,16 +213,14 @@ export function serializeSafetensors(tensors: Map<string, HostTensor>, opts: { d
   return out;
 }
 
-/** Reads one safetensors file. */
+/** Reads one safetensors file, tensor by tensor, widening every float weight to float32. */
 export async function readSafetensors(file: string, opts: SafetensorsReadOptions = {}): Promise<Map<string, HostTensor>> {
-  let buf: Buffer;
-  try {
-    buf = await fs.readFile(file);
-  } catch (e) {
-    throw new SafetensorsError(file, `cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  opts.hash?.update(buf);
-  return parseSafetensors(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), file, opts).tensors;
+  const tensors = new Map<string, HostTensor>();
+  await eachSafetensor(file, (e, bytes) => {
+    if (e.dtype === 'BF16' && opts.keepBf16?.(e.name, e.shape)) tensors.set(e.name, { shape: e.shape, data: new Float32Array(0), bf16: new Uint16Array(aligned(bytes)) });
+    else tensors.set(e.name, { shape: e.shape, data: widen(bytes, e.dtype) });
+  }, opts);
+  return tensors;
 }
 
 /** Bytes the tensors of a safetensors file take as float32, from its header alone. */

@@ -2,6 +2,7 @@ import { tf } from './tf.js';
 import type { Tensor1D, Tensor2D } from './tf.js';
 import type { ModelConfig } from './config.js';
 import type { FrozenKernel } from './frozen-copies.js';
+import { transposeU16 } from './dtype.js';
 import { opsFor } from './ops/select.js';
 import type { HostTensor } from './safetensors.js';
 
@@ -80,9 +81,15 @@ export function weightsFromHost(config: ModelConfig, host: Map<string, HostTenso
     return t;
   };
   const vec = (name: string, n: number) => tf.tensor1d(take(name, [n]).data);
-  const kernelOf = (name: string, outIn: [number, number]): Tensor2D => {
+  const kernelOf = (name: string, outIn: [number, number]): FrozenKernel => {
     const t = take(name, outIn);
-    return tf.tidy(() => opsFor().transpose(tf.tensor2d(t.data, outIn)));
+    if (t.bf16) {
+      // [out, in] bits → [in, out], then viewed as int32 pairs: tfjs has no bf16 dtype.
+      const [out, inDim] = outIn;
+      if (out % 2 !== 0) throw new Error(`${source}: tensor "${name}" kept in bf16 needs an even output size, got [${outIn}]`);
+      return { kernel: tf.tensor2d(new Int32Array(transposeU16(t.bf16, out, inDim).buffer), [inDim, out / 2], 'int32'), bf16: true };
+    }
+    return { kernel: tf.tidy(() => opsFor().transpose(tf.tensor2d(t.data, outIn))) };
   };
   const H = config.hiddenSize;
   const layers: LayerWeights[] = [];
@@ -91,7 +98,7 @@ export function weightsFromHost(config: ModelConfig, host: Map<string, HostTenso
     for (const p of PROJECTIONS) {
       const shape = projectionShape(config, p);
       const path = projectionPath(l, p);
-      const lin: Linear = { kernel: kernelOf(`${path}.weight`, shape) };
+      const lin: Linear = kernelOf(`${path}.weight`, shape);
       if (config.qkvBias && (p === 'q_proj' || p === 'k_proj' || p === 'v_proj')) lin.bias = vec(`${path}.bias`, shape[0]);
       proj[p] = lin;
     }
@@ -105,14 +112,15 @@ export function weightsFromHost(config: ModelConfig, host: Map<string, HostTenso
   if (config.tieWordEmbeddings || !host.has('lm_head.weight')) {
     if (!config.tieWordEmbeddings) throw new Error(`${source}: missing tensor "lm_head.weight" (tie_word_embeddings is false)`);
     // One layout only, the head's [hidden, vocab]: lookups read its columns (transformer.ts).
-    return { layers, norm, lmHead: { kernel: kernelOf('model.embed_tokens.weight', [config.vocabSize, H]) } };
+    return { layers, norm, lmHead: kernelOf('model.embed_tokens.weight', [config.vocabSize, H]) };
   }
   const embed = tf.tensor2d(take('model.embed_tokens.weight', [config.vocabSize, H]).data, [config.vocabSize, H]);
-  return { embed, layers, norm, lmHead: { kernel: kernelOf('lm_head.weight', [config.vocabSize, H]) } };
+  return { embed, layers, norm, lmHead: kernelOf('lm_head.weight', [config.vocabSize, H]) };
 }
 
 /** Host copies of the weights under Hugging Face names (for saving a model we trained or merged). */
 export async function weightsToHost(model: CausalLM): Promise<Map<string, HostTensor>> {
+  refuseBf16(model, 'saving');
   const out = new Map<string, HostTensor>();
   const put = async (name: string, t: tf.Tensor) => out.set(name, { shape: t.shape.slice(), data: (await t.data()) as Float32Array });
   const putKernel = async (name: string, k: Tensor2D) => {
@@ -176,6 +184,7 @@ export function disposeModel(model: CausalLM): void {
  * input model is left as is). Tied embeddings are not supported here (the head is a transposed copy).
  */
 export function trainableModel(model: CausalLM, prefix = 'full'): { model: CausalLM; variables: tf.Variable[] } {
+  refuseBf16(model, 'full-parameter training');
   if (model.config.tieWordEmbeddings || !model.weights.embed) throw new Error('full-parameter training needs untied embeddings (tie_word_embeddings: false)');
   const vars: tf.Variable[] = [];
   const v = <T extends tf.Tensor>(t: T, name: string): T => {
@@ -191,4 +200,10 @@ export function trainableModel(model: CausalLM, prefix = 'full'): { model: Causa
   }));
   const out: CausalLM = { config: model.config, weights: { embed: v(w.embed!, 'embed'), layers, norm: v(w.norm, 'norm'), lmHead: { kernel: v(w.lmHead.kernel, 'lm_head') } } };
   return { model: out, variables: vars };
+}
+
+/** Throws when the model keeps weights in bf16 (loaded for inference on the native backend): `what` needs float32 weights. */
+export function refuseBf16(model: CausalLM, what: string): void {
+  const kept = model.weights.lmHead.bf16 || model.weights.layers.some((l) => PROJECTIONS.some((p) => l.proj[p].bf16));
+  if (kept) throw new Error(`${what} needs float32 weights; this model keeps bf16 ones (loadModel(dir, { weights: 'bf16' }) is for inference): load it with weights: 'float32'`);
 }

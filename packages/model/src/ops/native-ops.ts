@@ -49,7 +49,13 @@ export const nativeOps: Ops = {
     run<Tensor3D>(STEP_ATTENTION_KERNEL, { q: q.reshape([B, c.numHeads, c.headDim]), k, vT, bias: bias.tensor().reshape([B, Tk]) }, { scale: 1 / Math.sqrt(c.headDim) }).reshape([B, c.numHeads * c.headDim]) as Tensor2D,
   stepAttentionAlways: true,
   ropeKernel: (headDim) => headDim % 8 === 0,
-  frozenMatmul: (x, w) => (taping() ? tf.matMul(x, w.kernel) : run<Tensor2D>(ROWS_MATMUL_KERNEL, { x, w: w.kernel })),
+  frozenMatmul(x, w) {
+    if (w.bf16) {
+      if (taping()) throw new Error('a weight kept in bf16 has no gradient path: train with float32 weights (loadModel weights: float32)');
+      return run<Tensor2D>(ROWS_MATMUL_KERNEL, { x, w: w.kernel }, { bf16: 1 });
+    }
+    return taping() ? tf.matMul(x, w.kernel) : run<Tensor2D>(ROWS_MATMUL_KERNEL, { x, w: w.kernel });
+  },
   dropout(x, rate, seed) {
     const apply = (t: Tensor) => run<Tensor>(DROPOUT_KERNEL, { x: t }, { rate, seed });
     const f = tf.customGrad(((xIn: Tensor, save: (ts: Tensor[]) => void) => {
