@@ -7,12 +7,14 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import {
   Rng, adapterVariables, backendThreads, createLoraAdapter, currentBackend, disposeModel, forward, initBackend, parseModelConfig, tf,
-  weightsFromHost, disposeAdapter, wasmHeapBytes, type CausalLM, type HostTensor, type LoraAdapter,
+  weightsFromHost, disposeAdapter, wasmHeapBytes, loadModel, type CausalLM, type HostTensor, type LoraAdapter,
 } from '@cope/model';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
+import os from 'node:os';
+import { randomBf16Model } from './bf16-model.js';
 import { PromptCache, contrastiveDecoder, generate, plainDecoder, type Decoder } from '@cope/decoding';
-import { dpoLoss } from '@cope/dpo';
+import { DEFAULT_DPO_LOSS, dpoGradients } from '@cope/dpo';
 import { completionLogProbSums, opsFor } from '@cope/model';
 import { maskedCrossEntropy } from '@cope/sft';
 
@@ -25,9 +27,12 @@ const CONFIGS = {
   // Qwen2-1.5B's shape (1.54B parameters, 5.8 GiB of float32 weights, the tied embedding held once): past the
   // wasm heap; the native backend's. The pipeline group only unless groups are named.
   xl: { vocab_size: 151936, hidden_size: 1536, num_hidden_layers: 28, num_attention_heads: 12, num_key_value_heads: 2, intermediate_size: 8960, seq: 128, batch: 1 },
+  // Mistral-7B's shape (7.24B parameters) as a BF16 file kept in bf16 (14.5 GB; native backend): contrastive
+  // decoding only (`decode` group).
+  '7b': { vocab_size: 32000, hidden_size: 4096, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 8, intermediate_size: 14336, seq: 64, batch: 1 },
 };
 /** The groups a config runs when none are named: all, or decoding only for the large config. */
-const DEFAULT_GROUPS: Partial<Record<keyof typeof CONFIGS, readonly string[]>> = { large: ['decode'], xl: ['pipeline'] };
+const DEFAULT_GROUPS: Partial<Record<keyof typeof CONFIGS, readonly string[]>> = { large: ['decode'], xl: ['pipeline'], '7b': ['decode'] };
 
 function randomModel(c: (typeof CONFIGS)['small'], rng: Rng): CausalLM {
   const config = parseModelConfig({ model_type: 'llama', ...c, tie_word_embeddings: true, rms_norm_eps: 1e-5 });
@@ -146,14 +151,11 @@ async function benchTrain(name: ConfigName, c: Config, model: CausalLM, gflops: 
 }
 
 /** One DPO step on `pairs` (policy: `adapter`; reference log-probs given): the loss and the adapter's gradients. */
-async function dpoStep(model: CausalLM, pairs: Array<{ prompt: number[]; chosen: number[]; rejected: number[] }>, adapter: LoraAdapter, rng: Rng, refC: tf.Tensor1D, refR: tf.Tensor1D): Promise<void> {
-  const { value, grads } = tf.variableGrads(() => {
-    const sums = completionLogProbSums(model, [...pairs.map((p) => ({ prompt: p.prompt, completion: p.chosen })), ...pairs.map((p) => ({ prompt: p.prompt, completion: p.rejected }))], adapter, rng);
-    const [pc, pr] = tf.split(sums, 2) as tf.Tensor1D[];
-    return dpoLoss(pc, pr, refC, refR).loss;
-  }, adapterVariables(adapter));
-  await value.data();
-  tf.dispose([value, ...Object.values(grads)]);
+async function dpoStep(model: CausalLM, pairs: Array<{ prompt: number[]; chosen: number[]; rejected: number[] }>, adapter: LoraAdapter, rng: Rng, separate = false): Promise<void> {
+  const batch = pairs.map((p) => ({ ...p, refChosen: 0, refRejected: 0 }));
+  const g = await dpoGradients(model, adapter, batch, DEFAULT_DPO_LOSS, rng, adapterVariables(adapter), separate);
+  await g.loss.data();
+  tf.dispose([g.loss, ...Object.values(g.grads), ...Object.values(g.logs ?? {})]);
 }
 
 async function benchDpo(name: ConfigName, c: Config, model: CausalLM, adapter: LoraAdapter, rng: Rng): Promise<void> {
@@ -165,10 +167,7 @@ async function benchDpo(name: ConfigName, c: Config, model: CausalLM, adapter: L
     chosen: Array.from({ length: 64 }, () => rng.int(c.vocab_size)),
     rejected: Array.from({ length: 64 }, () => rng.int(c.vocab_size)),
   }));
-  const refC = tf.zeros([nPairs]) as tf.Tensor1D;
-  const refR = tf.zeros([nPairs]) as tf.Tensor1D;
-  const dpo = await median(5, () => dpoStep(model, pairs, adapter, rng, refC, refR));
-  tf.dispose([refC, refR]);
+  const dpo = await median(5, () => dpoStep(model, pairs, adapter, rng));
   report({ config: name, measure: 'dpo_pairs_per_s', value: nPairs / dpo, note: `${nPairs} pairs per step, prompt 64 + completion 64 tokens per side` });
 }
 
@@ -205,11 +204,10 @@ async function benchPipeline(name: ConfigName, c: Config, model: CausalLM, adapt
     sums.dispose();
   });
   report({ config: name, measure: 'pipeline_score_s', value: score, note: 'implicit reward: log-probs of a 448 + 64 pair with and without the adapter, one batch' });
-  const refC = tf.zeros([1]) as tf.Tensor1D;
-  const refR = tf.zeros([1]) as tf.Tensor1D;
-  const dpo = await once(() => dpoStep(model, [{ prompt, chosen: completion, rejected: tokens(64) }], adapter, rng, refC, refR));
-  tf.dispose([refC, refR]);
-  report({ config: name, measure: 'pipeline_dpo_step_s', value: dpo, note: 'one DPO step on a pair: prompt 448 + 64 tokens per side' });
+  // The 1.5B shape's pair does not fit 24 GiB in one tape: each completion gets its own backward pass there.
+  const separate = name === 'xl';
+  const dpo = await once(() => dpoStep(model, [{ prompt, chosen: completion, rejected: tokens(64) }], adapter, rng, separate));
+  report({ config: name, measure: 'pipeline_dpo_step_s', value: dpo, separate_backward: separate, note: 'one DPO step on a pair: prompt 448 + 64 tokens per side' });
   const decode = await once(async () => void (await generate(model, [prompt], { maxNewTokens: 32, eosTokenIds: [], adapter, decoder: contrastiveDecoder() })));
   report({ config: name, measure: 'pipeline_contrastive_decode_s', value: decode, tokens_per_s: 32 / decode, note: 'CoPe decoding: prompt 448 + 32 tokens, expert (adapter) and amateur rows' });
 }
@@ -270,7 +268,33 @@ async function benchDecode(name: ConfigName, c: Config, model: CausalLM, adapter
 }
 
 /**
- * `pnpm bench [small,medium,large,xl] [forward,train,dpo,decode,pipeline]`: configs (small and medium by default) and
+ * Contrastive and greedy decoding of a model whose weights stay bf16 (written once as a random BF16 file under
+ * the OS temp folder, loaded with `weights: 'bf16'`): prompt 64, 16 new tokens, expert (adapter) and amateur rows.
+ */
+async function benchBf16Decode(name: ConfigName, c: Config): Promise<void> {
+  if (currentBackend() !== 'native') throw new Error(`the ${name} config keeps its weights in bf16, which needs the native backend (COPE_BACKEND=native)`);
+  const { seq, batch, ...hf } = c;
+  void batch;
+  const dir = await randomBf16Model(path.join(os.tmpdir(), `cope-bench-${name}-bf16`), { model_type: 'mistral', ...hf, rms_norm_eps: 1e-5, rope_theta: 1e6 });
+  const tLoad = performance.now();
+  const model = await loadModel(dir, { weights: 'bf16' });
+  report({ config: name, measure: 'bf16_load_s', value: (performance.now() - tLoad) / 1000, note: `${dir}: projections and head kept in bf16` });
+  const rng = new Rng(1);
+  const adapter = createLoraAdapter(model, 'bench', { r: 8, alpha: 8, targetModules: ['q_proj', 'v_proj'], dropout: 0.05 }, rng);
+  const prompt = Array.from({ length: seq }, () => rng.int(c.vocab_size));
+  for (const [measure, decoder] of [['bf16_contrastive_decode_tokens_per_s', contrastiveDecoder()], ['bf16_greedy_decode_tokens_per_s', undefined]] as const) {
+    let first = 0;
+    const t = performance.now();
+    await generate(model, [prompt], { maxNewTokens: 16, eosTokenIds: [], adapter, decoder, onToken: (_s, _t, step) => { if (step === 0) first = performance.now(); } });
+    const end = performance.now();
+    report({ config: name, measure, value: 15 / ((end - first) / 1000), prompt_s: (first - t) / 1000, note: `per decoding step after the prompt (${seq} tokens), 16 new tokens` });
+  }
+  disposeAdapter(adapter);
+  disposeModel(model);
+}
+
+/**
+ * `pnpm bench [small,medium,large,xl,7b] [forward,train,dpo,decode,pipeline]`: configs (small and medium by default) and
  * measurement groups (all by default; decoding only for large, the pipeline group only for xl).
  */
 async function main(): Promise<void> {
@@ -302,6 +326,10 @@ async function main(): Promise<void> {
 
   for (const name of which) {
     const c = CONFIGS[name];
+    if (name === '7b') {
+      if (runsFor(name)('decode')) await benchBf16Decode(name, c);
+      continue;
+    }
     const rng = new Rng(1);
     const model = randomModel(c, rng);
     const runs = runsFor(name);

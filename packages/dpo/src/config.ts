@@ -19,6 +19,12 @@ export const dpoConfigSchema = sftConfigSchema.omit({ lora: true }).extend({
   lossType: z.enum(['sigmoid', 'ipo', 'hinge']).default('sigmoid'),
   /** trl default 0. */
   labelSmoothing: z.number().min(0).max(0.5).default(0),
+  /**
+   * Each completion of a batch in its own forward and backward pass instead of one tape over them all: the
+   * activations of one sequence at a time (a 1.5B model's 512-token pair does not fit 24 GiB together). Not in
+   * trl; off by default (dropout masks then differ from the batched pass).
+   */
+  separateBackward: z.boolean().default(false),
 });
 
 export type DpoConfig = z.infer<typeof dpoConfigSchema>;
@@ -34,6 +40,6 @@ export function resolveDpoConfig(overrides: Record<string, unknown> = {}): DpoCo
 
 /** The trainer settings of a DPO config (the LoRA shape comes from the adapter being trained). */
 export function asTrainerConfig(c: DpoConfig, dropout: number): SftConfig {
-  const { beta: _b, lossType: _l, labelSmoothing: _s, ...trainer } = c;
+  const { beta: _b, lossType: _l, labelSmoothing: _s, separateBackward: _sb, ...trainer } = c;
   return { ...trainer, lora: { r: 8, alpha: 8, dropout, targetModules: ['q_proj', 'v_proj'] } };
 }

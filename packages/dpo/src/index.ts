@@ -2,3 +2,4 @@
 export { dpoLoss, DEFAULT_DPO_LOSS, type DpoLossConfig, type DpoLossType, type DpoLossOutput } from './loss.js';
 export { dpoConfigSchema, resolveDpoConfig, type DpoConfig } from './config.js';
 export { trainDpo, referenceLogProbs, modelFingerprint, type DpoExample, type DpoTrainOptions } from './trainer.js';
+export { dpoGradients } from './gradients.js';

@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { DpoTriple } from '@cope/data';
-import { completionLogProbSums, modelTensors, tf, writeFileAtomic, type CausalLM, type LoraAdapter, type Tensor1D } from '@cope/model';
+import { completionLogProbSums, modelTensors, writeFileAtomic, type CausalLM, type LoraAdapter } from '@cope/model';
 import { trainLora, type StepLog, type TrainResult } from '@cope/sft';
 import { asTrainerConfig, type DpoConfig } from './config.js';
-import { dpoLoss } from './loss.js';
+import { dpoGradients } from './gradients.js';
 
 /** A DPO pair with its frozen reference log-probs. */
 export interface DpoExample extends DpoTriple {
@@ -88,26 +88,7 @@ export async function trainDpo(opts: DpoTrainOptions): Promise<TrainResult> {
     tokensOf: (e) => e.prompt.length * 2 + e.chosen.length + e.rejected.length,
     onStep: opts.onStep,
     stopAfterSteps: opts.stopAfterSteps,
-    loss: (m, adapter, batch, rng) => {
-      const pairs = [...batch.map((t) => ({ prompt: t.prompt, completion: t.chosen })), ...batch.map((t) => ({ prompt: t.prompt, completion: t.rejected }))];
-      const sums = completionLogProbSums(m, pairs, adapter, rng);
-      const [pc, pr] = tf.split(sums, 2) as Tensor1D[];
-      const rc = tf.tensor1d(batch.map((t) => t.refChosen));
-      const rr = tf.tensor1d(batch.map((t) => t.refRejected));
-      const out = dpoLoss(pc, pr, rc, rr, { beta: c.beta, lossType: c.lossType, labelSmoothing: c.labelSmoothing });
-      // trl's reward statistics, as tensors: the trainer reads them after the step.
-      const { chosenRewards: ch, rejectedRewards: rj } = out;
-      return {
-        loss: out.loss,
-        logs: {
-          'rewards/chosen': tf.mean(ch),
-          'rewards/rejected': tf.mean(rj),
-          'rewards/margins': tf.mean(tf.sub(ch, rj)),
-          'rewards/accuracies': tf.mean(tf.cast(tf.greater(ch, rj), 'float32')),
-          'logps/chosen': tf.mean(pc),
-          'logps/rejected': tf.mean(pr),
-        } as Record<string, tf.Scalar>,
-      };
-    },
+    gradients: (m, adapter, batch, rng, variables) =>
+      dpoGradients(m, adapter, batch, { beta: c.beta, lossType: c.lossType, labelSmoothing: c.labelSmoothing }, rng, variables, c.separateBackward),
   });
 }

@@ -34,6 +34,31 @@ export interface StepLog {
  */
 export type BatchLoss<E> = (model: CausalLM, adapter: LoraAdapter, batch: E[], rng: Rng) => tf.Scalar | { loss: tf.Scalar; logs: Record<string, tf.Scalar> };
 
+/** A micro-batch's loss, gradients (by variable name) and optional scalars to log; the caller disposes them. */
+export interface BatchGradients {
+  loss: tf.Scalar;
+  grads: Record<string, tf.Tensor>;
+  logs?: Record<string, tf.Scalar>;
+}
+
+/**
+ * Computes a micro-batch's gradients itself instead of one gradient tape over {@link BatchLoss} (DPO splits a
+ * pair's sequences into separate backward passes this way, for models whose activations would not fit twice).
+ */
+export type BatchGradientsFn<E> = (model: CausalLM, adapter: LoraAdapter, batch: E[], rng: Rng, variables: tf.Variable[]) => BatchGradients | Promise<BatchGradients>;
+
+/** One gradient tape over `loss`: its value, the gradients of `vars`, and the scalars it asks to log (kept past the tape). */
+export function tapedGradients(loss: () => ReturnType<BatchLoss<unknown>>, vars: tf.Variable[]): BatchGradients {
+  let logs: Record<string, tf.Scalar> = {};
+  const { value, grads } = tf.variableGrads(() => {
+    const out = loss();
+    if (out instanceof tf.Tensor) return out;
+    logs = Object.fromEntries(Object.entries(out.logs).map(([k, t]) => [k, tf.keep(t)]));
+    return out.loss;
+  }, vars);
+  return { loss: value, grads, logs };
+}
+
 export interface TrainOptions<E> {
   model: CausalLM;
   examples: E[];
@@ -46,6 +71,8 @@ export interface TrainOptions<E> {
   initialAdapter?: LoraAdapter;
   /** Loss of a micro-batch (the SFT loss by default). */
   loss?: BatchLoss<E>;
+  /** Gradients of a micro-batch, computed by the caller (replaces one tape over `loss`). */
+  gradients?: BatchGradientsFn<E>;
   /** Tokens a micro-batch holds, for tokens/s. */
   tokensOf?: (e: E) => number;
   /** Fingerprint of the data, so a checkpoint is never resumed on other data. */
@@ -121,7 +148,7 @@ interface LoopResult<T> {
  * RNG state, step) every `checkpointEvery` steps, written atomically; resume from a checkpoint; a finished
  * folder is loaded, not retrained.
  */
-async function runTraining<E, T>(opts: TrainOptions<E>, trainee: Trainee<T>, initial: T | undefined, lossFn: (value: T, batch: E[], rng: Rng) => ReturnType<BatchLoss<E>>): Promise<LoopResult<T>> {
+async function runTraining<E, T>(opts: TrainOptions<E>, trainee: Trainee<T>, initial: T | undefined, gradientsOf: (value: T, batch: E[], rng: Rng, vars: tf.Variable[]) => BatchGradients | Promise<BatchGradients>): Promise<LoopResult<T>> {
   const { model, examples, config: c, outDir } = opts;
   if (examples.length === 0) throw new Error(`${outDir}: no training examples`);
   const tokensOf = opts.tokensOf ?? ((e: E) => (e as unknown as SftExample).ids?.length ?? 0);
@@ -212,12 +239,7 @@ async function runTraining<E, T>(opts: TrainOptions<E>, trainee: Trainee<T>, ini
         let grads: Record<string, tf.Tensor>;
         let logs: Record<string, tf.Scalar> = {};
         try {
-          ({ value: loss, grads } = tf.variableGrads(() => {
-            const out = lossFn(value, batch, rng);
-            if (out instanceof tf.Tensor) return out;
-            logs = Object.fromEntries(Object.entries(out.logs).map(([k, t]) => [k, tf.keep(t)]));
-            return out.loss;
-          }, vars));
+          ({ loss, grads, logs = {} } = await gradientsOf(value, batch, rng, vars));
         } catch (e) {
           // Name the step's examples: a failure (an exhausted heap, say) is then traceable to its inputs.
           throw new Error(`training step ${step + 1} on examples ${indices.join(', ')} (${batch.map(tokensOf).join(', ')} tokens): ${(e as Error).message}`, { cause: e });
@@ -280,7 +302,8 @@ export async function trainLora<E = SftExample>(opts: TrainOptions<E>): Promise<
     variables: (a) => adapterVariables(a),
     save: (a, dir) => saveLoraAdapter(a, dir),
   };
-  const r = await runTraining(opts, trainee, opts.initialAdapter, (a, batch, rng) => batchLoss(model, a, batch, rng));
+  const r = await runTraining(opts, trainee, opts.initialAdapter, (a, batch, rng, vars) =>
+    opts.gradients ? opts.gradients(model, a, batch, rng, vars) : tapedGradients(() => batchLoss(model, a, batch, rng), vars));
   return { adapter: r.value, steps: r.steps, resumedFromStep: r.resumedFromStep, finished: r.finished };
 }
 
@@ -297,7 +320,7 @@ export interface FullTrainResult {
  * Hugging Face model folder (`config.json` + `model.safetensors`) with the same checkpointing, resume and
  * logging as {@link trainLora}. Needs untied embeddings. The input model is left untouched.
  */
-export async function trainFull(opts: Omit<TrainOptions<SftExample>, 'initialAdapter' | 'loss'>): Promise<FullTrainResult> {
+export async function trainFull(opts: Omit<TrainOptions<SftExample>, 'initialAdapter' | 'loss' | 'gradients'>): Promise<FullTrainResult> {
   const base = opts.model;
   const toTrainable = (m: CausalLM) => trainableModel(m, `full-${path.basename(opts.outDir)}`).model;
   const trainee: Trainee<CausalLM> = {
@@ -312,9 +335,10 @@ export async function trainFull(opts: Omit<TrainOptions<SftExample>, 'initialAda
     save: (m, dir) => saveModel(m, dir),
   };
   const pad = opts.padId ?? 0;
-  const r = await runTraining<SftExample, CausalLM>({ ...opts }, trainee, undefined, (m, batch) => {
-    const { ids, attentionMask, labelMask } = padBatch(batch, pad, 'right');
-    return maskedCrossEntropy(forward(m, ids, { attentionMask }).logits, ids, labelMask);
-  });
+  const r = await runTraining<SftExample, CausalLM>({ ...opts }, trainee, undefined, (m, batch, _rng, vars) =>
+    tapedGradients(() => {
+      const { ids, attentionMask, labelMask } = padBatch(batch, pad, 'right');
+      return maskedCrossEntropy(forward(m, ids, { attentionMask }).logits, ids, labelMask);
+    }, vars));
   return { model: r.value, steps: r.steps, resumedFromStep: r.resumedFromStep, finished: r.finished };
 }
