@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describeWithFixtures, fixture, readFixtureJson } from '#testing';
 import { runCli } from '@cope/cli';
-import { Rng, adapterVariables, createLoraAdapter, disposeAdapter, disposeModel, initBackend, loadModel, saveLoraAdapter, tf } from '@cope/model';
+import { Rng, adapterVariables, createLoraAdapter, disposeAdapter, disposeModel, initBackend, loadModel, saveLoraAdapter, saveModel, tf } from '@cope/model';
 import { tempDir } from '#testing/temp';
 import { textStreamer } from '../src/io.js';
 import { loadRunConfig } from '../src/pipeline/config.js';
@@ -27,6 +27,22 @@ describeWithFixtures('cope model commands', ['models/tiny-llama/expected.json', 
     let max = 0;
     logits.flat().forEach((x, i) => (max = Math.max(max, Math.abs(x - e.logits[0].flat()[i]))));
     expect(max).toBeLessThan(1e-4);
+  });
+
+  test('forward --weights bf16 on the native backend: a BF16 folder gives the logits of its widened load; other values and backends are refused', async () => {
+    const dir = tempDir('cope-bf16-cli-');
+    const src = fixture('models', 'tiny-llama');
+    const m = await loadModel(src);
+    await saveModel(m, dir, { dtype: 'BF16' });
+    disposeModel(m);
+    const ids = '1,5,9,200,3';
+    const widened = await run(['forward', '--model', dir, '--ids', ids, '--backend', 'native']);
+    const kept = await run(['forward', '--model', dir, '--ids', ids, '--backend', 'native', '--weights', 'bf16']);
+    expect([widened.code, kept.code]).toEqual([0, 0]);
+    expect(JSON.parse(kept.out)).toEqual(JSON.parse(widened.out));
+    expect((await run(['forward', '--model', dir, '--ids', ids, '--backend', 'native', '--weights', 'fp8'])).err).toMatch(/--weights: expected float32 or bf16, got "fp8"/);
+    expect((await run(['forward', '--model', dir, '--ids', ids, '--backend', 'wasm', '--weights', 'bf16'])).err).toMatch(/bf16' run on the native backend only \(active backend: wasm\)/);
+    await initBackend('wasm');
   });
 
   test('generate: greedy and contrastive ids equal the fixture', async () => {

@@ -6,7 +6,7 @@ import { ChatFormatter, OUTPUT_TEXT_MODES, getTask, loadTokenizer, outputText, q
 import { createDecoder, generate } from '@cope/decoding';
 import { Rng, disposeModel, loadModel, stopTokenIds } from '@cope/model';
 import { parseIds, parseNumber, parsePositiveInt, textStreamer, type CliIo } from '../io.js';
-import { BASE_ADAPTER_HELP, withModel } from './model-commands.js';
+import { BACKEND_HELP, THREADS_HELP, BASE_ADAPTER_HELP, WEIGHTS_HELP, weightsFlag, withModel } from './model-commands.js';
 
 /**
  * Contrastive decoding compares two models' logits token by token, so both folders' tokenizers (where both have
@@ -135,8 +135,9 @@ export function registerGenerateCommand(program: Command, io: CliIo): void {
     .option('--seed <n>', 'random seed', '0')
     .option('--logprobs', 'also print "logProbs": each new token\'s log-probability under the strategy\'s final distribution')
     .option('--stream', 'write the text to stderr as it is generated (needs the model folder\'s tokenizer)')
-    .option('--backend <name>', 'tensorflow-gpu | tensorflow | wasm | cpu | auto')
-    .option('--threads <n>', 'wasm backend threads (default: COPE_THREADS or 1)')
+    .option('--weights <dtype>', WEIGHTS_HELP)
+    .option('--backend <name>', BACKEND_HELP)
+    .option('--threads <n>', THREADS_HELP)
     .action(async (o) => {
       checkFlags(o);
       if (o.amateurModel !== undefined) await checkSameTokenizer(o.model, o.amateurModel);
@@ -160,7 +161,7 @@ export function registerGenerateCommand(program: Command, io: CliIo): void {
         if (tokenizer && tokenizer.vocabSize > model.config.vocabSize) {
           throw new Error(`${o.model}: tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${model.config.vocabSize}`);
         }
-        const amateurModel = o.amateurModel !== undefined ? await loadModel(o.amateurModel) : undefined;
+        const amateurModel = o.amateurModel !== undefined ? await loadModel(o.amateurModel, weightsFlag(o.weights)) : undefined;
         const stream = o.stream ? textStreamer((ids) => tokenizer!.decode(ids, { skipSpecialTokens: true }), io.progress ?? (() => {})) : undefined;
         const sofar: number[] = [];
         const rng = new Rng(parseNumber(o.seed, '--seed'));

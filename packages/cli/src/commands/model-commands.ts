@@ -3,9 +3,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import {
-  modelFloat32Bytes, disposeAdapter, disposeModel, forward, initBackend, loadLoraAdapter, loadModel, mergeLoraAdapter, saveModel,
+  BACKENDS, modelFloat32Bytes, disposeAdapter, disposeModel, forward, initBackend, loadLoraAdapter, loadModel, mergeLoraAdapter, saveModel,
   writeFileAtomic,
-  type CausalLM, type LoraAdapter,
+  type CausalLM, type LoadModelOptions, type LoraAdapter,
 } from '@cope/model';
 import { parseIds, parsePositiveInt, type CliIo } from '../io.js';
 
@@ -15,6 +15,21 @@ export interface ModelFlags {
   baseAdapter?: string;
   backend?: string;
   threads?: string;
+  weights?: string;
+}
+
+/** `--backend`'s help: the backends @cope/model sets up. */
+export const BACKEND_HELP = [...BACKENDS, 'auto'].join(' | ');
+/** `--threads`'s help. */
+export const THREADS_HELP = 'threads of the wasm or native backend (default: COPE_THREADS or 1)';
+/** `--weights`'s help. */
+export const WEIGHTS_HELP = "float32 (default) | bf16: keep a BF16 model's projections in bf16 (native backend, inference; half the memory)";
+
+/** The `--weights` choice as loadModel takes it. */
+export function weightsFlag(value: string | undefined): LoadModelOptions {
+  if (value === undefined || value === 'float32') return {};
+  if (value === 'bf16') return { weights: 'bf16' };
+  throw new Error(`--weights: expected float32 or bf16, got "${value}"`);
 }
 
 /**
@@ -26,7 +41,7 @@ export async function withModel<T>(opts: ModelFlags, fn: (m: CausalLM, a: LoraAd
   const threads = opts.threads === undefined ? undefined : parsePositiveInt(opts.threads, '--threads');
   // These commands (forward, generate, merge-adapter) never train.
   await initBackend(opts.backend, { threads, modelBytes: await modelFloat32Bytes(opts.model), inferenceOnly: true });
-  let model = await loadModel(opts.model);
+  let model = await loadModel(opts.model, weightsFlag(opts.weights));
   if (opts.baseAdapter) {
     const bare = model;
     const base = await loadLoraAdapter(bare, opts.baseAdapter).catch((e) => {
@@ -63,8 +78,9 @@ export function registerModelCommands(program: Command, io: CliIo): void {
     .option('--adapter <dir>', 'PEFT LoRA adapter folder')
     .option('--base-adapter <dir>', BASE_ADAPTER_HELP)
     .requiredOption('--ids <ids>', 'comma-separated token ids, e.g. 5,9,12')
-    .option('--backend <name>', 'tensorflow-gpu | tensorflow | wasm | cpu | auto')
-    .option('--threads <n>', 'wasm backend threads (default: COPE_THREADS or 1)')
+    .option('--weights <dtype>', WEIGHTS_HELP)
+    .option('--backend <name>', BACKEND_HELP)
+    .option('--threads <n>', THREADS_HELP)
     .action(async (o) => {
       const ids = parseIds(o.ids, '--ids');
       await withModel(o, async (model, adapter) => {
@@ -82,8 +98,8 @@ export function registerModelCommands(program: Command, io: CliIo): void {
     .requiredOption('--adapter <dir>', 'PEFT LoRA adapter folder (e.g. ckpt/TAM/<task>: the TAM model)')
     .requiredOption('--out <dir>', 'output folder: config.json, model.safetensors and the model folder\'s tokenizer and generation files')
     .option('--dtype <type>', 'f32 | bf16', 'f32')
-    .option('--backend <name>', 'tensorflow-gpu | tensorflow | wasm | cpu | auto')
-    .option('--threads <n>', 'wasm backend threads (default: COPE_THREADS or 1)')
+    .option('--backend <name>', BACKEND_HELP)
+    .option('--threads <n>', THREADS_HELP)
     .action(async (o) => {
       const dtype = String(o.dtype).toLowerCase();
       if (dtype !== 'f32' && dtype !== 'bf16') throw new Error(`--dtype: expected f32 or bf16, got "${o.dtype}"`);

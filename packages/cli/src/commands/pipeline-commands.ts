@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { BACKEND_HELP } from './model-commands.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -32,10 +33,10 @@ function addRunOptions(c: Command): Command {
     .option('--task <name>', `${TASK_NAMES.join(' | ')} | all`)
     .option('--seed <n>', 'seed')
     .option('--workers <n>', 'users trained/decoded in parallel worker threads')
-    .option('--threads <n>', 'wasm backend threads of the main process, shared out among workers (default: COPE_THREADS or 1)')
+    .option('--threads <n>', 'threads (wasm or native backend) of the main process, shared out among workers (default: COPE_THREADS or 1)')
     .option('--shard <i/n>', 'process users with index ≡ i (mod n); join with cope merge')
     .option('--max-users <n>', 'only the first N target users')
-    .option('--backend <name>', 'tensorflow-gpu | tensorflow | wasm | cpu | auto')
+    .option('--backend <name>', BACKEND_HELP)
     .option('--chat-template <name>', 'model | mistral | llama | gemma | qwen2.5 | plain')
     .option('--json', 'JSON-lines progress even on a terminal');
 }
