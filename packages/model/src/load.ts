@@ -26,5 +26,5 @@ export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promi
   const config = await readModelConfig(dir);
   const hash = createHash('sha256').update(JSON.stringify(config));
   const host = await readModelWeights(dir, { hash, keepBf16: keep ? (name, shape) => KEPT_BF16.test(name) && shape.length === 2 : undefined });
-  return { config, weights: weightsFromHost(config, host, dir), fingerprint: hash.digest('hex') };
+  return { config, weights: weightsFromHost(config, host, dir, { consume: true }), fingerprint: hash.digest('hex') };
 }

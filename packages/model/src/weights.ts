@@ -69,11 +69,14 @@ export function projectionShape(c: ModelConfig, proj: ProjectionName): [number, 
 
 /**
  * Builds device weights from host tensors in Hugging Face naming. Checks that every tensor exists with
- * the shape the config implies; errors name the tensor, `source`, and the expected shape.
+ * the shape the config implies; errors name the tensor, `source`, and the expected shape. `consume`: delete each
+ * entry from `host` once it is a tensor.
  */
-export function weightsFromHost(config: ModelConfig, host: Map<string, HostTensor>, source = 'model'): ModelWeights {
+export function weightsFromHost(config: ModelConfig, host: Map<string, HostTensor>, source = 'model', opts: { consume?: boolean } = {}): ModelWeights {
   const take = (name: string, shape: number[]): HostTensor => {
     const t = host.get(name);
+    // Consumed: the map lets go of each host copy once it is a tensor (a 7B model's would otherwise be held twice).
+    if (opts.consume) host.delete(name);
     if (!t) throw new Error(`${source}: missing tensor "${name}" (expected shape [${shape}])`);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       throw new Error(`${source}: tensor "${name}" has shape [${t.shape}], expected [${shape}] from config.json`);
