@@ -24,8 +24,8 @@ export interface BackendOptions {
   threads?: number;
   /**
    * With `auto`: the float32 size of the model about to run ({@link modelFloat32Bytes}). From
-   * {@link AUTO_NATIVE_MODEL_BYTES} up `auto` takes the native backend when it is built; below, wasm, which runs
-   * models of that size faster.
+   * {@link AUTO_NATIVE_MODEL_BYTES} up `auto` takes the native backend when it is built; below, wasm, whose kernels
+   * made the embedded results and fixtures (backends draw different dropout masks, so a run's adapters differ).
    */
   modelBytes?: number;
   /**
@@ -85,7 +85,7 @@ function autoNote(picked: BackendName, large: boolean, bytes: number | undefined
   const size = `${((bytes ?? 0) / 1024 ** 3).toFixed(2)} GiB of float32 weights`;
   if (picked === 'native') return `auto: native for ${size}`;
   if (large) return `auto: wasm for ${size}, which may not fit its heap: ${reason || 'the native backend did not start'}`;
-  return addon ? 'auto: wasm for a model this size (faster than native below 1 GiB; --backend native also works)' : `auto: wasm (${reason})`;
+  return addon ? 'auto: wasm for a model this size (the embedded results\' backend; --backend native trains faster)' : `auto: wasm (${reason})`;
 }
 
 /** The name of the active backend, e.g. for a run manifest. */
