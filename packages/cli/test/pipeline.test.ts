@@ -81,7 +81,7 @@ describe('cope run on the embedded data', () => {
     for (const p of ['ckpt/TAM/news_headline/adapter_config.json', 'ckpt/OPPU_SFT/news_headline/user_1/adapter_model.safetensors', 'ckpt/OPPU_SFT+DPO/news_headline/user_0/metrics.jsonl', 'output/news_headline/CoPe.json', 'data/news_headline/user_top_100_history_with_pseudo_negatives_max.json']) {
       expect(existsSync(path.join(reference, p))).toBe(true);
     }
-    const manifest = JSON.parse(readFileSync(path.join(reference, 'manifest.json'), 'utf8'));
+    const [manifest] = JSON.parse(readFileSync(path.join(reference, 'manifest.json'), 'utf8')).invocations;
     expect(manifest.backend).toBe('wasm');
     expect(manifest.versions['@cope/model']).toBe('0.1.0');
     expect(manifest.config.oppu.learningRate).toBe(0.003);
@@ -97,6 +97,13 @@ describe('cope run on the embedded data', () => {
     const again = await run(['run', '--config', withoutPaths, '--run', reference, '--json']);
     expect(again.err).not.toMatch(/"kind":"step"|error:/);
     expect(again.code).toBe(0);
+    // Another seed would mix results made with two settings: refused before any work, naming the key.
+    const before = readFileSync(path.join(reference, 'output', 'news_headline', 'CoPe.json'), 'utf8');
+    const otherSeed = await run(['run', '--config', writeConfig(dir), '--run', reference, '--seed', '7', '--json']);
+    expect(otherSeed.code).not.toBe(0);
+    expect(otherSeed.err).toMatch(/made with other settings:[\s\S]*news_headline tam: seed: was \d+, now 7[\s\S]*--redo/);
+    expect(readFileSync(path.join(reference, 'output', 'news_headline', 'CoPe.json'), 'utf8')).toBe(before);
+    expect(JSON.parse(readFileSync(path.join(reference, 'manifest.json'), 'utf8')).invocations).toHaveLength(2);
     // Decoding one method again re-evaluates it without dropping the other methods from results.json.
     const one = await run(['decode', '--config', writeConfig(dir), '--run', reference, '--decoding', 'contrastive', '--adapter-stage', 'sft', '--json']);
     expect(one.out).toMatch(/OPPU\+CD/);

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { BACKEND_HELP } from './model-commands.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -11,7 +10,9 @@ import { jsonReporter, terminalReporter } from '../pipeline/reporter.js';
 import { metricsTable, runPipeline } from '../pipeline/run.js';
 import type { Method, UserStage } from '../pipeline/stages.js';
 import { mergeRuns } from '../pipeline/merge.js';
+import { lockRunFolder } from '../pipeline/run-store.js';
 import { writeReport } from '../pipeline/report.js';
+import { BACKEND_HELP } from './model-commands.js';
 
 /** The repository root when running from a checkout (for the embedded defaults). */
 function repoRoot(): string {
@@ -38,7 +39,8 @@ function addRunOptions(c: Command): Command {
     .option('--max-users <n>', 'only the first N target users')
     .option('--backend <name>', BACKEND_HELP)
     .option('--chat-template <name>', 'model | mistral | llama | gemma | qwen2.5 | plain')
-    .option('--json', 'JSON-lines progress even on a terminal');
+    .option('--json', 'JSON-lines progress even on a terminal')
+    .option('--redo', 'results made with other settings (named when refused) are deleted and made again');
 }
 
 async function configFrom(o: Record<string, any>, extra: Record<string, unknown> = {}) {
@@ -74,7 +76,7 @@ async function execute(io: CliIo, o: Record<string, any>, stages: Array<'tam' | 
   const tty = process.stderr.isTTY && !o.json;
   const reporter = tty ? terminalReporter() : jsonReporter((l) => io.err(l));
   try {
-    const summaries = await runPipeline(config, stages, reporter);
+    const summaries = await runPipeline(config, stages, reporter, { redo: o.redo === true });
     if (stages.includes('eval')) io.out(metricsTable(summaries));
   } finally {
     if ('stop' in reporter) (reporter as { stop(): void }).stop();
@@ -111,7 +113,8 @@ export function registerPipelineCommands(program: Command, io: CliIo): void {
     .argument('<shards...>', 'run folders of the shards')
     .action(async (shards: string[], o) => {
       const config = await configFrom(o, { shard: '0/1', workers: 1 });
-      const copied = await mergeRuns(config.runDir, shards.map((s) => path.resolve(s)));
+      const lock = await lockRunFolder(config.runDir);
+      const copied = await mergeRuns(config.runDir, shards.map((s) => path.resolve(s))).finally(() => lock.release());
       io.err(`merged ${copied} files into ${config.runDir}`);
       await execute(io, { ...o, run: config.runDir }, ['eval']);
     });

@@ -2,7 +2,8 @@ import { promises as fs } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { backendChoiceNote, backendThreads, currentBackend, initBackend, modelFloat32Bytes, writeFileAtomic } from '@cope/model';
+import { backendChoiceNote, backendThreads, currentBackend, initBackend, modelFloat32Bytes } from '@cope/model';
+import { appendManifest, checkStageSettings, lockRunFolder } from './run-store.js';
 import { parseShard, type RunConfig } from './config.js';
 import { closeTask, openTask, readOtherUsers, readTaskData, type TaskData } from './context.js';
 import { assembleOutputs, evaluateOutputs, runTam, runUserStage, USER_STAGES, type MethodResult, type Reporter, type UserStage } from './stages.js';
@@ -10,7 +11,7 @@ import { WorkerPool } from './worker-pool.js';
 
 const PACKAGES = ['data', 'model', 'sft', 'dpo', 'decoding', 'negatives', 'metrics', 'cli'];
 
-/** Writes the run's manifest: resolved config, seed, package versions, backend. */
+/** Adds this invocation to the run's manifest: resolved config, seed, package versions, backend. */
 export async function writeManifest(config: RunConfig): Promise<void> {
   const require = createRequire(import.meta.url);
   const versions: Record<string, string> = {};
@@ -24,7 +25,7 @@ export async function writeManifest(config: RunConfig): Promise<void> {
   if (!versions['@cope/cli'] || versions['@cope/cli'] === 'unknown') {
     versions['@cope/cli'] = JSON.parse(await fs.readFile(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json'), 'utf8')).version;
   }
-  await writeFileAtomic(path.join(config.runDir, 'manifest.json'), JSON.stringify({ config, seed: config.seed, versions, backend: currentBackend(), node: process.version }, null, 2) + '\n');
+  await appendManifest(config.runDir, { config, seed: config.seed, versions, backend: currentBackend(), node: process.version });
 }
 
 export interface RunSummary {
@@ -38,17 +39,27 @@ type PipelineStage = 'tam' | UserStage | 'eval';
 /**
  * Runs stages of the pipeline for every task: TAM, then the per-user stages, then, when every user's
  * outputs exist, assembly and evaluation. Finished work is skipped, so a run killed at any point resumes
- * where it was. With `workers` > 1 the TAMs and users of all tasks are jobs for one pool of worker threads.
+ * where it was; the run folder is locked while it runs, and its results are reused only when they were made
+ * with the current settings (`redo`: made again when they were not). With `workers` > 1 the TAMs and users of
+ * all tasks are jobs for one pool of worker threads.
  */
-export async function runPipeline(config: RunConfig, stages: PipelineStage[], reporter: Reporter): Promise<RunSummary[]> {
+export async function runPipeline(config: RunConfig, stages: PipelineStage[], reporter: Reporter, opts: { redo?: boolean } = {}): Promise<RunSummary[]> {
   const shard = parseShard(config.shard);
   await checkTaskData(config, stages);
-  await fs.mkdir(config.runDir, { recursive: true });
-  if (config.workers > 1) return runInWorkerPool(config, stages, shard, reporter);
+  const lock = await lockRunFolder(config.runDir);
+  try {
+    await checkStageSettings(config, stages, opts.redo);
+    return config.workers > 1 ? await runInWorkerPool(config, stages, shard, reporter) : await runInProcess(config, stages, shard, reporter);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runInProcess(config: RunConfig, stages: PipelineStage[], shard: { index: number; count: number }, reporter: Reporter): Promise<RunSummary[]> {
   const summaries: RunSummary[] = [];
-  for (const task of config.tasks) {
+  for (const [k, task] of config.tasks.entries()) {
     const ctx = await openTask(config, task, shard);
-    await writeManifest(config);
+    if (k === 0) await writeManifest(config);
     reporter.event({ stage: 'run', task, kind: 'start', users: ctx.userIndices.length, stages: USER_STAGES.filter((s) => stages.includes(s)) });
     reporter.event({ stage: 'run', task, kind: 'info', message: `backend ${currentBackend()}${backendThreads() ? ` (${backendThreads()} threads)` : ''}${backendChoiceNote() ? ` [${backendChoiceNote()}]` : ''}, ${ctx.userIndices.length} users in this process` });
     try {
