@@ -9,6 +9,12 @@
 #include "rows_gemm.h"
 #include "attention.h"
 
+/* The call's arguments as argv[0 .. n-1] (argc: how many were passed). */
+#define GET_ARGS(n) \
+  size_t argc = (n); \
+  napi_value argv[(n)]; \
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL))
+
 #define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, NULL, "cope-native: bad arguments to " #call); return NULL; } } while (0)
 
 /* The data and length of a typed array argument of the given type; 0 for anything else. */
@@ -61,9 +67,7 @@ static void sgemm_block(const sgemm_args* g, int64_t i, int64_t i0, int64_t i1, 
  * c[i] = op(a[i % batchA]) · op(b[i % batchB]) + beta · c[i], row-major; op(a) is [m, k], op(b) [k, n].
  */
 static napi_value batch_sgemm(napi_env env, napi_callback_info info) {
-  size_t argc = 13;
-  napi_value argv[13];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  GET_ARGS(13);
   if (argc != 13) { napi_throw_error(env, NULL, "batchSgemm: expected 13 arguments"); return NULL; }
   float *a, *b, *c;
   size_t la, lb, lc;
@@ -120,9 +124,7 @@ static int dims_arg(napi_env env, napi_value v, int64_t* out, size_t* rank) {
 
 /* binary(op, a, b, out, shape, strideA, strideB): out = a op b over the (coalesced) out shape. */
 static napi_value binary(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  GET_ARGS(7);
   float *a, *b, *out;
   size_t la, lb, lo, rank, r2, r3;
   int64_t shape[8], sa[8], sb[8];
@@ -143,9 +145,7 @@ static napi_value binary(napi_env env, napi_callback_info info) {
 
 /* unary(op, x, out). */
 static napi_value unary_op(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  GET_ARGS(3);
   float *x, *out;
   size_t lx, lo;
   if (argc != 3 || !f32_arg(env, argv[1], &x, &lx) || !f32_arg(env, argv[2], &out, &lo) || lo < lx) {
@@ -158,9 +158,7 @@ static napi_value unary_op(napi_env env, napi_callback_info info) {
 
 /* rows(kind, op, x, out, rows, cols): kind 0 softmax (out [rows, cols]), 1 reduce (out [rows]). */
 static napi_value rows_op(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  GET_ARGS(6);
   float *x, *out;
   size_t lx, lo;
   if (argc != 6 || !f32_arg(env, argv[2], &x, &lx) || !f32_arg(env, argv[3], &out, &lo)) {
@@ -179,9 +177,7 @@ static napi_value rows_op(napi_env env, napi_callback_info info) {
 
 /* transpose(x, out, outShape, inStride): out[i...] = x[sum i_d * inStride_d]. */
 static napi_value transpose_op(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  GET_ARGS(4);
   float *x, *out;
   size_t lx, lo, rank, r2;
   int64_t shape[8], stride[8];
@@ -202,9 +198,7 @@ static napi_value transpose_op(napi_env env, napi_callback_info info) {
 
 /* dropout(x, out, rate, seed): see elementwise.h. */
 static napi_value dropout_op(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  GET_ARGS(4);
   float *x, *out;
   size_t lx, lo;
   double rate = 0, seed = 0;
@@ -221,9 +215,7 @@ static int i32_arg(napi_env env, napi_value v, int32_t** data, size_t* length) {
 
 /* logSoftmaxPick(x, targets, out, rows, cols) and, with dy, its gradient: see elementwise.h. */
 static napi_value log_softmax_pick(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  GET_ARGS(6);
   float *x, *out, *dy = NULL;
   int32_t* targets;
   size_t lx, lo, lt, ld = 0;
@@ -248,9 +240,7 @@ static napi_value log_softmax_pick(napi_env env, napi_callback_info info) {
 
 /* fused(kind, a, b, c, out, rows, cols, eps): kind 0 RMSNorm (a x, b w), 1 SwiGLU (a gate, b up), 2 scaled add (a y, b delta, c scale). */
 static napi_value fused(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  GET_ARGS(8);
   float *a, *b, *c = NULL, *out;
   size_t la, lb, lc = 0, lo;
   double eps = 0;
@@ -277,9 +267,7 @@ static napi_value fused(napi_env env, napi_callback_info info) {
  * row's result independent of m (rows_gemm.h).
  */
 static napi_value rows_gemm(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  GET_ARGS(7);
   float *x, *out, *wf = NULL;
   uint16_t* wb = NULL;
   size_t lx, lw, lo;
@@ -301,9 +289,7 @@ static napi_value rows_gemm(napi_env env, napi_callback_info info) {
 
 /* fusedGrad(kind, a, b, dy, outA, outB, rows, cols, eps): kind 0 RMSNorm (a x, b w → dx, dw [cols]), 1 SwiGLU (a gate, b up → dgate, dup). */
 static napi_value fused_grad(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
-  napi_value argv[9];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  GET_ARGS(9);
   float *a, *b, *dy, *oa, *ob;
   size_t la, lb, ld, loa, lob;
   double eps = 0;
@@ -326,9 +312,7 @@ static napi_value fused_grad(napi_env env, napi_callback_info info) {
 
 /* rope(x, cos, sin, out, n, heads, half): see attention.h. */
 static napi_value rope_op(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  GET_ARGS(7);
   float *x, *c, *s, *out;
   size_t lx, lc, ls, lo;
   if (argc != 7 || !f32_arg(env, argv[0], &x, &lx) || !f32_arg(env, argv[1], &c, &lc) || !f32_arg(env, argv[2], &s, &ls) || !f32_arg(env, argv[3], &out, &lo)) {
@@ -346,9 +330,7 @@ static napi_value rope_op(napi_env env, napi_callback_info info) {
 
 /* stepAttention(q, k, vT, bias, out, B, kvH, g, T, hd, scale): see attention.h. */
 static napi_value step_attention_op(napi_env env, napi_callback_info info) {
-  size_t argc = 11;
-  napi_value argv[11];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  GET_ARGS(11);
   float *q, *k, *vT, *bias, *out;
   size_t lq, lk, lv, lb, lo;
   double scale = 0;
@@ -381,9 +363,7 @@ static napi_value get_config(napi_env env, napi_callback_info info) {
 
 /* bf16ToF32(src, dst): dst[i] = the float32 whose upper 16 bits are src[i]. */
 static napi_value bf16_to_f32(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  GET_ARGS(2);
   uint16_t* src;
   float* dst;
   size_t ls, ld;
