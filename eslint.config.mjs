@@ -5,16 +5,17 @@ import tseslint from 'typescript-eslint';
 
 /** Which package may import which (design.md, package table). */
 export const allowedDependencies = {
-  data: [],
-  'backend-native': [],
-  model: ['data', 'backend-native'],
-  sft: ['model', 'data'],
-  dpo: ['model', 'data', 'sft'],
-  decoding: ['model'],
-  negatives: ['model', 'data', 'decoding'],
-  metrics: [],
-  cli: ['data', 'backend-native', 'model', 'sft', 'dpo', 'decoding', 'negatives', 'metrics'],
-  tools: ['data', 'backend-native', 'model', 'sft', 'dpo', 'decoding', 'negatives', 'metrics', 'cli'],
+  core: [],
+  data: ['core'],
+  'backend-native': ['core'],
+  model: ['core', 'data', 'backend-native'],
+  sft: ['core', 'model', 'data'],
+  dpo: ['core', 'model', 'data', 'sft'],
+  decoding: ['core', 'model'],
+  negatives: ['core', 'model', 'data', 'decoding'],
+  metrics: ['core'],
+  cli: ['core', 'data', 'backend-native', 'model', 'sft', 'dpo', 'decoding', 'negatives', 'metrics'],
+  tools: ['core', 'data', 'backend-native', 'model', 'sft', 'dpo', 'decoding', 'negatives', 'metrics', 'cli'],
 };
 
 export default [

@@ -1,7 +1,8 @@
+import { Rng } from '@cope/core';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
-import { f32ToBf16, parseModelConfig, projectionPath, projectionShape, PROJECTIONS, Rng } from '@cope/model';
+import { f32ToBf16, parseModelConfig, projectionPath, projectionShape, PROJECTIONS } from '@cope/model';
 
 /** A Hugging Face config.json (llama family) the bench writes a random model for. */
 export type HfConfig = Record<string, unknown> & { vocab_size: number; hidden_size: number; num_hidden_layers: number };

@@ -3,7 +3,8 @@
  * training step (or one greedy decoding call), their summed time by name, slowest first. A tool for finding
  * where a backend spends a step; not part of the test suite.
  */
-import { Rng, adapterVariables, createLoraAdapter, disposeCache, forward, initBackend, parseModelConfig, tf, weightsFromHost, type HostTensor } from '@cope/model';
+import { Rng } from '@cope/core';
+import { adapterVariables, createLoraAdapter, disposeCache, forward, initBackend, parseModelConfig, tf, weightsFromHost, type HostTensor } from '@cope/model';
 import { maskedCrossEntropy } from '@cope/sft';
 
 const CONFIGS = {

@@ -3,11 +3,11 @@
  * Prints one JSON line per measurement and appends them to bench/results.jsonl. Median of 5 runs after a
  * warm-up. Not part of the test suite.
  */
+import { Rng } from '@cope/core';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import {
-  Rng, adapterVariables, backendThreads, createLoraAdapter, currentBackend, disposeModel, forward, initBackend, parseModelConfig, tf,
-  weightsFromHost, disposeAdapter, wasmHeapBytes, loadModel, type CausalLM, type HostTensor, type LoraAdapter,
+  adapterVariables, backendThreads, createLoraAdapter, currentBackend, disposeModel, forward, initBackend, parseModelConfig, tf, weightsFromHost, disposeAdapter, wasmHeapBytes, loadModel, type CausalLM, type HostTensor, type LoraAdapter,
 } from '@cope/model';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';

@@ -3,10 +3,10 @@
  * `data/embedded/<task>/{user_others.json, user_top_100_history.json, user_top_100_history_label.json}`.
  * Seeded: the same seed gives byte-identical files. Usage: `node tools/dist/embedded/generate.js [outDir] [seed]`.
  */
+import { Rng } from '@cope/core';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TASKS, type TaskName } from '@cope/data';
-import { Rng } from '@cope/model';
 import { GENERATORS } from './items.js';
 import { randomStyle } from './style.js';
 

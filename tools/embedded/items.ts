@@ -1,4 +1,4 @@
-import type { Rng } from '@cope/model';
+import { type Rng } from '@cope/core';
 import { type UserStyle, styleLong, styleShort, word } from './style.js';
 import {
   ACTIONS, APPLICATIONS, DATASETS, DAYS, METHODS, METRICS, OBJECTS, PLACES, POST_DETAILS, POST_TOPICS, PRODUCTS,

@@ -1,4 +1,4 @@
-import type { Rng } from '@cope/model';
+import { type Rng } from '@cope/core';
 import { CONCEPTS } from './world.js';
 
 /**

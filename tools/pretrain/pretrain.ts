@@ -6,12 +6,12 @@
  *
  * Usage: `node tools/dist/pretrain/pretrain.js [dataDir] [modelDir] [epochs]`
  */
+import { Rng } from '@cope/core';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ChatFormatter, TASKS, encodeTurn, loadTokenizer, tamTurns, type SftExample, type TaskName } from '@cope/data';
 import {
-  Rng, currentBackend, disposeModel, initBackend, parseModelConfig, saveModel, weightsFromHost,
-  type CausalLM, type HostTensor, type ModelConfig,
+  currentBackend, disposeModel, initBackend, parseModelConfig, saveModel, weightsFromHost, type CausalLM, type HostTensor, type ModelConfig,
 } from '@cope/model';
 import { resolveSftConfig, trainFull } from '@cope/sft';
 

@@ -28,7 +28,11 @@ describe('package boundaries (design.md "may depend on") are enforced by lint', 
   });
   test('decoding may not import data; data may not import model', async () => {
     expect((await lint('packages/decoding/src/forbidden.ts', "import { TASKS } from '@cope/data';\nexport const x = TASKS;\n")).some((m) => m.startsWith('@nx/enforce-module-boundaries'))).toBe(true);
-    expect((await lint('packages/data/src/forbidden.ts', "import { Rng } from '@cope/model';\nexport const x = Rng;\n")).some((m) => m.startsWith('@nx/enforce-module-boundaries'))).toBe(true);
+    expect((await lint('packages/data/src/forbidden.ts', "import { tf } from '@cope/model';\nexport const x = tf;\n")).some((m) => m.startsWith('@nx/enforce-module-boundaries'))).toBe(true);
+  });
+  test('core imports no other package; every package may import core', async () => {
+    expect((await lint('packages/core/src/forbidden.ts', "import { tf } from '@cope/model';\nexport const x = tf;\n")).some((m) => m.startsWith('@nx/enforce-module-boundaries'))).toBe(true);
+    expect(await lint('packages/metrics/src/allowed.ts', "import { keyPath } from '@cope/core';\nexport const x = keyPath;\n")).toEqual([]);
   });
   test('an allowed import passes', async () => {
     const msgs = await lint('packages/negatives/src/allowed.ts', "import { generate } from '@cope/decoding';\nexport const x = generate;\n");

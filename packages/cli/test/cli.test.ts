@@ -1,9 +1,10 @@
+import { Rng } from '@cope/core';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describeWithFixtures, fixture, readFixtureJson } from '#testing';
 import { runCli } from '@cope/cli';
-import { Rng, adapterVariables, createLoraAdapter, disposeAdapter, disposeModel, initBackend, loadModel, saveLoraAdapter, saveModel, tf } from '@cope/model';
+import { adapterVariables, createLoraAdapter, disposeAdapter, disposeModel, initBackend, loadModel, saveLoraAdapter, saveModel, tf } from '@cope/model';
 import { tempDir } from '#testing/temp';
 import { textStreamer } from '../src/io.js';
 import { loadRunConfig } from '../src/pipeline/config.js';

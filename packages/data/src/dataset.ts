@@ -1,3 +1,4 @@
+import { keyPath } from '@cope/core';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -65,12 +66,6 @@ function userSchema(task: TaskSpec, opts: UserSchemaOptions) {
     .refine((u) => u.user_id !== undefined || u.user_name !== undefined, { message: 'expected a user_id or user_name' });
 }
 
-/** A key path as a JSON or YAML reader writes it: `[0].profile[3].title`, `tam.lora.targetModules[1]`. */
-export function keyPath(p: ReadonlyArray<PropertyKey>): string {
-  let s = '';
-  for (const k of p) s += typeof k === 'number' ? `[${k}]` : s ? `.${String(k)}` : String(k);
-  return s || '(root)';
-}
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_union') return 'expected a string or a number';

@@ -9,7 +9,7 @@ export {
 } from './chat.js';
 export { TASKS, TASK_NAMES, getTask, extractOutput, pythonStrip, firstKWords, type TaskSpec, type TaskName, type LampTaskId, type ProfileItem } from './tasks.js';
 export {
-  DATA_FILES, DataValidationError, decodeUtf8, keyPath, validateUsers, validateLabels, readOtherUsers, readTargetUsers, readLabelFile,
+  DATA_FILES, DataValidationError, decodeUtf8, validateUsers, validateLabels, readOtherUsers, readTargetUsers, readLabelFile,
   readUsersWithNegatives, readUsersWithSelectedNegatives, checkQueryIdsMatchLabels, userKey,
   type UserRecord, type Query, type ProfileRecord, type LabelFile,
 } from './dataset.js';

@@ -1,4 +1,5 @@
-import { Rng, concatCacheRows, disposeCache, forward, selectCacheRows, type CausalLM, type KvCache, type LoraAdapter } from '@cope/model';
+import { Rng } from '@cope/core';
+import { concatCacheRows, disposeCache, forward, selectCacheRows, type CausalLM, type KvCache, type LoraAdapter } from '@cope/model';
 import { promptBatchKey, type PromptCache, type PromptEntry } from './prompt-cache.js';
 import { plainDecoder, type Decoder } from './strategies.js';
 

@@ -1,4 +1,4 @@
-import type { Rng } from '@cope/model';
+import { parseProblem, type Rng } from '@cope/core';
 import { z } from 'zod';
 import { argmaxLogSoftmax, contrastiveGreedy, contrastiveScores, type ContrastiveMath } from './scores.js';
 import { argmax, chain, logSumExp, nucleus, repetitionPenalty, sampleNucleus, sampleWithLogProb, temperature, topK, type LogitsProcessor } from './processors.js';
@@ -65,10 +65,8 @@ const contrastiveSchema = samplingSchema.extend({
 function validated<T>(decoder: string, schema: z.ZodType<T>, settings: unknown): T {
   const r = schema.safeParse(settings);
   if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  const key = issue.path.join('.');
-  const got = (settings as Record<string, unknown>)[key];
-  throw new Error(`${decoder} decoding: ${key}: ${issue.message} (got ${typeof got === 'string' ? JSON.stringify(got) : String(got)})`);
+  const got = (settings as Record<string, unknown>)[String(r.error.issues[0].path[0])];
+  throw new Error(parseProblem(`${decoder} decoding`, r.error, ` (got ${typeof got === 'string' ? JSON.stringify(got) : String(got)})`));
 }
 
 /** True when a step is the plain argmax of the scores (no processor changes them). */

@@ -1,4 +1,4 @@
-import { Rng } from '@cope/model';
+import { Rng } from '@cope/core';
 import { expShift } from '../src/kernels/exp-f64.js';
 
 /** Every element of expShift(xs, shift) against V8's Math.exp(x - shift), bit for bit (Object.is: -0, NaN). */

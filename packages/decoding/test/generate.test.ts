@@ -1,6 +1,7 @@
+import { Rng } from '@cope/core';
 import { describeWithFixtures, fixture, readFixtureJson } from '#testing';
 import { embeddingLookups, withTinyLlamaAndAdapter } from '#testing/models';
-import { Rng, disposeModel, forward, initBackend, loadModel, parseModelConfig, tf, weightsFromHost, type CausalLM, type HostTensor, type LoraAdapter } from '@cope/model';
+import { disposeModel, forward, initBackend, loadModel, parseModelConfig, tf, weightsFromHost, type CausalLM, type HostTensor, type LoraAdapter } from '@cope/model';
 import { contrastiveDecoder, generate, plainDecoder } from '@cope/decoding';
 
 beforeAll(async () => {

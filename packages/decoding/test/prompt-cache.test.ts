@@ -1,6 +1,7 @@
+import { Rng } from '@cope/core';
 import { describeWithFixtures, fixture } from '#testing';
 import { embeddingLookups, withTinyLlamaAndAdapter } from '#testing/models';
-import { Rng, disposeModel, initBackend, loadModel, tf, type CausalLM, type LoraAdapter } from '@cope/model';
+import { disposeModel, initBackend, loadModel, tf, type CausalLM, type LoraAdapter } from '@cope/model';
 import { PromptCache, contrastiveDecoder, generate, plainDecoder, type GenerateOptions } from '@cope/decoding';
 
 beforeAll(async () => {

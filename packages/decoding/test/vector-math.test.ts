@@ -1,4 +1,4 @@
-import { Rng } from '@cope/model';
+import { Rng } from '@cope/core';
 import { affine, expShiftSum, logAffine, logContrastAtLeast, maxOf, sumAtLeast, workspace } from '../src/kernels/vector-math.js';
 
 /** Relative distance to V8's float64 Math.exp / Math.log (within 1 ulp of float64, so exact for float32). */

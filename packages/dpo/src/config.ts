@@ -1,3 +1,4 @@
+import { parseProblem } from '@cope/core';
 import { z } from 'zod';
 import { sftConfigSchema, type SftConfig } from '@cope/sft';
 
@@ -31,10 +32,7 @@ export type DpoConfig = z.infer<typeof dpoConfigSchema>;
 
 export function resolveDpoConfig(overrides: Record<string, unknown> = {}): DpoConfig {
   const r = dpoConfigSchema.safeParse(overrides);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new Error(`dpo config: ${i.path.join('.') || '(root)'}: ${i.message}`);
-  }
+  if (!r.success) throw new Error(parseProblem('dpo config', r.error));
   return r.data;
 }
 

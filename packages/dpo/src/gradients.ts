@@ -1,4 +1,5 @@
-import { completionLogProbSums, tf, type CausalLM, type LoraAdapter, type Rng, type Tensor1D } from '@cope/model';
+import { type Rng } from '@cope/core';
+import { completionLogProbSums, tf, type CausalLM, type LoraAdapter, type Tensor1D } from '@cope/model';
 import { tapedGradients, type BatchGradients } from '@cope/sft';
 import { dpoLoss, type DpoLossConfig, type DpoLossOutput } from './loss.js';
 import type { DpoExample } from './trainer.js';

@@ -1,8 +1,9 @@
+import { writeFileAtomic } from '@cope/core';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { DpoTriple } from '@cope/data';
-import { completionLogProbSums, modelTensors, writeFileAtomic, type CausalLM, type LoraAdapter } from '@cope/model';
+import { completionLogProbSums, modelTensors, type CausalLM, type LoraAdapter } from '@cope/model';
 import { trainLora, type StepLog, type TrainResult } from '@cope/sft';
 import { asTrainerConfig, type DpoConfig } from './config.js';
 import { dpoGradients } from './gradients.js';

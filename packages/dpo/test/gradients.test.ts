@@ -1,6 +1,7 @@
+import { Rng } from '@cope/core';
 import { describeWithFixtures } from '#testing';
 import { withFixtureModel } from '#testing/models';
-import { Rng, adapterVariables, createLoraAdapter, disposeAdapter, initBackend, tf, type CausalLM } from '@cope/model';
+import { adapterVariables, createLoraAdapter, disposeAdapter, initBackend, tf, type CausalLM } from '@cope/model';
 import { DEFAULT_DPO_LOSS, dpoGradients } from '@cope/dpo';
 
 beforeAll(async () => {

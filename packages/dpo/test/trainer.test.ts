@@ -1,8 +1,9 @@
+import { Rng } from '@cope/core';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describeWithFixtures, fixture } from '#testing';
 import { withFixtureModel } from '#testing/models';
-import { Rng, createLoraAdapter, disposeAdapter, forward, initBackend, loadLoraAdapter, tf, type CausalLM } from '@cope/model';
+import { createLoraAdapter, disposeAdapter, forward, initBackend, loadLoraAdapter, tf, type CausalLM } from '@cope/model';
 import { modelFingerprint, referenceLogProbs, resolveDpoConfig, trainDpo } from '@cope/dpo';
 import { tempDir } from '#testing/temp';
 

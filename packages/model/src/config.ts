@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { readJsonIfPresent } from './json-file.js';
+import { parseProblem, readJsonIfPresent } from '@cope/core';
 
 /** Architectures this package runs: all Llama-shaped decoder-only transformers. */
 export const SUPPORTED_MODEL_TYPES = ['llama', 'mistral', 'qwen2'] as const;
@@ -77,10 +77,7 @@ export interface ModelConfig {
  */
 export function parseModelConfig(raw: unknown, source = 'config.json'): ModelConfig {
   const parsed = hfConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`${source}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  }
+  if (!parsed.success) throw new Error(parseProblem(source, parsed.error));
   const c = parsed.data;
   if (!(SUPPORTED_MODEL_TYPES as readonly string[]).includes(c.model_type)) {
     throw new Error(`${source}: model_type: unsupported "${c.model_type}" (expected one of ${SUPPORTED_MODEL_TYPES.join(', ')})`);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { readJsonIfPresent } from './json-file.js';
+import { parseProblem, readJsonIfPresent } from '@cope/core';
 
 /** The decoding defaults of a model folder's `generation_config.json` that generation reads. */
 export interface GenerationConfig {
@@ -22,10 +22,7 @@ export async function readGenerationConfig(dir: string): Promise<GenerationConfi
   const raw = await readJsonIfPresent(file);
   if (raw === undefined) return null;
   const r = schema.safeParse(raw);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new Error(`${file}: ${i.path.join('.')}: ${i.message} (expected a token id or a list of them)`);
-  }
+  if (!r.success) throw new Error(parseProblem(file, r.error, ' (expected a token id or a list of them)'));
   const eos = r.data.eos_token_id;
   const out: GenerationConfig = {};
   if (eos != null) out.eosTokenIds = Array.isArray(eos) ? eos : [eos];

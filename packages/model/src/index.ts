@@ -5,8 +5,6 @@
 export { tf } from './tf.js';
 export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Variable } from './tf.js';
 export { initBackend, currentBackend, backendChoiceNote, AUTO_NATIVE_MODEL_BYTES, backendThreads, wasmHeapBytes, heapExhaustionNote, BACKENDS, type BackendName, type BackendChoice, type BackendOptions } from './backend.js';
-export { Rng } from './rng.js';
-export { writeFileAtomic, fileExists } from './atomic.js';
 export {
   parseSafetensors, serializeSafetensors, readSafetensors, writeSafetensors, readModelWeights, modelFloat32Bytes,
   SafetensorsError, type HostTensor,

@@ -4,7 +4,7 @@ import { backendKernel } from './wasm/heap-module.js';
 import type { Tensor1D, Tensor2D, Tensor3D } from './tf.js';
 import { forward, type AdapterChoice } from './transformer.js';
 import type { CausalLM } from './weights.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '@cope/core';
 
 /** A prompt and a completion, both as token ids. */
 export interface PromptCompletion {

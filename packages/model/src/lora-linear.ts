@@ -2,7 +2,7 @@ import { tf } from './tf.js';
 import type { Tensor1D, Tensor2D } from './tf.js';
 import { loraScale, type LoraAdapter } from './lora-types.js';
 import type { Linear, ProjectionName } from './weights.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '@cope/core';
 import type { Ops } from './ops/ops.js';
 
 /**

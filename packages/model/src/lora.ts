@@ -4,10 +4,10 @@ import path from 'node:path';
 import { z } from 'zod';
 import { tf } from './tf.js';
 import type { Tensor2D } from './tf.js';
-import { writeFileAtomic } from './atomic.js';
+import { parseProblem, writeFileAtomic } from '@cope/core';
 import { releaseAdapterCopy } from './wasm/products.js';
 import { loraScale, type LoraAdapter, type LoraConfig, type LoraPair } from './lora-types.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '@cope/core';
 import { readSafetensors, writeSafetensors, type HostTensor } from './safetensors.js';
 import { PROJECTIONS, projectionPath, projectionShape, type CausalLM, type ProjectionName, refuseBf16 } from './weights.js';
 
@@ -160,10 +160,7 @@ export async function loadLoraAdapter(model: CausalLM, dir: string, name = path.
     throw new Error(`${cfgFile}: cannot read adapter config (${(e as Error).message})`);
   }
   const parsed = peftConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`${cfgFile}: ${issue.path.join('.')}: ${issue.message}`);
-  }
+  if (!parsed.success) throw new Error(parseProblem(cfgFile, parsed.error));
   const pc = parsed.data;
   if (pc.use_dora) throw new Error(`${cfgFile}: use_dora: DoRA adapters are not supported`);
   if (pc.fan_in_fan_out) throw new Error(`${cfgFile}: fan_in_fan_out: only false is supported`);

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { bf16ToF32, f16ToF32, f32ToBf16 } from './dtype.js';
-import { fileExists as exists, writeFileAtomic } from './atomic.js';
+import { fileExists as exists, writeFileAtomic } from '@cope/core';
 
 /** A tensor read from a safetensors file, widened to float32 on the host. */
 export interface HostTensor {

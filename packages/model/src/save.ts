@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '@cope/core';
 import { toHfConfig } from './config.js';
 import { writeSafetensors } from './safetensors.js';
 import { weightsToHost, type CausalLM } from './weights.js';

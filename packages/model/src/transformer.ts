@@ -7,7 +7,7 @@ import { CausalBias } from './query-bias.js';
 import { isTrainable, loraLinear, resolveAdapters, RowScales, type AdapterChoice, type RowAdapters } from './lora-linear.js';
 import type { KvCache, LayerCache } from './kv-cache.js';
 import type { CausalLM, LayerWeights, ModelWeights, ProjectionName } from './weights.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '@cope/core';
 import type { Ops, QueryBias } from './ops/ops.js';
 import { opsFor } from './ops/select.js';
 

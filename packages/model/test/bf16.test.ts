@@ -1,8 +1,9 @@
+import { Rng } from '@cope/core';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fixture, readFixtureJson } from '#testing';
-import { createLoraAdapter, disposeAdapter, disposeModel, forward, initBackend, loadModel, mergeLoraAdapter, modelTensors, readSafetensors, Rng, tf, trainableModel, weightsToHost, writeSafetensors, type CausalLM } from '@cope/model';
+import { createLoraAdapter, disposeAdapter, disposeModel, forward, initBackend, loadModel, mergeLoraAdapter, modelTensors, readSafetensors, tf, trainableModel, weightsToHost, writeSafetensors, type CausalLM } from '@cope/model';
 import { greedyCached } from './helpers.js';
 
 /**

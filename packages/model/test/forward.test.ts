@@ -1,6 +1,7 @@
+import { Rng } from '@cope/core';
 import { describeWithFixtures, fixture } from '#testing';
 import { withFixtureModel } from '#testing/models';
-import { Rng, adapterVariables, createLoraAdapter, disposeAdapter, disposeCache, disposeModel, forward, loadModel, tf, tokenLogProbs, type CausalLM } from '@cope/model';
+import { adapterVariables, createLoraAdapter, disposeAdapter, disposeCache, disposeModel, forward, loadModel, tf, tokenLogProbs, type CausalLM } from '@cope/model';
 import { bits, greedyCached, greedyUncached, maxAbsDiff, setupBackend } from './helpers.js';
 
 beforeAll(setupBackend);

@@ -1,4 +1,5 @@
-import { Rng, tf } from '@cope/model';
+import { Rng } from '@cope/core';
+import { tf } from '@cope/model';
 import { gatherRows, gatherRowsAvailable } from '../src/wasm/gather-rows.js';
 import { setupBackend, onWasm, normalTensor } from './helpers.js';
 

@@ -1,4 +1,5 @@
-import { forward, initBackend, disposeCache, tf, type AdapterChoice, type CausalLM, type KvCache, type Rng } from '@cope/model';
+import { type Rng } from '@cope/core';
+import { forward, initBackend, disposeCache, tf, type AdapterChoice, type CausalLM, type KvCache } from '@cope/model';
 
 /** Whether the active backend is wasm: the heap kernels' tests run there only (CI's backend). */
 export const onWasm = (): boolean => tf.getBackend() === 'wasm';

@@ -1,4 +1,5 @@
-import { Rng, tf } from '@cope/model';
+import { Rng } from '@cope/core';
+import { tf } from '@cope/model';
 import { concatLeading, leadingBlocksAvailable, splitLeading } from '../src/wasm/leading-blocks.js';
 import { setupBackend, onWasm, bits, normalTensor } from './helpers.js';
 import { batchMatmul } from '../src/wasm/products.js';

@@ -1,10 +1,10 @@
+import { Rng } from '@cope/core';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describeWithFixtures, fixture } from '#testing';
 import { withTinyLlamaAndAdapter } from '#testing/models';
 import {
-  Rng, adapterVariables, createLoraAdapter, disposeAdapter, disposeModel, forward, loadLoraAdapter, loadModel,
-  mergeLoraAdapter, parseSafetensors, peftKey, saveLoraAdapter, tf, type CausalLM, type LoraAdapter,
+  adapterVariables, createLoraAdapter, disposeAdapter, disposeModel, forward, loadLoraAdapter, loadModel, mergeLoraAdapter, parseSafetensors, peftKey, saveLoraAdapter, tf, type CausalLM, type LoraAdapter,
 } from '@cope/model';
 import { maxAbsDiff, setupBackend } from './helpers.js';
 import { tempDir } from '#testing/temp';

@@ -1,4 +1,5 @@
-import { Rng, tf } from '@cope/model';
+import { Rng } from '@cope/core';
+import { tf } from '@cope/model';
 import { rmsNormAvailable, rmsNormRows } from '../src/wasm/rms-norm.js';
 import { setupBackend, onWasm, bits } from './helpers.js';
 

@@ -1,4 +1,5 @@
-import { Rng, tf } from '@cope/model';
+import { Rng } from '@cope/core';
+import { tf } from '@cope/model';
 import { ropeRows, ropeRowsAvailable } from '../src/wasm/rope-rows.js';
 import { Rotary } from '../src/rope.js';
 import { setupBackend, onWasm, bits } from './helpers.js';

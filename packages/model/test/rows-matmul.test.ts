@@ -1,4 +1,5 @@
-import { Rng, adapterVariables, createLoraAdapter, disposeAdapter, disposeModel, forward, tf, tokenLogProbs, weightsFromHost, parseModelConfig, modelTensors, type CausalLM, type HostTensor } from '@cope/model';
+import { Rng } from '@cope/core';
+import { adapterVariables, createLoraAdapter, disposeAdapter, disposeModel, forward, tf, tokenLogProbs, weightsFromHost, parseModelConfig, modelTensors, type CausalLM, type HostTensor } from '@cope/model';
 import { packPanels, rowsMatmul, rowsMatmulAvailable, rowsMatmulChunked } from '../src/wasm/rows-matmul.js';
 import { adapterMatmul } from '../src/wasm/products.js';
 import { setupBackend, onWasm, bits } from './helpers.js';

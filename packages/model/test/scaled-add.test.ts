@@ -1,4 +1,5 @@
-import { Rng, tf } from '@cope/model';
+import { Rng } from '@cope/core';
+import { tf } from '@cope/model';
 import { scaledAdd, scaledAddAvailable } from '../src/wasm/scaled-add.js';
 import { setupBackend, onWasm, bits, normalTensor } from './helpers.js';
 

@@ -1,4 +1,5 @@
-import { Rng, disposeCache, disposeModel, forward, parseModelConfig, tf, weightsFromHost, type CausalLM, type HostTensor, type KvCache } from '@cope/model';
+import { Rng } from '@cope/core';
+import { disposeCache, disposeModel, forward, parseModelConfig, tf, weightsFromHost, type CausalLM, type HostTensor, type KvCache } from '@cope/model';
 import { stepAttention, stepAttentionAvailable } from '../src/wasm/step-attention.js';
 import { setupBackend, onWasm } from './helpers.js';
 

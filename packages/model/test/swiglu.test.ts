@@ -1,4 +1,5 @@
-import { Rng, tf } from '@cope/model';
+import { Rng } from '@cope/core';
+import { tf } from '@cope/model';
 import { swiGlu, swiGluAvailable } from '../src/wasm/swiglu.js';
 import { setupBackend, onWasm, bits } from './helpers.js';
 

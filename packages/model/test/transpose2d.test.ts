@@ -1,4 +1,5 @@
-import { Rng, tf } from '@cope/model';
+import { Rng } from '@cope/core';
+import { tf } from '@cope/model';
 import { transpose2d, transpose2dAvailable } from '../src/wasm/transpose2d.js';
 import { setupBackend, onWasm, bits, normalTensor } from './helpers.js';
 

@@ -1,11 +1,11 @@
+import { Rng, writeFileAtomic } from '@cope/core';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { truncateItem, type ChatFormatter, type CopeTokenizer, type TaskSpec, type UserRecord } from '@cope/data';
 import { generate, plainDecoder } from '@cope/decoding';
-import { Rng, writeFileAtomic, type CausalLM, type LoraAdapter } from '@cope/model';
+import { type CausalLM, type LoraAdapter } from '@cope/model';
 import { scoreCandidates, type ScoringInput, type ScoringMode } from './score.js';
 import { selectNegative, type SelectionMode } from './select.js';
-
 
 /** What every stage needs to turn text into ids for one task. */
 export interface TaskContext {

@@ -1,7 +1,8 @@
+import { Rng } from '@cope/core';
 import { readdirSync } from 'node:fs';
 import { describeWithFixtures, fixture } from '#testing';
 import { ChatFormatter, TASKS, loadTokenizer } from '@cope/data';
-import { Rng, createLoraAdapter, disposeAdapter, disposeModel, initBackend, loadModel, tf } from '@cope/model';
+import { createLoraAdapter, disposeAdapter, disposeModel, initBackend, loadModel, tf } from '@cope/model';
 import { assembleParts, runPerUser, sampleUserNegatives, scoreUserNegatives, type TaskContext } from '@cope/negatives';
 import { tempDir } from '#testing/temp';
 

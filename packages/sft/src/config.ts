@@ -1,3 +1,4 @@
+import { parseProblem } from '@cope/core';
 import { z } from 'zod';
 
 const projection = z.enum(['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']);
@@ -56,9 +57,6 @@ export function withSftPreset(preset: keyof typeof SFT_PRESETS | null, overrides
 /** Resolves a preset plus overrides into a validated config; errors name the field. */
 export function resolveSftConfig(preset: keyof typeof SFT_PRESETS | null, overrides: Record<string, unknown> = {}): SftConfig {
   const r = sftConfigSchema.safeParse(withSftPreset(preset, overrides));
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new Error(`sft config: ${i.path.join('.') || '(root)'}: ${i.message}`);
-  }
+  if (!r.success) throw new Error(parseProblem('sft config', r.error));
   return r.data;
 }

@@ -1,11 +1,10 @@
+import { Rng, writeFileAtomic } from '@cope/core';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { padBatch, type SftExample } from '@cope/data';
 import {
-  Rng, adapterVariables, createLoraAdapter, disposeModel, forward, loadLoraAdapter, loadModel, modelTensors,
-  readSafetensors, saveLoraAdapter, saveModel, tf, trainableModel, writeFileAtomic, writeSafetensors,
-  type CausalLM, type HostTensor, type LoraAdapter,
+  adapterVariables, createLoraAdapter, disposeModel, forward, loadLoraAdapter, loadModel, modelTensors, readSafetensors, saveLoraAdapter, saveModel, tf, trainableModel, writeSafetensors, type CausalLM, type HostTensor, type LoraAdapter,
 } from '@cope/model';
 import { AdamW } from './adamw.js';
 import { clipByGlobalNorm } from './clip.js';

@@ -1,5 +1,6 @@
+import { Rng } from '@cope/core';
 import { describeWithFixtures, fixture } from '#testing';
-import { Rng, adapterVariables, createLoraAdapter, disposeAdapter, disposeModel, forward, initBackend, loadModel, tf } from '@cope/model';
+import { adapterVariables, createLoraAdapter, disposeAdapter, disposeModel, forward, initBackend, loadModel, tf } from '@cope/model';
 import { AdamW, clipByGlobalNorm, linearWarmupLr, maskedCrossEntropy } from '@cope/sft';
 
 beforeAll(async () => {

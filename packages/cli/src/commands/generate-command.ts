@@ -1,10 +1,11 @@
+import { Rng } from '@cope/core';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { ChatFormatter, OUTPUT_TEXT_MODES, getTask, loadTokenizer, outputText, queryPrompt, type ChatTemplateChoice, type CopeTokenizer } from '@cope/data';
 import { createDecoder, generate } from '@cope/decoding';
-import { Rng, disposeModel, loadModel, stopTokenIds } from '@cope/model';
+import { disposeModel, loadModel, stopTokenIds } from '@cope/model';
 import { parseIds, parseNumber, parsePositiveInt, textStreamer, type CliIo } from '../io.js';
 import { BACKEND_HELP, THREADS_HELP, BASE_ADAPTER_HELP, WEIGHTS_HELP, weightsFlag, withModel } from './model-commands.js';
 

@@ -1,11 +1,10 @@
+import { writeFileAtomic } from '@cope/core';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import {
-  BACKENDS, modelFloat32Bytes, disposeAdapter, disposeModel, forward, initBackend, loadLoraAdapter, loadModel, mergeLoraAdapter, saveModel,
-  writeFileAtomic,
-  type CausalLM, type LoadModelOptions, type LoraAdapter,
+  BACKENDS, modelFloat32Bytes, disposeAdapter, disposeModel, forward, initBackend, loadLoraAdapter, loadModel, mergeLoraAdapter, saveModel, type CausalLM, type LoadModelOptions, type LoraAdapter,
 } from '@cope/model';
 import { parseIds, parsePositiveInt, type CliIo } from '../io.js';
 
@@ -118,5 +117,4 @@ export function registerModelCommands(program: Command, io: CliIo): void {
       io.out(JSON.stringify({ out: o.out, dtype, files: ['config.json', 'model.safetensors', ...copied] }));
     });
 }
-
 

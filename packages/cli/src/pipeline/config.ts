@@ -1,9 +1,10 @@
+import { keyPath } from '@cope/core';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { OUTPUT_TEXT_MODES, TASK_NAMES, keyPath } from '@cope/data';
+import { OUTPUT_TEXT_MODES, TASK_NAMES } from '@cope/data';
 import { dpoConfigSchema } from '@cope/dpo';
 import { SFT_PRESETS, sftConfigSchema, withSftPreset } from '@cope/sft';
 import { describeIssues, settingIssues, type SettingIssue } from './config-issues.js';

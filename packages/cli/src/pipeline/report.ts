@@ -1,8 +1,8 @@
+import { writeFileAtomic } from '@cope/core';
 import { promises as fs } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { TASK_NAMES } from '@cope/data';
-import { writeFileAtomic } from '@cope/model';
 
 interface TaskResults {
   task: string;

@@ -1,7 +1,7 @@
+import { writeFileAtomic } from '@cope/core';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { writeFileAtomic } from '@cope/model';
 import type { TaskName } from '@cope/data';
 import type { RunConfig } from './config.js';
 import { runLayout } from './layout.js';

@@ -1,9 +1,10 @@
+import { Rng, fileExists as exists, writeFileAtomic } from '@cope/core';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_CUTOFF, TASKS, encodeDpoTriple, outputText, userKey, encodeTurn, oppuTurns, queryPrompt, readOtherUsers, tamTurns, truncateItem, type UserRecord } from '@cope/data';
 import { PromptCache, contrastiveDecoder, generate, plainDecoder } from '@cope/decoding';
 import { resolveDpoConfig, trainDpo } from '@cope/dpo';
-import { Rng, disposeAdapter, fileExists as exists, loadLoraAdapter, writeFileAtomic, type LoraAdapter } from '@cope/model';
+import { disposeAdapter, loadLoraAdapter, type LoraAdapter } from '@cope/model';
 import { assembleParts, runPerUser, sampleUserNegatives, scoreUserNegatives } from '@cope/negatives';
 import { resolveSftConfig, trainLora, type StepLog } from '@cope/sft';
 import { evaluateLamp, type LampTaskId } from '@cope/metrics';

@@ -10,8 +10,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..', '..', '..');
 const dist = path.join(root, 'packages', 'model', 'dist');
-const { Rng, adapterVariables, backendThreads, createLoraAdapter, disposeCache, forward, initBackend, loadModel, opsFor, tf } =
+const { adapterVariables, backendThreads, createLoraAdapter, disposeCache, forward, initBackend, loadModel, opsFor, tf } =
   await import(pathToFileURL(path.join(dist, 'index.js')).href);
+const { Rng } = await import(pathToFileURL(path.join(root, 'packages', 'core', 'dist', 'index.js')).href);
 const { RowsHelpers } = await import(pathToFileURL(path.join(dist, 'wasm', 'rows-helpers.js')).href);
 
 await initBackend('wasm', { threads: Number(process.argv[2]) });
