@@ -18,17 +18,23 @@ export interface Decoder {
   select(rowLogits: Float32Array[], history: readonly number[], rng: Rng): { token: number; logProb: number };
 }
 
-export interface SamplingSettings {
+/**
+ * Sampling settings: the defaults of Hugging Face `generate` (greedy, temperature 1, top-k 50, top-p 1, no
+ * repetition penalty) and the ranges its warpers and processors accept (they raise on the others). The one home
+ * of these defaults: CLI flags and the run config derive theirs from it.
+ */
+export const samplingSettingsSchema = z.object({
   /** Sample from the distribution (true) or take the argmax (false). */
-  doSample: boolean;
-  temperature: number;
-  topK: number;
-  topP: number;
-  repetitionPenalty: number;
-}
+  doSample: z.boolean().default(false),
+  temperature: z.number().positive().default(1),
+  topK: z.number().int().nonnegative().default(50),
+  topP: z.number().positive().max(1).default(1),
+  repetitionPenalty: z.number().positive().default(1),
+});
+export type SamplingSettings = z.infer<typeof samplingSettingsSchema>;
 
-/** Hugging Face `generate` defaults: greedy, temperature 1, top-k 50, top-p 1, no repetition penalty. */
-export const DEFAULT_SAMPLING: SamplingSettings = { doSample: false, temperature: 1, topK: 50, topP: 1, repetitionPenalty: 1 };
+/** Hugging Face `generate` defaults. */
+export const DEFAULT_SAMPLING: SamplingSettings = samplingSettingsSchema.parse({});
 
 /**
  * Hugging Face's order: repetition penalty, then (sampling) temperature, top-k, top-p and a draw; the
@@ -47,18 +53,14 @@ function pick(scores: Float64Array, s: SamplingSettings, history: readonly numbe
   return sampleNucleus(kept, rng.next(), numerators);
 }
 
-/** Valid settings, as transformers' warpers and processors accept them (they raise on the others). */
-const samplingSchema = z.object({
-  doSample: z.boolean(),
-  temperature: z.number().positive(),
-  topK: z.number().int().nonnegative(),
-  topP: z.number().positive().max(1),
-  repetitionPenalty: z.number().positive(),
-});
-const contrastiveSchema = samplingSchema.extend({
-  contrastiveAlpha: z.number(),
-  plausibility: z.number().min(0).max(1),
-  masked: z.enum(['eps', 'inf']),
+/**
+ * Contrastive decoding's settings: the sampling settings applied to the contrastive scores, plus CoPe's defaults
+ * (cope-reference.md §8: λ `--contrastive_alpha 0.1`, the hard-coded plausibility 0.1, ε-masking as published).
+ */
+export const contrastiveSettingsSchema = samplingSettingsSchema.extend({
+  contrastiveAlpha: z.number().min(0).default(0.1),
+  plausibility: z.number().min(0).max(1).default(0.1),
+  masked: z.enum(['eps', 'inf']).default('eps'),
 });
 
 /** `settings` checked against `schema`; the error names the decoder, the setting and what it expects. */
@@ -76,7 +78,7 @@ function isPlainArgmax(s: SamplingSettings): boolean {
 
 /** Plain decoding from one model: greedy or sampling, per `settings`. */
 export function plainDecoder(settings: Partial<SamplingSettings> = {}): Decoder {
-  const s = validated(settings.doSample ? 'sample' : 'greedy', samplingSchema, { ...DEFAULT_SAMPLING, ...settings });
+  const s = validated(settings.doSample ? 'sample' : 'greedy', samplingSettingsSchema, settings);
   return {
     name: s.doSample ? 'sample' : 'greedy',
     rows: ['expert'],
@@ -85,14 +87,14 @@ export function plainDecoder(settings: Partial<SamplingSettings> = {}): Decoder 
 }
 
 /** Contrastive scoring plus the sampling settings applied to its scores. */
-export interface ContrastiveSettings extends SamplingSettings, ContrastiveMath {}
+export type ContrastiveSettings = z.infer<typeof contrastiveSettingsSchema> & ContrastiveMath;
 
-/** CoPe defaults (cope-reference.md §8): λ 0.1, plausibility 0.1, ε-masking, greedy, no repetition penalty. */
-export const DEFAULT_CONTRASTIVE: ContrastiveSettings = { ...DEFAULT_SAMPLING, contrastiveAlpha: 0.1, plausibility: 0.1, masked: 'eps' };
+/** CoPe defaults: λ 0.1, plausibility 0.1, ε-masking, greedy, no repetition penalty. */
+export const DEFAULT_CONTRASTIVE: ContrastiveSettings = contrastiveSettingsSchema.parse({});
 
 /** CoPe contrastive decoding: expert = the user's adapter, amateur = the bare (TAM) model. */
 export function contrastiveDecoder(settings: Partial<ContrastiveSettings> = {}): Decoder {
-  const s = validated('contrastive', contrastiveSchema, { ...DEFAULT_CONTRASTIVE, ...settings });
+  const s = validated('contrastive', contrastiveSettingsSchema, settings);
   return {
     name: 'contrastive',
     rows: ['expert', 'amateur'],

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { ChatFormatter, OUTPUT_TEXT_MODES, getTask, loadTokenizer, outputText, queryPrompt, type ChatTemplateChoice, type CopeTokenizer } from '@cope/data';
-import { createDecoder, generate } from '@cope/decoding';
+import { DEFAULT_CONTRASTIVE, DEFAULT_SAMPLING, createDecoder, generate } from '@cope/decoding';
 import { disposeModel, loadModel, stopTokenIds } from '@cope/model';
 import { parseIds, parseNumber, parsePositiveInt, textStreamer, type CliIo } from '../io.js';
 import { BACKEND_HELP, THREADS_HELP, BASE_ADAPTER_HELP, WEIGHTS_HELP, weightsFlag, withModel } from './model-commands.js';
@@ -126,13 +126,13 @@ export function registerGenerateCommand(program: Command, io: CliIo): void {
     .addOption(new Option('--output-text <mode>', 'with --task: reference (CoPe\'s get_output for greedy and sampling, strip for contrastive) or trim (the generated text, trimmed)').choices(OUTPUT_TEXT_MODES).default('reference'))
     .option('--max-new-tokens <n>', 'tokens to generate (default: 32; with --task the task\'s, as CoPe decodes it: 100 short, 600 long)')
     .option('--decoding <name>', 'greedy | sample | contrastive', 'greedy')
-    .option('--contrastive-alpha <x>', 'λ, weight of the amateur (CoPe default 0.1)', '0.1')
-    .option('--plausibility <x>', 'plausibility threshold (CoPe: 0.1)', '0.1')
-    .option('--masked <mode>', 'eps (as published) | inf', 'eps')
-    .option('--repetition-penalty <x>', 'Hugging Face repetition penalty', '1')
-    .option('--temperature <x>', 'sampling temperature', '1')
-    .option('--top-k <k>', 'top-k (0 = off)', '50')
-    .option('--top-p <p>', 'top-p', '1')
+    .option('--contrastive-alpha <x>', 'λ, weight of the amateur (CoPe\'s)', String(DEFAULT_CONTRASTIVE.contrastiveAlpha))
+    .option('--plausibility <x>', 'plausibility threshold (CoPe\'s)', String(DEFAULT_CONTRASTIVE.plausibility))
+    .option('--masked <mode>', 'eps (as published) | inf', DEFAULT_CONTRASTIVE.masked)
+    .option('--repetition-penalty <x>', 'Hugging Face repetition penalty', String(DEFAULT_SAMPLING.repetitionPenalty))
+    .option('--temperature <x>', 'sampling temperature', String(DEFAULT_SAMPLING.temperature))
+    .option('--top-k <k>', 'top-k (0 = off)', String(DEFAULT_SAMPLING.topK))
+    .option('--top-p <p>', 'top-p', String(DEFAULT_SAMPLING.topP))
     .option('--seed <n>', 'random seed', '0')
     .option('--logprobs', 'also print "logProbs": each new token\'s log-probability under the strategy\'s final distribution')
     .option('--stream', 'write the text to stderr as it is generated (needs the model folder\'s tokenizer)')

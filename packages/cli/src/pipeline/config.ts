@@ -6,6 +6,7 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { OUTPUT_TEXT_MODES, TASK_NAMES } from '@cope/data';
 import { dpoConfigSchema } from '@cope/dpo';
+import { contrastiveSettingsSchema } from '@cope/decoding';
 import { SFT_PRESETS, sftConfigSchema, withSftPreset } from '@cope/sft';
 import { describeIssues, settingIssues, type SettingIssue } from './config-issues.js';
 
@@ -81,13 +82,8 @@ export const runConfigSchema = z.strictObject({
   /** DPO overrides (lr 5e-6, 1 epoch, batch 8, β 0.01, sigmoid). */
   dpo: trainerOverrides((o) => settingIssues(dpoConfigSchema, o)),
   decode: z.strictObject({
-    /** `--contrastive_alpha 0.1`. */
-    contrastiveAlpha: z.number().min(0).default(0.1),
-    /** The hard-coded plausibility 0.1. */
-    plausibility: z.number().min(0).max(1).default(0.1),
-    masked: z.enum(['eps', 'inf']).default('eps'),
-    /** Long tasks only; the README's 1.0. */
-    repetitionPenalty: z.number().positive().default(1),
+    // λ, plausibility, masking and the repetition penalty (long tasks: the README's 1.0): @cope/decoding's schema.
+    ...contrastiveSettingsSchema.pick({ contrastiveAlpha: true, plausibility: true, masked: true, repetitionPenalty: true }).shape,
     /** 100 / 600 by task when omitted. */
     maxNewTokens: z.number().int().positive().optional(),
     batchSize: z.number().int().positive().default(8),
@@ -104,7 +100,7 @@ export const runConfigSchema = z.strictObject({
       topK: z.number().int().min(0).default(50),
       topP: z.number().gt(0).max(1).default(0.95),
     }).optional(),
-  }).default({ contrastiveAlpha: 0.1, plausibility: 0.1, masked: 'eps', repetitionPenalty: 1, batchSize: 8, outputText: 'reference' }),
+  }).prefault({}),
   /** Methods decoded and evaluated. */
   methods: z.array(z.enum(METHODS)).nonempty().default([...METHODS]),
 });
