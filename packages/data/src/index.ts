@@ -4,16 +4,15 @@
  */
 export { CopeTokenizer, loadTokenizer, type EncodeOptions, type DecodeOptions } from './tokenizer.js';
 export {
-  CHAT_PRESETS, CHAT_PRESET_NAMES, ChatFormatter, renderChatTemplate,
+  CHAT_PRESETS, ChatFormatter, renderChatTemplate,
   type ChatMessage, type ChatPresetName, type ChatTemplateChoice,
 } from './chat.js';
 export { TASKS, TASK_NAMES, getTask, extractOutput, pythonStrip, firstKWords, type TaskSpec, type TaskName, type LampTaskId, type ProfileItem } from './tasks.js';
 export {
-  DATA_FILES, DataValidationError, decodeUtf8, validateUsers, validateLabels, readOtherUsers, readTargetUsers, readLabelFile,
-  readUsersWithNegatives, readUsersWithSelectedNegatives, checkQueryIdsMatchLabels, userKey,
+  DataValidationError, decodeUtf8, validateUsers, validateLabels, readOtherUsers, readTargetUsers, readUsersWithNegatives, readUsersWithSelectedNegatives, userKey,
   type UserRecord, type Query, type ProfileRecord, type LabelFile,
 } from './dataset.js';
 export {
-  DEFAULT_CUTOFF, FIELD_WORD_LIMIT, OUTPUT_TEXT_MODES, outputText, type OutputTextMode, encodeTurn, fitToContext, truncateItem, tamTurns, oppuTurns, queryPrompt, encodeDpoTriple, padBatch,
+  DEFAULT_CUTOFF, OUTPUT_TEXT_MODES, outputText, type OutputTextMode, encodeTurn, fitToContext, truncateItem, tamTurns, oppuTurns, queryPrompt, encodeDpoTriple, padBatch,
   type SftExample, type ChatTurn, type DpoTriple, type PaddedBatch,
 } from './examples.js';

@@ -3,7 +3,7 @@
  * contrastive decoding with expert and amateur rows in one batch.
  */
 export {
-  temperature, topK, topP, repetitionPenalty, chain, softmax, logSoftmax, logSumExp, argmax, sampleIndex, type LogitsProcessor,
+  temperature, topK, topP, repetitionPenalty, chain, softmax, logSoftmax, argmax, sampleIndex, type LogitsProcessor,
 } from './processors.js';
 export {
   plainDecoder, contrastiveDecoder, createDecoder, registerDecoder, DEFAULT_SAMPLING, DEFAULT_CONTRASTIVE, samplingSettingsSchema, contrastiveSettingsSchema,

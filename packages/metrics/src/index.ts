@@ -3,12 +3,12 @@
  * LaMP/LongLaMP evaluation files. No tfjs dependency.
  */
 export { rougeTokenize } from './tokenize.js';
-export { rouge, rougeN, rougeL, rougeLsum, type Prf, type RougeScores, type RougeOptions } from './rouge.js';
+export { rouge, rougeL, rougeLsum, type Prf, type RougeScores, type RougeOptions } from './rouge.js';
 export {
   evaluateLamp, evaluateLampFiles, EvaluationError, LAMP_TASK_IDS,
   type LampTaskId, type LampResults, type ExampleScores, type OutputFile,
 } from './lamp.js';
 export { porterStem } from './porter.js';
-export { wordTokenize, treebankTokenize, splitSentences } from './word-tokenize.js';
+export { wordTokenize } from './word-tokenize.js';
 export { WordNet } from './wordnet.js';
-export { meteor, meteorTokens, meteorAlign, type MeteorOptions } from './meteor.js';
+export { meteor, type MeteorOptions } from './meteor.js';

@@ -10,7 +10,7 @@ export {
   SafetensorsError, type HostTensor,
 } from './safetensors.js';
 export { f16ToF32, bf16ToF32, f32ToBf16 } from './dtype.js';
-export { parseModelConfig, readModelConfig, toHfConfig, SUPPORTED_MODEL_TYPES, type ModelConfig, type Llama3RopeScaling } from './config.js';
+export { parseModelConfig, readModelConfig, type ModelConfig, type Llama3RopeScaling } from './config.js';
 export {
   PROJECTIONS, projectionPath, projectionShape, weightsFromHost, weightsToHost, modelTensors, disposeModel, trainableModel,
   type ProjectionName, type Linear, type LayerWeights, type ModelWeights, type CausalLM,
@@ -19,13 +19,13 @@ export { loadModel, type LoadModelOptions } from './load.js';
 export { readGenerationConfig, stopTokenIds, type GenerationConfig } from './generation-config.js';
 export { saveModel } from './save.js';
 export { forward, type ForwardOptions, type ForwardResult, type AdapterChoice } from './transformer.js';
-export { cacheLength, concatCacheRows, disposeCache, selectCacheRows, type KvCache, type LayerCache } from './kv-cache.js';
-export { loraScale, type LoraAdapter, type LoraConfig, type LoraPair } from './lora-types.js';
+export { concatCacheRows, disposeCache, selectCacheRows, type KvCache, type LayerCache } from './kv-cache.js';
+export { type LoraAdapter, type LoraConfig, type LoraPair } from './lora-types.js';
 export {
   DEFAULT_LORA, createLoraAdapter, adapterVariables, disposeAdapter, saveLoraAdapter, loadLoraAdapter,
   mergeLoraAdapter, peftKey,
 } from './lora.js';
-export { sequenceLogProbs, completionLogProbSums, tokenLogProbs, packPromptCompletions, type PromptCompletion, type SequenceLogProbs } from './logprobs.js';
+export { sequenceLogProbs, completionLogProbSums, tokenLogProbs, type PromptCompletion, type SequenceLogProbs } from './logprobs.js';
 export { ropeInvFreq } from './rope.js';
 export { opsFor, registerOps } from './ops/select.js';
 export { tfOps } from './ops/tf-ops.js';
