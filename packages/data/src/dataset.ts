@@ -66,7 +66,6 @@ function userSchema(task: TaskSpec, opts: UserSchemaOptions) {
     .refine((u) => u.user_id !== undefined || u.user_name !== undefined, { message: 'expected a user_id or user_name' });
 }
 
-
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_union') return 'expected a string or a number';
   if (issue.code === 'invalid_type') {
@@ -197,23 +196,35 @@ export function checkQueryIdsMatchLabels(users: UserRecord[], labels: LabelFile,
   }
 }
 
-/** Reads a pseudo-negative file (`..._with_pseudo_negatives.json`): each item may carry `pseudo_negative: string[]`. */
+/** The fields a pseudo-negative file adds to each profile item (`..._with_pseudo_negatives.json`). */
+const NEGATIVE_FIELDS = { pseudo_negative: z.array(z.string()).optional() };
+/** The fields a selected-negative file adds (`..._with_pseudo_negatives_{max,min}.json`). */
+const SELECTED_FIELDS = {
+  ...NEGATIVE_FIELDS,
+  OPPU_scores: z.array(z.number()).optional(),
+  base_scores: z.array(z.number()).optional(),
+  score_differences: z.array(z.number()).optional(),
+  final_score_difference: z.number().optional(),
+  negative_response: z.string().optional(),
+};
+
+/** Reads a pseudo-negative file (`user_top_100_history_with_pseudo_negatives.json`). */
 export async function readUsersWithNegatives(file: string, task: TaskName): Promise<UserRecord[]> {
-  return validateUsers(await readJson(file), TASKS[task], file, { extraItemFields: { pseudo_negative: z.array(z.string()).optional() } });
+  return validateUsers(await readJson(file), TASKS[task], file, { extraItemFields: NEGATIVE_FIELDS });
 }
 
 /** Reads a selected-negative file (`..._with_pseudo_negatives_{max,min}.json`). */
 export async function readUsersWithSelectedNegatives(file: string, task: TaskName): Promise<UserRecord[]> {
-  return validateUsers(await readJson(file), TASKS[task], file, {
-    extraItemFields: {
-      pseudo_negative: z.array(z.string()).optional(),
-      OPPU_scores: z.array(z.number()).optional(),
-      base_scores: z.array(z.number()).optional(),
-      score_differences: z.array(z.number()).optional(),
-      final_score_difference: z.number().optional(),
-      negative_response: z.string().optional(),
-    },
-  });
+  return validateUsers(await readJson(file), TASKS[task], file, { extraItemFields: SELECTED_FIELDS });
+}
+
+/**
+ * One user's record from a run's per-user part file (`parts/.../user_<i>.json`), validated as the assembled
+ * files are: `negatives` (sampled candidates) or `selected` (scored, with the chosen negative).
+ */
+export async function readUserPart(file: string, task: TaskName, kind: 'negatives' | 'selected'): Promise<UserRecord> {
+  const schema = userSchema(TASKS[task], { extraItemFields: kind === 'negatives' ? NEGATIVE_FIELDS : SELECTED_FIELDS, requireGold: false });
+  return validate<UserRecord>(schema, await readJson(file), file, TASKS[task]);
 }
 
 /** Reads and validates a label or prediction file. */

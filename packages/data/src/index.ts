@@ -9,7 +9,7 @@ export {
 } from './chat.js';
 export { TASKS, TASK_NAMES, getTask, extractOutput, pythonStrip, firstKWords, type TaskSpec, type TaskName, type LampTaskId, type ProfileItem } from './tasks.js';
 export {
-  DataValidationError, decodeUtf8, validateUsers, validateLabels, readOtherUsers, readTargetUsers, readUsersWithNegatives, readUsersWithSelectedNegatives, userKey,
+  DataValidationError, decodeUtf8, validateUsers, validateLabels, readOtherUsers, readTargetUsers, readUsersWithNegatives, readUsersWithSelectedNegatives, readUserPart, userKey,
   type UserRecord, type Query, type ProfileRecord, type LabelFile,
 } from './dataset.js';
 export {

@@ -1,7 +1,7 @@
 import { Rng, fileExists as exists, writeFileAtomic } from '@cope/core';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_CUTOFF, TASKS, encodeDpoTriple, outputText, userKey, encodeTurn, oppuTurns, queryPrompt, readOtherUsers, tamTurns, truncateItem, type UserRecord } from '@cope/data';
+import { DEFAULT_CUTOFF, TASKS, encodeDpoTriple, outputText, userKey, encodeTurn, oppuTurns, queryPrompt, readOtherUsers, readUserPart, tamTurns, truncateItem, type UserRecord } from '@cope/data';
 import { PromptCache, contrastiveDecoder, generate, plainDecoder } from '@cope/decoding';
 import { resolveDpoConfig, trainDpo } from '@cope/dpo';
 import { disposeAdapter, loadLoraAdapter, type LoraAdapter } from '@cope/model';
@@ -113,7 +113,7 @@ async function runUserStageOf(ctx: StageContext, stage: UserStage, i: number, r:
       const mode = ctx.config.score.selection;
       const parts = L.selectedParts(mode);
       if (await exists(path.join(parts, `user_${i}.json`))) return r.event({ stage, task, user: i, kind: 'skip' });
-      const withNeg = JSON.parse(await fs.readFile(path.join(L.negativesParts, `user_${i}.json`), 'utf8')) as UserRecord;
+      const withNeg = await readUserPart(path.join(L.negativesParts, `user_${i}.json`), task, 'negatives');
       const adapter = await loadLoraAdapter(ctx.tamModel!, L.oppu(i), `user_${i}`);
       try {
         await runPerUser(parts, [i], async () => {
@@ -128,7 +128,7 @@ async function runUserStageOf(ctx: StageContext, stage: UserStage, i: number, r:
     }
     case 'dpo': {
       if (await isFinished(L.dpo(i))) return r.event({ stage, task, user: i, kind: 'skip' });
-      const scored = JSON.parse(await fs.readFile(path.join(L.selectedParts(ctx.config.score.selection), `user_${i}.json`), 'utf8')) as UserRecord;
+      const scored = await readUserPart(path.join(L.selectedParts(ctx.config.score.selection), `user_${i}.json`), task, 'selected');
       const triples = scored.profile
         .filter((item) => typeof item.negative_response === 'string')
         .map((raw) => {
