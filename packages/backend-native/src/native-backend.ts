@@ -8,7 +8,7 @@ const MAX_POOLED_BYTES = 1024 ** 3;
 
 /**
  * tfjs-backend-cpu's backend with recycled output memory. A fresh multi-megabyte array costs its page faults on
- * first touch (about 18 µs a page on this VM: more than the arithmetic of most elementwise kernels), so the
+ * first touch (more than the arithmetic of most elementwise kernels), so the
  * float32 arrays the native kernels allocate return to a pool when their tensor is disposed and serve the next
  * output of the same length. An array is recycled only when no stored tensor still holds its buffer (a slice
  * may be a view of it) and it was never handed out by `readSync` / `read` (the caller may keep it).

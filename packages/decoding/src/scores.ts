@@ -2,7 +2,7 @@ import { affine, expShiftSum, logAffine, logContrastAtLeast, maxOf, sumAtLeast, 
 
 /**
  * The per-step scoring math over the vocabulary: greedy's argmax and log-softmax, and CoPe's contrastive
- * scores (cope-reference.md §8). The vocabulary-wide exponentials and logarithms run in the vector kernels,
+ * scores (`contrastive_decoding` in CoPe's scripts/OPPU_sft+dpo.py). The vocabulary-wide exponentials and logarithms run in the vector kernels,
  * in float32 as the published PyTorch code computes them (the logits are float32 already).
  */
 

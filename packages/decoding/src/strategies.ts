@@ -55,7 +55,7 @@ function pick(scores: Float64Array, s: SamplingSettings, history: readonly numbe
 
 /**
  * Contrastive decoding's settings: the sampling settings applied to the contrastive scores, plus CoPe's defaults
- * (cope-reference.md §8: λ `--contrastive_alpha 0.1`, the hard-coded plausibility 0.1, ε-masking as published).
+ * (CoPe's scripts/OPPU_sft+dpo.py: λ `--contrastive_alpha 0.1`, the hard-coded plausibility 0.1, ε-masking as published).
  */
 export const contrastiveSettingsSchema = samplingSettingsSchema.extend({
   contrastiveAlpha: z.number().min(0).default(0.1),

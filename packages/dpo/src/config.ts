@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { sftConfigSchema, type SftConfig } from '@cope/sft';
 
 /**
- * DPO settings (cope-reference.md §7, OPPU_sft+dpo.py / trl 0.13 DPOConfig): the SFT trainer's settings
+ * DPO settings (CoPe's scripts/OPPU_sft+dpo.py --is_train / trl 0.13 DPOConfig): the SFT trainer's settings
  * (warm-up 0.1, clip 0.3, weight decay 0.01, accumulation, seed, checkpoints) with DPO's own defaults and
  * the DPO loss parameters.
  */

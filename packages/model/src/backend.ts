@@ -14,12 +14,12 @@ const require = createRequire(import.meta.url);
 
 export interface BackendOptions {
   /**
-   * Threads the wasm backend runs on: more than 1 loads tfjs's threaded build, whose pool runs the backend's
-   * own ops (XNNPACK's products), while this package's product kernel splits large frozen products over
-   * helper threads of its own (training, DPO and forward passes of the bench models 30–70% faster on 2 threads
-   * than on 1); decoding steps, which run on the single-threaded heap kernels, gain nothing. Default:
-   * `COPE_THREADS`, else 1. Decided when the backend first starts in a process (or worker thread); later calls
-   * keep it. Other backends manage their own threads.
+   * Threads for the products. wasm: more than 1 loads tfjs's threaded build, whose pool runs the backend's own
+   * ops (XNNPACK's products), while this package's product kernel splits large frozen products over helper
+   * threads of its own (training, DPO and forward passes gain; decoding steps, on the single-threaded heap
+   * kernels, do not); decided when the backend first starts in a process (or worker thread), later calls keep
+   * it. native: OpenMP threads for every product, per backend instance (a later call changes it). Default:
+   * `COPE_THREADS`, else 1. tensorflow and cpu manage their own threads.
    */
   threads?: number;
   /**

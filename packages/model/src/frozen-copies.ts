@@ -76,15 +76,15 @@ const packedBudget = new CopyBudget(512 * 1024 * 1024, 1);
 /**
  * On wasm, copies are kept only while the tensors held beyond a step (those alive when the forward pass began:
  * weights, kept copies, caches) stay under this many bytes with them: the rest of the 4 GiB heap is left to a
- * step's activations. A 0.5B model's weights alone take 1.84 GiB, and a 128-token LoRA step on it needs about
- * 1.9 GiB more; smaller models keep every copy the budgets allow.
+ * step's activations (a 0.5B model's weights take nearly half the heap, a 128-token LoRA step on it as much
+ * again); smaller models keep every copy the budgets allow.
  */
 let keptHeapLimit = 1.75 * 1024 * 1024 * 1024;
 
 /**
  * A `heap` limit for processes that decode and never train (`setFrozenCopyBudgets({ heap })`): a decoding step's
- * tensors are small next to a training step's, so a 0.5B model keeps its 512 MiB of packed copies (greedy
- * decoding 5–12% faster than without them) and still leaves 1 GiB for a batch of prompts.
+ * tensors are small next to a training step's, so a 0.5B model keeps its packed copies (faster decoding) and
+ * still leaves room for a batch of prompts.
  */
 export const INFERENCE_COPY_HEAP_BYTES = 3 * 1024 * 1024 * 1024;
 /** Bytes of transposed weight a backward product with no kept copy makes at a time ({@link backwardInPieces}). */

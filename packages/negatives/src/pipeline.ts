@@ -17,7 +17,7 @@ export interface TaskContext {
   eosTokenIds?: number[];
 }
 
-/** Sampling settings of `generate_pseudo_negatives.py` (cope-reference.md §5). */
+/** Sampling settings of CoPe's scripts/generate_pseudo_negatives.py. */
 export interface SamplingOptions {
   /** `--response_num 3`. */
   n: number;

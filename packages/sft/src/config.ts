@@ -39,7 +39,7 @@ export const sftConfigSchema = z.strictObject({
 
 export type SftConfig = z.infer<typeof sftConfigSchema>;
 
-/** CoPe's presets (cope-reference.md §3-4). */
+/** CoPe's presets (scripts/TAM.py and scripts/OPPU_sft.py). */
 export const SFT_PRESETS = {
   /** TAM.py: r 16, alpha 16 on q/k/v/o, lr 1e-4, 3 epochs, batch 8. */
   tam: { learningRate: 1e-4, epochs: 3, batchSize: 8, lora: { r: 16, alpha: 16, dropout: 0.05, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] } },

@@ -13,7 +13,7 @@ import { describeIssues, settingIssues, type SettingIssue } from './config-issue
 const taskName = z.enum(TASK_NAMES);
 
 /**
- * The resolved configuration of a CoPe run. Defaults are the published values (cope-reference.md
+ * The resolved configuration of a CoPe run. Defaults are the published values (CoPe's scripts/*.py,
  * §3-9), except where a comment says otherwise.
  */
 /** The decoding methods of CoPe's tables, in their order. */

@@ -5,7 +5,7 @@ import { heapModuleAvailable, registerHeapKernel, runHeapKernel } from './heap-m
 /**
  * Row lookup on the wasm backend (`src/wasm/gather-rows.wat`, on the tfjs heap like the rows kernel):
  * embedding rows by token id, or the last position of each sequence. The backend's GatherV2 takes about
- * 6 µs a 256-wide row (0.4 ms for a 64-token prompt's embeddings); this is one bulk copy a row, bitwise the
+ * a cost per element (a prompt's embedding lookup took a visible share of its step); this is one bulk copy a row, bitwise the
  * same values.
  */
 

@@ -77,9 +77,9 @@ export function frozenMatmul(x: Tensor2D, w: FrozenKernel): Tensor2D {
  * Products with a frozen weight on wasm go to the rows kernel (wasm/rows-matmul.ts) over a panel-packed
  * copy of the weight, bit for bit the backend's product. Decoding steps multiply one or two rows
  * (contrastive decoding: expert and amateur), which the kernel does reading the weight once for both rows;
- * prompts and training batches multiply many, where it runs at about 60 GFLOP/s against XNNPACK's 44 on one
- * thread. On more threads the kernel takes products of at least {@link SPLIT_MIN_MACS} multiply-adds, split
- * by panels over helper threads (100–115 GFLOP/s on two threads, XNNPACK's pool 75–80), and XNNPACK's pool the
+ * prompts and training batches multiply many, where it is faster than XNNPACK on one thread. On more threads the
+ * kernel takes products of at least {@link SPLIT_MIN_MACS} multiply-adds, split by panels over helper threads
+ * (faster than XNNPACK's pool), and XNNPACK's pool the
  * mid-sized products of more than two rows (split there, the helpers would wait for the pool's spinning
  * thread); weights over the packed-copy budget are read in place; other backends and empty weights use the
  * backend's product.
@@ -147,8 +147,8 @@ const adapterCopies = new Map<Variable, { dataId: object; packed: Tensor1D }>();
 /**
  * `x [n, in] · w [in, out]` for an adapter weight (a LoRA A or B), with gradients to both. Decoding steps
  * (one or two rows) on wasm use the rows kernel over a packed copy of `w`, kept until `w` is assigned a new
- * value or released: the backend's product costs about 5 µs a call at these shapes (16 calls a step of the
- * small bench model), and its threaded build hands them to the pool, whose wake-up costs far more.
+ * value or released: the backend's product costs more in dispatch than in arithmetic at these shapes, and its
+ * threaded build hands them to the pool, whose wake-up costs far more.
  */
 export function adapterMatmul(x: Tensor2D, w: Variable): Tensor2D {
   const fewRows = x.shape[0] <= 2 && w.size > 0 && rowsMatmulAvailable();

@@ -4,9 +4,8 @@ import { Worker } from 'node:worker_threads';
  * Helper threads that split the rows kernel's products by panels on tfjs's threaded build.
  *
  * On more than one thread the backend runs its own ops on XNNPACK's pthread pool, but the rows kernel
- * (rows-matmul.wat) is ours and runs on the calling thread alone: products of many rows (prompts, training)
- * went back to XNNPACK's pool at 75–80 GFLOP/s on two threads where the rows kernel reaches 55–64 on one.
- * Split, the rows kernel reaches 100–115 GFLOP/s on two threads (512³).
+ * (rows-matmul.wat) is ours and runs on the calling thread alone, so products of many rows (prompts, training)
+ * would be faster on XNNPACK's pool than on it; split over helpers it is faster than the pool again.
  * The threaded build's heap is a shared memory: helper worker threads instantiate the same kernel on it,
  * and for a large product each computes the columns of its share of the panels while the calling thread
  * computes the first share. Every column's sums are computed exactly as in the one-thread product, so the
@@ -26,12 +25,9 @@ const ARGS = 3;
 const SLOTS = ARGS + 8;
 
 /**
- * Products of fewer multiply-adds than this (2^25, about 1.1 ms on one thread) are not split. Waking a
- * sleeping helper costs 10–50 µs, and more when XNNPACK's pool thread, which spins a while after each of the
- * backend's ops, holds the other core: measured on two threads, a 64-row product of the small bench model
- * (11M multiply-adds) took 200 µs split when run alone and 370 µs right after a backend op, against 260 µs
- * on the pool; the 128-row products of a contrastive prompt were slower split, those of training (180M) and of
- * the medium model's prompts (45M) faster.
+ * Products of fewer multiply-adds than this are not split: waking a sleeping helper costs tens of µs, more when
+ * XNNPACK's pool thread, which spins a while after each of the backend's ops, holds the other core (measured
+ * crossover: between a contrastive prompt's products, slower split, and the medium model's prompts, faster).
  */
 export const SPLIT_MIN_MACS = 1 << 25;
 

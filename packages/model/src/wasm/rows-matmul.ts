@@ -8,12 +8,11 @@ import { backendThreads } from '../backend.js';
 /**
  * Products with a panel-packed weight on the wasm backend: decoding steps, prompts and training batches.
  *
- * tfjs-wasm hands every product to XNNPACK, whose kernel for 2–4 rows computes 4 rows (so the
- * expert + amateur rows of contrastive decoding cost about 3× one row), and every op pays about
- * 10 µs of dispatch. This kernel (rows-matmul.wat, a WebAssembly SIMD module sharing the tfjs heap)
- * reads each 16-column panel of the weight once per pair of rows: two rows cost 1.1–1.6× one row, and
- * many rows run at about 60 GFLOP/s on one thread where XNNPACK reaches 44 (2×16 tiles with the panel in
- * L1). The sums equal XNNPACK's bit for bit (same order, multiply then add). On tfjs's threaded build,
+ * tfjs-wasm hands every product to XNNPACK, whose kernel for 2–4 rows computes 4 rows (contrastive decoding's
+ * two rows then cost nearly what four do), and every op pays a dispatch. This kernel (rows-matmul.wat, a
+ * WebAssembly SIMD module sharing the tfjs heap) reads each 16-column panel of the weight once per pair of rows
+ * and tiles many rows with the panel in L1 (the model README's speed section has the figures). The sums equal
+ * XNNPACK's bit for bit (same order, multiply then add). On tfjs's threaded build,
  * large products are split by panels over helper threads sharing the heap (rows-helpers.ts), bitwise the same.
  */
 
@@ -30,8 +29,8 @@ interface RowsExports {
 }
 
 /**
- * Up to this many rows {@link rowsMatmulChunked} streams the weight once per pair of rows instead of packing
- * (measured at 896 × 4864: 4 rows 1.0 ms streamed, 1.5 ms packed by chunks; 8 rows 2.0 ms either way).
+ * Up to this many rows {@link rowsMatmulChunked} streams the weight once per pair of rows instead of packing it
+ * by chunks (streaming is faster for few rows; from about eight the two cost the same).
  */
 const STREAM_MAX_ROWS = 6;
 

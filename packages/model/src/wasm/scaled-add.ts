@@ -8,7 +8,7 @@ import { backendKernel, heapModuleAvailable, registerHeapKernel, runHeapKernel }
  * `y + delta · scale` with a scale per row (LoRA's update masked to the rows that use the adapter) on the
  * wasm backend in one kernel (scaled-add.wat, on the tfjs heap), bitwise the backend's Multiply and Add. The
  * broadcast multiply is the op the threaded build splits over its pool even for a decoding step's two rows
- * (about 0.2 ms each on two threads). No gradient (training keeps the ops).
+ * (each wake-up costing more than the arithmetic). No gradient (training keeps the ops).
  */
 
 const KERNEL_NAME = SCALED_ADD_KERNEL;

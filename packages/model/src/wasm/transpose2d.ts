@@ -5,8 +5,8 @@ import { heapModuleAvailable, registerHeapKernel, runHeapKernel } from './heap-m
 
 /**
  * A float32 matrix transposed on the wasm backend (transpose2d.wat, on the tfjs heap), in 4×4 register tiles.
- * tfjs-wasm's Transpose takes 0.85 ms for [1024, 128] and 14.5 ms for [1024, 1914], where a copy of either
- * takes 17 µs and 184 µs; every backward product of training transposes its saved operands. The same values
+ * tfjs-wasm's Transpose is about 50–80 times slower than a copy of the same matrix, and every backward
+ * product of training transposes its saved operands. The same values
  * (a permutation); its gradient is the transpose of the incoming gradient.
  */
 
