@@ -5,4 +5,5 @@
 export { Rng } from './rng.js';
 export { writeFileAtomic, fileExists } from './atomic.js';
 export { readJsonIfPresent } from './json-file.js';
+export { SEEDS } from './seeds.js';
 export { keyPath, parseProblem, type ParseIssues } from './zod-errors.js';

@@ -1,4 +1,4 @@
-import { Rng, writeFileAtomic } from '@cope/core';
+import { Rng, SEEDS, writeFileAtomic } from '@cope/core';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { truncateItem, type ChatFormatter, type CopeTokenizer, type TaskSpec, type UserRecord } from '@cope/data';
@@ -43,7 +43,7 @@ export const DEFAULT_SAMPLING_OPTIONS: SamplingOptions = { n: 3, temperature: 1,
  */
 export async function sampleUserNegatives(ctx: TaskContext, user: UserRecord, userIndex: number, opts: Partial<SamplingOptions> = {}): Promise<UserRecord> {
   const o = { ...DEFAULT_SAMPLING_OPTIONS, ...opts };
-  const rng = new Rng(o.seed * 7919 + userIndex);
+  const rng = new Rng(SEEDS.negatives(o.seed, userIndex));
   const decoder = plainDecoder({ doSample: true, temperature: o.temperature, topP: o.topP, topK: 0, repetitionPenalty: ctx.task.long ? o.repetitionPenalty : 1 });
   const prompts = user.profile.flatMap((item) => {
     const ids = ctx.tokenizer.encode(ctx.chat.prompt(ctx.task.system, ctx.task.itemTestPrompt(item as Record<string, string>)));

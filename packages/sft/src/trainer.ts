@@ -1,4 +1,4 @@
-import { Rng, writeFileAtomic } from '@cope/core';
+import { Rng, SEEDS, writeFileAtomic } from '@cope/core';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -108,7 +108,7 @@ export function sftBatchLoss(padId = 0): BatchLoss<SftExample> {
 
 /** Order of examples in an epoch: a fixed function of the seed and epoch, so resuming needs no saved order. */
 export function epochOrder(n: number, seed: number, epoch: number): number[] {
-  return new Rng(seed * 1000003 + epoch).shuffle(Array.from({ length: n }, (_, i) => i));
+  return new Rng(SEEDS.epochOrder(seed, epoch)).shuffle(Array.from({ length: n }, (_, i) => i));
 }
 
 function hashOf(x: unknown): string {

@@ -1,4 +1,4 @@
-import { Rng, fileExists as exists, writeFileAtomic } from '@cope/core';
+import { Rng, SEEDS, fileExists as exists, writeFileAtomic } from '@cope/core';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_CUTOFF, TASKS, encodeDpoTriple, outputText, userKey, encodeTurn, oppuTurns, queryPrompt, readOtherUsers, readUserPart, tamTurns, truncateItem, type UserRecord } from '@cope/data';
@@ -180,7 +180,7 @@ async function decodeUser(ctx: StageContext, output: DecodeOutput, i: number, r:
   const decoder = method === 'OPPU+CD' || method === 'CoPe'
     ? contrastiveDecoder({ contrastiveAlpha: d.contrastiveAlpha, plausibility: d.plausibility, masked: d.masked, repetitionPenalty: rp, ...sampling })
     : plainDecoder({ repetitionPenalty: rp, ...sampling });
-  const rng = new Rng(ctx.config.seed * 7919 + i * 104729 + (run ?? 0));
+  const rng = new Rng(SEEDS.decoding(ctx.config.seed, i, run));
   const queries = ctx.users[i].query;
   const outputs: Array<{ id: string; output: string }> = [];
   try {
