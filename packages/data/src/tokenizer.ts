@@ -34,6 +34,10 @@ export class CopeTokenizer {
   readonly padId: number | null;
   /** The `chat_template` string of the config, if any. */
   readonly chatTemplate: string | null;
+  /** The id that pads batches: the pad token's, else the EOS token's (as CoPe's scripts set it), else 0. */
+  get batchPadId(): number {
+    return this.padId ?? this.eosId ?? 0;
+  }
   readonly vocabSize: number;
 
   constructor(

@@ -56,7 +56,7 @@ export async function sampleUserNegatives(ctx: TaskContext, user: UserRecord, us
       decoder,
       rng,
       eosTokenIds: ctx.eosTokenIds ?? (ctx.tokenizer.eosId != null ? [ctx.tokenizer.eosId] : undefined),
-      padTokenId: ctx.tokenizer.padId ?? ctx.tokenizer.eosId ?? 0,
+      padTokenId: ctx.tokenizer.batchPadId,
     });
     texts.push(...out.map((r) => ctx.tokenizer.decode(r.ids, { skipSpecialTokens: true }).trim()));
   }

@@ -73,7 +73,7 @@ function cutTo(ctx: StageContext): string {
 }
 
 function padId(ctx: StageContext): number {
-  return ctx.tokenizer.padId ?? ctx.tokenizer.eosId ?? 0;
+  return ctx.tokenizer.batchPadId;
 }
 
 /** Runs one per-user stage for user `i` (skipping finished work); a failure names the task, stage and user. */
