@@ -49,6 +49,8 @@ export const CHAT_PRESETS = {
 
 export type ChatPresetName = keyof typeof CHAT_PRESETS;
 export const CHAT_PRESET_NAMES = Object.keys(CHAT_PRESETS) as ChatPresetName[];
+/** Every chat template choice: `model` first, then the presets. */
+export const CHAT_TEMPLATE_CHOICES = ['model', ...CHAT_PRESET_NAMES] as [ChatTemplateChoice, ...ChatTemplateChoice[]];
 
 /** `model`: the tokenizer's own template (falling back to `plain`), or a preset by name. */
 export type ChatTemplateChoice = 'model' | ChatPresetName;

@@ -4,7 +4,7 @@
  */
 export { CopeTokenizer, loadTokenizer, type EncodeOptions, type DecodeOptions } from './tokenizer.js';
 export {
-  CHAT_PRESETS, ChatFormatter, renderChatTemplate,
+  CHAT_PRESETS, CHAT_TEMPLATE_CHOICES, ChatFormatter, renderChatTemplate,
   type ChatMessage, type ChatPresetName, type ChatTemplateChoice,
 } from './chat.js';
 export { TASKS, TASK_NAMES, getTask, extractOutput, pythonStrip, firstKWords, type TaskSpec, type TaskName, type LampTaskId, type ProfileItem } from './tasks.js';

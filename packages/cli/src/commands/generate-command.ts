@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { ChatFormatter, OUTPUT_TEXT_MODES, getTask, loadTokenizer, outputText, queryPrompt, type ChatTemplateChoice, type CopeTokenizer } from '@cope/data';
+import { CHAT_TEMPLATE_CHOICES, ChatFormatter, OUTPUT_TEXT_MODES, getTask, loadTokenizer, outputText, queryPrompt, type ChatTemplateChoice, type CopeTokenizer } from '@cope/data';
 import { DEFAULT_CONTRASTIVE, DEFAULT_SAMPLING, createDecoder, generate } from '@cope/decoding';
 import { disposeModel, loadModel, stopTokenIds } from '@cope/model';
 import { parseIds, parseNumber, parsePositiveInt, textStreamer, type CliIo } from '../io.js';
@@ -120,7 +120,7 @@ export function registerGenerateCommand(program: Command, io: CliIo): void {
     .option('--prompt <text>', 'prompt text, tokenized with the model folder\'s tokenizer (BOS as configured)')
     .option('--prompts-file <file>', 'JSON lines (- for stdin), each {"prompt": "…"} or {"prompt_ids": [...]} with an optional "id": decoded in batches, one JSON line out per line in')
     .option('--batch-size <n>', 'prompts per batch with --prompts-file (left-padded; sampling draws from one seeded stream per batch)', '8')
-    .option('--chat-template <name>', 'wrap each prompt text as a user turn in a chat template: model (the tokenizer\'s own, else plain) or a preset (mistral, llama, gemma, qwen2.5, plain)')
+    .option('--chat-template <name>', `wrap each prompt text as a user turn in a chat template: model (the tokenizer's own, else plain) or a preset (${CHAT_TEMPLATE_CHOICES.slice(1).join(', ')})`)
     .option('--system <text>', 'system message of the --chat-template turn')
     .option('--task <name>', 'with --prompt or --prompts-file: a query input of this task (e.g. "Generate a headline for the following article: …"), prompted as `cope run` decodes it (the task\'s system prompt and test template in --chat-template, default model; "text" made as in its outputs, see --output-text)')
     .addOption(new Option('--output-text <mode>', 'with --task: reference (CoPe\'s get_output for greedy and sampling, strip for contrastive) or trim (the generated text, trimmed)').choices(OUTPUT_TEXT_MODES).default('reference'))

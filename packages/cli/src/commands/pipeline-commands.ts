@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { TASK_NAMES } from '@cope/data';
+import { CHAT_TEMPLATE_CHOICES, TASK_NAMES } from '@cope/data';
 import type { CliIo } from '../io.js';
 import { parseNumber } from '../io.js';
 import { loadRunConfig } from '../pipeline/config.js';
@@ -38,7 +38,7 @@ function addRunOptions(c: Command): Command {
     .option('--shard <i/n>', 'process users with index ≡ i (mod n); join with cope merge')
     .option('--max-users <n>', 'only the first N target users')
     .option('--backend <name>', BACKEND_HELP)
-    .option('--chat-template <name>', 'model | mistral | llama | gemma | qwen2.5 | plain')
+    .option('--chat-template <name>', CHAT_TEMPLATE_CHOICES.join(' | '))
     .option('--json', 'JSON-lines progress even on a terminal')
     .option('--redo', 'results made with other settings (named when refused) are deleted and made again');
 }

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { OUTPUT_TEXT_MODES, TASK_NAMES } from '@cope/data';
+import { CHAT_TEMPLATE_CHOICES, OUTPUT_TEXT_MODES, TASK_NAMES } from '@cope/data';
 import { dpoConfigSchema } from '@cope/dpo';
 import { contrastiveSettingsSchema } from '@cope/decoding';
 import { SFT_PRESETS, sftConfigSchema, withSftPreset } from '@cope/sft';
@@ -43,7 +43,7 @@ export const runConfigSchema = z.strictObject({
   seed: z.number().int().default(42),
   backend: z.string().default('auto'),
   /** `model` (the tokenizer's own template, else plain) or a CoPe preset. */
-  chatTemplate: z.enum(['model', 'mistral', 'llama', 'gemma', 'qwen2.5', 'plain']).default('model'),
+  chatTemplate: z.enum(CHAT_TEMPLATE_CHOICES).default('model'),
   /** Only the first N target users (all when omitted). */
   maxUsers: z.number().int().positive().optional(),
   /**
