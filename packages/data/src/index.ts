@@ -16,3 +16,4 @@ export {
   DEFAULT_CUTOFF, OUTPUT_TEXT_MODES, outputText, type OutputTextMode, encodeTurn, fitToContext, truncateItem, tamTurns, oppuTurns, queryPrompt, encodeDpoTriple, padBatch,
   type SftExample, type ChatTurn, type DpoTriple, type PaddedBatch,
 } from './examples.js';
+export { TaskCodec, type ScoringMode, type ScoringPair } from './task-codec.js';

@@ -1,18 +1,17 @@
 import { Rng, SEEDS, writeFileAtomic } from '@cope/core';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { truncateItem, type ChatFormatter, type CopeTokenizer, type TaskSpec, type UserRecord } from '@cope/data';
+import type { TaskCodec, UserRecord } from '@cope/data';
 import { generate, plainDecoder } from '@cope/decoding';
 import { type CausalLM, type LoraAdapter } from '@cope/model';
-import { scoreCandidates, type ScoringInput, type ScoringMode } from './score.js';
+import { scoreCandidates, type ScoringMode } from './score.js';
 import { selectNegative, type SelectionMode } from './select.js';
 
 /** What every stage needs to turn text into ids for one task. */
 export interface TaskContext {
   model: CausalLM;
-  tokenizer: CopeTokenizer;
-  chat: ChatFormatter;
-  task: TaskSpec;
+  /** The task's tokenization (its tokenizer, chat template and task). */
+  codec: TaskCodec;
   /** Ids that end a sampled candidate; the tokenizer's EOS when omitted. */
   eosTokenIds?: number[];
 }
@@ -44,37 +43,23 @@ export const DEFAULT_SAMPLING_OPTIONS: SamplingOptions = { n: 3, temperature: 1,
 export async function sampleUserNegatives(ctx: TaskContext, user: UserRecord, userIndex: number, opts: Partial<SamplingOptions> = {}): Promise<UserRecord> {
   const o = { ...DEFAULT_SAMPLING_OPTIONS, ...opts };
   const rng = new Rng(SEEDS.negatives(o.seed, userIndex));
-  const decoder = plainDecoder({ doSample: true, temperature: o.temperature, topP: o.topP, topK: 0, repetitionPenalty: ctx.task.long ? o.repetitionPenalty : 1 });
+  const decoder = plainDecoder({ doSample: true, temperature: o.temperature, topP: o.topP, topK: 0, repetitionPenalty: ctx.codec.task.long ? o.repetitionPenalty : 1 });
   const prompts = user.profile.flatMap((item) => {
-    const ids = ctx.tokenizer.encode(ctx.chat.prompt(ctx.task.system, ctx.task.itemTestPrompt(item as Record<string, string>)));
+    const ids = ctx.codec.samplingPrompt(item as Record<string, string>);
     return Array.from({ length: o.n }, () => ids);
   });
   const texts: string[] = [];
   for (let i = 0; i < prompts.length; i += o.batchSize) {
     const out = await generate(ctx.model, prompts.slice(i, i + o.batchSize), {
-      maxNewTokens: o.maxNewTokens ?? ctx.task.maxNewTokens,
+      maxNewTokens: o.maxNewTokens ?? ctx.codec.task.maxNewTokens,
       decoder,
       rng,
-      eosTokenIds: ctx.eosTokenIds ?? (ctx.tokenizer.eosId != null ? [ctx.tokenizer.eosId] : undefined),
-      padTokenId: ctx.tokenizer.batchPadId,
+      eosTokenIds: ctx.eosTokenIds ?? (ctx.codec.tokenizer.eosId != null ? [ctx.codec.tokenizer.eosId] : undefined),
+      padTokenId: ctx.codec.padId,
     });
-    texts.push(...out.map((r) => ctx.tokenizer.decode(r.ids, { skipSpecialTokens: true }).trim()));
+    texts.push(...out.map((r) => ctx.codec.tokenizer.decode(r.ids, { skipSpecialTokens: true }).trim()));
   }
   return { ...user, profile: user.profile.map((item, k) => ({ ...item, pseudo_negative: texts.slice(k * o.n, (k + 1) * o.n) })) };
-}
-
-/** How a candidate is presented to the scorer in each mode. */
-export function scoringInput(ctx: TaskContext, item: Record<string, string>, candidate: string, mode: ScoringMode): ScoringInput {
-  if (mode === 'cope-compat') {
-    // compute_scores.py: tok(raw field) ++ tok(y), both with the tokenizer's BOS, no instruction or template.
-    return { prompt: ctx.tokenizer.encode(ctx.task.scoringText(item)), completion: ctx.tokenizer.encode(candidate) };
-  }
-  // The pair as DPO will see it: OPPU_input over 768-word fields, the candidate as the assistant turn.
-  const t = truncateItem(item);
-  const user = ctx.task.trainPrompt(t);
-  const completion = ctx.tokenizer.encode(ctx.chat.target(candidate, ctx.task.system, user), { addSpecialTokens: false });
-  if (ctx.tokenizer.eosId != null && !completion.includes(ctx.tokenizer.eosId)) completion.push(ctx.tokenizer.eosId);
-  return { prompt: ctx.tokenizer.encode(ctx.chat.prompt(ctx.task.system, user)), completion };
 }
 
 export interface ScoredUser {
@@ -92,8 +77,8 @@ export async function scoreUserNegatives(ctx: TaskContext, adapter: LoraAdapter,
   const mode = opts.mode ?? 'completion';
   const missing: string[] = [];
   // Every candidate of the user in one scoring pass (chunked into batches), then split back per item.
-  const inputs = user.profile.flatMap((item) => ((item.pseudo_negative as string[] | undefined) ?? []).map((cand) => scoringInput(ctx, item as Record<string, string>, cand, mode)));
-  const all = await scoreCandidates(ctx.model, adapter, inputs, { mode, eosTokenId: ctx.tokenizer.eosId ?? undefined, batchSize: opts.batchSize });
+  const inputs = user.profile.flatMap((item) => ((item.pseudo_negative as string[] | undefined) ?? []).map((cand) => ctx.codec.scoringPair(item as Record<string, string>, cand, mode)));
+  const all = await scoreCandidates(ctx.model, adapter, inputs, { mode, eosTokenId: ctx.codec.tokenizer.eosId ?? undefined, batchSize: opts.batchSize });
   let offset = 0;
   const profile = user.profile.map((item) => {
     const cands = (item.pseudo_negative as string[] | undefined) ?? [];

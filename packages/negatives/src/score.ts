@@ -1,18 +1,9 @@
+import type { ScoringMode, ScoringPair } from '@cope/data';
 import { sequenceLogProbs, type CausalLM, type LoraAdapter } from '@cope/model';
 
-/**
- * `completion`: mean log-prob of the candidate's tokens given the templated prompt (design decision 3).
- * `cope-compat`: the published formula, −mean cross-entropy over every next-token position of
- * `[BOS, field…, BOS, y…]`, prompt included, positions whose label is EOS ignored.
- */
-export type ScoringMode = 'completion' | 'cope-compat';
-
-export interface ScoringInput {
-  /** Prompt ids: the templated prompt (`completion`), or `tok(field)` with its BOS (`cope-compat`). */
-  prompt: number[];
-  /** Candidate ids: without BOS (`completion`), or `tok(y)` with its BOS (`cope-compat`). */
-  completion: number[];
-}
+export type { ScoringMode };
+/** A candidate as the scorer reads it (@cope/data's TaskCodec makes them). */
+export type ScoringInput = ScoringPair;
 
 /**
  * Scores candidates under the user's adapter and the bare TAM model in one batch (user rows and TAM

@@ -1,7 +1,7 @@
 import { Rng } from '@cope/core';
 import { readdirSync } from 'node:fs';
 import { describeWithFixtures, fixture } from '#testing';
-import { ChatFormatter, TASKS, loadTokenizer } from '@cope/data';
+import { ChatFormatter, TASKS, TaskCodec, loadTokenizer } from '@cope/data';
 import { createLoraAdapter, disposeAdapter, disposeModel, initBackend, loadModel, tf } from '@cope/model';
 import { assembleParts, runPerUser, sampleUserNegatives, scoreUserNegatives, type TaskContext } from '@cope/negatives';
 import { tempDir } from '#testing/temp';
@@ -23,7 +23,7 @@ describeWithFixtures('pseudo-negative sampling and scoring with stories260K', ['
   beforeAll(async () => {
     const dir = fixture('models', 'stories260K');
     const tokenizer = await loadTokenizer(dir);
-    ctx = { model: await loadModel(dir), tokenizer, chat: new ChatFormatter(tokenizer, 'plain'), task: TASKS.news_headline };
+    ctx = { model: await loadModel(dir), codec: new TaskCodec(tokenizer, new ChatFormatter(tokenizer, 'plain'), TASKS.news_headline) };
   });
   afterAll(() => disposeModel(ctx.model));
 

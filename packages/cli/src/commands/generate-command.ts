@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { CHAT_TEMPLATE_CHOICES, ChatFormatter, OUTPUT_TEXT_MODES, getTask, loadTokenizer, outputText, queryPrompt, type ChatTemplateChoice, type CopeTokenizer } from '@cope/data';
+import { CHAT_TEMPLATE_CHOICES, ChatFormatter, OUTPUT_TEXT_MODES, TaskCodec, getTask, loadTokenizer, outputText, type ChatTemplateChoice, type CopeTokenizer } from '@cope/data';
 import { DEFAULT_CONTRASTIVE, DEFAULT_SAMPLING, createDecoder, generate } from '@cope/decoding';
 import { disposeModel, loadModel, stopTokenIds } from '@cope/model';
 import { parseIds, parseNumber, parsePositiveInt, textStreamer, type CliIo } from '../io.js';
@@ -33,14 +33,11 @@ async function checkSameTokenizer(expertDir: string, amateurDir: string): Promis
 
 /**
  * The text `cope generate` tokenizes: `--prompt` as given, as a user turn in `--chat-template` (with `--system`),
- * or with `--task` the query input prompted as the pipeline's decode stage prompts it (stages.ts).
+ * or with `--task` the query input prompted as the pipeline's decode stage prompts it (both ask TaskCodec).
  */
 function promptText(tokenizer: CopeTokenizer, o: { prompt: string; chatTemplate?: string; system?: string; task?: string }): string {
   const chat = () => new ChatFormatter(tokenizer, (o.chatTemplate ?? 'model') as ChatTemplateChoice);
-  if (o.task !== undefined) {
-    const p = queryPrompt(getTask(o.task), o.prompt);
-    return chat().prompt(p.system, p.user);
-  }
+  if (o.task !== undefined) return new TaskCodec(tokenizer, chat(), getTask(o.task)).queryText(o.prompt);
   return o.chatTemplate !== undefined ? chat().prompt(o.system ?? '', o.prompt) : o.prompt;
 }
 

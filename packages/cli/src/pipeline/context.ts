@@ -1,4 +1,4 @@
-import { ChatFormatter, TASKS, loadTokenizer, readOtherUsers, readTargetUsers, type CopeTokenizer, type LabelFile, type TaskName, type UserRecord } from '@cope/data';
+import { ChatFormatter, TASKS, TaskCodec, loadTokenizer, readOtherUsers, readTargetUsers, type CopeTokenizer, type LabelFile, type TaskName, type UserRecord } from '@cope/data';
 import { disposeModel, initBackend, modelFloat32Bytes, loadLoraAdapter, loadModel, mergeLoraAdapter, disposeAdapter, stopTokenIds, type CausalLM } from '@cope/model';
 import type { TaskContext } from '@cope/negatives';
 import type { RunConfig } from './config.js';
@@ -19,6 +19,8 @@ export interface TaskData {
 export interface StageContext extends TaskData {
   tokenizer: CopeTokenizer;
   chat: ChatFormatter;
+  /** The task's tokenization for the base model (examples, triples, prompts, scoring pairs, pad id). */
+  codec: TaskCodec;
   base: CausalLM;
   /** Ids that end a generation: the model folder's EOS ids and the tokenizer's ({@link stopTokenIds}). */
   eosTokenIds: number[];
@@ -28,7 +30,7 @@ export interface StageContext extends TaskData {
 
 export function taskContext(ctx: StageContext): TaskContext {
   if (!ctx.tamModel) throw new Error('TAM model not loaded: run the tam stage first');
-  return { model: ctx.tamModel, tokenizer: ctx.tokenizer, chat: ctx.chat, task: TASKS[ctx.taskName], eosTokenIds: ctx.eosTokenIds };
+  return { model: ctx.tamModel, codec: ctx.codec, eosTokenIds: ctx.eosTokenIds };
 }
 
 type Shard = { index: number; count: number };
@@ -53,7 +55,8 @@ export async function openTask(config: RunConfig, taskName: TaskName, shard: Sha
   }
   const data = await readTaskData(config, taskName, shard);
   const eosTokenIds = await stopTokenIds(config.model, base.config.eosTokenIds, tokenizer.eosId);
-  return { ...data, tokenizer, chat: new ChatFormatter(tokenizer, config.chatTemplate), base, eosTokenIds };
+  const chat = new ChatFormatter(tokenizer, config.chatTemplate);
+  return { ...data, tokenizer, chat, codec: new TaskCodec(tokenizer, chat, TASKS[taskName], base.config.maxPositionEmbeddings), base, eosTokenIds };
 }
 
 /**
@@ -64,7 +67,8 @@ export async function switchTask(previous: StageContext, taskName: TaskName, sha
   if (previous.taskName === taskName) return previous;
   const data = await readTaskData(previous.config, taskName, shard);
   if (previous.tamModel) disposeModel(previous.tamModel);
-  return { ...data, tokenizer: previous.tokenizer, chat: previous.chat, base: previous.base, eosTokenIds: previous.eosTokenIds };
+  const codec = new TaskCodec(previous.tokenizer, previous.chat, TASKS[taskName], previous.base.config.maxPositionEmbeddings);
+  return { ...data, tokenizer: previous.tokenizer, chat: previous.chat, codec, base: previous.base, eosTokenIds: previous.eosTokenIds };
 }
 
 /** Loads the trained TAM adapter and merges it into the base (CoPe merges TAM before every later stage). */

@@ -1,7 +1,7 @@
 import { Rng, SEEDS, fileExists as exists, writeFileAtomic } from '@cope/core';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_CUTOFF, TASKS, encodeDpoTriple, outputText, userKey, encodeTurn, oppuTurns, queryPrompt, readOtherUsers, readUserPart, tamTurns, truncateItem, type UserRecord } from '@cope/data';
+import { TASKS, outputText, userKey, readOtherUsers, readUserPart, type UserRecord } from '@cope/data';
 import { PromptCache, contrastiveDecoder, generate, plainDecoder } from '@cope/decoding';
 import { resolveDpoConfig, trainDpo } from '@cope/dpo';
 import { disposeAdapter, loadLoraAdapter, type LoraAdapter } from '@cope/model';
@@ -52,28 +52,19 @@ export async function runTam(ctx: StageContext, r: Reporter): Promise<void> {
   const task = ctx.taskName;
   if (await isFinished(ctx.layout.tam)) return r.event({ stage: 'tam', task, kind: 'skip' });
   const others = await readOtherUsers(`${ctx.config.dataDir}/${task}`, task);
-  const examples = tamTurns(TASKS[task], others).map((t) => encodeTurn(ctx.tokenizer, ctx.chat, t, DEFAULT_CUTOFF, contextOf(ctx)));
+  const examples = ctx.codec.tamExamples(others);
   const config = resolveSftConfig('tam', { seed: ctx.config.seed, ...ctx.config.tam });
   const cut = examples.filter((e) => e.truncated).length;
   if (cut) r.event({ stage: 'tam', task, kind: 'info', message: `${cut} of ${examples.length} training examples ${cutTo(ctx)}` });
   r.event({ stage: 'tam', task, kind: 'start', examples: examples.length });
-  const res = await trainLora({ model: ctx.base, examples, config, outDir: ctx.layout.tam, name: 'TAM', padId: padId(ctx), onStep: stepReporter(r, 'tam', task) });
+  const res = await trainLora({ model: ctx.base, examples, config, outDir: ctx.layout.tam, name: 'TAM', padId: ctx.codec.padId, onStep: stepReporter(r, 'tam', task) });
   disposeAdapter(res.adapter);
   r.event({ stage: 'tam', task, kind: 'done' });
 }
 
-/** The model's context: training examples are cut to it ({@link fitToContext}). */
-function contextOf(ctx: StageContext): number {
-  return ctx.base.config.maxPositionEmbeddings;
-}
-
 /** How training examples are cut, for the messages that count them. */
 function cutTo(ctx: StageContext): string {
-  return `cut to ${DEFAULT_CUTOFF} tokens a part or ${contextOf(ctx)} in all (the model's context)`;
-}
-
-function padId(ctx: StageContext): number {
-  return ctx.tokenizer.batchPadId;
+  return `cut to ${ctx.codec.cutoff} tokens a part or ${ctx.codec.maxLength} in all (the model's context)`;
 }
 
 /** Runs one per-user stage for user `i` (skipping finished work); a failure names the task, stage and user. */
@@ -93,13 +84,13 @@ async function runUserStageOf(ctx: StageContext, stage: UserStage, i: number, r:
   switch (stage) {
     case 'sft': {
       if (await isFinished(L.oppu(i))) return r.event({ stage, task, user: i, kind: 'skip' });
-      const examples = oppuTurns(TASKS[task], user).map((t) => encodeTurn(ctx.tokenizer, ctx.chat, t, DEFAULT_CUTOFF, contextOf(ctx)));
+      const examples = ctx.codec.oppuExamples(user);
       const cut = user.profile.filter((_, k) => examples[k].truncated).map((p) => p.id);
       if (cut.length) {
         r.event({ stage, task, user: i, kind: 'info', message: `${userKey(user)}: ${cut.length} of ${examples.length} profile items ${cutTo(ctx)}: ${cut.slice(0, 10).join(', ')}${cut.length > 10 ? ', …' : ''}` });
       }
       const config = resolveSftConfig('oppu', { seed: ctx.config.seed + i, ...ctx.config.oppu });
-      const res = await trainLora({ model: ctx.tamModel!, examples, config, outDir: L.oppu(i), name: `user_${i}`, padId: padId(ctx), onStep: stepReporter(r, stage, task, i) });
+      const res = await trainLora({ model: ctx.tamModel!, examples, config, outDir: L.oppu(i), name: `user_${i}`, padId: ctx.codec.padId, onStep: stepReporter(r, stage, task, i) });
       disposeAdapter(res.adapter);
       break;
     }
@@ -131,11 +122,7 @@ async function runUserStageOf(ctx: StageContext, stage: UserStage, i: number, r:
       const scored = await readUserPart(path.join(L.selectedParts(ctx.config.score.selection), `user_${i}.json`), task, 'selected');
       const triples = scored.profile
         .filter((item) => typeof item.negative_response === 'string')
-        .map((raw) => {
-          const item = truncateItem(raw as Record<string, unknown>);
-          const turn = { system: TASKS[task].system, user: TASKS[task].trainPrompt(item), target: item[TASKS[task].targetField] };
-          return encodeDpoTriple(ctx.tokenizer, ctx.chat, turn, String(raw.negative_response), DEFAULT_CUTOFF, contextOf(ctx));
-        });
+        .map((raw) => ctx.codec.dpoTriple(raw as Record<string, unknown>, String(raw.negative_response)));
       const adapter = await loadLoraAdapter(ctx.tamModel!, L.oppu(i), `user_${i}`);
       adapter.config.dropout = 0.05;
       const config = resolveDpoConfig({ seed: ctx.config.seed + i, ...ctx.config.dpo });
@@ -186,16 +173,13 @@ async function decodeUser(ctx: StageContext, output: DecodeOutput, i: number, r:
   try {
     for (let k = 0; k < queries.length; k += d.batchSize) {
       const batch = queries.slice(k, k + d.batchSize);
-      const prompts = batch.map((q) => {
-        const p = queryPrompt(spec, q.input);
-        return ctx.tokenizer.encode(ctx.chat.prompt(p.system, p.user));
-      });
+      const prompts = batch.map((q) => ctx.codec.queryIds(q.input));
       const res = await generate(ctx.tamModel!, prompts, {
         maxNewTokens: d.maxNewTokens ?? spec.maxNewTokens,
         decoder,
         adapter,
         eosTokenIds: ctx.eosTokenIds,
-        padTokenId: padId(ctx),
+        padTokenId: ctx.codec.padId,
         rng,
         promptCache,
       });
