@@ -352,6 +352,28 @@ static napi_value step_attention_op(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* transposeU16(src, dst, rows, cols): dst [cols, rows] = src [rows, cols]ᵀ for 16-bit values (bf16 weights), in tiles. */
+static napi_value transpose_u16(napi_env env, napi_callback_info info) {
+  GET_ARGS(4);
+  uint16_t *src, *dst;
+  size_t ls, ld;
+  if (argc != 4 || !u16_arg(env, argv[0], &src, &ls) || !u16_arg(env, argv[1], &dst, &ld)) {
+    napi_throw_type_error(env, NULL, "transposeU16: expected (Uint16Array, Uint16Array, rows, cols)");
+    return NULL;
+  }
+  const int64_t rows = int_arg(env, argv[2]), cols = int_arg(env, argv[3]);
+  if (rows < 0 || cols < 0 || (size_t)(rows * cols) > ls || (size_t)(rows * cols) > ld) {
+    napi_throw_range_error(env, NULL, "transposeU16: shapes do not fit the arrays");
+    return NULL;
+  }
+  const int64_t tile = 64;
+  for (int64_t r0 = 0; r0 < rows; r0 += tile)
+    for (int64_t c0 = 0; c0 < cols; c0 += tile)
+      for (int64_t r = r0; r < r0 + tile && r < rows; r++)
+        for (int64_t c = c0; c < c0 + tile && c < cols; c++) dst[c * rows + r] = src[r * cols + c];
+  return NULL;
+}
+
 /* config(): OpenBLAS's build description (version, target core). */
 static napi_value get_config(napi_env env, napi_callback_info info) {
   (void)info;
@@ -383,6 +405,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"batchSgemm", NULL, batch_sgemm, NULL, NULL, NULL, napi_default, NULL},
     {"config", NULL, get_config, NULL, NULL, NULL, napi_default, NULL},
     {"bf16ToF32", NULL, bf16_to_f32, NULL, NULL, NULL, napi_default, NULL},
+    {"transposeU16", NULL, transpose_u16, NULL, NULL, NULL, napi_default, NULL},
     {"binary", NULL, binary, NULL, NULL, NULL, napi_default, NULL},
     {"unary", NULL, unary_op, NULL, NULL, NULL, napi_default, NULL},
     {"rows", NULL, rows_op, NULL, NULL, NULL, napi_default, NULL},

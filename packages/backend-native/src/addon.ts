@@ -25,6 +25,8 @@ export interface NativeAddon {
   /** OpenBLAS's build description. */
   config(): string;
   bf16ToF32(src: Uint16Array, dst: Float32Array): void;
+  /** dst [cols, rows] = src [rows, cols]ᵀ for 16-bit values (bf16 weights). */
+  transposeU16(src: Uint16Array, dst: Uint16Array, rows: number, cols: number): void;
   /** out = a op b over `shape`, reading a and b at their strides (0 where broadcast); ops: {@link BINARY_OPS}. */
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, shape: Float64Array, strideA: Float64Array, strideB: Float64Array): void;
   /** out[i] = op(x[i]); ops: {@link UNARY_OPS}. */

@@ -111,3 +111,16 @@ describe('batchSgemm over threads', () => {
     },
   );
 });
+
+describe('transposeU16', () => {
+  test('transposes 16-bit matrices of any shape, tile edges included', () => {
+    for (const [rows, cols] of [[1, 1], [3, 130], [130, 3], [65, 129]]) {
+      const src = Uint16Array.from({ length: rows * cols }, (_, i) => (i * 7919) & 0xffff);
+      const dst = new Uint16Array(rows * cols);
+      addon.transposeU16(src, dst, rows, cols);
+      const bad = Array.from(dst).filter((v, i) => v !== src[(i % rows) * cols + Math.floor(i / rows)]).length;
+      expect({ rows, cols, bad }).toEqual({ rows, cols, bad: 0 });
+    }
+    expect(() => addon.transposeU16(new Uint16Array(4), new Uint16Array(4), 3, 3)).toThrow(/do not fit/);
+  });
+});

@@ -1,3 +1,5 @@
+import { loadAddon } from '@cope/backend-native';
+
 /** Conversions between half-precision encodings and float32, done on the host. */
 
 /** IEEE 754 binary16 → float32, for `F16` safetensors. */
@@ -38,9 +40,17 @@ export function f32ToBf16(src: Float32Array): Uint16Array {
   return out;
 }
 
-/** A row-major [rows, cols] matrix of 16-bit values transposed to [cols, rows], in cache-sized tiles. */
+/**
+ * A row-major [rows, cols] matrix of 16-bit values transposed to [cols, rows], in cache-sized tiles: on the
+ * native addon when it is built (a 7B model's bf16 weights are 7.2G values), else here.
+ */
 export function transposeU16(src: Uint16Array, rows: number, cols: number): Uint16Array {
   const out = new Uint16Array(rows * cols);
+  const { addon } = loadAddon();
+  if (addon) {
+    addon.transposeU16(src, out, rows, cols);
+    return out;
+  }
   const tile = 64;
   for (let r0 = 0; r0 < rows; r0 += tile) {
     const r1 = Math.min(rows, r0 + tile);

@@ -133,7 +133,8 @@ export async function eachSafetensor(file: string, onTensor: (entry: Safetensors
   try {
     const size = (await fh.stat()).size;
     const read = async (pos: number, length: number): Promise<Uint8Array> => {
-      const buf = Buffer.allocUnsafe(length);
+      // Never from Node's shared pool: tensors view these bytes in place.
+      const buf = Buffer.allocUnsafeSlow(length);
       for (let done = 0; done < length; ) {
         const { bytesRead } = await fh.read(buf, done, Math.min(length - done, 1 << 30), pos + done);
         if (bytesRead === 0) throw new SafetensorsError(file, `truncated: ${size} bytes, read past the end at ${pos + done}`);
@@ -217,7 +218,12 @@ export function serializeSafetensors(tensors: Map<string, HostTensor>, opts: { d
 export async function readSafetensors(file: string, opts: SafetensorsReadOptions = {}): Promise<Map<string, HostTensor>> {
   const tensors = new Map<string, HostTensor>();
   await eachSafetensor(file, (e, bytes) => {
-    if (e.dtype === 'BF16' && opts.keepBf16?.(e.name, e.shape)) tensors.set(e.name, { shape: e.shape, data: new Float32Array(0), bf16: new Uint16Array(aligned(bytes)) });
+    // Each tensor's bytes are a buffer of their own here: viewed in place when aligned (a fresh copy of a 7B
+    // model's weights costs its page faults), copied otherwise.
+    if (e.dtype === 'BF16' && opts.keepBf16?.(e.name, e.shape)) {
+      const bits = bytes.byteOffset % 2 === 0 ? new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2) : new Uint16Array(aligned(bytes));
+      tensors.set(e.name, { shape: e.shape, data: new Float32Array(0), bf16: bits });
+    } else if (e.dtype === 'F32' && bytes.byteOffset % 4 === 0) tensors.set(e.name, { shape: e.shape, data: new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4) });
     else tensors.set(e.name, { shape: e.shape, data: widen(bytes, e.dtype) });
   }, opts);
   return tensors;
