@@ -41,23 +41,13 @@ export function f32ToBf16(src: Float32Array): Uint16Array {
 }
 
 /**
- * A row-major [rows, cols] matrix of 16-bit values transposed to [cols, rows], in cache-sized tiles: on the
- * native addon when it is built (a 7B model's bf16 weights are 7.2G values), else here.
+ * A row-major [rows, cols] matrix of 16-bit values transposed to [cols, rows] on the native addon (bf16 weights
+ * are kept on the native backend only; a 7B model's are 7.2G values).
  */
 export function transposeU16(src: Uint16Array, rows: number, cols: number): Uint16Array {
+  const { addon, reason } = loadAddon();
+  if (!addon) throw new Error(`bf16 weights need the native backend: ${reason}`);
   const out = new Uint16Array(rows * cols);
-  const { addon } = loadAddon();
-  if (addon) {
-    addon.transposeU16(src, out, rows, cols);
-    return out;
-  }
-  const tile = 64;
-  for (let r0 = 0; r0 < rows; r0 += tile) {
-    const r1 = Math.min(rows, r0 + tile);
-    for (let c0 = 0; c0 < cols; c0 += tile) {
-      const c1 = Math.min(cols, c0 + tile);
-      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) out[c * rows + r] = src[r * cols + c];
-    }
-  }
+  addon.transposeU16(src, out, rows, cols);
   return out;
 }

@@ -1,7 +1,7 @@
 import type { Tensor1D, Tensor2D } from '../tf.js';
 import { RMS_NORM_WASM } from './rms-norm-binary.js';
 import { RMS_NORM_KERNEL } from '@cope/backend-native';
-import { backendKernel, heapModuleAvailable, registerHeapKernel, runHeapKernel } from './heap-module.js';
+import { heapModuleAvailable, registerHeapKernel, runHeapKernel } from './heap-module.js';
 
 /**
  * RMSNorm on the wasm backend in one kernel (rms-norm.wat, on the tfjs heap) instead of six backend ops
@@ -26,12 +26,12 @@ function register(): void {
 
 /** True when the active backend can run {@link rmsNormRows} on rows of width `h`. */
 export function rmsNormAvailable(h: number): boolean {
-  return h > 0 && h % 4 === 0 && (heapModuleAvailable(RMS_NORM_WASM) || backendKernel(KERNEL_NAME));
+  return h > 0 && h % 4 === 0 && heapModuleAvailable(RMS_NORM_WASM);
 }
 
 /**
  * `x · rsqrt(mean(x², -1) + eps) · w` for x [N, H], w [H] (H a multiple of 4), as tfjs computes it op by op.
- * wasm backend, or one registering the kernel (the native one), only ({@link rmsNormAvailable}); no gradient. @returns [N, H]
+ * wasm backend only ({@link rmsNormAvailable}); no gradient. @returns [N, H]
  */
 export function rmsNormRows(x: Tensor2D, w: Tensor1D, eps: number): Tensor2D {
   const [, h] = x.shape;

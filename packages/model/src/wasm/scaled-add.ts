@@ -2,7 +2,7 @@ import { tf } from '../tf.js';
 import type { Tensor1D, Tensor2D } from '../tf.js';
 import { SCALED_ADD_WASM } from './scaled-add-binary.js';
 import { SCALED_ADD_KERNEL } from '@cope/backend-native';
-import { backendKernel, heapModuleAvailable, registerHeapKernel, runHeapKernel } from './heap-module.js';
+import { heapModuleAvailable, registerHeapKernel, runHeapKernel } from './heap-module.js';
 
 /**
  * `y + delta · scale` with a scale per row (LoRA's update masked to the rows that use the adapter) on the
@@ -29,11 +29,11 @@ function register(): void {
 
 /** True when the active backend can run {@link scaledAdd} on rows of `cols` values. */
 export function scaledAddAvailable(cols: number): boolean {
-  return cols > 0 && cols % 4 === 0 && (heapModuleAvailable(SCALED_ADD_WASM) || backendKernel(KERNEL_NAME));
+  return cols > 0 && cols % 4 === 0 && heapModuleAvailable(SCALED_ADD_WASM);
 }
 
 /**
- * `y + delta · scale[:, None]` for y, delta [R, C] (C a multiple of 4) and scale [R]. wasm or native backend only
+ * `y + delta · scale[:, None]` for y, delta [R, C] (C a multiple of 4) and scale [R]. wasm backend only
  * ({@link scaledAddAvailable}); no gradient. @returns [R, C]
  */
 export function scaledAdd(y: Tensor2D, delta: Tensor2D, scale: Tensor1D): Tensor2D {

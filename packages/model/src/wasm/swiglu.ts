@@ -1,7 +1,7 @@
 import type { Tensor2D } from '../tf.js';
 import { SWIGLU_WASM } from './swiglu-binary.js';
 import { SWIGLU_KERNEL } from '@cope/backend-native';
-import { backendKernel, heapModuleAvailable, registerHeapKernel, runHeapKernel } from './heap-module.js';
+import { heapModuleAvailable, registerHeapKernel, runHeapKernel } from './heap-module.js';
 
 /**
  * SwiGLU's gating `gate · sigmoid(gate) · up` on the wasm backend in one kernel (swiglu.wat, on the tfjs heap)
@@ -26,12 +26,12 @@ function register(): void {
 
 /** True when the active backend can run {@link swiGlu} on `size` values. */
 export function swiGluAvailable(size: number): boolean {
-  return size % 4 === 0 && (heapModuleAvailable(SWIGLU_WASM) || backendKernel(KERNEL_NAME));
+  return size % 4 === 0 && heapModuleAvailable(SWIGLU_WASM);
 }
 
 /**
  * `gate · sigmoid(gate) · up` elementwise, gate and up of one shape [N, F] (N·F a multiple of 4). wasm
- * backend or one registering the kernel (native) only ({@link swiGluAvailable}); no gradient. @returns [N, F]
+ * backend only ({@link swiGluAvailable}); no gradient. @returns [N, F]
  */
 export function swiGlu(gate: Tensor2D, up: Tensor2D): Tensor2D {
   if (gate.shape.join() !== up.shape.join() || gate.size % 4 !== 0) {
