@@ -8,9 +8,9 @@ import { parseNumber } from '../io.js';
 import { loadRunConfig } from '../pipeline/config.js';
 import { jsonReporter, terminalReporter } from '../pipeline/reporter.js';
 import { metricsTable, runPipeline } from '../pipeline/run.js';
-import type { Method, UserStage } from '../pipeline/stages.js';
+import type { Method } from '../pipeline/stages.js';
 import { mergeRuns } from '../pipeline/merge.js';
-import { lockRunFolder } from '../pipeline/run-store.js';
+import { STAGE_ORDER, lockRunFolder, type StageName } from '../pipeline/run-store.js';
 import { writeReport } from '../pipeline/report.js';
 import { BACKEND_HELP } from './model-commands.js';
 
@@ -71,7 +71,7 @@ function samplingFlag(o: Record<string, any>): Record<string, unknown> {
   return o.samplingRuns === undefined ? {} : { decode: { sampling: { runs: parseNumber(o.samplingRuns, '--sampling-runs') } } };
 }
 
-async function execute(io: CliIo, o: Record<string, any>, stages: Array<'tam' | UserStage | 'eval'>, extra: Record<string, unknown> = {}) {
+async function execute(io: CliIo, o: Record<string, any>, stages: StageName[], extra: Record<string, unknown> = {}) {
   const config = await configFrom(o, extra);
   const tty = process.stderr.isTTY && !o.json;
   const reporter = tty ? terminalReporter() : jsonReporter((l) => io.err(l));
@@ -87,7 +87,7 @@ async function execute(io: CliIo, o: Record<string, any>, stages: Array<'tam' | 
 export function registerPipelineCommands(program: Command, io: CliIo): void {
   addRunOptions(program.command('run').description('Run every stage (TAM, OPPU, negatives, scoring, DPO, decoding, evaluation); resumable'))
     .option('--sampling-runs <n>', 'sample each method n times (temperature 0.3, top-k 50, top-p 0.95 unless the config says otherwise) instead of greedy decoding')
-    .action((o) => execute(io, o, ['tam', 'sft', 'negatives', 'score', 'dpo', 'decode', 'eval'], samplingFlag(o)));
+    .action((o) => execute(io, o, [...STAGE_ORDER], samplingFlag(o)));
   addRunOptions(program.command('tam').description('Train the task-adapted LoRA on the non-target users (ckpt/TAM/<task>)'))
     .action((o) => execute(io, o, ['tam']));
   addRunOptions(program.command('sft').description('Train each user\'s OPPU adapter on the TAM model (ckpt/OPPU_SFT/<task>/user_<i>)'))

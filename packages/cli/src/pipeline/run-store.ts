@@ -5,9 +5,10 @@ import path from 'node:path';
 import type { TaskName } from '@cope/data';
 import type { RunConfig } from './config.js';
 import { runLayout } from './layout.js';
+import { USER_STAGES } from './stages.js';
 
 /** The pipeline's stages in dependency order (a stage's results depend on every stage before it that it reads). */
-export const STAGE_ORDER = ['tam', 'sft', 'negatives', 'score', 'dpo', 'decode', 'eval'] as const;
+export const STAGE_ORDER = ['tam', ...USER_STAGES, 'eval'] as const;
 export type StageName = (typeof STAGE_ORDER)[number];
 
 /**

@@ -3,10 +3,10 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { backendChoiceNote, backendThreads, currentBackend, initBackend, modelFloat32Bytes } from '@cope/model';
-import { appendManifest, checkStageSettings, lockRunFolder } from './run-store.js';
+import { appendManifest, checkStageSettings, lockRunFolder, type StageName as PipelineStage } from './run-store.js';
 import { parseShard, type RunConfig } from './config.js';
 import { closeTask, openTask, readOtherUsers, readTaskData, type TaskData } from './context.js';
-import { assembleOutputs, evaluateOutputs, runTam, runUserStage, USER_STAGES, type MethodResult, type Reporter, type UserStage } from './stages.js';
+import { assembleOutputs, evaluateOutputs, runTam, runUserStage, USER_STAGES, type MethodResult, type Reporter } from './stages.js';
 import { WorkerPool } from './worker-pool.js';
 
 const PACKAGES = ['data', 'model', 'sft', 'dpo', 'decoding', 'negatives', 'metrics', 'cli'];
@@ -34,7 +34,6 @@ export interface RunSummary {
   results?: MethodResult[];
 }
 
-type PipelineStage = 'tam' | UserStage | 'eval';
 
 /**
  * Runs stages of the pipeline for every task: TAM, then the per-user stages, then, when every user's
