@@ -29,14 +29,15 @@ export class GenerationRows {
   private readonly mask: number[][];
   private readonly promptKey: string;
   private readonly pinned: PromptEntry[] = [];
+  private readonly promptCache?: PromptCache;
 
   constructor(
     model: CausalLM,
     private readonly prompts: number[][],
     private readonly decoder: Decoder,
     opts: { adapter?: LoraAdapter | null; amateurModel?: CausalLM; padTokenId: number; promptCache?: PromptCache },
-    private readonly promptCache = opts.promptCache,
   ) {
+    this.promptCache = opts.promptCache;
     this.separate = !!opts.amateurModel && decoder.rows.includes('amateur');
     const maxLen = Math.max(...prompts.map((p) => p.length));
     // Left padding: positions come from the mask, so a padded prompt decodes as it would alone.
@@ -46,7 +47,7 @@ export class GenerationRows {
     this.runners = this.separate
       ? decoder.rows.map((role) => ({ model: role === 'amateur' ? opts.amateurModel! : model, adapters: [adapterOf(role)] }))
       : [{ model, adapters: decoder.rows.map(adapterOf) }];
-    this.promptKey = promptCache ? promptBatchKey(prompts, opts.padTokenId) : '';
+    this.promptKey = this.promptCache ? promptBatchKey(prompts, opts.padTokenId) : '';
   }
 
   /**
