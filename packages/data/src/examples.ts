@@ -69,12 +69,15 @@ export function tamTurns(task: TaskSpec, users: UserRecord[]): ChatTurn[] {
   return users.flatMap((u) => u.query.map((q) => ({ system: task.system, user: q.input, target: String(q.gold ?? '') })));
 }
 
-/** OPPU turns: one per profile item of a user, with `OPPU_input` over 768-word fields. */
+/** OPPU turns: one per profile item of a user ({@link oppuTurn}). */
 export function oppuTurns(task: TaskSpec, user: UserRecord): ChatTurn[] {
-  return user.profile.map((raw) => {
-    const item = truncateItem(raw);
-    return { system: task.system, user: task.trainPrompt(item), target: item[task.targetField] };
-  });
+  return user.profile.map((raw) => oppuTurn(task, raw));
+}
+
+/** A profile item's turn, as OPPU trains on it and DPO prefers it: `OPPU_input` over 768-word fields, its target. */
+export function oppuTurn(task: TaskSpec, raw: Record<string, unknown>): ChatTurn {
+  const item = truncateItem(raw);
+  return { system: task.system, user: task.trainPrompt(item), target: item[task.targetField] };
 }
 
 /** The test-time prompt turn of a query (no truncation). */

@@ -1,6 +1,6 @@
 import type { ChatFormatter } from './chat.js';
 import type { UserRecord } from './dataset.js';
-import { DEFAULT_CUTOFF, encodeDpoTriple, encodeTurn, oppuTurns, queryPrompt, tamTurns, truncateItem, type DpoTriple, type SftExample } from './examples.js';
+import { DEFAULT_CUTOFF, encodeDpoTriple, encodeTurn, oppuTurn, oppuTurns, queryPrompt, tamTurns, truncateItem, type DpoTriple, type SftExample } from './examples.js';
 import type { TaskSpec } from './tasks.js';
 import type { CopeTokenizer } from './tokenizer.js';
 
@@ -53,9 +53,7 @@ export class TaskCodec {
 
   /** The DPO triple of a profile item: its target chosen, `rejected` (the selected negative) rejected. */
   dpoTriple(raw: Record<string, unknown>, rejected: string): DpoTriple {
-    const item = truncateItem(raw);
-    const turn = { system: this.task.system, user: this.task.trainPrompt(item), target: item[this.task.targetField] };
-    return encodeDpoTriple(this.tokenizer, this.chat, turn, rejected, this.cutoff, this.maxLength);
+    return encodeDpoTriple(this.tokenizer, this.chat, oppuTurn(this.task, raw), rejected, this.cutoff, this.maxLength);
   }
 
   /** The prompt pseudo-negatives of a profile item are sampled from (the task's test prompt over the item). */
