@@ -14,8 +14,9 @@ export const allowedDependencies = {
   decoding: ['core', 'model'],
   negatives: ['core', 'model', 'data', 'decoding'],
   metrics: ['core'],
-  cli: ['core', 'data', 'backend-native', 'model', 'sft', 'dpo', 'decoding', 'negatives', 'metrics'],
-  tools: ['core', 'data', 'backend-native', 'model', 'sft', 'dpo', 'decoding', 'negatives', 'metrics', 'cli'],
+  pipeline: ['core', 'data', 'model', 'sft', 'dpo', 'decoding', 'negatives', 'metrics'],
+  cli: ['core', 'data', 'backend-native', 'model', 'sft', 'dpo', 'decoding', 'negatives', 'metrics', 'pipeline'],
+  tools: ['core', 'data', 'backend-native', 'model', 'sft', 'dpo', 'decoding', 'negatives', 'metrics', 'pipeline', 'cli'],
 };
 
 export default [

@@ -34,6 +34,11 @@ describe('package boundaries (design.md "may depend on") are enforced by lint', 
     expect((await lint('packages/core/src/forbidden.ts', "import { tf } from '@cope/model';\nexport const x = tf;\n")).some((m) => m.startsWith('@nx/enforce-module-boundaries'))).toBe(true);
     expect(await lint('packages/metrics/src/allowed.ts', "import { keyPath } from '@cope/core';\nexport const x = keyPath;\n")).toEqual([]);
   });
+  test('the pipeline may not import the CLI or a backend; the CLI may import the pipeline', async () => {
+    expect((await lint('packages/pipeline/src/forbidden.ts', "import { runCli } from '@cope/cli';\nexport const x = runCli;\n")).some((m) => m.startsWith('@nx/enforce-module-boundaries'))).toBe(true);
+    expect((await lint('packages/pipeline/src/forbidden.ts', "import { NATIVE_BACKEND } from '@cope/backend-native';\nexport const x = NATIVE_BACKEND;\n")).some((m) => m.startsWith('@nx/enforce-module-boundaries'))).toBe(true);
+    expect(await lint('packages/cli/src/allowed.ts', "import { METHODS } from '@cope/pipeline';\nexport const x = METHODS;\n")).toEqual([]);
+  });
   test('an allowed import passes', async () => {
     const msgs = await lint('packages/negatives/src/allowed.ts', "import { generate } from '@cope/decoding';\nexport const x = generate;\n");
     expect(msgs.filter((m) => m.startsWith('@nx/enforce-module-boundaries'))).toEqual([]);

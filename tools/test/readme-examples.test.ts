@@ -11,13 +11,14 @@ import { tempDir } from '../testing/temp.js';
  * `COPE_FIXTURES`) where the README says `fixtures/`. Temporary files the examples write go to a folder removed afterwards.
  */
 const root = path.resolve(__dirname, '..', '..');
-const PACKAGES = ['core', 'data', 'backend-native', 'model', 'sft', 'dpo', 'decoding', 'negatives', 'metrics'];
+const PACKAGES = ['core', 'data', 'backend-native', 'model', 'sft', 'dpo', 'decoding', 'negatives', 'metrics', 'pipeline'];
 /** What examples print, where their README comments say it. */
 const PRINTS: Record<string, RegExp[]> = {
   core: [/^(\d) \1$/m, /^run\.yaml: tam\.learningRate: Too small$/m],
   model: [/^\[ 2, 3, 320 \] -\d+\.\d+$/m],
   metrics: [/^0\.6666666666666666$/m, /^0\.996$/m, /'rouge-1': 0\.666/],
   'backend-native': [/^\[ \[ 3, 3 \], \[ 3, 3 \] \]$/m],
+  pipeline: [/^news_headline tam done$/m, /^CoPe 0\.\d{4}$/m, /output\/news_headline\/CoPe\.json$/m],
 };
 
 function exampleOf(pkg: string): string {

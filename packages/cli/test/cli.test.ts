@@ -7,7 +7,7 @@ import { runCli } from '@cope/cli';
 import { adapterVariables, createLoraAdapter, disposeAdapter, disposeModel, initBackend, loadModel, saveLoraAdapter, saveModel, tf } from '@cope/model';
 import { tempDir } from '#testing/temp';
 import { textStreamer } from '../src/io.js';
-import { loadRunConfig } from '../src/pipeline/config.js';
+import { loadRunConfig } from '../src/config-file.js';
 import { resolveSftConfig } from '@cope/sft';
 import { resolveDpoConfig } from '@cope/dpo';
 

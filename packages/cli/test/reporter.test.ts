@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { terminalReporter } from '../src/pipeline/reporter.js';
+import { terminalReporter } from '../src/reporter.js';
 
 /** A terminal that keeps what is written to it. */
 function screen(): Writable & { text: string; isTTY: boolean; columns: number } {

@@ -9,6 +9,8 @@ export const SEEDS = {
   negatives: (seed: number, user: number): number => seed * 7919 + user,
   /** Decoding a user's queries; `run` numbers CoPe's `--is_sampling` runs (0 for greedy). */
   decoding: (seed: number, user: number, run = 0): number => seed * 7919 + user * 104729 + run,
+  /** A user's OPPU and DPO trainers (adapter initialisation, dropout, example order). */
+  user: (seed: number, user: number): number => seed + user,
   /** The order of a training epoch's examples (@cope/sft). */
   epochOrder: (seed: number, epoch: number): number => seed * 1000003 + epoch,
 } as const;

@@ -24,12 +24,11 @@ export interface Decoder {
  * of these defaults: CLI flags and the run config derive theirs from it.
  */
 export const samplingSettingsSchema = z.object({
-  /** Sample from the distribution (true) or take the argmax (false). */
-  doSample: z.boolean().default(false),
-  temperature: z.number().positive().default(1),
-  topK: z.number().int().nonnegative().default(50),
-  topP: z.number().positive().max(1).default(1),
-  repetitionPenalty: z.number().positive().default(1),
+  doSample: z.boolean().default(false).describe('sample from the distribution (true) or take the argmax (false)'),
+  temperature: z.number().positive().default(1).describe('sampling temperature'),
+  topK: z.number().int().nonnegative().default(50).describe('top-k (0 = off)'),
+  topP: z.number().positive().max(1).default(1).describe('top-p (nucleus)'),
+  repetitionPenalty: z.number().positive().default(1).describe('Hugging Face repetition penalty (1 = off)'),
 });
 export type SamplingSettings = z.infer<typeof samplingSettingsSchema>;
 
@@ -58,9 +57,9 @@ function pick(scores: Float64Array, s: SamplingSettings, history: readonly numbe
  * (CoPe's scripts/OPPU_sft+dpo.py: λ `--contrastive_alpha 0.1`, the hard-coded plausibility 0.1, ε-masking as published).
  */
 export const contrastiveSettingsSchema = samplingSettingsSchema.extend({
-  contrastiveAlpha: z.number().min(0).default(0.1),
-  plausibility: z.number().min(0).max(1).default(0.1),
-  masked: z.enum(['eps', 'inf']).default('eps'),
+  contrastiveAlpha: z.number().min(0).default(0.1).describe('λ, the weight of the amateur (CoPe\'s --contrastive_alpha)'),
+  plausibility: z.number().min(0).max(1).default(0.1).describe('plausibility threshold: tokens below this share of the expert\'s best are masked (CoPe\'s)'),
+  masked: z.enum(['eps', 'inf']).default('eps').describe('masked tokens\' score: eps (as published) or inf'),
 });
 
 /** `settings` checked against `schema`; the error names the decoder, the setting and what it expects. */

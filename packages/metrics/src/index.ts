@@ -5,7 +5,7 @@
 export { rougeTokenize } from './tokenize.js';
 export { rouge, rougeL, rougeLsum, type Prf, type RougeScores, type RougeOptions } from './rouge.js';
 export {
-  evaluateLamp, evaluateLampFiles, EvaluationError, LAMP_TASK_IDS,
+  evaluateLamp, evaluateLampFiles, meanScores, EvaluationError, LAMP_TASK_IDS,
   type LampTaskId, type LampResults, type ExampleScores, type OutputFile,
 } from './lamp.js';
 export { porterStem } from './porter.js';

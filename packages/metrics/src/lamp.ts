@@ -77,10 +77,18 @@ export function evaluateLamp(task: LampTaskId, golds: OutputFile, preds: OutputF
       meteor: meteor(ref.trim(), p),
     });
   }
-  const mean = (k: keyof Omit<ExampleScores, 'id'>) => (examples.length ? examples.reduce((a, e) => a + e[k], 0) / examples.length : 0);
-  const out: LampResults = { 'rouge-1': mean('rouge-1'), 'rouge-L': mean('rouge-L'), meteor: mean('meteor') };
+  const out: LampResults = meanScores(examples);
   if (opts.perExample) out.examples = examples;
   return out;
+}
+
+/**
+ * LaMP's reported scores (ROUGE-1, ROUGE-L, METEOR) of a set of examples: their means in the given order, 0 for
+ * none. `evaluateLamp`'s over all examples; over one user's examples, that user's scores.
+ */
+export function meanScores(examples: readonly ExampleScores[]): { 'rouge-1': number; 'rouge-L': number; meteor: number } {
+  const mean = (k: 'rouge-1' | 'rouge-L' | 'meteor') => (examples.length ? examples.reduce((a, e) => a + e[k], 0) / examples.length : 0);
+  return { 'rouge-1': mean('rouge-1'), 'rouge-L': mean('rouge-L'), meteor: mean('meteor') };
 }
 
 async function readOutputFile(file: string): Promise<OutputFile> {

@@ -37,7 +37,7 @@ export interface BackendOptions {
 
 /**
  * From this float32 weight size up `auto` prefers the native backend: past it the wasm heap (4 GiB) leaves no
- * room to train, and the native products are faster per token (0.5B: 36 against 8.7 training tokens/s).
+ * room to train, and the native products are faster per token (@cope/model's README, Backends).
  */
 export const AUTO_NATIVE_MODEL_BYTES = 1024 ** 3;
 
@@ -122,7 +122,7 @@ const WASM_HEAP_MAX = 4 * 1024 ** 3;
 export function heapExhaustionNote(heapBytes: number | undefined = wasmHeapBytes()): string {
   if (heapBytes === undefined || heapBytes < 0.95 * WASM_HEAP_MAX) return '';
   const gib = (heapBytes / 1024 ** 3).toFixed(2);
-  return ` (the wasm heap is at ${gib} of its 4 GiB: the model's weights and this step's activations do not fit; use shorter inputs, a smaller batch, or a native backend: --backend tensorflow)`;
+  return ` (the wasm heap is at ${gib} of its 4 GiB: the model's weights and this step's activations do not fit; use shorter inputs, a smaller batch, or the native backend: --backend native)`;
 }
 
 /** The thread count asked for: the option, else `COPE_THREADS`, else 1. */

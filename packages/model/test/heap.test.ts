@@ -14,7 +14,7 @@ describe('wasm heap', () => {
   test('heapExhaustionNote explains a failure once the heap is near its 4 GiB ceiling, and says nothing before', () => {
     const note = heapExhaustionNote(4 * 1024 ** 3 - 64 * 1024 ** 2);
     expect(note).toMatch(/^ \(the wasm heap is at 3\.94 of its 4 GiB: /);
-    expect(note).toMatch(/shorter inputs, a smaller batch, or a native backend: --backend tensorflow\)$/);
+    expect(note).toMatch(/shorter inputs, a smaller batch, or the native backend: --backend native\)$/);
     expect(heapExhaustionNote(3.5 * 1024 ** 3)).toBe('');
     expect(heapExhaustionNote(undefined)).toBe('');
     // The test process's own heap is far from the ceiling.

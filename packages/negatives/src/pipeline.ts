@@ -1,6 +1,4 @@
-import { Rng, SEEDS, writeFileAtomic } from '@cope/core';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
+import { Rng, SEEDS } from '@cope/core';
 import type { TaskCodec, UserRecord } from '@cope/data';
 import { generate, plainDecoder } from '@cope/decoding';
 import { type CausalLM, type LoraAdapter } from '@cope/model';
@@ -99,40 +97,4 @@ export async function scoreUserNegatives(ctx: TaskContext, adapter: LoraAdapter,
     };
   });
   return { user: { ...user, profile }, itemsWithoutCandidates: missing };
-}
-
-/**
- * Runs `work` for every user index not yet done, writing each result to `partsDir/user_<i>.json`
- * atomically, so a stopped run resumes where it was and parallel workers can share a folder
- * (give each its own `indices`).
- */
-export async function runPerUser<T>(partsDir: string, indices: number[], work: (i: number) => Promise<T>, onDone?: (i: number, skipped: boolean) => void): Promise<void> {
-  await fs.mkdir(partsDir, { recursive: true });
-  for (const i of indices) {
-    const file = path.join(partsDir, `user_${i}.json`);
-    try {
-      await fs.access(file);
-      onDone?.(i, true);
-      continue;
-    } catch {
-      // not done yet
-    }
-    await writeFileAtomic(file, JSON.stringify(await work(i)));
-    onDone?.(i, false);
-  }
-}
-
-/** Joins `user_<i>.json` parts (i = 0..count-1) into one list; errors name the missing parts. */
-export async function assembleParts<T>(partsDir: string, count: number): Promise<T[]> {
-  const out: T[] = [];
-  const missing: number[] = [];
-  for (let i = 0; i < count; i++) {
-    try {
-      out.push(JSON.parse(await fs.readFile(path.join(partsDir, `user_${i}.json`), 'utf8')) as T);
-    } catch {
-      missing.push(i);
-    }
-  }
-  if (missing.length) throw new Error(`${partsDir}: missing results for users ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ' …' : ''}`);
-  return out;
 }

@@ -1,10 +1,8 @@
 import { Rng } from '@cope/core';
-import { readdirSync } from 'node:fs';
 import { describeWithFixtures, fixture } from '#testing';
 import { ChatFormatter, TASKS, TaskCodec, loadTokenizer } from '@cope/data';
 import { createLoraAdapter, disposeAdapter, disposeModel, initBackend, loadModel, tf } from '@cope/model';
-import { assembleParts, runPerUser, sampleUserNegatives, scoreUserNegatives, type TaskContext } from '@cope/negatives';
-import { tempDir } from '#testing/temp';
+import { sampleUserNegatives, scoreUserNegatives, type TaskContext } from '@cope/negatives';
 
 beforeAll(async () => {
   await initBackend(process.env.COPE_BACKEND ?? 'wasm');
@@ -54,15 +52,4 @@ describeWithFixtures('pseudo-negative sampling and scoring with stories260K', ['
     expect((compat.user.profile[0] as any).OPPU_scores).not.toEqual(item.OPPU_scores);
     disposeAdapter(adapter);
   });
-});
-
-test('per-user runs resume: finished users are skipped; parts assemble in order', async () => {
-  const dir = tempDir('cope-parts-');
-  const ran: number[] = [];
-  await runPerUser(dir, [0, 2], async (i) => { ran.push(i); return { i }; });
-  await runPerUser(dir, [0, 1, 2, 3], async (i) => { ran.push(i); return { i }; });
-  expect(ran).toEqual([0, 2, 1, 3]);
-  expect(readdirSync(dir).sort()).toEqual(['user_0.json', 'user_1.json', 'user_2.json', 'user_3.json']);
-  expect(await assembleParts(dir, 4)).toEqual([{ i: 0 }, { i: 1 }, { i: 2 }, { i: 3 }]);
-  await expect(assembleParts(dir, 5)).rejects.toThrow(/missing results for users 4/);
 });

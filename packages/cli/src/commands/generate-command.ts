@@ -4,9 +4,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { CHAT_TEMPLATE_CHOICES, ChatFormatter, OUTPUT_TEXT_MODES, TaskCodec, getTask, loadTokenizer, outputText, type ChatTemplateChoice, type CopeTokenizer } from '@cope/data';
-import { DEFAULT_CONTRASTIVE, DEFAULT_SAMPLING, createDecoder, generate } from '@cope/decoding';
+import { contrastiveSettingsSchema, createDecoder, generate } from '@cope/decoding';
 import { disposeModel, loadModel, stopTokenIds } from '@cope/model';
 import { parseIds, parseNumber, parsePositiveInt, textStreamer, type CliIo } from '../io.js';
+import { schemaOption } from '../schema-options.js';
 import { BACKEND_HELP, THREADS_HELP, BASE_ADAPTER_HELP, WEIGHTS_HELP, weightsFlag, withModel } from './model-commands.js';
 
 /**
@@ -104,6 +105,9 @@ function checkFlags(o: Record<string, string | boolean | undefined>): void {
   if (o.system !== undefined && o.chatTemplate === undefined) throw new Error('generate: --system needs --chat-template (e.g. --chat-template model)');
 }
 
+/** A decoding flag from @cope/decoding's settings schema (help, default and choices). */
+const decodingOption = (key: string, flags: string) => schemaOption(contrastiveSettingsSchema.shape, key, flags, { withDefault: true });
+
 /** `cope generate`: greedy, sampling or contrastive decoding of prompts with a Hugging Face model folder. */
 export function registerGenerateCommand(program: Command, io: CliIo): void {
   program
@@ -123,13 +127,13 @@ export function registerGenerateCommand(program: Command, io: CliIo): void {
     .addOption(new Option('--output-text <mode>', 'with --task: reference (CoPe\'s get_output for greedy and sampling, strip for contrastive) or trim (the generated text, trimmed)').choices(OUTPUT_TEXT_MODES).default('reference'))
     .option('--max-new-tokens <n>', 'tokens to generate (default: 32; with --task the task\'s, as CoPe decodes it: 100 short, 600 long)')
     .option('--decoding <name>', 'greedy | sample | contrastive', 'greedy')
-    .option('--contrastive-alpha <x>', 'λ, weight of the amateur (CoPe\'s)', String(DEFAULT_CONTRASTIVE.contrastiveAlpha))
-    .option('--plausibility <x>', 'plausibility threshold (CoPe\'s)', String(DEFAULT_CONTRASTIVE.plausibility))
-    .option('--masked <mode>', 'eps (as published) | inf', DEFAULT_CONTRASTIVE.masked)
-    .option('--repetition-penalty <x>', 'Hugging Face repetition penalty', String(DEFAULT_SAMPLING.repetitionPenalty))
-    .option('--temperature <x>', 'sampling temperature', String(DEFAULT_SAMPLING.temperature))
-    .option('--top-k <k>', 'top-k (0 = off)', String(DEFAULT_SAMPLING.topK))
-    .option('--top-p <p>', 'top-p', String(DEFAULT_SAMPLING.topP))
+    .addOption(decodingOption('contrastiveAlpha', '--contrastive-alpha <x>'))
+    .addOption(decodingOption('plausibility', '--plausibility <x>'))
+    .addOption(decodingOption('masked', '--masked <mode>'))
+    .addOption(decodingOption('repetitionPenalty', '--repetition-penalty <x>'))
+    .addOption(decodingOption('temperature', '--temperature <x>'))
+    .addOption(decodingOption('topK', '--top-k <k>'))
+    .addOption(decodingOption('topP', '--top-p <p>'))
     .option('--seed <n>', 'random seed', '0')
     .option('--logprobs', 'also print "logProbs": each new token\'s log-probability under the strategy\'s final distribution')
     .option('--stream', 'write the text to stderr as it is generated (needs the model folder\'s tokenizer)')

@@ -2,16 +2,16 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { CHAT_TEMPLATE_CHOICES, TASK_NAMES } from '@cope/data';
+import { TASK_NAMES } from '@cope/data';
 import type { CliIo } from '../io.js';
 import { parseNumber } from '../io.js';
-import { loadRunConfig } from '../pipeline/config.js';
-import { jsonReporter, terminalReporter } from '../pipeline/reporter.js';
-import { metricsTable, runPipeline } from '../pipeline/run.js';
-import type { Method } from '../pipeline/stages.js';
-import { mergeRuns } from '../pipeline/merge.js';
-import { STAGE_ORDER, lockRunFolder, type StageName } from '../pipeline/run-store.js';
-import { writeReport } from '../pipeline/report.js';
+import { METHODS, RunStore, STAGE_ORDER, methodOf, runConfigSchema, runPipeline, type MethodSpec, type StageName } from '@cope/pipeline';
+import { loadRunConfig } from '../config-file.js';
+import { metricsTable } from '../metrics-table.js';
+import { jsonReporter, terminalReporter } from '../reporter.js';
+import { writeReport } from '../report.js';
+import { cliVersion } from '../version.js';
+import { schemaOption } from '../schema-options.js';
 import { BACKEND_HELP } from './model-commands.js';
 
 /** The repository root when running from a checkout (for the embedded defaults). */
@@ -25,6 +25,9 @@ export const EMBEDDED = {
   config: () => path.join(repoRoot(), 'data', 'embedded', 'cope-tiny.yaml'),
 };
 
+/** A run flag from @cope/pipeline's run config schema (help, choices; the default named, since a config file may set it). */
+const runOption = (key: string, flags: string) => schemaOption(runConfigSchema.shape, key, flags);
+
 function addRunOptions(c: Command): Command {
   return c
     .option('--config <file>', 'YAML or JSON run config (flags override it)')
@@ -32,13 +35,13 @@ function addRunOptions(c: Command): Command {
     .option('--model <dir>', 'Hugging Face model folder (default: the embedded tiny model)')
     .option('--run <dir>', 'run folder (default: runs/default)')
     .option('--task <name>', `${TASK_NAMES.join(' | ')} | all`)
-    .option('--seed <n>', 'seed')
-    .option('--workers <n>', 'users trained/decoded in parallel worker threads')
-    .option('--threads <n>', 'threads (wasm or native backend) of the main process, shared out among workers (default: COPE_THREADS or 1)')
-    .option('--shard <i/n>', 'process users with index ≡ i (mod n); join with cope merge')
-    .option('--max-users <n>', 'only the first N target users')
+    .addOption(runOption('seed', '--seed <n>'))
+    .addOption(runOption('workers', '--workers <n>'))
+    .addOption(runOption('threads', '--threads <n>'))
+    .addOption(runOption('shard', '--shard <i/n>'))
+    .addOption(runOption('maxUsers', '--max-users <n>'))
     .option('--backend <name>', BACKEND_HELP)
-    .option('--chat-template <name>', CHAT_TEMPLATE_CHOICES.join(' | '))
+    .addOption(runOption('chatTemplate', '--chat-template <name>'))
     .option('--json', 'JSON-lines progress even on a terminal')
     .option('--redo', 'results made with other settings (named when refused) are deleted and made again');
 }
@@ -76,7 +79,7 @@ async function execute(io: CliIo, o: Record<string, any>, stages: StageName[], e
   const tty = process.stderr.isTTY && !o.json;
   const reporter = tty ? terminalReporter() : jsonReporter((l) => io.err(l));
   try {
-    const summaries = await runPipeline(config, stages, reporter, { redo: o.redo === true });
+    const summaries = await runPipeline(config, stages, reporter, { redo: o.redo === true, versions: { '@cope/cli': cliVersion() } });
     if (stages.includes('eval')) io.out(metricsTable(summaries));
   } finally {
     if ('stop' in reporter) (reporter as { stop(): void }).stop();
@@ -99,12 +102,11 @@ export function registerPipelineCommands(program: Command, io: CliIo): void {
   addRunOptions(program.command('dpo').description('Train DPO per user from the OPPU adapter (ckpt/OPPU_SFT+DPO/<task>/user_<i>)'))
     .action((o) => execute(io, o, ['dpo']));
   addRunOptions(program.command('decode').description('Decode the target users\' queries'))
-    .option('--decoding <name>', 'greedy | contrastive', 'greedy')
-    .option('--adapter-stage <stage>', 'none (TAM) | sft | dpo', 'dpo')
+    .option('--decoding <name>', [...new Set(Object.values(METHODS).map((m) => m.decoder))].join(' | '), 'greedy')
+    .option('--adapter-stage <stage>', 'none (TAM) | sft (OPPU) | dpo (OPPU+DPO)', 'dpo')
     .option('--sampling-runs <n>', 'sample n times (temperature 0.3, top-k 50, top-p 0.95 unless the config says otherwise) instead of greedy decoding')
     .action((o) => {
-      const table: Record<string, Method> = { 'greedy/none': 'TAM', 'greedy/sft': 'OPPU', 'contrastive/sft': 'OPPU+CD', 'greedy/dpo': 'OPPU+DPO', 'contrastive/dpo': 'CoPe' };
-      const method = table[`${o.decoding}/${o.adapterStage}`];
+      const method = methodOf({ decoder: o.decoding, adapter: o.adapterStage === 'none' ? null : o.adapterStage } as MethodSpec);
       if (!method) throw new Error(`--decoding ${o.decoding} with --adapter-stage ${o.adapterStage} is not a method (contrastive needs an adapter)`);
       return execute(io, o, ['decode', 'eval'], { methods: [method], ...samplingFlag(o) });
     });
@@ -113,8 +115,9 @@ export function registerPipelineCommands(program: Command, io: CliIo): void {
     .argument('<shards...>', 'run folders of the shards')
     .action(async (shards: string[], o) => {
       const config = await configFrom(o, { shard: '0/1', workers: 1 });
-      const lock = await lockRunFolder(config.runDir);
-      const copied = await mergeRuns(config.runDir, shards.map((s) => path.resolve(s))).finally(() => lock.release());
+      const store = new RunStore(config.runDir);
+      const lock = await store.lock();
+      const copied = await store.mergeFrom(shards.map((s) => path.resolve(s))).finally(() => lock.release());
       io.err(`merged ${copied} files into ${config.runDir}`);
       await execute(io, { ...o, run: config.runDir }, ['eval']);
     });

@@ -25,9 +25,8 @@ const ARGS = 3;
 const SLOTS = ARGS + 8;
 
 /**
- * Products of fewer multiply-adds than this are not split: waking a sleeping helper costs tens of µs, more when
- * XNNPACK's pool thread, which spins a while after each of the backend's ops, holds the other core (measured
- * crossover: between a contrastive prompt's products, slower split, and the medium model's prompts, faster).
+ * Products of fewer multiply-adds than this are not split: waking a sleeping helper costs more than a small product
+ * gains, the more so when XNNPACK's pool thread still spins on the other core (the crossover: @cope/model's README, Threads).
  */
 export const SPLIT_MIN_MACS = 1 << 25;
 

@@ -2,7 +2,8 @@ import { writeFileAtomic } from '@cope/core';
 import { promises as fs } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { TASK_NAMES } from '@cope/data';
+import { TASK_NAMES, type TaskName } from '@cope/data';
+import { RunStore } from '@cope/pipeline';
 
 interface TaskResults {
   task: string;
@@ -19,12 +20,12 @@ async function readJsonl(file: string): Promise<Array<Record<string, number>>> {
   }
 }
 
-async function lossCurves(runDir: string, task: string): Promise<Record<string, Array<{ x: number; y: number }>>> {
+async function lossCurves(store: RunStore, task: TaskName): Promise<Record<string, Array<{ x: number; y: number }>>> {
   const curves: Record<string, Array<{ x: number; y: number }>> = {};
-  const tam = await readJsonl(path.join(runDir, 'ckpt', 'TAM', task, 'metrics.jsonl'));
+  const L = store.task(task).layout;
+  const tam = await readJsonl(path.join(L.tam, 'metrics.jsonl'));
   if (tam.length) curves['TAM'] = tam.map((l) => ({ x: l.step, y: l.loss }));
-  for (const [stage, label] of [['OPPU_SFT', 'OPPU'], ['OPPU_SFT+DPO', 'DPO']] as const) {
-    const dir = path.join(runDir, 'ckpt', stage, task);
+  for (const [dir, label] of [[L.oppuDir, 'OPPU'], [L.dpoDir, 'DPO']] as const) {
     let users: string[] = [];
     try {
       users = (await fs.readdir(dir)).filter((d) => d.startsWith('user_')).sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)));
@@ -48,10 +49,11 @@ const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&l
  */
 export async function writeReport(runDir: string, outFile: string): Promise<string[]> {
   const tasks: Array<TaskResults & { curves: Record<string, Array<{ x: number; y: number }>> }> = [];
+  const store = new RunStore(runDir);
   for (const t of TASK_NAMES) {
     try {
-      const r = JSON.parse(await fs.readFile(path.join(runDir, 'output', t, 'results.json'), 'utf8')) as TaskResults;
-      tasks.push({ ...r, curves: await lossCurves(runDir, t) });
+      const r = JSON.parse(await fs.readFile(store.task(t).layout.results, 'utf8')) as TaskResults;
+      tasks.push({ ...r, curves: await lossCurves(store, t) });
     } catch {
       // task not run
     }
@@ -62,7 +64,7 @@ export async function writeReport(runDir: string, outFile: string): Promise<stri
   const chartJs = await fs.readFile(path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.js'), 'utf8');
   let manifest: Record<string, unknown> = {};
   try {
-    manifest = JSON.parse(await fs.readFile(path.join(runDir, 'manifest.json'), 'utf8'));
+    manifest = JSON.parse(await fs.readFile(store.files.manifest, 'utf8'));
   } catch {
     manifest = {};
   }

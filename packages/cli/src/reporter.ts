@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { Reporter } from './stages.js';
+import type { Reporter } from '@cope/pipeline';
 
 /** JSON-lines progress (for logs and non-terminals), one object per event. */
 export function jsonReporter(write: (line: string) => void): Reporter {

@@ -1,12 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { tempDir } from '#testing/temp';
-import { loadRunConfig } from '../src/pipeline/config.js';
-import { appendManifest, checkStageSettings, lockRunFolder } from '../src/pipeline/run-store.js';
+import { RunStore, checkRunConfig, type RunConfig } from '@cope/pipeline';
 
-const configFor = (runDir: string, extra: Record<string, unknown> = {}) => loadRunConfig(undefined, { dataDir: 'data', model: 'model', runDir, ...extra });
+async function configFor(runDir: string, extra: Record<string, unknown> = {}): Promise<RunConfig> {
+  const checked = checkRunConfig({ dataDir: 'data', model: 'model', runDir, ...extra });
+  if ('issue' in checked) throw new Error(checked.issue.message);
+  return checked.config;
+}
+const lockRunFolder = (dir: string) => new RunStore(dir).lock();
+const checkStageSettings = (config: RunConfig, stages: Parameters<RunStore['checkStageSettings']>[1], redo?: boolean) => new RunStore(config.runDir).checkStageSettings(config, stages, redo);
 
 describe('run folder lock', () => {
   test('a second run on the folder is refused, naming the holder; after release the folder is free', async () => {
@@ -58,10 +63,35 @@ describe('manifest', () => {
   test('records every invocation, oldest first, keeping a manifest from before the history', async () => {
     const dir = tempDir('cope-manifest-');
     writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ config: { seed: 1 }, backend: 'wasm' }));
-    await appendManifest(dir, { config: { seed: 2 }, backend: 'native' });
-    await appendManifest(dir, { config: { seed: 3 }, backend: 'native' });
+    await new RunStore(dir).appendManifest({ config: { seed: 2 }, backend: 'native' });
+    await new RunStore(dir).appendManifest({ config: { seed: 3 }, backend: 'native' });
     const { invocations } = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
     expect(invocations.map((i: { config: { seed: number } }) => i.config.seed)).toEqual([1, 2, 3]);
     expect(invocations[2].at).toMatch(/^\d{4}-\d\d-\d\dT/);
+  });
+});
+
+describe('per-user parts', () => {
+  test('written atomically, found per user, assembled in user order; missing users are named', async () => {
+    const dir = tempDir('cope-parts-');
+    const store = new RunStore(dir).task('news_headline');
+    const parts = store.layout.negativesParts;
+    for (const i of [2, 0, 3, 1]) await store.writePart(parts, i, { i });
+    expect(readdirSync(parts).sort()).toEqual(['user_0.json', 'user_1.json', 'user_2.json', 'user_3.json']);
+    expect(await store.hasParts(parts, [0, 1, 2, 3])).toBe(true);
+    expect(await store.hasParts(parts, [3, 4])).toBe(false);
+    expect(await store.assemble(parts, 4)).toEqual([{ i: 0 }, { i: 1 }, { i: 2 }, { i: 3 }]);
+    await expect(store.assemble(parts, 6)).rejects.toThrow(/missing results for users 4, 5/);
+  });
+
+  test('a trainer\'s folder counts as trained only when its trainer_state.json says finished', async () => {
+    const store = new RunStore(tempDir('cope-trained-')).task('news_headline');
+    const dir = store.layout.oppu(0);
+    expect(await store.isTrained(dir)).toBe(false);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'trainer_state.json'), JSON.stringify({ finished: false, step: 3 }));
+    expect(await store.isTrained(dir)).toBe(false);
+    writeFileSync(path.join(dir, 'trainer_state.json'), JSON.stringify({ finished: true, step: 8 }));
+    expect(await store.isTrained(dir)).toBe(true);
   });
 });

@@ -1,24 +1,15 @@
-import { keyPath } from '@cope/core';
-import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import YAML from 'yaml';
 import { z } from 'zod';
 import { CHAT_TEMPLATE_CHOICES, OUTPUT_TEXT_MODES, TASK_NAMES } from '@cope/data';
 import { dpoConfigSchema } from '@cope/dpo';
 import { contrastiveSettingsSchema } from '@cope/decoding';
 import { SFT_PRESETS, sftConfigSchema, withSftPreset } from '@cope/sft';
 import { describeIssues, settingIssues, type SettingIssue } from './config-issues.js';
+import { METHOD_NAMES } from './methods.js';
 
 const taskName = z.enum(TASK_NAMES);
 
-/**
- * The resolved configuration of a CoPe run. Defaults are the published values (CoPe's scripts/*.py,
- * §3-9), except where a comment says otherwise.
- */
-/** The decoding methods of CoPe's tables, in their order. */
-export const METHODS = ['TAM', 'OPPU', 'OPPU+CD', 'OPPU+DPO', 'CoPe'] as const;
-export type Method = (typeof METHODS)[number];
 
 /**
  * Overrides of a trainer's settings: kept as written (the stages add the seed), checked here against the
@@ -31,6 +22,10 @@ function trainerOverrides(check: (o: Record<string, unknown>) => SettingIssue[])
 }
 const sftOverrides = (preset: keyof typeof SFT_PRESETS) => trainerOverrides((o) => settingIssues(sftConfigSchema, withSftPreset(preset, o)));
 
+/**
+ * The configuration of a CoPe run. Defaults are the published values (CoPe's scripts/*.py, §3-9), except where
+ * a comment says otherwise.
+ */
 export const runConfigSchema = z.strictObject({
   /** Tasks to run. */
   tasks: z.array(taskName).nonempty().default(['news_headline']),
@@ -40,25 +35,22 @@ export const runConfigSchema = z.strictObject({
   model: z.string(),
   /** Run folder; CoPe's layout inside (`ckpt/`, `data/`, `output/`). */
   runDir: z.string(),
-  seed: z.number().int().default(42),
+  seed: z.number().int().default(42).describe('seed of every random stream of the run (TAM, each user\'s trainers, sampling, decoding)'),
   backend: z.string().default('auto'),
-  /** `model` (the tokenizer's own template, else plain) or a CoPe preset. */
-  chatTemplate: z.enum(CHAT_TEMPLATE_CHOICES).default('model'),
-  /** Only the first N target users (all when omitted). */
-  maxUsers: z.number().int().positive().optional(),
+  chatTemplate: z.enum(CHAT_TEMPLATE_CHOICES).default('model').describe('chat template: model (the tokenizer\'s own, else plain) or a CoPe preset'),
+  maxUsers: z.number().int().positive().optional().describe('only the first N target users (all when omitted)'),
   /**
    * Users run in parallel worker threads, each with its own backend: one per core, at most 4, by default
    * (independent users scale better than one user's products split over threads).
    */
-  workers: z.number().int().positive().default(Math.max(1, Math.min(os.availableParallelism(), 4))),
+  workers: z.number().int().positive().default(Math.max(1, Math.min(os.availableParallelism(), 4))).describe('users (and tasks\' TAMs) trained and decoded in parallel worker threads, each with its own backend'),
   /**
    * Threads of the wasm backend in the main process (`COPE_THREADS` or 1 when unset); each worker gets an
    * equal share, at least 1. More threads train and read prompts faster (larger models gain most); decoding steps gain nothing
    * (@cope/model's README, "Threads").
    */
-  threads: z.number().int().positive().optional(),
-  /** `i/n`: this process handles users with index ≡ i (mod n). */
-  shard: z.string().regex(/^\d+\/\d+$/).default('0/1'),
+  threads: z.number().int().positive().optional().describe('threads (wasm or native backend) of the main process, shared out among workers (default: COPE_THREADS or 1)'),
+  shard: z.string().regex(/^\d+\/\d+$/).default('0/1').describe('i/n: process users with index ≡ i (mod n); join the shards\' folders with cope merge'),
   /** Overrides of the SFT presets (TAM: r 16, alpha 16, q/k/v/o, lr 1e-4, 3 epochs, batch 8). */
   tam: sftOverrides('tam'),
   /** Overrides of the OPPU preset (r 8, alpha 8, q/v, lr 1e-4, 2 epochs, batch 4). */
@@ -102,56 +94,20 @@ export const runConfigSchema = z.strictObject({
     }).optional(),
   }).prefault({}),
   /** Methods decoded and evaluated. */
-  methods: z.array(z.enum(METHODS)).nonempty().default([...METHODS]),
+  methods: z.array(z.enum(METHOD_NAMES)).nonempty().default([...METHOD_NAMES]),
 });
 
 export type RunConfig = z.infer<typeof runConfigSchema>;
 
 /**
- * Reads a YAML or JSON config file (by extension) and merges it over `defaults` and `flags` over both, then
- * validates the whole, trainer settings included, before anything runs. Errors name where the bad value came
- * from (the file or the flags) and its key path: `run.yaml: tam.learningRate: Too small: ... (got -1)`.
+ * `value` checked against the run config schema, trainer settings included: the resolved config (paths made
+ * absolute), or the first problem with its key path, for the caller to say where the bad value came from.
  */
-export async function loadRunConfig(file: string | undefined, flags: Record<string, unknown>, defaults: Record<string, unknown> = {}): Promise<RunConfig> {
-  let fromFile: Record<string, unknown> = {};
-  if (file) {
-    let text: string;
-    try {
-      text = await fs.readFile(file, 'utf8');
-    } catch {
-      throw new Error(`${file}: config file not found`);
-    }
-    let parsed: unknown;
-    try {
-      parsed = (/\.ya?ml$/i.test(file) ? YAML.parse(text) : JSON.parse(text)) ?? {};
-    } catch (e) {
-      throw new Error(`${file}: cannot parse (${(e as Error).message})`);
-    }
-    if (!isPlainObject(parsed)) throw new Error(`${file}: expected a mapping of settings at the top level`);
-    fromFile = parsed;
-  }
-  const merged = mergeOver(mergeOver(defaults, fromFile), flags);
-  const r = runConfigSchema.safeParse(merged, { reportInput: true });
-  if (!r.success) {
-    const issue = describeIssues(runConfigSchema, r.error.issues)[0];
-    // Name where the bad value came from: a flag, or the file.
-    const fromFlag = issue.path.length > 0 && issue.path.reduce<unknown>((o, k) => (isPlainObject(o) ? o[k as string] : undefined), flags) !== undefined;
-    throw new Error(`${fromFlag ? 'command-line flags' : file ?? 'config'}: ${keyPath(issue.path)}: ${issue.message}`);
-  }
+export function checkRunConfig(value: unknown): { config: RunConfig } | { issue: SettingIssue } {
+  const r = runConfigSchema.safeParse(value, { reportInput: true });
+  if (!r.success) return { issue: describeIssues(runConfigSchema, r.error.issues)[0] };
   const c = r.data;
-  return { ...c, dataDir: path.resolve(c.dataDir), model: path.resolve(c.model), runDir: path.resolve(c.runDir) };
-}
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** `over` merged into `base`, objects key by key at every depth; undefined values leave `base` as it is. */
-function mergeOver(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) {
-    if (v === undefined) continue;
-    out[k] = isPlainObject(v) && isPlainObject(out[k]) ? mergeOver(out[k] as Record<string, unknown>, v) : v;
-  }
-  return out;
+  return { config: { ...c, dataDir: path.resolve(c.dataDir), model: path.resolve(c.model), runDir: path.resolve(c.runDir) } };
 }
 
 export function parseShard(s: string): { index: number; count: number } {

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { heapExhaustionNote } from '@cope/model';
 import { openTask, switchTask, type StageContext } from './context.js';
-import { runTam, runUserStage } from './stages.js';
+import { runTam, runUserStage } from './stages/index.js';
 import type { WorkerJob, WorkerSetup } from './worker-pool.js';
 
 /**

@@ -1,31 +1,29 @@
-import { promises as fs } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readOtherUsers } from '@cope/data';
 import { backendChoiceNote, backendThreads, currentBackend, initBackend, modelFloat32Bytes } from '@cope/model';
-import { appendManifest, checkStageSettings, lockRunFolder, type StageName as PipelineStage } from './run-store.js';
+import { assembleOutputs } from './assemble.js';
 import { parseShard, type RunConfig } from './config.js';
-import { closeTask, openTask, readOtherUsers, readTaskData, type TaskData } from './context.js';
-import { assembleOutputs, evaluateOutputs, runTam, runUserStage, USER_STAGES, type MethodResult, type Reporter } from './stages.js';
+import { closeTask, openTask, readTaskData, type TaskData } from './context.js';
+import { evaluateOutputs, type MethodResult } from './evaluate.js';
+import type { Reporter } from './events.js';
+import { packageVersions } from './versions.js';
+import { RunStore } from './run-store.js';
+import { USER_STAGES, type StageName } from './stage-names.js';
+import { runTam, runUserStage } from './stages/index.js';
 import { WorkerPool } from './worker-pool.js';
 
-const PACKAGES = ['data', 'model', 'sft', 'dpo', 'decoding', 'negatives', 'metrics', 'cli'];
+/** Adds this invocation to the run's manifest: resolved config, seed, package versions (with the caller's), backend. */
+async function writeManifest(store: RunStore, config: RunConfig, callerVersions: Record<string, string>): Promise<void> {
+  const versions = { ...packageVersions(), ...callerVersions };
+  await store.appendManifest({ config, seed: config.seed, versions, backend: currentBackend(), node: process.version });
+}
 
-/** Adds this invocation to the run's manifest: resolved config, seed, package versions, backend. */
-export async function writeManifest(config: RunConfig): Promise<void> {
-  const require = createRequire(import.meta.url);
-  const versions: Record<string, string> = {};
-  for (const p of PACKAGES) {
-    try {
-      versions[`@cope/${p}`] = require(`@cope/${p}/package.json`).version;
-    } catch {
-      versions[`@cope/${p}`] = 'unknown';
-    }
-  }
-  if (!versions['@cope/cli'] || versions['@cope/cli'] === 'unknown') {
-    versions['@cope/cli'] = JSON.parse(await fs.readFile(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json'), 'utf8')).version;
-  }
-  await appendManifest(config.runDir, { config, seed: config.seed, versions, backend: currentBackend(), node: process.version });
+/** How a run goes beyond its config. */
+export interface RunOptions {
+  /** Delete and make again results made with other settings (refused otherwise). */
+  redo?: boolean;
+  /** Versions of the calling tool's packages, recorded in the manifest beside the pipeline's (e.g. `{ '@cope/cli': '0.1.0' }`). */
+  versions?: Record<string, string>;
 }
 
 export interface RunSummary {
@@ -42,23 +40,27 @@ export interface RunSummary {
  * with the current settings (`redo`: made again when they were not). With `workers` > 1 the TAMs and users of
  * all tasks are jobs for one pool of worker threads.
  */
-export async function runPipeline(config: RunConfig, stages: PipelineStage[], reporter: Reporter, opts: { redo?: boolean } = {}): Promise<RunSummary[]> {
+export async function runPipeline(config: RunConfig, stages: StageName[], reporter: Reporter, opts: RunOptions = {}): Promise<RunSummary[]> {
   const shard = parseShard(config.shard);
   await checkTaskData(config, stages);
-  const lock = await lockRunFolder(config.runDir);
+  const store = new RunStore(config.runDir);
+  const lock = await store.lock();
   try {
-    await checkStageSettings(config, stages, opts.redo);
-    return config.workers > 1 ? await runInWorkerPool(config, stages, shard, reporter) : await runInProcess(config, stages, shard, reporter);
+    await store.checkStageSettings(config, stages, opts.redo);
+    const manifest = () => writeManifest(store, config, opts.versions ?? {});
+    return config.workers > 1 ? await runInWorkerPool(config, stages, shard, reporter, manifest) : await runInProcess(config, stages, shard, reporter, manifest);
   } finally {
     await lock.release();
   }
 }
 
-async function runInProcess(config: RunConfig, stages: PipelineStage[], shard: { index: number; count: number }, reporter: Reporter): Promise<RunSummary[]> {
+type Shard = { index: number; count: number };
+
+async function runInProcess(config: RunConfig, stages: StageName[], shard: Shard, reporter: Reporter, writeManifest: () => Promise<void>): Promise<RunSummary[]> {
   const summaries: RunSummary[] = [];
   for (const [k, task] of config.tasks.entries()) {
     const ctx = await openTask(config, task, shard);
-    if (k === 0) await writeManifest(config);
+    if (k === 0) await writeManifest();
     reporter.event({ stage: 'run', task, kind: 'start', users: ctx.userIndices.length, stages: USER_STAGES.filter((s) => stages.includes(s)) });
     reporter.event({ stage: 'run', task, kind: 'info', message: `backend ${currentBackend()}${backendThreads() ? ` (${backendThreads()} threads)` : ''}${backendChoiceNote() ? ` [${backendChoiceNote()}]` : ''}, ${ctx.userIndices.length} users in this process` });
     try {
@@ -74,7 +76,7 @@ async function runInProcess(config: RunConfig, stages: PipelineStage[], shard: {
 }
 
 /** Reads and validates every task's data files before any work, so a bad file of the last task stops the run at once. */
-async function checkTaskData(config: RunConfig, stages: PipelineStage[]): Promise<void> {
+async function checkTaskData(config: RunConfig, stages: StageName[]): Promise<void> {
   for (const task of config.tasks) {
     await readTaskData(config, task, { index: 0, count: 1 });
     if (stages.includes('tam')) await readOtherUsers(path.join(config.dataDir, task), task);
@@ -82,13 +84,12 @@ async function checkTaskData(config: RunConfig, stages: PipelineStage[]): Promis
 }
 
 /** Assembles a task's outputs when every user has them, and evaluates them when asked to. */
-async function finishTask(data: TaskData, stages: PipelineStage[]): Promise<RunSummary> {
-  const all = Array.from({ length: Math.min(data.users.length, data.config.maxUsers ?? data.users.length) }, (_, i) => i);
+async function finishTask(data: TaskData, stages: StageName[]): Promise<RunSummary> {
   let complete = false;
   let results: MethodResult[] | undefined;
   if (stages.includes('eval') || stages.includes('decode')) {
-    complete = await assembleOutputs(data, all);
-    if (complete && stages.includes('eval')) results = await evaluateOutputs(data, all);
+    complete = await assembleOutputs(data);
+    if (complete && stages.includes('eval')) results = await evaluateOutputs(data);
   }
   return { task: data.taskName, complete, results };
 }
@@ -100,9 +101,9 @@ async function finishTask(data: TaskData, stages: PipelineStage[]): Promise<RunS
  * next tasks' TAMs fill the workers a task's last users leave idle. Each job's results do not depend on
  * which worker runs it or when (tested against a single process).
  */
-async function runInWorkerPool(config: RunConfig, stages: PipelineStage[], shard: { index: number; count: number }, reporter: Reporter): Promise<RunSummary[]> {
+async function runInWorkerPool(config: RunConfig, stages: StageName[], shard: Shard, reporter: Reporter, writeManifest: () => Promise<void>): Promise<RunSummary[]> {
   await initBackend(config.backend, { threads: config.threads, modelBytes: await modelFloat32Bytes(config.model) });
-  await writeManifest(config);
+  await writeManifest();
   const tasks = await Promise.all(config.tasks.map((task) => readTaskData(config, task, shard)));
   const userStages = USER_STAGES.filter((s) => stages.includes(s));
   const jobs = (stages.includes('tam') ? 1 : 0) * tasks.length + (userStages.length ? tasks.reduce((a, t) => a + t.userIndices.length, 0) : 0);
@@ -131,19 +132,4 @@ async function runInWorkerPool(config: RunConfig, stages: PipelineStage[], shard
   } finally {
     await pool.close();
   }
-}
-
-/** A plain-text metrics table (what `cope run` prints at the end). */
-export function metricsTable(summaries: RunSummary[]): string {
-  const lines: string[] = [];
-  for (const s of summaries) {
-    if (!s.results) {
-      lines.push(`${s.task}: not complete in this run folder${s.complete ? '' : ' (other shards pending? use cope merge)'}`);
-      continue;
-    }
-    const w = Math.max(10, ...s.results.map((r) => r.method.length));
-    lines.push(`${s.task}`, `  ${'method'.padEnd(w)} ${'ROUGE-1'.padStart(8)} ${'ROUGE-L'.padStart(8)} ${'METEOR'.padStart(8)}`);
-    for (const r of s.results) lines.push(`  ${r.method.padEnd(w)} ${r['rouge-1'].toFixed(4).padStart(8)} ${r['rouge-L'].toFixed(4).padStart(8)} ${r.meteor.toFixed(4).padStart(8)}`);
-  }
-  return lines.join('\n');
 }

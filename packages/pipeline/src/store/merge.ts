@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { runFiles } from './layout.js';
 
 async function copyMissing(src: string, dst: string): Promise<number> {
   let n = 0;
@@ -35,8 +36,9 @@ async function copyMissing(src: string, dst: string): Promise<number> {
  */
 export async function mergeRuns(target: string, shards: string[]): Promise<number> {
   let copied = 0;
+  const into = runFiles(target).resultDirs;
   for (const s of shards) {
-    for (const sub of ['ckpt', 'data', 'output']) copied += await copyMissing(path.join(s, sub), path.join(target, sub));
+    for (const [k, from] of runFiles(s).resultDirs.entries()) copied += await copyMissing(from, into[k]);
   }
   return copied;
 }

@@ -1,15 +1,9 @@
 import { writeFileAtomic } from '@cope/core';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { TaskName } from '@cope/data';
-import type { RunConfig } from './config.js';
-import { runLayout } from './layout.js';
-import { USER_STAGES } from './stages.js';
-
-/** The pipeline's stages in dependency order (a stage's results depend on every stage before it that it reads). */
-export const STAGE_ORDER = ['tam', ...USER_STAGES, 'eval'] as const;
-export type StageName = (typeof STAGE_ORDER)[number];
+import type { RunConfig } from '../config.js';
+import { STAGE_ORDER, type StageName } from '../stage-names.js';
+import { runFiles, taskLayout } from './layout.js';
 
 /**
  * The settings each stage's results depend on (beyond those of the stages it reads): a stage is reused only when
@@ -65,13 +59,13 @@ function differences(was: unknown, now: unknown, at = ''): string[] {
 
 /** What a stage's results occupy in the run folder, for `--redo`. */
 function stageFiles(config: RunConfig, task: TaskName, stage: StageName): string[] {
-  const L = runLayout(config.runDir, task);
+  const L = taskLayout(config.runDir, task);
   switch (stage) {
     case 'tam': return [L.tam];
-    case 'sft': return [path.dirname(L.oppu(0))];
+    case 'sft': return [L.oppuDir];
     case 'negatives': return [L.negatives, L.negativesParts];
     case 'score': return [L.selected('max'), L.selected('min'), L.selectedParts('max'), L.selectedParts('min')];
-    case 'dpo': return [path.dirname(L.dpo(0))];
+    case 'dpo': return [L.dpoDir];
     case 'decode': return [L.outputDir];
     case 'eval': return [L.results];
   }
@@ -84,7 +78,7 @@ function stageFiles(config: RunConfig, task: TaskName, stage: StageName): string
  * that depends on them. Then the requested stages are recorded with the current settings.
  */
 export async function checkStageSettings(config: RunConfig, stages: readonly StageName[], redo = false): Promise<void> {
-  const file = path.join(config.runDir, 'stages.json');
+  const file = runFiles(config.runDir).stages;
   let records: StageRecords = {};
   try {
     records = JSON.parse(await fs.readFile(file, 'utf8')) as StageRecords;
@@ -123,64 +117,3 @@ export async function checkStageSettings(config: RunConfig, stages: readonly Sta
   await writeFileAtomic(file, JSON.stringify(records, null, 2) + '\n');
 }
 
-/** A held run-folder lock; `release` removes it. */
-export interface RunLock {
-  file: string;
-  release(): Promise<void>;
-}
-
-/** Whether process `pid` runs on this machine (signal 0 checks without signalling). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Takes `runDir/.lock` for this process, so a second run on the same folder refuses at once instead of doing the
- * same work and interleaving its files. A lock left by a process of this machine that no longer runs (killed) is
- * taken over; one from another machine is refused, naming it (remove the file if that run is gone).
- */
-export async function lockRunFolder(runDir: string): Promise<RunLock> {
-  await fs.mkdir(runDir, { recursive: true });
-  const file = path.join(runDir, '.lock');
-  const mine = JSON.stringify({ pid: process.pid, host: os.hostname(), started: new Date().toISOString() }) + '\n';
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await fs.writeFile(file, mine, { flag: 'wx' });
-      return { file, release: () => fs.rm(file, { force: true }) };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    let holder: { pid?: number; host?: string; started?: string } = {};
-    try {
-      holder = JSON.parse(await fs.readFile(file, 'utf8'));
-    } catch {
-      // Unreadable (being written, or damaged): treated as held by an unknown process.
-    }
-    const here = holder.host === os.hostname();
-    if (here && typeof holder.pid === 'number' && !alive(holder.pid)) {
-      await fs.rm(file, { force: true });
-      continue;
-    }
-    throw new Error(`${runDir}: in use by process ${holder.pid ?? '?'} on ${holder.host ?? '?'} since ${holder.started ?? '?'} (${file}); wait for that run, or delete the file if it is gone`);
-  }
-  throw new Error(`${file}: could not take the lock`);
-}
-
-/** manifest.json: every invocation on this run folder, oldest first (config, versions, backend, time). */
-export async function appendManifest(runDir: string, entry: Record<string, unknown>): Promise<void> {
-  const file = path.join(runDir, 'manifest.json');
-  let invocations: unknown[] = [];
-  try {
-    const old = JSON.parse(await fs.readFile(file, 'utf8')) as { invocations?: unknown[] };
-    // A manifest from before the history: kept as the first entry.
-    invocations = Array.isArray(old.invocations) ? old.invocations : [old];
-  } catch {
-    // None yet.
-  }
-  await writeFileAtomic(file, JSON.stringify({ invocations: [...invocations, { ...entry, at: new Date().toISOString() }] }, null, 2) + '\n');
-}

@@ -2,7 +2,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { RunConfig } from './config.js';
-import type { Reporter, UserStage } from './stages.js';
+import type { Reporter } from './events.js';
+import type { UserStage } from './stage-names.js';
 
 /** One job for a worker thread (worker.ts): a task's TAM, or per-user stages for some of its users. */
 export interface WorkerJob {

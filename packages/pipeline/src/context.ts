@@ -1,16 +1,19 @@
-import { ChatFormatter, TASKS, TaskCodec, loadTokenizer, readOtherUsers, readTargetUsers, type CopeTokenizer, type LabelFile, type TaskName, type UserRecord } from '@cope/data';
+import { ChatFormatter, TASKS, TaskCodec, loadTokenizer, readTargetUsers, type CopeTokenizer, type LabelFile, type TaskName, type UserRecord } from '@cope/data';
 import { disposeModel, initBackend, modelFloat32Bytes, loadLoraAdapter, loadModel, mergeLoraAdapter, disposeAdapter, stopTokenIds, type CausalLM } from '@cope/model';
 import type { TaskContext } from '@cope/negatives';
 import type { RunConfig } from './config.js';
-import { runLayout, type RunLayout } from './layout.js';
+import { RunStore, type TaskStore } from './run-store.js';
 
 /** A task's data and run-folder layout: what assembling and evaluating its outputs need. */
 export interface TaskData {
   config: RunConfig;
   taskName: TaskName;
-  layout: RunLayout;
+  /** The task's part of the run folder. */
+  store: TaskStore;
   users: UserRecord[];
   labels: LabelFile | null;
+  /** Indices of the run's target users (the first max-users), over all shards. */
+  allUsers: number[];
   /** Indices of the target users this process handles (max-users and shard applied). */
   userIndices: number[];
 }
@@ -28,9 +31,9 @@ export interface StageContext extends TaskData {
   tamModel?: CausalLM;
 }
 
-export function taskContext(ctx: StageContext): TaskContext {
-  if (!ctx.tamModel) throw new Error('TAM model not loaded: run the tam stage first');
-  return { model: ctx.tamModel, codec: ctx.codec, eosTokenIds: ctx.eosTokenIds };
+/** What @cope/negatives' stages need: the TAM model, the task's codec and the stop ids. */
+export async function negativesContext(ctx: StageContext): Promise<TaskContext> {
+  return { model: await tamModel(ctx), codec: ctx.codec, eosTokenIds: ctx.eosTokenIds };
 }
 
 type Shard = { index: number; count: number };
@@ -40,8 +43,9 @@ export async function readTaskData(config: RunConfig, taskName: TaskName, shard:
   const dir = `${config.dataDir}/${taskName}`;
   const { users, labels } = await readTargetUsers(dir, taskName);
   const n = Math.min(users.length, config.maxUsers ?? users.length);
-  const userIndices = Array.from({ length: n }, (_, i) => i).filter((i) => i % shard.count === shard.index);
-  return { config, taskName, layout: runLayout(config.runDir, taskName), users, labels, userIndices };
+  const allUsers = Array.from({ length: n }, (_, i) => i);
+  const userIndices = allUsers.filter((i) => i % shard.count === shard.index);
+  return { config, taskName, store: new RunStore(config.runDir).task(taskName), users, labels, allUsers, userIndices };
 }
 
 /** Loads the base model, tokenizer and data of a task; checks that the tokenizer fits the model. */
@@ -72,9 +76,9 @@ export async function switchTask(previous: StageContext, taskName: TaskName, sha
 }
 
 /** Loads the trained TAM adapter and merges it into the base (CoPe merges TAM before every later stage). */
-export async function loadTam(ctx: StageContext): Promise<CausalLM> {
+export async function tamModel(ctx: StageContext): Promise<CausalLM> {
   if (ctx.tamModel) return ctx.tamModel;
-  const adapter = await loadLoraAdapter(ctx.base, ctx.layout.tam, 'TAM');
+  const adapter = await loadLoraAdapter(ctx.base, ctx.store.layout.tam, 'TAM');
   ctx.tamModel = mergeLoraAdapter(ctx.base, adapter);
   disposeAdapter(adapter);
   return ctx.tamModel;
@@ -84,5 +88,3 @@ export function closeTask(ctx: StageContext): void {
   if (ctx.tamModel) disposeModel(ctx.tamModel);
   disposeModel(ctx.base);
 }
-
-export { readOtherUsers };

@@ -1,0 +1,101 @@
+import { fileExists, writeFileAtomic } from '@cope/core';
+import { promises as fs } from 'node:fs';
+import type { TaskName } from '@cope/data';
+import type { RunConfig } from './config.js';
+import type { StageName } from './stage-names.js';
+import { runFiles, taskLayout, type TaskLayout } from './store/layout.js';
+import { lockRunFolder, type RunLock } from './store/lock.js';
+import { appendManifest } from './store/manifest.js';
+import { mergeRuns } from './store/merge.js';
+import { assembleParts, partFile, writePart } from './store/parts.js';
+import { checkStageSettings } from './store/stage-records.js';
+
+export type { RunLock };
+
+/**
+ * The only code that knows a run folder: CoPe's layout in it, the lock, the record of the settings each stage
+ * was made with, the manifest of invocations, per-user parts (written atomically) and their assembly.
+ */
+export class RunStore {
+  readonly files: ReturnType<typeof runFiles>;
+
+  constructor(readonly runDir: string) {
+    this.files = runFiles(runDir);
+  }
+
+  /** One task's part of the folder. */
+  task(task: TaskName): TaskStore {
+    return new TaskStore(taskLayout(this.runDir, task));
+  }
+
+  /**
+   * Takes the folder's lock for this process: a second run on the same folder refuses at once, naming the holder;
+   * a lock left by a killed process of this machine is taken over.
+   */
+  lock(): Promise<RunLock> {
+    return lockRunFolder(this.runDir, this.files.lock);
+  }
+
+  /**
+   * Before any work: refuses (naming each differing key) when a stage this run would reuse was made with other
+   * settings; `redo` deletes those results and what depends on them instead. Then records the requested stages'
+   * settings (`stages.json`).
+   */
+  checkStageSettings(config: RunConfig, stages: readonly StageName[], redo = false): Promise<void> {
+    if (config.runDir !== this.runDir) throw new Error(`RunStore of ${this.runDir} given the config of ${config.runDir}`);
+    return checkStageSettings(config, stages, redo);
+  }
+
+  /** Adds an invocation (config, versions, backend) to `manifest.json`, which keeps them all. */
+  appendManifest(entry: Record<string, unknown>): Promise<void> {
+    return appendManifest(this.files.manifest, entry);
+  }
+
+  /** Copies the results of shard run folders that this folder lacks; returns how many files were copied. */
+  mergeFrom(shards: string[]): Promise<number> {
+    return mergeRuns(this.runDir, shards);
+  }
+}
+
+/** One task's results in a run folder: its layout, trained checkpoints, per-user parts and assembled files. */
+export class TaskStore {
+  constructor(readonly layout: TaskLayout) {}
+
+  /** Whether a trainer finished in `dir` (its trainer_state.json says so; a stopped one resumes from its checkpoint). */
+  async isTrained(dir: string): Promise<boolean> {
+    try {
+      return JSON.parse(await fs.readFile(`${dir}/trainer_state.json`, 'utf8')).finished === true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The file of user `i`'s part in `partsDir`. */
+  partFile(partsDir: string, i: number): string {
+    return partFile(partsDir, i);
+  }
+
+  hasPart(partsDir: string, i: number): Promise<boolean> {
+    return fileExists(partFile(partsDir, i));
+  }
+
+  /** Whether every one of `users` has its part in `partsDir`. */
+  async hasParts(partsDir: string, users: number[]): Promise<boolean> {
+    return (await Promise.all(users.map((i) => this.hasPart(partsDir, i)))).every(Boolean);
+  }
+
+  /** Writes user `i`'s part atomically. */
+  writePart(partsDir: string, i: number, value: unknown): Promise<void> {
+    return writePart(partsDir, i, value);
+  }
+
+  /** The parts of users 0..count-1 in order; the error names missing ones. */
+  assemble<T>(partsDir: string, count: number): Promise<T[]> {
+    return assembleParts<T>(partsDir, count);
+  }
+
+  /** Writes an assembled file atomically, as CoPe's scripts indent them. */
+  writeJson(file: string, value: unknown): Promise<void> {
+    return writeFileAtomic(file, JSON.stringify(value, null, 1) + '\n');
+  }
+}

@@ -1,0 +1,6 @@
+import type { StageContext } from '../context.js';
+
+/** How training examples are cut, for the messages that count them. */
+export function cutTo(ctx: StageContext): string {
+  return `cut to ${ctx.codec.cutoff} tokens a part or ${ctx.codec.maxLength} in all (the model's context)`;
+}
