@@ -13,7 +13,7 @@ export {
   type UserRecord, type Query, type ProfileRecord, type LabelFile,
 } from './dataset.js';
 export {
-  DEFAULT_CUTOFF, OUTPUT_TEXT_MODES, outputText, type OutputTextMode, encodeTurn, fitToContext, truncateItem, tamTurns, oppuTurns, queryPrompt, encodeDpoTriple, padBatch,
+  OUTPUT_TEXT_MODES, outputText, type OutputTextMode, encodeTurn, tamTurns, oppuTurns, encodeDpoTriple, padBatch,
   type SftExample, type ChatTurn, type DpoTriple, type PaddedBatch,
 } from './examples.js';
 export { TaskCodec, type ScoringMode, type ScoringPair } from './task-codec.js';

@@ -6,7 +6,7 @@ export {
   temperature, topK, topP, repetitionPenalty, chain, softmax, logSoftmax, argmax, sampleIndex, type LogitsProcessor,
 } from './processors.js';
 export {
-  plainDecoder, contrastiveDecoder, createDecoder, registerDecoder, DEFAULT_SAMPLING, DEFAULT_CONTRASTIVE, samplingSettingsSchema, contrastiveSettingsSchema,
+  plainDecoder, contrastiveDecoder, createDecoder, registerDecoder, samplingSettingsSchema, contrastiveSettingsSchema,
   type Decoder, type SamplingSettings, type ContrastiveSettings,
 } from './strategies.js';
 export { contrastiveScores, type ContrastiveMath } from './scores.js';

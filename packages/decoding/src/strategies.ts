@@ -32,9 +32,6 @@ export const samplingSettingsSchema = z.object({
 });
 export type SamplingSettings = z.infer<typeof samplingSettingsSchema>;
 
-/** Hugging Face `generate` defaults. */
-export const DEFAULT_SAMPLING: SamplingSettings = samplingSettingsSchema.parse({});
-
 /**
  * Hugging Face's order: repetition penalty, then (sampling) temperature, top-k, top-p and a draw; the
  * log-probability is the token's under the final distribution. Top-p's softmax numerators serve the draw
@@ -87,9 +84,6 @@ export function plainDecoder(settings: Partial<SamplingSettings> = {}): Decoder 
 
 /** Contrastive scoring plus the sampling settings applied to its scores. */
 export type ContrastiveSettings = z.infer<typeof contrastiveSettingsSchema> & ContrastiveMath;
-
-/** CoPe defaults: λ 0.1, plausibility 0.1, ε-masking, greedy, no repetition penalty. */
-export const DEFAULT_CONTRASTIVE: ContrastiveSettings = contrastiveSettingsSchema.parse({});
 
 /** CoPe contrastive decoding: expert = the user's adapter, amateur = the bare (TAM) model. */
 export function contrastiveDecoder(settings: Partial<ContrastiveSettings> = {}): Decoder {

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  bf16ToF32, f16ToF32, f32ToBf16, parseModelConfig, parseSafetensors, readGenerationConfig, stopTokenIds, readModelWeights, ropeInvFreq, serializeSafetensors,
+  bf16ToF32, f16ToF32, f32ToBf16, parseModelConfig, parseSafetensors, readGenerationConfig, stopTokenIds, readModelWeights, ropeInvFreq, serializeSafetensors, SafetensorsError,
   type HostTensor,
 } from '@cope/model';
 import { tempDir } from '#testing/temp';
@@ -45,6 +45,7 @@ describe('safetensors', () => {
       /model.safetensors: tensor "model.layers.0.mlp.up_proj.weight": dtype I8 is not a float weight \(expected one of F32, F16, BF16, F64; quantized checkpoints are not supported\)/],
   ])('%s gets a clear error naming the file', (_name, buf, pattern) => {
     expect(() => parseSafetensors(buf as Uint8Array, 'model.safetensors')).toThrow(pattern as RegExp);
+    expect(() => parseSafetensors(buf as Uint8Array, 'model.safetensors')).toThrow(SafetensorsError);
   });
 
   test('integer tensors are widened to float32 only when asked to', () => {

@@ -2,6 +2,6 @@
 export { selectNegative, type SelectionMode, type CandidateScores, type Selection } from './select.js';
 export { scoreCandidates, type ScoringMode, type ScoringInput } from './score.js';
 export {
-  sampleUserNegatives, scoreUserNegatives, DEFAULT_SAMPLING_OPTIONS,
+  sampleUserNegatives, scoreUserNegatives,
   type TaskContext, type SamplingOptions, type ScoredUser,
 } from './pipeline.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { CHAT_TEMPLATE_CHOICES, OUTPUT_TEXT_MODES, TASK_NAMES } from '@cope/data';
 import { dpoConfigSchema } from '@cope/dpo';
-import { contrastiveSettingsSchema } from '@cope/decoding';
+import { contrastiveSettingsSchema, samplingSettingsSchema } from '@cope/decoding';
 import { SFT_PRESETS, sftConfigSchema, withSftPreset } from '@cope/sft';
 import { describeIssues, settingIssues, type SettingIssue } from './config-issues.js';
 import { METHOD_NAMES } from './methods.js';
@@ -20,6 +20,9 @@ function trainerOverrides(check: (o: Record<string, unknown>) => SettingIssue[])
     for (const i of check(o)) ctx.addIssue({ code: 'custom', path: i.path, message: i.message });
   });
 }
+/** Sampling settings' ranges (and Hugging Face's defaults where CoPe keeps them): @cope/decoding's schema. */
+const sampling = samplingSettingsSchema.shape;
+
 const sftOverrides = (preset: keyof typeof SFT_PRESETS) => trainerOverrides((o) => settingIssues(sftConfigSchema, withSftPreset(preset, o)));
 
 /**
@@ -59,18 +62,18 @@ export const runConfigSchema = z.strictObject({
     /** `--response_num 3`. */
     n: z.number().int().positive().default(3),
     /** `--temperature 1.0`. */
-    temperature: z.number().positive().default(1),
+    temperature: sampling.temperature.unwrap().default(1),
     /** `top_p=0.95`. */
-    topP: z.number().gt(0).max(1).default(0.95),
+    topP: sampling.topP.unwrap().default(0.95),
     maxNewTokens: z.number().int().positive().optional(),
-    repetitionPenalty: z.number().positive().default(1),
-  }).default({ n: 3, temperature: 1, topP: 0.95, repetitionPenalty: 1 }),
+    repetitionPenalty: sampling.repetitionPenalty,
+  }).prefault({}),
   score: z.strictObject({
     /** Design decision 3: `completion` by default; `cope-compat` for the published formula. */
     mode: z.enum(['completion', 'cope-compat']).default('completion'),
     /** `--std max`: the lowest implicit reward. */
     selection: z.enum(['max', 'min']).default('max'),
-  }).default({ mode: 'completion', selection: 'max' }),
+  }).prefault({}),
   /** DPO overrides (lr 5e-6, 1 epoch, batch 8, β 0.01, sigmoid). */
   dpo: trainerOverrides((o) => settingIssues(dpoConfigSchema, o)),
   decode: z.strictObject({
@@ -88,9 +91,9 @@ export const runConfigSchema = z.strictObject({
      */
     sampling: z.strictObject({
       runs: z.number().int().positive().default(3),
-      temperature: z.number().positive().default(0.3),
-      topK: z.number().int().min(0).default(50),
-      topP: z.number().gt(0).max(1).default(0.95),
+      temperature: sampling.temperature.unwrap().default(0.3),
+      topK: sampling.topK,
+      topP: sampling.topP.unwrap().default(0.95),
     }).optional(),
   }).prefault({}),
   /** Methods decoded and evaluated. */

@@ -2,7 +2,7 @@
  * @cope/sft — the pieces of CoPe's supervised fine-tuning: AdamW, the linear warm-up schedule,
  * global-norm clipping and the target-only cross-entropy.
  */
-export { AdamW, DEFAULT_ADAMW, type AdamWConfig, type AdamWState } from './adamw.js';
+export { AdamW, type AdamWConfig, type AdamWState } from './adamw.js';
 export { linearWarmupLr } from './schedule.js';
 export { clipByGlobalNorm } from './clip.js';
 export { maskedCrossEntropy } from './loss.js';
