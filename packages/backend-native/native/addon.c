@@ -3,11 +3,14 @@
 #include <node_api.h>
 #include <cblas.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "elementwise.h"
 #include "rows_gemm.h"
 #include "attention.h"
+#include "sgemm.h"
+#include "decoder_step.h"
 
 /* The call's arguments as argv[0 .. n-1] (argc: how many were passed). */
 #define GET_ARGS(n) \
@@ -36,32 +39,6 @@ static int64_t int_arg(napi_env env, napi_value v) {
 }
 
 
-/* Below this many multiply-adds a product stays on the calling thread. */
-#define THREADED_SGEMM_MIN_MACS (1 << 20)
-
-typedef struct {
-  const float *a, *b;
-  float* c;
-  int64_t batchA, batchB, m, n, k;
-  bool ta, tb;
-  float beta;
-} sgemm_args;
-
-/* Rows [i0, i1) and columns [j0, j1) of product i of a batchSgemm call, on OpenBLAS. */
-static void sgemm_block(const sgemm_args* g, int64_t i, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
-  const int64_t m = g->m, n = g->n, k = g->k;
-  if (i1 <= i0 || j1 <= j0) return;
-  const float* ai = g->a + (i % g->batchA) * m * k + (g->ta ? i0 : i0 * k);
-  const float* bi = g->b + (i % g->batchB) * k * n + (g->tb ? j0 * k : j0);
-  float* ci = g->c + i * m * n + i0 * n + j0;
-  if (k == 0) {
-    if (g->beta == 0) for (int64_t r = 0; r < i1 - i0; r++) memset(ci + r * n, 0, sizeof(float) * (size_t)(j1 - j0));
-    return;
-  }
-  cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans, g->tb ? CblasTrans : CblasNoTrans, (blasint)(i1 - i0), (blasint)(j1 - j0),
-              (blasint)k, 1.0f, ai, g->ta ? (blasint)m : (blasint)k, bi, g->tb ? (blasint)k : (blasint)n, g->beta, ci, (blasint)n);
-}
-
 /*
  * batchSgemm(a, b, c, batch, batchA, batchB, m, n, k, transA, transB, beta, threads)
  * c[i] = op(a[i % batchA]) · op(b[i % batchB]) + beta · c[i], row-major; op(a) is [m, k], op(b) [k, n].
@@ -89,25 +66,7 @@ static napi_value batch_sgemm(napi_env env, napi_callback_info info) {
   }
   if (m == 0 || n == 0) return NULL;
   const sgemm_args g = {a, b, c, batchA, batchB, m, n, k, ta, tb, (float)beta};
-  // OpenBLAS itself runs on one thread (set at load): the helpers are OpenMP's, shared with the row products, so
-  // two pools never spin against each other on the same cores.
-  const int64_t threads = int_arg(env, argv[12]);
-  int parts = (double)batch * (double)m * (double)n * (double)k < THREADED_SGEMM_MIN_MACS || threads < 1 ? 1 : (int)threads;
-  if (batch >= parts) {
-#pragma omp parallel for num_threads(parts) schedule(static) if (parts > 1)
-    for (int64_t i = 0; i < batch; i++) sgemm_block(&g, i, 0, m, 0, n);
-  } else {
-    // Fewer products than threads: each is split into row (or column) blocks, one per thread.
-    const int by_rows = m >= n;
-#pragma omp parallel for num_threads(parts) schedule(static)
-    for (int p = 0; p < parts; p++) {
-      const int64_t extent = by_rows ? m : n, lo = extent * p / parts, hi = extent * (p + 1) / parts;
-      for (int64_t i = 0; i < batch; i++) {
-        if (by_rows) sgemm_block(&g, i, lo, hi, 0, n);
-        else sgemm_block(&g, i, 0, m, lo, hi);
-      }
-    }
-  }
+  batch_sgemm_run(&g, batch, int_arg(env, argv[12]));
   return NULL;
 }
 
@@ -352,6 +311,86 @@ static napi_value step_attention_op(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Element i of a JS array as a typed array of the given type (its data and length); null or undefined gives NULL. */
+static int array_item(napi_env env, napi_value list, uint32_t i, napi_typedarray_type want, void** data, size_t* length) {
+  napi_value v;
+  napi_valuetype t;
+  *data = NULL;
+  *length = 0;
+  if (napi_get_element(env, list, i, &v) != napi_ok || napi_typeof(env, v, &t) != napi_ok) return 0;
+  if (t == napi_null || t == napi_undefined) return 1;
+  return typed_arg(env, v, want, data, length);
+}
+
+/*
+ * decoderStep(arrays, dims): decoder_step.h's step. arrays: h, inNorm, postNorm, the 7 weights (Float32Array, or
+ * Uint16Array of bf16 bits), q/k/v biases, 7 LoRA A, 7 LoRA B, LoRA row scales, cos, sin, kPast, vTPast, bias, hOut,
+ * kOut, vTOut (null where absent). dims: B, H, heads, kvH, hd, F, Tp, eps, scale, bf16, threads, the 7 LoRA ranks.
+ */
+static napi_value decoder_step_op(napi_env env, napi_callback_info info) {
+  GET_ARGS(2);
+  double* d;
+  size_t nd;
+  uint32_t na = 0;
+  if (argc != 2 || napi_get_array_length(env, argv[0], &na) != napi_ok || na != 36 || !f64_arg(env, argv[1], &d, &nd) || nd != 18) {
+    napi_throw_type_error(env, NULL, "decoderStep: expected (36 arrays, Float64Array of 18 dims)");
+    return NULL;
+  }
+  decoder_step_args a;
+  memset(&a, 0, sizeof a);
+  a.B = (int64_t)d[0]; a.H = (int64_t)d[1]; a.heads = (int64_t)d[2]; a.kvH = (int64_t)d[3]; a.hd = (int64_t)d[4];
+  a.F = (int64_t)d[5]; a.Tp = (int64_t)d[6]; a.eps = (float)d[7]; a.scale = (float)d[8]; a.bf16 = d[9] != 0;
+  a.threads = d[10] < 1 ? 1 : (int)d[10];
+  const int64_t B = a.B, H = a.H, hd = a.hd, F = a.F, Tp = a.Tp, qOut = a.heads * hd, kvOut = a.kvH * hd;
+  if (B < 1 || H < 1 || a.heads < 1 || a.kvH < 1 || a.heads % a.kvH || hd < 2 || hd % 2 || F < 1 || Tp < 0) {
+    napi_throw_range_error(env, NULL, "decoderStep: bad dims");
+    return NULL;
+  }
+  const int64_t ins[PROJ_COUNT] = {H, H, H, qOut, H, H, F}, outs[PROJ_COUNT] = {qOut, kvOut, kvOut, H, F, F, H};
+  // Each array and the floats it must hold at least (0: may be absent).
+  struct { void** at; napi_typedarray_type type; int64_t need; int required; } spec[36];
+  const float* f[36];
+  void* raw[36];
+  for (int i = 0; i < 36; i++) { spec[i].at = &raw[i]; spec[i].type = napi_float32_array; spec[i].need = 0; spec[i].required = 1; }
+  spec[0].need = B * H; spec[1].need = H; spec[2].need = H;
+  for (int p = 0; p < PROJ_COUNT; p++) {
+    spec[3 + p].need = ins[p] * outs[p];
+    if (a.bf16) spec[3 + p].type = napi_uint16_array;
+    a.lora_r[p] = (int64_t)d[11 + p];
+    spec[13 + p].need = ins[p] * a.lora_r[p]; spec[13 + p].required = 0;
+    spec[20 + p].need = a.lora_r[p] * outs[p]; spec[20 + p].required = 0;
+  }
+  for (int p = 0; p < 3; p++) { spec[10 + p].need = outs[p]; spec[10 + p].required = 0; }
+  spec[27].need = B; spec[27].required = 0;
+  spec[28].need = B * hd / 2; spec[29].need = B * hd / 2;
+  spec[30].need = B * kvOut * Tp; spec[31].need = B * kvOut * Tp; spec[32].need = B * (Tp + 1);
+  spec[33].need = B * H; spec[34].need = B * kvOut * (Tp + 1); spec[35].need = B * kvOut * (Tp + 1);
+  for (uint32_t i = 0; i < 36; i++) {
+    size_t length;
+    if (!array_item(env, argv[0], i, spec[i].type, &raw[i], &length) || (raw[i] == NULL && (spec[i].required && spec[i].need > 0)) ||
+        (raw[i] != NULL && (int64_t)length < spec[i].need)) {
+      char message[96];
+      snprintf(message, sizeof message, "decoderStep: array %u is missing, of the wrong type or too short", i);
+      napi_throw_range_error(env, NULL, message);
+      return NULL;
+    }
+    f[i] = raw[i];
+  }
+  for (int p = 0; p < PROJ_COUNT; p++) {
+    if ((raw[13 + p] == NULL) != (raw[20 + p] == NULL) || (raw[13 + p] && (a.lora_r[p] < 1 || !raw[27]))) {
+      napi_throw_range_error(env, NULL, "decoderStep: a LoRA pair needs both matrices, its rank and the row scales");
+      return NULL;
+    }
+  }
+  a.h = f[0]; a.in_norm = f[1]; a.post_norm = f[2];
+  for (int p = 0; p < PROJ_COUNT; p++) { a.w[p] = raw[3 + p]; a.lora_a[p] = f[13 + p]; a.lora_b[p] = f[20 + p]; }
+  for (int p = 0; p < 3; p++) a.bias[p] = f[10 + p];
+  a.lora_scale = f[27]; a.cos = f[28]; a.sin = f[29]; a.k_past = f[30]; a.vT_past = f[31]; a.attn_bias = f[32];
+  a.h_out = (float*)f[33]; a.k_out = (float*)f[34]; a.vT_out = (float*)f[35];
+  if (decoder_step(&a) != 0) napi_throw_error(env, NULL, "decoderStep: out of memory");
+  return NULL;
+}
+
 /* transposeU16(src, dst, rows, cols): dst [cols, rows] = src [rows, cols]ᵀ for 16-bit values (bf16 weights), in tiles. */
 static napi_value transpose_u16(napi_env env, napi_callback_info info) {
   GET_ARGS(4);
@@ -417,6 +456,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"fusedGrad", NULL, fused_grad, NULL, NULL, NULL, napi_default, NULL},
     {"rope", NULL, rope_op, NULL, NULL, NULL, napi_default, NULL},
     {"stepAttention", NULL, step_attention_op, NULL, NULL, NULL, napi_default, NULL},
+    {"decoderStep", NULL, decoder_step_op, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -20,6 +20,11 @@ void logsoftmax_pick_grad(const float* restrict x, const int32_t* restrict targe
                           int64_t rows, int64_t cols);
 /* RMSNorm of each row of x [rows, h] times w [h]: x · 1/sqrt(mean(x²) + eps) · w. */
 void rmsnorm_rows(const float* restrict x, const float* restrict w, float* restrict out, int64_t rows, int64_t h, float eps);
+/* RMSNorm's gradients: dx [rows, h] and dw [h] of rmsnorm_rows(x, w) for the output gradient dy. */
+void rmsnorm_grad(const float* restrict x, const float* restrict w, const float* restrict dy, float* restrict dx, float* restrict dw,
+                  int64_t rows, int64_t h, float eps);
+/* SwiGLU's gradients: dgate and dup of swiglu(gate, up) for the output gradient dy. */
+void swiglu_grad(const float* restrict gate, const float* restrict up, const float* restrict dy, float* restrict dgate, float* restrict dup, int64_t n);
 /* SwiGLU's gating: gate · sigmoid(gate) · up. */
 void swiglu(const float* restrict gate, const float* restrict up, float* restrict out, int64_t n);
 /* y + delta · scale[row] for y, delta [rows, cols]. */

@@ -22,6 +22,12 @@ export interface NativeAddon {
   rope(x: Float32Array, cos: Float32Array, sin: Float32Array, out: Float32Array, n: number, heads: number, half: number): void;
   /** out [B, kvH·g, hd] = softmax(q·scale · kᵀ + bias) · v for q [B, kvH·g, hd], k [B, kvH, T, hd], vT [B, kvH, hd, T], bias [B, T]. */
   stepAttention(q: Float32Array, k: Float32Array, vT: Float32Array, bias: Float32Array, out: Float32Array, B: number, kvH: number, g: number, T: number, hd: number, scale: number): void;
+  /**
+   * One decoding step of a decoder layer (native/decoder_step.h). `arrays`: h, inNorm, postNorm, the 7 weights, q/k/v
+   * biases, 7 LoRA A, 7 LoRA B, LoRA row scales, cos, sin, kPast, vTPast, bias, hOut, kOut, vTOut (null where absent);
+   * `dims`: B, H, heads, kvH, hd, F, Tp, eps, scale, bf16, threads, the 7 LoRA ranks (0 where absent).
+   */
+  decoderStep(arrays: Array<Float32Array | Uint16Array | null>, dims: Float64Array): void;
   /** OpenBLAS's build description. */
   config(): string;
   bf16ToF32(src: Uint16Array, dst: Float32Array): void;

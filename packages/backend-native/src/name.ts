@@ -45,3 +45,17 @@ export const ROWS_MATMUL_KERNEL = 'CopeRowsMatMul';
  */
 export const ROPE_ROWS_KERNEL = 'CopeRopeRows';
 export const STEP_ATTENTION_KERNEL = 'CopeStepAttention';
+
+/** The projections of a decoder layer, in the order {@link DECODER_STEP_KERNEL}'s inputs name them. */
+export const DECODER_PROJECTIONS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
+
+/**
+ * `CopeDecoderStep`: one decoding step of a whole Llama-family decoder layer, one new token a row, in one kernel.
+ * Inputs: `h` [B, H]; `inNorm`, `postNorm` [H]; `w_<proj>` [in, out] for each of {@link DECODER_PROJECTIONS}
+ * (float32, or with the attribute `bf16: 1` int32 [in, out/2] holding bf16 pairs); optional `bias_<q|k|v>_proj`
+ * [out]; optional LoRA `loraA_<proj>` [in, r] and `loraB_<proj>` [r, out] with `loraScale` [B] (one adapter, its scale
+ * per row, 0 for rows without it); `cos`, `sin` [B, hd/2]; the cache `kPast` [B, kvH, Tp, hd] and `vTPast`
+ * [B, kvH, hd, Tp]; `bias` [B, Tp + 1]. Attributes: `eps`, `scale` (of the attention scores), `heads`, `bf16`.
+ * Outputs: h [B, H] after the layer, and the cache with this position appended. Bitwise the op-by-op step.
+ */
+export const DECODER_STEP_KERNEL = 'CopeDecoderStep';

@@ -94,11 +94,21 @@ export class Rotary {
     this.kernel = useKernel ?? ropeRowsAvailable(2 * half);
   }
 
+  /** Whether the rotary kernel rotates (else split, products, concat). */
+  get usesKernel(): boolean {
+    return this.kernel;
+  }
+
+  /** cos and sin, [B·T, hd/2] for the kernel, [B, T, 1, hd/2] for the ops. */
+  tablesOf(): [Tensor, Tensor] {
+    const shape = this.kernel ? [this.B * this.T, this.half] : [this.B, this.T, 1, this.half];
+    return (this.tables ??= [tf.tensor(this.cosHost, shape), tf.tensor(this.sinHost, shape)]);
+  }
+
   /** x [B·T, heads·hd] → rotated [B, T, heads, hd]. */
   apply(x: Tensor2D, heads: number): Tensor4D {
     const { B, T, half } = this;
-    const shape = this.kernel ? [B * T, half] : [B, T, 1, half];
-    const [cos, sin] = (this.tables ??= [tf.tensor(this.cosHost, shape), tf.tensor(this.sinHost, shape)]);
+    const [cos, sin] = this.tablesOf();
     if (!this.kernel) {
       const [x1, x2] = tf.split(x.reshape([B, T, heads, 2 * half]), [half, half], 3);
       return tf.concat([tf.sub(tf.mul(x1, cos), tf.mul(x2, sin)), tf.add(tf.mul(x2, cos), tf.mul(x1, sin))], 3) as Tensor4D;

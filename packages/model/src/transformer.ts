@@ -133,10 +133,25 @@ export function forward(model: CausalLM, ids: number[][], opts: ForwardOptions =
 /** One pre-norm decoder layer: `h + attention(norm(h))`, then `+ mlp(norm(·))`. h [B·T, H] → [rows queried, H]. */
 function decoderLayer(pass: Pass, layer: LayerWeights, l: number, h: Tensor2D, queries: Queries): Tensor2D {
   const { ops, c } = pass;
+  const step = decodingStep(pass, layer, l, h, queries);
+  if (step) return step;
   const attn = selfAttention(pass, layer, l, ops.rmsNorm(h, layer.inputNorm, c.rmsNormEps), queries);
   if (queries.lastPositions) h = ops.gatherRows(h, queries.lastPositions);
   h = pass.residual(h, linear(pass, layer, l, attn, 'o_proj', queries.scales));
   return pass.residual(h, mlp(pass, layer, l, ops.rmsNorm(h, layer.postAttentionNorm, c.rmsNormEps), queries.scales));
+}
+
+/**
+ * A decoding step's layer (one new token a row over a cache, no dropout) in one kernel where the backend has one:
+ * bitwise the op-by-op layer, with a tenth of the kernel calls. Null where it does not apply.
+ */
+function decodingStep(pass: Pass, layer: LayerWeights, l: number, h: Tensor2D, queries: Queries): Tensor2D | null {
+  const { ops, c, B, T, Tk, past, opts } = pass;
+  if (!ops.decoderStep || T !== 1 || !past || opts.dropoutRng || queries.lastPositions) return null;
+  const r = ops.decoderStep({ layer, l, h, c, rows: pass.rows, scales: queries.scales, rotary: pass.keys, past: past.layers[l], bias: queries.bias, B, Tk });
+  if (!r) return null;
+  if (opts.useCache) pass.newCache.push({ k: r.k, vT: r.vT });
+  return r.h;
 }
 
 /** SwiGLU MLP: `down(silu(gate(y)) · up(y))`. */

@@ -1,8 +1,9 @@
-import { DROPOUT_KERNEL, RMS_NORM_GRAD_KERNEL, RMS_NORM_KERNEL, ROWS_MATMUL_KERNEL, SWIGLU_GRAD_KERNEL, SCALED_ADD_KERNEL, STEP_ATTENTION_KERNEL, SWIGLU_KERNEL } from '@cope/backend-native';
+import { DECODER_PROJECTIONS, DECODER_STEP_KERNEL, DROPOUT_KERNEL, RMS_NORM_GRAD_KERNEL, RMS_NORM_KERNEL, ROWS_MATMUL_KERNEL, SWIGLU_GRAD_KERNEL, SCALED_ADD_KERNEL, STEP_ATTENTION_KERNEL, SWIGLU_KERNEL } from '@cope/backend-native';
 import { tf } from '../tf.js';
-import type { Tensor, Tensor2D, Tensor3D } from '../tf.js';
+import type { Tensor, Tensor2D, Tensor3D, Tensor4D } from '../tf.js';
 import { taping } from '../taping.js';
-import type { Ops } from './ops.js';
+import { isTrainable } from '../lora-linear.js';
+import type { DecoderStepInput, Ops } from './ops.js';
 import { tfOps } from './tf-ops.js';
 
 const run = <T extends Tensor>(name: string, inputs: Record<string, Tensor>, attrs: Record<string, number> = {}): T =>
@@ -30,8 +31,42 @@ function withInputsGrad(value: (a: Tensor, b: Tensor) => Tensor2D, grad: (a: Ten
  * product (a row's logits never depend on the rows beside it, so batched decoding and the prompt cache match a
  * row alone bitwise); a decoding step's attention in one kernel. Rotary embedding on its kernel, in and out of a
  * tape (the gradient is the rotation by the opposite angle), and LoRA dropout on its seeded kernel (the mask is a
- * function of seed and element index, so the gradient is the same kernel).
+ * function of seed and element index, so the gradient is the same kernel). A decoding step's decoder layer in one
+ * kernel where it applies (bitwise the op-by-op layer).
  */
+/**
+ * A decoding step's decoder layer as one kernel: frozen weights (all float32 or all bf16), q/k/v biases at most,
+ * one adapter at most, the rotary kernel's head sizes, outside a tape. Null otherwise.
+ */
+function decoderStep(s: DecoderStepInput): { h: Tensor2D; k: Tensor4D; vT: Tensor4D } | null {
+  const { layer, c, rows } = s;
+  if (taping() || rows.adapters.length > 1 || !s.rotary.usesKernel) return null;
+  const proj = DECODER_PROJECTIONS.map((p) => layer.proj[p]);
+  const bf16 = !!proj[0].bf16;
+  if (proj.some((w, i) => isTrainable(w.kernel) || !!w.bf16 !== bf16 || (w.bias && i > 2))) return null;
+  const inputs: Record<string, Tensor> = { h: s.h, inNorm: layer.inputNorm, postNorm: layer.postAttentionNorm, kPast: s.past.k, vTPast: s.past.vT };
+  DECODER_PROJECTIONS.forEach((p, i) => {
+    inputs[`w_${p}`] = proj[i].kernel;
+    if (proj[i].bias) inputs[`bias_${p}`] = proj[i].bias!;
+  });
+  const adapter = rows.adapters[0];
+  if (adapter) {
+    for (const p of DECODER_PROJECTIONS) {
+      const pair = adapter.layers[s.l]?.[p];
+      if (!pair) continue;
+      inputs[`loraA_${p}`] = pair.a;
+      inputs[`loraB_${p}`] = pair.b;
+    }
+    inputs.loraScale = s.scales.vector(0);
+  }
+  const [cos, sin] = s.rotary.tablesOf();
+  inputs.cos = cos;
+  inputs.sin = sin;
+  inputs.bias = s.bias.tensor().reshape([s.B, s.Tk]);
+  const [h, k, vT] = runMany(DECODER_STEP_KERNEL, inputs, { eps: c.rmsNormEps, scale: 1 / Math.sqrt(c.headDim), heads: c.numHeads, bf16: bf16 ? 1 : 0 });
+  return { h: h as Tensor2D, k: k as Tensor4D, vT: vT as Tensor4D };
+}
+
 export const nativeOps: Ops = {
   ...tfOps,
   rmsNorm(x, w, eps) {
@@ -56,6 +91,7 @@ export const nativeOps: Ops = {
     }
     return taping() ? tf.matMul(x, w.kernel) : run<Tensor2D>(ROWS_MATMUL_KERNEL, { x, w: w.kernel });
   },
+  decoderStep,
   dropout(x, rate, seed) {
     const apply = (t: Tensor) => run<Tensor>(DROPOUT_KERNEL, { x: t }, { rate, seed });
     const f = tf.customGrad(((xIn: Tensor, save: (ts: Tensor[]) => void) => {

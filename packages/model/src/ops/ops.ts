@@ -1,6 +1,28 @@
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Variable } from '../tf.js';
 import type { ModelConfig } from '../config.js';
 import type { FrozenKernel } from '../frozen-copies.js';
+import type { LayerCache } from '../kv-cache.js';
+import type { RowAdapters, RowScales } from '../lora-linear.js';
+import type { Rotary } from '../rope.js';
+import type { LayerWeights } from '../weights.js';
+
+/** What a decoding step of one decoder layer reads: one new token a row (B rows), over the layer's cache. */
+export interface DecoderStepInput {
+  layer: LayerWeights;
+  /** The layer's index (its adapters' pairs). */
+  l: number;
+  /** Hidden states [B, H] entering the layer. */
+  h: Tensor2D;
+  c: ModelConfig;
+  rows: RowAdapters;
+  scales: RowScales;
+  rotary: Rotary;
+  past: LayerCache;
+  bias: QueryBias;
+  B: number;
+  /** Key positions: cached plus this one. */
+  Tk: number;
+}
 
 /**
  * The additive attention mask of one forward's queries: 0 where a query may attend a key, −1e9 elsewhere
@@ -59,4 +81,10 @@ export interface Ops {
   transpose(t: Tensor2D): Tensor2D;
   /** Inverted dropout of x with `rate`, its mask from `seed`; the gradient applies the same mask. */
   dropout(x: Tensor2D, rate: number, seed: number): Tensor2D;
+  /**
+   * Optional: a decoding step of a whole decoder layer in one kernel, bitwise the layer op by op; returns the hidden
+   * states [B, H] after the layer and the cache with this position, or null where it does not apply (the layer then
+   * runs op by op).
+   */
+  decoderStep?(step: DecoderStepInput): { h: Tensor2D; k: Tensor4D; vT: Tensor4D } | null;
 }

@@ -1,0 +1,78 @@
+#include <stdlib.h>
+#include <string.h>
+#include "attention.h"
+#include "decoder_step.h"
+#include "elementwise.h"
+#include "rows_gemm.h"
+#include "sgemm.h"
+
+/* x [B, in] · a [in, out] as the BatchMatMul kernel runs a 2-D product (one batch). */
+static void sgemm_2d(const float* x, const float* w, float* out, int64_t m, int64_t k, int64_t n, int threads) {
+  const sgemm_args g = {x, w, out, 1, 1, m, n, k, false, false, 0.0f};
+  batch_sgemm_run(&g, 1, threads);
+}
+
+/* y [B, out] = x [B, in] · W (+ bias) (+ LoRA: y + ((x · A) · B) · scale[row]); `work`: B·(r + out) floats. */
+static void project(const decoder_step_args* a, int p, const float* x, int64_t in, int64_t out, float* y, float* work) {
+  const int64_t B = a->B;
+  if (a->bf16) rows_gemm_bf16(x, (const uint16_t*)a->w[p], y, B, in, out, a->threads);
+  else rows_gemm_f32(x, (const float*)a->w[p], y, B, in, out, a->threads);
+  if (p < 3 && a->bias[p]) {
+    for (int64_t b = 0; b < B; b++) for (int64_t j = 0; j < out; j++) y[b * out + j] = y[b * out + j] + a->bias[p][j];
+  }
+  if (!a->lora_a[p]) return;
+  const int64_t r = a->lora_r[p];
+  float* t = work;
+  float* delta = work + B * r;
+  sgemm_2d(x, a->lora_a[p], t, B, in, r, a->threads);
+  sgemm_2d(t, a->lora_b[p], delta, B, r, out, a->threads);
+  float* sum = delta + B * out;
+  scaled_add(y, delta, a->lora_scale, sum, B, out);
+  memcpy(y, sum, sizeof(float) * (size_t)(B * out));
+}
+
+static void add_rows(const float* x, const float* y, float* out, int64_t n) {
+  for (int64_t i = 0; i < n; i++) out[i] = x[i] + y[i];
+}
+
+int decoder_step(const decoder_step_args* a) {
+  const int64_t B = a->B, H = a->H, hd = a->hd, F = a->F, Tp = a->Tp, Tk = Tp + 1;
+  const int64_t qOut = a->heads * hd, kvOut = a->kvH * hd, half = hd / 2;
+  int64_t maxR = 0;
+  for (int p = 0; p < PROJ_COUNT; p++) if (a->lora_a[p] && a->lora_r[p] > maxR) maxR = a->lora_r[p];
+  const int64_t widest = F > H ? (F > qOut ? F : qOut) : (H > qOut ? H : qOut);
+  // x, q, k, v, rotated q and k, attention, o, h1, gate, up, gated, down; LoRA work; attention scores.
+  const size_t floats = (size_t)(B * (3 * H + 2 * qOut + 3 * kvOut + qOut + H + 3 * F + H) + B * (maxR + 2 * widest) + Tk);
+  float* buf = malloc(sizeof(float) * floats);
+  if (!buf) return -1;
+  float *x = buf, *q = x + B * H, *k = q + B * qOut, *v = k + B * kvOut, *qr = v + B * kvOut, *kr = qr + B * qOut;
+  float *attn = kr + B * kvOut, *o = attn + B * qOut, *h1 = o + B * H, *y = h1 + B * H, *gate = y + B * H;
+  float *up = gate + B * F, *gated = up + B * F, *down = gated + B * F, *work = down + B * H, *scores = work + B * (maxR + 2 * widest);
+
+  rmsnorm_rows(a->h, a->in_norm, x, B, H, a->eps);
+  project(a, PROJ_Q, x, H, qOut, q, work);
+  project(a, PROJ_K, x, H, kvOut, k, work);
+  project(a, PROJ_V, x, H, kvOut, v, work);
+  rope_rows(q, a->cos, a->sin, qr, B, a->heads, half);
+  rope_rows(k, a->cos, a->sin, kr, B, a->kvH, half);
+  // The cache with this position appended: keys on the position axis, transposed values on the last.
+  for (int64_t bh = 0; bh < B * a->kvH; bh++) {
+    memcpy(a->k_out + bh * Tk * hd, a->k_past + bh * Tp * hd, sizeof(float) * (size_t)(Tp * hd));
+    memcpy(a->k_out + (bh * Tk + Tp) * hd, kr + bh * hd, sizeof(float) * (size_t)hd);
+    for (int64_t d = 0; d < hd; d++) {
+      memcpy(a->vT_out + (bh * hd + d) * Tk, a->vT_past + (bh * hd + d) * Tp, sizeof(float) * (size_t)Tp);
+      a->vT_out[(bh * hd + d) * Tk + Tp] = v[bh * hd + d];
+    }
+  }
+  step_attention(qr, a->k_out, a->vT_out, a->attn_bias, attn, scores, B, a->kvH, a->heads / a->kvH, Tk, hd, a->scale);
+  project(a, PROJ_O, attn, qOut, H, o, work);
+  add_rows(a->h, o, h1, B * H);
+  rmsnorm_rows(h1, a->post_norm, y, B, H, a->eps);
+  project(a, PROJ_GATE, y, H, F, gate, work);
+  project(a, PROJ_UP, y, H, F, up, work);
+  swiglu(gate, up, gated, B * F);
+  project(a, PROJ_DOWN, gated, F, H, down, work);
+  add_rows(h1, down, a->h_out, B * H);
+  free(buf);
+  return 0;
+}

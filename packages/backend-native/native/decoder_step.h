@@ -1,0 +1,37 @@
+// One decoding step of a whole Llama-family decoder layer (one new token a row), in one call.
+#ifndef COPE_DECODER_STEP_H
+#define COPE_DECODER_STEP_H
+#include <stdint.h>
+
+/* The projections of a layer, in this order. */
+enum { PROJ_Q = 0, PROJ_K, PROJ_V, PROJ_O, PROJ_GATE, PROJ_UP, PROJ_DOWN, PROJ_COUNT };
+
+typedef struct {
+  /* Rows, hidden size, query and key/value heads, head size, MLP size, cached positions. */
+  int64_t B, H, heads, kvH, hd, F, Tp;
+  float eps, scale;
+  /* Projection weights [in, out]: float32, or bf16 bits when `bf16`. */
+  int bf16;
+  int threads;
+  const float *h, *in_norm, *post_norm;
+  const void* w[PROJ_COUNT];
+  /* q, k, v biases [out] (Qwen2), or NULL. */
+  const float* bias[3];
+  /* One LoRA adapter: A [in, r], B [r, out] per projection (NULL where it has none), and its scale per row [B]. */
+  const float *lora_a[PROJ_COUNT], *lora_b[PROJ_COUNT];
+  int64_t lora_r[PROJ_COUNT];
+  const float* lora_scale;
+  /* Rotary tables of each row's position [B, hd/2]; the cache [B, kvH, Tp, hd] and [B, kvH, hd, Tp]; the mask [B, Tp + 1]. */
+  const float *cos, *sin, *k_past, *vT_past, *attn_bias;
+  /* Out: h [B, H]; the cache with the new position, [B, kvH, Tp + 1, hd] and [B, kvH, hd, Tp + 1]. */
+  float *h_out, *k_out, *vT_out;
+} decoder_step_args;
+
+/*
+ * h + attention(norm(h)), then + mlp(norm(·)), appending this position's keys and values to the cache: the same
+ * kernels in the same order as the op-by-op step (row products, OpenBLAS LoRA products, RMSNorm, rotary embedding,
+ * step attention, SwiGLU, scaled and plain adds), so bitwise its result. Returns 0, or -1 when out of memory.
+ */
+int decoder_step(const decoder_step_args* a);
+
+#endif

@@ -1,0 +1,119 @@
+import { Rng } from '@cope/core';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fixture } from '#testing';
+import {
+  createLoraAdapter, disposeAdapter, disposeCache, disposeModel, forward, initBackend, loadLoraAdapter, loadModel, opsFor, readSafetensors, registerOps,
+  tf, writeSafetensors, type AdapterChoice, type CausalLM, type KvCache, type Ops,
+} from '@cope/model';
+import { bits } from './helpers.js';
+
+/**
+ * The native backend runs a decoding step's decoder layer as one kernel (CopeDecoderStep). Its reference is the same
+ * step op by op on the same backend (the ops without `decoderStep`): logits and the extended cache must be bitwise
+ * the same, for each fixture architecture (Qwen2's q/k/v biases), with a PEFT adapter on every row, on some rows
+ * (contrastive decoding's expert and amateur rows), with none, and with bf16 weights.
+ */
+describe('one-kernel decoding step (native backend)', () => {
+  let native: Ops;
+  let bf16Dir: string;
+
+  beforeAll(async () => {
+    await initBackend('native');
+    native = opsFor('native');
+    bf16Dir = mkdtempSync(path.join(os.tmpdir(), 'cope-step-bf16-'));
+    const source = fixture('models', 'tiny-llama');
+    copyFileSync(path.join(source, 'config.json'), path.join(bf16Dir, 'config.json'));
+    await writeSafetensors(path.join(bf16Dir, 'model.safetensors'), await readSafetensors(path.join(source, 'model.safetensors')), { dtype: 'BF16' });
+  });
+
+  afterAll(() => {
+    registerOps('native', native);
+    rmSync(bf16Dir, { recursive: true, force: true });
+  });
+
+  /** Logits and cache of one step after a left-padded two-row prompt, with the fused layer or op by op; fused layers counted. */
+  function step(model: CausalLM, adapters: AdapterChoice, fused: boolean): { logits: tf.Tensor; cache: KvCache; fusedLayers: number } {
+    let fusedLayers = 0;
+    registerOps('native', fused
+      ? { ...native, decoderStep: (s) => { const r = native.decoderStep!(s); if (r) fusedLayers++; return r; } }
+      : { ...native, decoderStep: undefined });
+    try {
+      const V = model.config.vocabSize;
+      const prompt = forward(model, [[0, 3, 5, 7, 9], [2, 4, 6, 8, 10].map((t) => t % V)], { attentionMask: [[0, 1, 1, 1, 1], [1, 1, 1, 1, 1]], useCache: true, lastOnly: true, adapters });
+      const next = forward(model, [[11 % V], [12 % V]], { cache: prompt.cache, useCache: true, lastOnly: true, adapters });
+      prompt.logits.dispose();
+      disposeCache(prompt.cache);
+      return { logits: next.logits, cache: next.cache!, fusedLayers };
+    } finally {
+      registerOps('native', native);
+    }
+  }
+
+  function expectSameStep(model: CausalLM, adapters: AdapterChoice): void {
+    // A first step makes what a model keeps across calls (a tied head's transposed copy); the count starts after it.
+    const warm = step(model, adapters, true);
+    warm.logits.dispose();
+    disposeCache(warm.cache);
+    const before = tf.memory().numTensors;
+    const a = step(model, adapters, true);
+    const b = step(model, adapters, false);
+    expect(a.fusedLayers).toBe(model.config.numLayers);
+    expect(b.fusedLayers).toBe(0);
+    expect(bits(a.logits).equals(bits(b.logits))).toBe(true);
+    a.cache.layers.forEach((l, i) => {
+      expect(l.k.shape).toEqual(b.cache.layers[i].k.shape);
+      expect(bits(l.k).equals(bits(b.cache.layers[i].k))).toBe(true);
+      expect(bits(l.vT).equals(bits(b.cache.layers[i].vT))).toBe(true);
+    });
+    expect(a.cache.mask).toEqual(b.cache.mask);
+    for (const r of [a, b]) {
+      r.logits.dispose();
+      disposeCache(r.cache);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  }
+
+  test.each(['tiny-llama', 'tiny-qwen2', 'tiny-mistral'])('%s: bitwise the op-by-op step, bare, with an adapter on every row and on one row of two', async (name) => {
+    const model = await loadModel(fixture('models', name));
+    const adapter = name === 'tiny-llama'
+      ? await loadLoraAdapter(model, fixture('models', 'tiny-llama', 'adapter'))
+      : createLoraAdapter(model, 'step', { r: 4, alpha: 8, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'], dropout: 0 }, new Rng(3));
+    // A fresh adapter's B is zero: give it values so the update counts.
+    if (name !== 'tiny-llama') for (const layer of adapter.layers) for (const pair of Object.values(layer)) pair!.b.assign(tf.randomNormal(pair!.b.shape, 0, 0.05, 'float32', 7));
+    try {
+      expectSameStep(model, null);
+      expectSameStep(model, adapter);
+      expectSameStep(model, [adapter, null]);
+    } finally {
+      disposeAdapter(adapter);
+      disposeModel(model);
+    }
+  });
+
+  test('bf16 weights: bitwise the op-by-op step', async () => {
+    const model = await loadModel(bf16Dir, { weights: 'bf16' });
+    try {
+      expectSameStep(model, null);
+    } finally {
+      disposeModel(model);
+    }
+  });
+
+  test('two adapters in one batch run op by op (the kernel takes one)', async () => {
+    const model = await loadModel(fixture('models', 'tiny-llama'));
+    const a = createLoraAdapter(model, 'a', { r: 2, alpha: 2, targetModules: ['q_proj'], dropout: 0 }, new Rng(1));
+    const b = createLoraAdapter(model, 'b', { r: 2, alpha: 2, targetModules: ['v_proj'], dropout: 0 }, new Rng(2));
+    try {
+      const r = step(model, [a, b], true);
+      expect(r.fusedLayers).toBe(0);
+      r.logits.dispose();
+      disposeCache(r.cache);
+    } finally {
+      disposeAdapter(a);
+      disposeAdapter(b);
+      disposeModel(model);
+    }
+  });
+});
