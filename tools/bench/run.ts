@@ -99,13 +99,15 @@ function wasmHeapGiB(): number | undefined {
   return bytes === undefined ? undefined : Math.round((bytes / 2 ** 30) * 1000) / 1000;
 }
 
-function report(rec: Record<string, unknown>): void {
+function reportLine(rec: Record<string, unknown>): void {
   // Peak resident memory of the process so far (the native backend's tensors live outside the wasm heap).
   const peakRssGiB = process.resourceUsage().maxRSS / 1024 ** 2;
   const line = JSON.stringify({ ...rec, backend: currentBackend(), threads: backendThreads(), heap_gib: wasmHeapGiB(), peak_rss_gib: peakRssGiB, node: process.version, date: new Date().toISOString() });
   console.log(line);
   appendFileSync(out, line + '\n');
 }
+
+const report = reportLine;
 
 type ConfigName = keyof typeof CONFIGS;
 type Config = (typeof CONFIGS)[ConfigName];
@@ -217,7 +219,8 @@ async function benchPipeline(name: ConfigName, c: Config, model: CausalLM, adapt
  * adapter, as OPPU greedy does; contrastive adds the amateur row. Runs alternate greedy / contrastive so
  * the VM's drift affects both alike, and ratios are medians of the per-round ratios.
  */
-async function benchDecode(name: ConfigName, c: Config, model: CausalLM, adapter: LoraAdapter, rng: Rng): Promise<void> {
+async function benchDecode(name: ConfigName, c: Config, model: CausalLM, adapter: LoraAdapter, rng: Rng, weights: 'float32' | 'bf16' = 'float32'): Promise<void> {
+  const report = (rec: Record<string, unknown>) => reportLine(weights === 'bf16' ? { ...rec, weights } : rec);
   const prompt = Array.from({ length: 64 }, () => rng.int(c.vocab_size));
   const timed = async (decoder?: Decoder, promptCache?: PromptCache) => {
     let firstToken = 0;
@@ -293,6 +296,20 @@ async function benchBf16Decode(name: ConfigName, c: Config): Promise<void> {
   disposeModel(model);
 }
 
+/** {@link benchDecode} on a random model of config `name`'s shape whose weights stay bf16 (native backend). */
+async function benchDecodeBf16(name: ConfigName, c: Config): Promise<void> {
+  const { seq, batch, ...hf } = c;
+  void seq;
+  void batch;
+  const dir = await randomBf16Model(path.join(os.tmpdir(), `cope-bench-${name}-bf16`), { model_type: 'llama', ...hf, rms_norm_eps: 1e-5 });
+  const model = await loadModel(dir, { weights: 'bf16' });
+  const rng = new Rng(1);
+  const adapter = createLoraAdapter(model, 'bench', { r: 8, alpha: 8, targetModules: ['q_proj', 'v_proj'], dropout: 0.05 }, rng);
+  await benchDecode(name, c, model, adapter, rng, 'bf16');
+  disposeAdapter(adapter);
+  disposeModel(model);
+}
+
 /**
  * `pnpm bench [small,medium,large,xl,7b] [forward,train,dpo,decode,pipeline]`: configs (small and medium by default) and
  * measurement groups (all by default; decoding only for large, the pipeline group only for xl).
@@ -338,6 +355,8 @@ async function main(): Promise<void> {
     const adapter = createLoraAdapter(model, 'bench', { r: 8, alpha: 8, targetModules: ['q_proj', 'v_proj'], dropout: 0.05 }, rng);
     if (runs('dpo')) await benchDpo(name, c, model, adapter, rng);
     if (runs('decode')) await benchDecode(name, c, model, adapter, rng);
+    // The same shape with 16-bit weights, as llama.cpp's converter writes them (f16 by default): half the bytes a step.
+    if (runs('decode') && currentBackend() === 'native' && (name === 'small' || name === 'medium')) await benchDecodeBf16(name, c);
     if (runs('pipeline')) await benchPipeline(name, c, model, adapter, rng);
     disposeAdapter(adapter);
     disposeModel(model);
