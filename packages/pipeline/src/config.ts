@@ -23,6 +23,18 @@ function trainerOverrides(check: (o: Record<string, unknown>) => SettingIssue[])
 /** Sampling settings' ranges (and Hugging Face's defaults where CoPe keeps them): @cope/decoding's schema. */
 const sampling = samplingSettingsSchema.shape;
 
+/**
+ * CoPe's `--is_sampling`: each method is sampled `runs` times (seeded per user and run) instead of decoded greedily,
+ * into `<method>-sampling-run_<n>.json`, and evaluated per run and as the mean of the runs. Defaults are the published
+ * ones: 3 runs, temperature 0.3, top-k 50, top-p 0.95.
+ */
+export const samplingRunsSchema = z.strictObject({
+  runs: z.number().int().positive().default(3),
+  temperature: sampling.temperature.unwrap().default(0.3),
+  topK: sampling.topK,
+  topP: sampling.topP.unwrap().default(0.95),
+});
+
 const sftOverrides = (preset: keyof typeof SFT_PRESETS) => trainerOverrides((o) => settingIssues(sftConfigSchema, withSftPreset(preset, o)));
 
 /**
@@ -84,17 +96,7 @@ export const runConfigSchema = z.strictObject({
     batchSize: z.number().int().positive().default(8),
     /** How generations become output texts: `reference` as CoPe's scripts (get_output / strip), or `trim` (@cope/data's OUTPUT_TEXT_MODES). */
     outputText: z.enum(OUTPUT_TEXT_MODES).default('reference'),
-    /**
-     * CoPe's `--is_sampling`: each method is sampled `runs` times (seeded per user and run) instead of decoded
-     * greedily, into `<method>-sampling-run_<n>.json`, and evaluated per run and as the mean of the runs.
-     * Defaults are the published ones: 3 runs, temperature 0.3, top-k 50, top-p 0.95.
-     */
-    sampling: z.strictObject({
-      runs: z.number().int().positive().default(3),
-      temperature: sampling.temperature.unwrap().default(0.3),
-      topK: sampling.topK,
-      topP: sampling.topP.unwrap().default(0.95),
-    }).optional(),
+    sampling: samplingRunsSchema.optional(),
   }).prefault({}),
   /** Methods decoded and evaluated. */
   methods: z.array(z.enum(METHOD_NAMES)).nonempty().default([...METHOD_NAMES]),

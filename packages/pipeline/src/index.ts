@@ -2,7 +2,7 @@
  * @cope/pipeline — the CoPe method: its decoding methods as data, its stages as functions of (task context, user),
  * and the run folder they share (RunStore: layout, lock, stage settings, manifest, parts).
  */
-export { runConfigSchema, checkRunConfig, type RunConfig } from './config.js';
+export { runConfigSchema, samplingRunsSchema, checkRunConfig, type RunConfig } from './config.js';
 export type { SettingIssue } from './config-issues.js';
 export { METHODS, METHOD_NAMES, methodOf, decodeOutputs, type Method, type MethodSpec, type DecodeOutput } from './methods.js';
 export { USER_STAGES, STAGE_ORDER, type UserStage, type StageName } from './stage-names.js';

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { TASK_NAMES } from '@cope/data';
 import type { CliIo } from '../io.js';
 import { parseNumber } from '../io.js';
-import { METHODS, RunStore, STAGE_ORDER, methodOf, runConfigSchema, runPipeline, type MethodSpec, type StageName } from '@cope/pipeline';
+import { METHODS, RunStore, STAGE_ORDER, methodOf, runConfigSchema, runPipeline, samplingRunsSchema, type MethodSpec, type StageName } from '@cope/pipeline';
 import { loadRunConfig } from '../config-file.js';
 import { metricsTable } from '../metrics-table.js';
 import { jsonReporter, terminalReporter } from '../reporter.js';
@@ -69,6 +69,9 @@ async function configFrom(o: Record<string, any>, extra: Record<string, unknown>
   return config;
 }
 
+/** The sampling runs' default settings, as the help names them. */
+const SAMPLING_SETTINGS = (({ temperature, topK, topP }) => `temperature ${temperature}, top-k ${topK}, top-p ${topP}`)(samplingRunsSchema.parse({}));
+
 /** `--sampling-runs n` as a config override (the rest of `decode.sampling` keeps its config or default values). */
 function samplingFlag(o: Record<string, any>): Record<string, unknown> {
   return o.samplingRuns === undefined ? {} : { decode: { sampling: { runs: parseNumber(o.samplingRuns, '--sampling-runs') } } };
@@ -89,7 +92,7 @@ async function execute(io: CliIo, o: Record<string, any>, stages: StageName[], e
 /** `cope run|tam|sft|negatives|score|dpo|decode|evaluate`: the CoPe pipeline over a run folder. */
 export function registerPipelineCommands(program: Command, io: CliIo): void {
   addRunOptions(program.command('run').description('Run every stage (TAM, OPPU, negatives, scoring, DPO, decoding, evaluation); resumable'))
-    .option('--sampling-runs <n>', 'sample each method n times (temperature 0.3, top-k 50, top-p 0.95 unless the config says otherwise) instead of greedy decoding')
+    .option('--sampling-runs <n>', `sample each method n times (${SAMPLING_SETTINGS} unless the config says otherwise) instead of greedy decoding`)
     .action((o) => execute(io, o, [...STAGE_ORDER], samplingFlag(o)));
   addRunOptions(program.command('tam').description('Train the task-adapted LoRA on the non-target users (ckpt/TAM/<task>)'))
     .action((o) => execute(io, o, ['tam']));
@@ -104,7 +107,7 @@ export function registerPipelineCommands(program: Command, io: CliIo): void {
   addRunOptions(program.command('decode').description('Decode the target users\' queries'))
     .option('--decoding <name>', [...new Set(Object.values(METHODS).map((m) => m.decoder))].join(' | '), 'greedy')
     .option('--adapter-stage <stage>', 'none (TAM) | sft (OPPU) | dpo (OPPU+DPO)', 'dpo')
-    .option('--sampling-runs <n>', 'sample n times (temperature 0.3, top-k 50, top-p 0.95 unless the config says otherwise) instead of greedy decoding')
+    .option('--sampling-runs <n>', `sample n times (${SAMPLING_SETTINGS} unless the config says otherwise) instead of greedy decoding`)
     .action((o) => {
       const method = methodOf({ decoder: o.decoding, adapter: o.adapterStage === 'none' ? null : o.adapterStage } as MethodSpec);
       if (!method) throw new Error(`--decoding ${o.decoding} with --adapter-stage ${o.adapterStage} is not a method (contrastive needs an adapter)`);
