@@ -1,3 +1,4 @@
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include "attention.h"
@@ -6,17 +7,24 @@
 #include "rows_gemm.h"
 #include "sgemm.h"
 
+/* Layers of fewer multiply-adds a row run on the calling thread. */
+#define TEAM_MIN_MACS (1 << 20)
+
 /* x [B, in] · a [in, out] as the BatchMatMul kernel runs a 2-D product (one batch). */
 static void sgemm_2d(const float* x, const float* w, float* out, int64_t m, int64_t k, int64_t n, int threads) {
   const sgemm_args g = {x, w, out, 1, 1, m, n, k, false, false, 0.0f};
   batch_sgemm_run(&g, 1, threads);
 }
 
-/* y [B, out] = x [B, in] · W (+ bias) (+ LoRA: y + ((x · A) · B) · scale[row]); `work`: B·(r + out) floats. */
-static void project(const decoder_step_args* a, int p, const float* x, int64_t in, int64_t out, float* y, float* work) {
+/* This thread's share of y [B, out] = x [B, in] · W (the frozen product alone). */
+static void product_share(const decoder_step_args* a, int p, const float* x, int64_t in, int64_t out, float* y, int part, int parts) {
+  if (a->bf16) rows_gemm_bf16_share(x, (const uint16_t*)a->w[p], y, a->B, in, out, part, parts);
+  else rows_gemm_f32_share(x, (const float*)a->w[p], y, a->B, in, out, part, parts);
+}
+
+/* The rest of a projection once its product is whole: y + bias, then + LoRA ((x · A) · B) · scale[row]; `work`: B·(r + 2·out) floats. */
+static void finish(const decoder_step_args* a, int p, const float* x, int64_t in, int64_t out, float* y, float* work) {
   const int64_t B = a->B;
-  if (a->bf16) rows_gemm_bf16(x, (const uint16_t*)a->w[p], y, B, in, out, a->threads);
-  else rows_gemm_f32(x, (const float*)a->w[p], y, B, in, out, a->threads);
   if (p < 3 && a->bias[p]) {
     for (int64_t b = 0; b < B; b++) for (int64_t j = 0; j < out; j++) y[b * out + j] = y[b * out + j] + a->bias[p][j];
   }
@@ -48,31 +56,63 @@ int decoder_step(const decoder_step_args* a) {
   float *x = buf, *q = x + B * H, *k = q + B * qOut, *v = k + B * kvOut, *qr = v + B * kvOut, *kr = qr + B * qOut;
   float *attn = kr + B * kvOut, *o = attn + B * qOut, *h1 = o + B * H, *y = h1 + B * H, *gate = y + B * H;
   float *up = gate + B * F, *gated = up + B * F, *down = gated + B * F, *work = down + B * H, *scores = work + B * (maxR + 2 * widest);
-
-  rmsnorm_rows(a->h, a->in_norm, x, B, H, a->eps);
-  project(a, PROJ_Q, x, H, qOut, q, work);
-  project(a, PROJ_K, x, H, kvOut, k, work);
-  project(a, PROJ_V, x, H, kvOut, v, work);
-  rope_rows(q, a->cos, a->sin, qr, B, a->heads, half);
-  rope_rows(k, a->cos, a->sin, kr, B, a->kvH, half);
-  // The cache with this position appended: keys on the position axis, transposed values on the last.
-  for (int64_t bh = 0; bh < B * a->kvH; bh++) {
-    memcpy(a->k_out + bh * Tk * hd, a->k_past + bh * Tp * hd, sizeof(float) * (size_t)(Tp * hd));
-    memcpy(a->k_out + (bh * Tk + Tp) * hd, kr + bh * hd, sizeof(float) * (size_t)hd);
-    for (int64_t d = 0; d < hd; d++) {
-      memcpy(a->vT_out + (bh * hd + d) * Tk, a->vT_past + (bh * hd + d) * Tp, sizeof(float) * (size_t)Tp);
-      a->vT_out[(bh * hd + d) * Tk + Tp] = v[bh * hd + d];
+  // One team of threads for the whole layer: each takes its columns of every product (so a row's outputs are the
+  // same chains whatever the split); the small steps between products run on one thread of the team. A small
+  // layer stays on one thread (a second one did not pay there: backend-native's README).
+  const double macs = (double)B * (double)(H * (qOut + 2 * kvOut) + qOut * H + 3 * H * F);
+  const int threads = a->threads > 1 && macs >= TEAM_MIN_MACS ? a->threads : 1;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    const int me = omp_get_thread_num(), team = omp_get_num_threads();
+#pragma omp single
+    rmsnorm_rows(a->h, a->in_norm, x, B, H, a->eps);
+    product_share(a, PROJ_Q, x, H, qOut, q, me, team);
+    product_share(a, PROJ_K, x, H, kvOut, k, me, team);
+    product_share(a, PROJ_V, x, H, kvOut, v, me, team);
+#pragma omp barrier
+#pragma omp single
+    {
+      finish(a, PROJ_Q, x, H, qOut, q, work);
+      finish(a, PROJ_K, x, H, kvOut, k, work);
+      finish(a, PROJ_V, x, H, kvOut, v, work);
+      rope_rows(q, a->cos, a->sin, qr, B, a->heads, half);
+      rope_rows(k, a->cos, a->sin, kr, B, a->kvH, half);
+      // The cache with this position appended: keys on the position axis, transposed values on the last.
+      for (int64_t bh = 0; bh < B * a->kvH; bh++) {
+        memcpy(a->k_out + bh * Tk * hd, a->k_past + bh * Tp * hd, sizeof(float) * (size_t)(Tp * hd));
+        memcpy(a->k_out + (bh * Tk + Tp) * hd, kr + bh * hd, sizeof(float) * (size_t)hd);
+        for (int64_t d = 0; d < hd; d++) {
+          memcpy(a->vT_out + (bh * hd + d) * Tk, a->vT_past + (bh * hd + d) * Tp, sizeof(float) * (size_t)Tp);
+          a->vT_out[(bh * hd + d) * Tk + Tp] = v[bh * hd + d];
+        }
+      }
+      step_attention(qr, a->k_out, a->vT_out, a->attn_bias, attn, scores, B, a->kvH, a->heads / a->kvH, Tk, hd, a->scale);
+    }
+    product_share(a, PROJ_O, attn, qOut, H, o, me, team);
+#pragma omp barrier
+#pragma omp single
+    {
+      finish(a, PROJ_O, attn, qOut, H, o, work);
+      add_rows(a->h, o, h1, B * H);
+      rmsnorm_rows(h1, a->post_norm, y, B, H, a->eps);
+    }
+    product_share(a, PROJ_GATE, y, H, F, gate, me, team);
+    product_share(a, PROJ_UP, y, H, F, up, me, team);
+#pragma omp barrier
+#pragma omp single
+    {
+      finish(a, PROJ_GATE, y, H, F, gate, work);
+      finish(a, PROJ_UP, y, H, F, up, work);
+      swiglu(gate, up, gated, B * F);
+    }
+    product_share(a, PROJ_DOWN, gated, F, H, down, me, team);
+#pragma omp barrier
+#pragma omp single
+    {
+      finish(a, PROJ_DOWN, gated, F, H, down, work);
+      add_rows(h1, down, a->h_out, B * H);
     }
   }
-  step_attention(qr, a->k_out, a->vT_out, a->attn_bias, attn, scores, B, a->kvH, a->heads / a->kvH, Tk, hd, a->scale);
-  project(a, PROJ_O, attn, qOut, H, o, work);
-  add_rows(a->h, o, h1, B * H);
-  rmsnorm_rows(h1, a->post_norm, y, B, H, a->eps);
-  project(a, PROJ_GATE, y, H, F, gate, work);
-  project(a, PROJ_UP, y, H, F, up, work);
-  swiglu(gate, up, gated, B * F);
-  project(a, PROJ_DOWN, gated, F, H, down, work);
-  add_rows(h1, down, a->h_out, B * H);
   free(buf);
   return 0;
 }

@@ -120,33 +120,58 @@ DEFINE_STREAM(stream_bf16, uint16_t, LOAD_BF16)
 DEFINE_TILE(tiles_f32, float, LOAD_F32)
 DEFINE_TILE(tiles_bf16, uint16_t, LOAD_BF16)
 
-/* Runs the product over `parts` ranges of whole column units (16 columns streamed, or one tile's columns). */
-#define DEFINE_DRIVER(NAME, T, STREAM, TILES)                                                              \
-  void NAME(const float* x, const T* w, float* out, int64_t m, int64_t k, int64_t n, int threads) {        \
-    if (m <= 0 || n <= 0) return;                                                                          \
-    if (k == 0) { memset(out, 0, sizeof(float) * (size_t)(m * n)); return; }                              \
+/* Share `part` of `parts` of the product: a range of whole column units (16 columns streamed, or one tile's columns). */
+#define DEFINE_SHARE(NAME, T, STREAM, TILES)                                                               \
+  void NAME(const float* x, const T* w, float* out, int64_t m, int64_t k, int64_t n, int part, int parts) { \
+    if (m <= 0 || n <= 0 || parts < 1) return;                                                             \
     const int stream = m <= 2;                                                                             \
     const int64_t unit = stream ? 16 : 16 * (m > 4 ? 3 : 6);                                               \
     const int64_t units = (n + unit - 1) / unit;                                                           \
-    int parts = (double)m * (double)k * (double)n < THREADED_MIN_MACS ? 1 : threads;                       \
-    if (parts > units) parts = (int)units;                                                                 \
-    if (parts < 1) parts = 1;                                                                              \
-    _Pragma("omp parallel for num_threads(parts) schedule(static, 1) if(parts > 1)")                      \
-    for (int p = 0; p < parts; p++) {                                                                      \
-      const int64_t u0 = units * p / parts, u1 = units * (p + 1) / parts;                                  \
-      if (stream) STREAM(x, w, out, (int)m, k, n, u0 * 16, u1 * 16 < n ? u1 * 16 : n);                     \
-      else TILES(x, w, out, m, k, n, u0, u1);                                                              \
+    const int64_t u0 = units * part / parts, u1 = units * (part + 1) / parts;                              \
+    if (u0 >= u1) return;                                                                                  \
+    if (k == 0) {                                                                                          \
+      const int64_t j0 = u0 * unit, j1 = u1 * unit < n ? u1 * unit : n;                                    \
+      for (int64_t i = 0; i < m; i++) memset(out + i * n + j0, 0, sizeof(float) * (size_t)(j1 - j0));      \
+      return;                                                                                              \
     }                                                                                                      \
+    if (stream) STREAM(x, w, out, (int)m, k, n, u0 * 16, u1 * 16 < n ? u1 * 16 : n);                       \
+    else TILES(x, w, out, m, k, n, u0, u1);                                                                \
   }
 
-DEFINE_DRIVER(rows_gemm_f32, float, stream_f32, tiles_f32_tiles)
-DEFINE_DRIVER(rows_gemm_bf16, uint16_t, stream_bf16, tiles_bf16_tiles)
+/* The whole product, split over `threads` when it is large enough. */
+#define DEFINE_DRIVER(NAME, T, SHARE)                                                                      \
+  void NAME(const float* x, const T* w, float* out, int64_t m, int64_t k, int64_t n, int threads) {        \
+    int parts = (double)m * (double)k * (double)n < THREADED_MIN_MACS || threads < 1 ? 1 : threads;        \
+    _Pragma("omp parallel for num_threads(parts) schedule(static, 1) if(parts > 1)")                      \
+    for (int p = 0; p < parts; p++) SHARE(x, w, out, m, k, n, p, parts);                                   \
+  }
+
+DEFINE_SHARE(rows_gemm_f32_share, float, stream_f32, tiles_f32_tiles)
+DEFINE_SHARE(rows_gemm_bf16_share, uint16_t, stream_bf16, tiles_bf16_tiles)
+DEFINE_DRIVER(rows_gemm_f32, float, rows_gemm_f32_share)
+DEFINE_DRIVER(rows_gemm_bf16, uint16_t, rows_gemm_bf16_share)
 
 #else
 /* Without AVX-512: the same chains with scalar fmaf (fma rounds once, so the results are the same bits). */
 static float bf16_value(uint16_t b) {
   union { uint32_t u; float f; } v = {(uint32_t)b << 16};
   return v.f;
+}
+void rows_gemm_f32_share(const float* x, const float* w, float* out, int64_t m, int64_t k, int64_t n, int part, int parts) {
+  for (int64_t i = 0; i < m; i++)
+    for (int64_t j = n * part / parts; j < n * (part + 1) / parts; j++) {
+      float c = 0;
+      for (int64_t kk = 0; kk < k; kk++) c = fmaf(x[i * k + kk], w[kk * n + j], c);
+      out[i * n + j] = c;
+    }
+}
+void rows_gemm_bf16_share(const float* x, const uint16_t* w, float* out, int64_t m, int64_t k, int64_t n, int part, int parts) {
+  for (int64_t i = 0; i < m; i++)
+    for (int64_t j = n * part / parts; j < n * (part + 1) / parts; j++) {
+      float c = 0;
+      for (int64_t kk = 0; kk < k; kk++) c = fmaf(x[i * k + kk], bf16_value(w[kk * n + j]), c);
+      out[i * n + j] = c;
+    }
 }
 void rows_gemm_f32(const float* x, const float* w, float* out, int64_t m, int64_t k, int64_t n, int threads) {
   (void)threads;

@@ -8,4 +8,8 @@
 void rows_gemm_f32(const float* x, const float* w, float* out, int64_t m, int64_t k, int64_t n, int threads);
 void rows_gemm_bf16(const float* x, const uint16_t* w, float* out, int64_t m, int64_t k, int64_t n, int threads);
 
+/* Share `part` of `parts` of the same product (a range of whole column blocks), for callers running their own threads. */
+void rows_gemm_f32_share(const float* x, const float* w, float* out, int64_t m, int64_t k, int64_t n, int part, int parts);
+void rows_gemm_bf16_share(const float* x, const uint16_t* w, float* out, int64_t m, int64_t k, int64_t n, int part, int parts);
+
 #endif
