@@ -39,6 +39,18 @@ static void finish(const decoder_step_args* a, int p, const float* x, int64_t in
   memcpy(y, sum, sizeof(float) * (size_t)(B * out));
 }
 
+/*
+ * Projections `ps` of one input x, called by every thread of the team: each computes its share of every product,
+ * then one thread adds their biases and LoRA updates (all threads wait for it).
+ */
+static void project_all(const decoder_step_args* a, const int* ps, int count, const float* x, int64_t in, const int64_t* outs,
+                        float* const* ys, float* work, int me, int team) {
+  for (int i = 0; i < count; i++) product_share(a, ps[i], x, in, outs[i], ys[i], me, team);
+#pragma omp barrier
+#pragma omp single
+  for (int i = 0; i < count; i++) finish(a, ps[i], x, in, outs[i], ys[i], work);
+}
+
 static void add_rows(const float* x, const float* y, float* out, int64_t n) {
   for (int64_t i = 0; i < n; i++) out[i] = x[i] + y[i];
 }
@@ -66,15 +78,9 @@ int decoder_step(const decoder_step_args* a) {
     const int me = omp_get_thread_num(), team = omp_get_num_threads();
 #pragma omp single
     rmsnorm_rows(a->h, a->in_norm, x, B, H, a->eps);
-    product_share(a, PROJ_Q, x, H, qOut, q, me, team);
-    product_share(a, PROJ_K, x, H, kvOut, k, me, team);
-    product_share(a, PROJ_V, x, H, kvOut, v, me, team);
-#pragma omp barrier
+    project_all(a, (const int[]){PROJ_Q, PROJ_K, PROJ_V}, 3, x, H, (const int64_t[]){qOut, kvOut, kvOut}, (float* const[]){q, k, v}, work, me, team);
 #pragma omp single
     {
-      finish(a, PROJ_Q, x, H, qOut, q, work);
-      finish(a, PROJ_K, x, H, kvOut, k, work);
-      finish(a, PROJ_V, x, H, kvOut, v, work);
       rope_rows(q, a->cos, a->sin, qr, B, a->heads, half);
       rope_rows(k, a->cos, a->sin, kr, B, a->kvH, half);
       // The cache with this position appended: keys on the position axis, transposed values on the last.
@@ -88,30 +94,18 @@ int decoder_step(const decoder_step_args* a) {
       }
       step_attention(qr, a->k_out, a->vT_out, a->attn_bias, attn, scores, B, a->kvH, a->heads / a->kvH, Tk, hd, a->scale);
     }
-    product_share(a, PROJ_O, attn, qOut, H, o, me, team);
-#pragma omp barrier
+    project_all(a, (const int[]){PROJ_O}, 1, attn, qOut, (const int64_t[]){H}, (float* const[]){o}, work, me, team);
 #pragma omp single
     {
-      finish(a, PROJ_O, attn, qOut, H, o, work);
       add_rows(a->h, o, h1, B * H);
       rmsnorm_rows(h1, a->post_norm, y, B, H, a->eps);
     }
-    product_share(a, PROJ_GATE, y, H, F, gate, me, team);
-    product_share(a, PROJ_UP, y, H, F, up, me, team);
-#pragma omp barrier
+    project_all(a, (const int[]){PROJ_GATE, PROJ_UP}, 2, y, H, (const int64_t[]){F, F}, (float* const[]){gate, up}, work, me, team);
 #pragma omp single
-    {
-      finish(a, PROJ_GATE, y, H, F, gate, work);
-      finish(a, PROJ_UP, y, H, F, up, work);
-      swiglu(gate, up, gated, B * F);
-    }
-    product_share(a, PROJ_DOWN, gated, F, H, down, me, team);
-#pragma omp barrier
+    swiglu(gate, up, gated, B * F);
+    project_all(a, (const int[]){PROJ_DOWN}, 1, gated, F, (const int64_t[]){H}, (float* const[]){down}, work, me, team);
 #pragma omp single
-    {
-      finish(a, PROJ_DOWN, gated, F, H, down, work);
-      add_rows(h1, down, a->h_out, B * H);
-    }
+    add_rows(h1, down, a->h_out, B * H);
   }
   free(buf);
   return 0;
