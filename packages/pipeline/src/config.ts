@@ -115,7 +115,13 @@ export function checkRunConfig(value: unknown): { config: RunConfig } | { issue:
   return { config: { ...c, dataDir: path.resolve(c.dataDir), model: path.resolve(c.model), runDir: path.resolve(c.runDir) } };
 }
 
-export function parseShard(s: string): { index: number; count: number } {
+/** This process's part of the users: index ≡ `index` (mod `count`). */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+export function parseShard(s: string): Shard {
   const [i, n] = s.split('/').map(Number);
   if (!(n >= 1 && i >= 0 && i < n)) throw new Error(`--shard: expected i/n with 0 <= i < n, got "${s}"`);
   return { index: i, count: n };

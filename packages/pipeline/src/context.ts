@@ -1,7 +1,7 @@
 import { ChatFormatter, TASKS, TaskCodec, loadTokenizer, readTargetUsers, type CopeTokenizer, type LabelFile, type TaskName, type UserRecord } from '@cope/data';
 import { disposeModel, initBackend, modelFloat32Bytes, loadLoraAdapter, loadModel, mergeLoraAdapter, disposeAdapter, stopTokenIds, type CausalLM } from '@cope/model';
 import type { TaskContext } from '@cope/negatives';
-import type { RunConfig } from './config.js';
+import type { RunConfig, Shard } from './config.js';
 import { RunStore, type TaskStore } from './run-store.js';
 
 /** A task's data and run-folder layout: what assembling and evaluating its outputs need. */
@@ -35,8 +35,6 @@ export interface StageContext extends TaskData {
 export async function negativesContext(ctx: StageContext): Promise<TaskContext> {
   return { model: await tamModel(ctx), codec: ctx.codec, eosTokenIds: ctx.eosTokenIds };
 }
-
-type Shard = { index: number; count: number };
 
 /** Reads a task's target users and labels; picks this process's users (max-users and shard applied). */
 export async function readTaskData(config: RunConfig, taskName: TaskName, shard: Shard): Promise<TaskData> {

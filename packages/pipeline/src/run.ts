@@ -2,14 +2,14 @@ import path from 'node:path';
 import { readOtherUsers } from '@cope/data';
 import { backendChoiceNote, backendThreads, currentBackend, initBackend, modelFloat32Bytes } from '@cope/model';
 import { assembleOutputs } from './assemble.js';
-import { parseShard, type RunConfig } from './config.js';
+import { parseShard, type RunConfig, type Shard } from './config.js';
 import { closeTask, openTask, readTaskData, type TaskData } from './context.js';
 import { evaluateOutputs, type MethodResult } from './evaluate.js';
 import type { Reporter } from './events.js';
-import { packageVersions } from './versions.js';
 import { RunStore } from './run-store.js';
 import { USER_STAGES, type StageName } from './stage-names.js';
 import { runTam, runUserStage } from './stages/index.js';
+import { packageVersions } from './versions.js';
 import { WorkerPool } from './worker-pool.js';
 
 /** Adds this invocation to the run's manifest: resolved config, seed, package versions (with the caller's), backend. */
@@ -32,7 +32,6 @@ export interface RunSummary {
   results?: MethodResult[];
 }
 
-
 /**
  * Runs stages of the pipeline for every task: TAM, then the per-user stages, then, when every user's
  * outputs exist, assembly and evaluation. Finished work is skipped, so a run killed at any point resumes
@@ -53,8 +52,6 @@ export async function runPipeline(config: RunConfig, stages: StageName[], report
     await lock.release();
   }
 }
-
-type Shard = { index: number; count: number };
 
 async function runInProcess(config: RunConfig, stages: StageName[], shard: Shard, reporter: Reporter, writeManifest: () => Promise<void>): Promise<RunSummary[]> {
   const summaries: RunSummary[] = [];
