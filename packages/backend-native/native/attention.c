@@ -1,5 +1,5 @@
-// See attention.h. Built as ISO C (-std=c11): no multiply-add contraction, so each product and sum is rounded
-// as tfjs's op-by-op form rounds it.
+// See attention.h. Built as ISO C (-std=c11): no implicit multiply-add contraction, so the rotation rounds each
+// product and sum as tfjs's op-by-op form does; the step attention's dot products use explicit vector FMAs.
 #include "attention.h"
 #include <math.h>
 
@@ -21,8 +21,33 @@ void rope_rows(const float* x, const float* cos, const float* sin, float* out, i
   }
 }
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+
+static inline __mmask16 lanes(int64_t left) { return left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1); }
+
+/* a · b over n floats: 16 lanes of fused multiply-adds, then their sum (the same order for every call of this n). */
+static inline float dot(const float* a, const float* b, int64_t n) {
+  __m512 acc = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = lanes(n - i);
+    acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), acc);
+  }
+  return _mm512_reduce_add_ps(acc);
+}
+#else
+static inline float dot(const float* a, const float* b, int64_t n) {
+  float s = 0;
+  for (int64_t i = 0; i < n; i++) s += a[i] * b[i];
+  return s;
+}
+#endif
+
 void step_attention(const float* q, const float* k, const float* vT, const float* bias, float* out, float* scratch,
                     int64_t B, int64_t kvH, int64_t g, int64_t T, int64_t hd, float scale) {
+  // Vectorized over the head size for the scores and over positions for the weighted sum (both contiguous in
+  // their layouts); `scratch` holds the scores, then the weights, then the scaled query.
+  float* qs = scratch + T;
   for (int64_t b = 0; b < B; b++) {
     for (int64_t j = 0; j < kvH; j++) {
       const float* kj = k + (b * kvH + j) * T * hd;
@@ -30,11 +55,10 @@ void step_attention(const float* q, const float* k, const float* vT, const float
       for (int64_t gi = 0; gi < g; gi++) {
         const float* qh = q + ((b * kvH + j) * g + gi) * hd;
         float* oh = out + ((b * kvH + j) * g + gi) * hd;
+        for (int64_t d = 0; d < hd; d++) qs[d] = qh[d] * scale;
         float m = -INFINITY;
         for (int64_t t = 0; t < T; t++) {
-          float s = 0;
-          for (int64_t d = 0; d < hd; d++) s += (qh[d] * scale) * kj[t * hd + d];
-          s += bias[b * T + t];
+          const float s = dot(qs, kj + t * hd, hd) + bias[b * T + t];
           scratch[t] = s;
           if (s > m) m = s;
         }
@@ -42,12 +66,7 @@ void step_attention(const float* q, const float* k, const float* vT, const float
         for (int64_t t = 0; t < T; t++) sum += (scratch[t] = expf(scratch[t] - m));
         const float inv = (float)(1.0 / sum);
         for (int64_t t = 0; t < T; t++) scratch[t] *= inv;
-        for (int64_t d = 0; d < hd; d++) {
-          const float* vd = vj + d * T;
-          float acc = 0;
-          for (int64_t t = 0; t < T; t++) acc += scratch[t] * vd[t];
-          oh[d] = acc;
-        }
+        for (int64_t d = 0; d < hd; d++) oh[d] = dot(scratch, vj + d * T, T);
       }
     }
   }

@@ -8,7 +8,7 @@ void rope_rows(const float* x, const float* cos, const float* sin, float* out, i
 
 /*
  * One query a row against the cache: q [B, kvH·g, hd], k [B, kvH, T, hd], vT [B, kvH, hd, T], bias [B, T]
- * → out [B, kvH·g, hd] = softmax(q·scale · kᵀ + bias) · v. `scratch`: T floats.
+ * → out [B, kvH·g, hd] = softmax(q·scale · kᵀ + bias) · v. `scratch`: T + hd floats.
  */
 void step_attention(const float* q, const float* k, const float* vT, const float* bias, float* out, float* scratch,
                     int64_t B, int64_t kvH, int64_t g, int64_t T, int64_t hd, float scale);

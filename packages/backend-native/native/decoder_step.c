@@ -62,7 +62,7 @@ int decoder_step(const decoder_step_args* a) {
   for (int p = 0; p < PROJ_COUNT; p++) if (a->lora_a[p] && a->lora_r[p] > maxR) maxR = a->lora_r[p];
   const int64_t widest = F > H ? (F > qOut ? F : qOut) : (H > qOut ? H : qOut);
   // x, q, k, v, rotated q and k, attention, o, h1, gate, up, gated, down; LoRA work; attention scores.
-  const size_t floats = (size_t)(B * (3 * H + 2 * qOut + 3 * kvOut + qOut + H + 3 * F + H) + B * (maxR + 2 * widest) + Tk);
+  const size_t floats = (size_t)(B * (3 * H + 2 * qOut + 3 * kvOut + qOut + H + 3 * F + H) + B * (maxR + 2 * widest) + Tk + hd);
   float* buf = malloc(sizeof(float) * floats);
   if (!buf) return -1;
   float *x = buf, *q = x + B * H, *k = q + B * qOut, *v = k + B * kvOut, *qr = v + B * kvOut, *kr = qr + B * qOut;
