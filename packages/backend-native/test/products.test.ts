@@ -124,3 +124,32 @@ describe('transposeU16', () => {
     expect(() => addon.transposeU16(new Uint16Array(4), new Uint16Array(4), 3, 3)).toThrow(/do not fit/);
   });
 });
+
+describe('decoderStep arguments', () => {
+  // One layer of B 1, H 16, 2 heads of 8, 1 kv head, F 32, 3 cached positions: every array the right size.
+  const [B, H, heads, kvH, hd, F, Tp] = [1, 16, 2, 1, 8, 32, 3];
+  const sizes = [B * H, H, H, H * H, H * kvH * hd, H * kvH * hd, H * H, H * F, H * F, F * H];
+  const valid = (): Array<Float32Array | null> => [
+    ...sizes.map((n, i) => random(n, i + 1)), null, null, null, ...new Array(14).fill(null), null,
+    random(B * hd / 2, 20), random(B * hd / 2, 21), random(B * kvH * hd * Tp, 22), random(B * kvH * hd * Tp, 23), new Float32Array(B * (Tp + 1)),
+    new Float32Array(B * H), new Float32Array(B * kvH * hd * (Tp + 1)), new Float32Array(B * kvH * hd * (Tp + 1)),
+  ];
+  const dims = (ranks = [0, 0, 0, 0, 0, 0, 0]) => Float64Array.from([B, H, heads, kvH, hd, F, Tp, 1e-5, 0.35, 0, 1, ...ranks]);
+
+  test('a short or missing array is refused naming its index; a LoRA matrix without its pair or rank too', () => {
+    expect(() => addon.decoderStep(valid(), dims())).not.toThrow();
+    const short = valid();
+    short[7] = new Float32Array(5); // o_proj's weight
+    expect(() => addon.decoderStep(short, dims())).toThrow(/array 7 is missing, of the wrong type or too short/);
+    const missing = valid();
+    missing[32] = null; // the attention mask
+    expect(() => addon.decoderStep(missing, dims())).toThrow(/array 32 is missing/);
+    const halfPair = valid();
+    halfPair[13] = random(H * 4, 30); // q_proj's LoRA A without its B
+    expect(() => addon.decoderStep(halfPair, dims([4, 0, 0, 0, 0, 0, 0]))).toThrow(/needs both matrices/);
+    expect(() => addon.decoderStep(valid().slice(1), dims())).toThrow(/expected \(36 arrays/);
+    // Three heads of 8 need a [16, 24] q weight: the [16, 16] one is refused.
+    expect(() => addon.decoderStep(valid(), Float64Array.from([B, H, 3, kvH, hd, F, Tp, 1e-5, 0.35, 0, 1, 0, 0, 0, 0, 0, 0, 0]))).toThrow(/array 3 is/);
+    expect(() => addon.decoderStep(valid(), Float64Array.from([B, H, heads, 3, hd, F, Tp, 1e-5, 0.35, 0, 1, 0, 0, 0, 0, 0, 0, 0]))).toThrow(/bad dims/);
+  });
+});
