@@ -25,16 +25,6 @@ function withInputsGrad(value: (a: Tensor, b: Tensor) => Tensor2D, grad: (a: Ten
 }
 
 /**
- * @cope/backend-native: tfjs ops on its kernels, and its fused kernels where they fit. RMSNorm and SwiGLU in one
- * kernel each, taped too (their gradient kernels read the inputs only). Outside a gradient tape: LoRA's scaled
- * add in one kernel, and frozen-weight products on its row-invariant
- * product (a row's logits never depend on the rows beside it, so batched decoding and the prompt cache match a
- * row alone bitwise); a decoding step's attention in one kernel. Rotary embedding on its kernel, in and out of a
- * tape (the gradient is the rotation by the opposite angle), and LoRA dropout on its seeded kernel (the mask is a
- * function of seed and element index, so the gradient is the same kernel). A decoding step's decoder layer in one
- * kernel where it applies (bitwise the op-by-op layer).
- */
-/**
  * A decoding step's decoder layer as one kernel: frozen weights (all float32 or all bf16), q/k/v biases at most,
  * one adapter at most, the rotary kernel's head sizes, outside a tape. Null otherwise.
  */
@@ -67,6 +57,16 @@ function decoderStep(s: DecoderStepInput): { h: Tensor2D; k: Tensor4D; vT: Tenso
   return { h: h as Tensor2D, k: k as Tensor4D, vT: vT as Tensor4D };
 }
 
+/**
+ * @cope/backend-native: tfjs ops on its kernels, and its fused kernels where they fit. RMSNorm and SwiGLU in one
+ * kernel each, taped too (their gradient kernels read the inputs only). Outside a gradient tape: LoRA's scaled
+ * add in one kernel, and frozen-weight products on its row-invariant
+ * product (a row's logits never depend on the rows beside it, so batched decoding and the prompt cache match a
+ * row alone bitwise); a decoding step's attention in one kernel. Rotary embedding on its kernel, in and out of a
+ * tape (the gradient is the rotation by the opposite angle), and LoRA dropout on its seeded kernel (the mask is a
+ * function of seed and element index, so the gradient is the same kernel). A decoding step's decoder layer in one
+ * kernel where it applies (bitwise the op-by-op layer).
+ */
 export const nativeOps: Ops = {
   ...tfOps,
   rmsNorm(x, w, eps) {
