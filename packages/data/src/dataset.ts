@@ -1,6 +1,4 @@
 import { keyPath } from '@cope/core';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { z } from 'zod';
 import { TASKS, type LampTaskId, type TaskName, type TaskSpec } from './tasks.js';
 
@@ -109,29 +107,13 @@ export function decodeUtf8(bytes: Uint8Array, file: string): string {
   }
   const text = new TextDecoder('utf-8').decode(bytes);
   for (let at = text.indexOf('\uFFFD'); at >= 0; at = text.indexOf('\uFFFD', at + 1)) {
-    const offset = Buffer.byteLength(text.slice(0, at));
+    const offset = new TextEncoder().encode(text.slice(0, at)).length;
     // A real U+FFFD in the file is the three bytes EF BF BD; anything else there is a decoding error.
     if (!(bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd)) {
       throw new Error(`${file}: not valid UTF-8 at byte offset ${offset} (byte 0x${bytes[offset].toString(16).padStart(2, '0')})`);
     }
   }
   return text;
-}
-
-async function readJson(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = decodeUtf8(await fs.readFile(file), file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (!code) throw e;
-    throw new Error(`${file}: ${code === 'ENOENT' ? 'file not found' : `cannot read (${code})`}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
-  }
 }
 
 /** Validates a list of user records for `task` (names the file and element on error). */
@@ -160,28 +142,6 @@ export const DATA_FILES = {
   selected: (mode: 'max' | 'min') => `user_top_100_history_with_pseudo_negatives_${mode}.json`,
 } as const;
 
-/** Reads `user_others.json` (TAM training users: every query needs its gold). */
-export async function readOtherUsers(dir: string, task: TaskName): Promise<UserRecord[]> {
-  const file = path.join(dir, DATA_FILES.others);
-  return validateUsers(await readJson(file), TASKS[task], file, { requireGold: true });
-}
-
-/** Reads the target users and, when present, checks their query ids against the label file. */
-export async function readTargetUsers(dir: string, task: TaskName): Promise<{ users: UserRecord[]; labels: LabelFile | null }> {
-  const file = path.join(dir, DATA_FILES.users);
-  const users = validateUsers(await readJson(file), TASKS[task], file, { requireProfile: true });
-  const labelFile = path.join(dir, DATA_FILES.labels);
-  let labels: LabelFile | null = null;
-  try {
-    await fs.access(labelFile);
-    labels = validateLabels(await readJson(labelFile), labelFile, TASKS[task].lampId);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
-  if (labels) checkQueryIdsMatchLabels(users, labels, file, labelFile);
-  return { users, labels };
-}
-
 /** Query ids of the users must be exactly the label ids; the error lists what is missing or extra. */
 export function checkQueryIdsMatchLabels(users: UserRecord[], labels: LabelFile, usersFile: string, labelsFile: string): void {
   const q = new Set(users.flatMap((u) => u.query.map((x) => String(x.id))));
@@ -208,28 +168,31 @@ const SELECTED_FIELDS = {
   negative_response: z.string().optional(),
 };
 
-/** Reads a pseudo-negative file (`user_top_100_history_with_pseudo_negatives.json`). */
-export async function readUsersWithNegatives(file: string, task: TaskName): Promise<UserRecord[]> {
-  return validateUsers(await readJson(file), TASKS[task], file, { extraItemFields: NEGATIVE_FIELDS });
+/** Validates `user_others.json`'s content (TAM training users: every query needs its gold); errors name `file`. */
+export function validateOtherUsers(raw: unknown, task: TaskName, file: string): UserRecord[] {
+  return validateUsers(raw, TASKS[task], file, { requireGold: true });
 }
 
-/** Reads a selected-negative file (`..._with_pseudo_negatives_{max,min}.json`). */
-export async function readUsersWithSelectedNegatives(file: string, task: TaskName): Promise<UserRecord[]> {
-  return validateUsers(await readJson(file), TASKS[task], file, { extraItemFields: SELECTED_FIELDS });
+/** Validates the target users' content (`user_top_100_history.json`: every user needs a profile). */
+export function validateTargetUsers(raw: unknown, task: TaskName, file: string): UserRecord[] {
+  return validateUsers(raw, TASKS[task], file, { requireProfile: true });
 }
 
 /**
- * One user's record from a run's per-user part file (`parts/.../user_<i>.json`), validated as the assembled
- * files are: `negatives` (sampled candidates) or `selected` (scored, with the chosen negative).
+ * Validates a pseudo-negative file's content (`negatives`: `..._with_pseudo_negatives.json`) or a selected-negative
+ * file's (`selected`: `..._with_pseudo_negatives_{max,min}.json`).
  */
-export async function readUserPart(file: string, task: TaskName, kind: 'negatives' | 'selected'): Promise<UserRecord> {
-  const schema = userSchema(TASKS[task], { extraItemFields: kind === 'negatives' ? NEGATIVE_FIELDS : SELECTED_FIELDS, requireGold: false });
-  return validate<UserRecord>(schema, await readJson(file), file, TASKS[task]);
+export function validateUsersWithNegatives(raw: unknown, task: TaskName, file: string, kind: 'negatives' | 'selected'): UserRecord[] {
+  return validateUsers(raw, TASKS[task], file, { extraItemFields: kind === 'negatives' ? NEGATIVE_FIELDS : SELECTED_FIELDS });
 }
 
-/** Reads and validates a label or prediction file. */
-export async function readLabelFile(file: string, expectedTask?: LampTaskId): Promise<LabelFile> {
-  return validateLabels(await readJson(file), file, expectedTask);
+/**
+ * Validates one user's record from a run's per-user part (`parts/.../user_<i>.json`) as the assembled files are:
+ * `negatives` (sampled candidates) or `selected` (scored, with the chosen negative).
+ */
+export function validateUserPart(raw: unknown, task: TaskName, file: string, kind: 'negatives' | 'selected'): UserRecord {
+  const schema = userSchema(TASKS[task], { extraItemFields: kind === 'negatives' ? NEGATIVE_FIELDS : SELECTED_FIELDS, requireGold: false });
+  return validate<UserRecord>(schema, raw, file, TASKS[task]);
 }
 
 /** A user's display id: `user_id`, else `user_name`. */

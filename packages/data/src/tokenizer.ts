@@ -1,5 +1,3 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 
 /** Options of {@link CopeTokenizer.encode}. */
@@ -98,26 +96,16 @@ export class CopeTokenizer {
   }
 }
 
-/** Reads `<dir>/tokenizer.json` and `<dir>/tokenizer_config.json` (the latter optional). */
-export async function loadTokenizer(dir: string): Promise<CopeTokenizer> {
-  const tokFile = path.join(dir, 'tokenizer.json');
-  const cfgFile = path.join(dir, 'tokenizer_config.json');
-  let tokJson: unknown;
+/**
+ * A tokenizer from the parsed contents of `tokenizer.json` and `tokenizer_config.json` (`{}` when the folder has
+ * none), e.g. fetched or read from `File`s in a browser. `source` names the folder in errors.
+ */
+export function tokenizerFromJson(tokenizerJson: unknown, config: unknown = {}, source = '<memory>'): CopeTokenizer {
+  if (typeof tokenizerJson !== 'object' || tokenizerJson === null) throw new Error(`${source}/tokenizer.json: expected a JSON object`);
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new Error(`${source}/tokenizer_config.json: expected a JSON object`);
   try {
-    tokJson = JSON.parse(await fs.readFile(tokFile, 'utf8'));
+    return new CopeTokenizer(new HfTokenizer(tokenizerJson as object, config as TokenizerConfig), config as TokenizerConfig, source);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(`${tokFile}: ${code === 'ENOENT' ? 'file not found (a tokenizer folder needs tokenizer.json)' : `not valid JSON (${(e as Error).message})`}`);
-  }
-  let config: TokenizerConfig = {};
-  try {
-    config = JSON.parse(await fs.readFile(cfgFile, 'utf8'));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${cfgFile}: not valid JSON (${(e as Error).message})`);
-  }
-  try {
-    return new CopeTokenizer(new HfTokenizer(tokJson as object, config), config, dir);
-  } catch (e) {
-    throw new Error(`${tokFile}: cannot build tokenizer (${(e as Error).message})`);
+    throw new Error(`${source}/tokenizer.json: cannot build tokenizer (${(e as Error).message})`);
   }
 }

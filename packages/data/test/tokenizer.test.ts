@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { describeWithFixtures, fixture, readFixtureJson } from '#testing';
 import { loadTokenizer } from '@cope/data';
+import { tokenizerFromJson } from '../src/browser.js';
 
 for (const name of ['gpt2', 'llama2', 'qwen2.5']) {
   describeWithFixtures(`${name} tokenizer matches Python transformers`, [`tokenizers/${name}/expected.json`, 'tokenizers/inputs.json'], () => {
@@ -20,6 +23,16 @@ for (const name of ['gpt2', 'llama2', 'qwen2.5']) {
         if (tok.decode(e.input_ids, { skipSpecialTokens: true }) !== e.decoded_skip_special) failures.push(`${e.id}: decode skip`);
       }
       expect(failures).toEqual([]);
+    });
+
+    test('from parsed JSON (the browser entry: no files) the same ids and texts', () => {
+      const config = existsSync(path.join(fixture('tokenizers', name), 'tokenizer_config.json')) ? readFixtureJson('tokenizers', name, 'tokenizer_config.json') : {};
+      const tok = tokenizerFromJson(readFixtureJson('tokenizers', name, 'tokenizer.json'), config, name);
+      const texts = inputs();
+      const failures = expected().entries.filter((e: any) => JSON.stringify(tok.encode(texts.get(e.id)!)) !== JSON.stringify(e.input_ids) || tok.decode(e.input_ids) !== e.decoded_with_special);
+      expect(failures.map((e: any) => e.id)).toEqual([]);
+      expect(() => tokenizerFromJson('not an object', {}, 'upload')).toThrow(/upload\/tokenizer.json: expected a JSON object/);
+      expect(() => tokenizerFromJson({}, [], 'upload')).toThrow(/upload\/tokenizer_config.json: expected a JSON object/);
     });
   });
 }

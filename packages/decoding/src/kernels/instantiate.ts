@@ -7,7 +7,10 @@ interface WebAssemblyApi {
 /** The exports of a kernel module with its own memory, embedded as base64 (compiled by `pnpm gen:wasm`). */
 export function instantiateKernel<T>(base64: string): T {
   const WA = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
-  return new WA.Instance(new WA.Module(Buffer.from(base64, 'base64')), {}).exports as T;
+  // atob rather than Buffer: the same code in Node and in browsers (where a module this size compiles synchronously
+  // in a worker only).
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  return new WA.Instance(new WA.Module(bytes), {}).exports as T;
 }
 
 /** Grows a module's memory to at least `bytes`. */
