@@ -16,6 +16,7 @@ export {
   type ProjectionName, type Linear, type LayerWeights, type ModelWeights, type CausalLM,
 } from './weights.js';
 export { loadModel, type LoadModelOptions } from './load.js';
+export { modelFromBytes } from './model-bytes.js';
 export { readGenerationConfig, stopTokenIds, type GenerationConfig } from './generation-config.js';
 export { saveModel } from './save.js';
 export { forward, type ForwardOptions, type ForwardResult, type AdapterChoice } from './transformer.js';
