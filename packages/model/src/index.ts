@@ -23,7 +23,7 @@ export { forward, type ForwardOptions, type ForwardResult, type AdapterChoice } 
 export { concatCacheRows, disposeCache, selectCacheRows, type KvCache, type LayerCache } from './kv-cache.js';
 export { type LoraAdapter, type LoraConfig, type LoraPair } from './lora-types.js';
 export {
-  createLoraAdapter, adapterVariables, disposeAdapter, saveLoraAdapter, loadLoraAdapter,
+  createLoraAdapter, adapterVariables, disposeAdapter, saveLoraAdapter, loadLoraAdapter, loraAdapterFromBytes, loraAdapterToBytes,
   mergeLoraAdapter, peftKey,
 } from './lora.js';
 export { sequenceLogProbs, completionLogProbSums, tokenLogProbs, type PromptCompletion, type SequenceLogProbs } from './logprobs.js';

@@ -8,7 +8,8 @@ import { parseProblem, writeFileAtomic } from '@cope/core';
 import { releaseAdapterCopy } from './wasm/products.js';
 import { loraScale, type LoraAdapter, type LoraConfig, type LoraPair } from './lora-types.js';
 import type { Rng } from '@cope/core';
-import { readSafetensors, writeSafetensors, type HostTensor } from './safetensors.js';
+import { SafetensorsError, parseSafetensors, serializeSafetensors, type HostTensor } from './safetensors.js';
+import { sha256Hex } from './model-bytes.js';
 import { PROJECTIONS, projectionPath, projectionShape, type CausalLM, type ProjectionName, refuseBf16 } from './weights.js';
 
 let variableCounter = 0;
@@ -106,11 +107,11 @@ export function peftKey(layer: number, proj: ProjectionName, which: 'A' | 'B'): 
 }
 
 /**
- * Saves in PEFT's format: `adapter_config.json` and `adapter_model.safetensors` with keys
- * `base_model.model.model.layers.<i>.<module>.<proj>.lora_{A,B}.weight`, A [r, in], B [out, r].
- * Written atomically; Python PEFT loads the result.
+ * An adapter in PEFT's format, as bytes and JSON (the browser's download): `adapter_config.json`'s content and
+ * `adapter_model.safetensors`'s bytes, keys `base_model.model.model.layers.<i>.<module>.<proj>.lora_{A,B}.weight`,
+ * A [r, in], B [out, r]. Python PEFT loads the result.
  */
-export async function saveLoraAdapter(adapter: LoraAdapter, dir: string): Promise<void> {
+export async function loraAdapterToBytes(adapter: LoraAdapter): Promise<{ config: Record<string, unknown>; safetensors: Uint8Array }> {
   const c = adapter.config;
   const tensors = new Map<string, HostTensor>();
   for (let l = 0; l < adapter.layers.length; l++) {
@@ -141,15 +142,19 @@ export async function saveLoraAdapter(adapter: LoraAdapter, dir: string): Promis
     layers_to_transform: null,
     layers_pattern: null,
   };
+  return { config, safetensors: serializeSafetensors(tensors, { metadata: { format: 'pt' } }) };
+}
+
+/** Saves in PEFT's format ({@link loraAdapterToBytes}) into `dir`, each file written atomically. */
+export async function saveLoraAdapter(adapter: LoraAdapter, dir: string): Promise<void> {
+  const { config, safetensors } = await loraAdapterToBytes(adapter);
   await fs.mkdir(dir, { recursive: true });
-  await writeSafetensors(path.join(dir, 'adapter_model.safetensors'), tensors, { metadata: { format: 'pt' } });
+  await writeFileAtomic(path.join(dir, 'adapter_model.safetensors'), safetensors);
   await writeFileAtomic(path.join(dir, 'adapter_config.json'), JSON.stringify(config, null, 2) + '\n');
 }
 
 /**
- * Loads a PEFT LoRA adapter folder for `model`. Errors name the file and field: unsupported options
- * (DoRA, fan_in_fan_out, bias), missing tensors, or shapes that do not fit the model (an adapter made
- * for another base).
+ * Loads a PEFT LoRA adapter folder for `model` ({@link loraAdapterFromBytes} of its two files).
  */
 export async function loadLoraAdapter(model: CausalLM, dir: string, name = path.basename(dir)): Promise<LoraAdapter> {
   const cfgFile = path.join(dir, 'adapter_config.json');
@@ -159,6 +164,25 @@ export async function loadLoraAdapter(model: CausalLM, dir: string, name = path.
   } catch (e) {
     throw new Error(`${cfgFile}: cannot read adapter config (${(e as Error).message})`);
   }
+  const weightsFile = path.join(dir, 'adapter_model.safetensors');
+  let bytes: Uint8Array;
+  try {
+    bytes = await fs.readFile(weightsFile);
+  } catch (e) {
+    throw new SafetensorsError(weightsFile, `cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return loraAdapterFromBytes(model, raw, bytes, name, { configFile: cfgFile, weightsFile });
+}
+
+/**
+ * A PEFT LoRA adapter for `model` from `adapter_config.json`'s parsed content and `adapter_model.safetensors`'s bytes
+ * (fetched or uploaded in a browser). Errors name the file and field: unsupported options (DoRA, fan_in_fan_out,
+ * bias), missing tensors, or shapes that do not fit the model (an adapter made for another base). Its fingerprint is
+ * the SHA-256 of the config's JSON and the weights' bytes.
+ */
+export async function loraAdapterFromBytes(model: CausalLM, raw: unknown, safetensors: Uint8Array, name = 'adapter',
+  files: { configFile: string; weightsFile: string } = { configFile: `${name}/adapter_config.json`, weightsFile: `${name}/adapter_model.safetensors` }): Promise<LoraAdapter> {
+  const { configFile: cfgFile, weightsFile } = files;
   const parsed = peftConfigSchema.safeParse(raw);
   if (!parsed.success) throw new Error(parseProblem(cfgFile, parsed.error));
   const pc = parsed.data;
@@ -169,9 +193,7 @@ export async function loadLoraAdapter(model: CausalLM, dir: string, name = path.
     const v = (pc as Record<string, unknown>)[key];
     if (v && typeof v === 'object' && Object.keys(v).length) throw new Error(`${cfgFile}: ${key}: per-module ranks and alphas are not supported`);
   }
-  const weightsFile = path.join(dir, 'adapter_model.safetensors');
-  const hash = createHash('sha256').update(JSON.stringify(raw));
-  const host = await readSafetensors(weightsFile, { hash });
+  const { tensors: host } = parseSafetensors(safetensors, weightsFile);
   checkTargetModules(pc.target_modules, [...host.keys()], cfgFile, weightsFile);
   const targets = PROJECTIONS.filter((p) => [...host.keys()].some((k) => k.includes(`.${p}.lora_`)));
   const config: LoraConfig = {
@@ -213,7 +235,7 @@ export async function loadLoraAdapter(model: CausalLM, dir: string, name = path.
     for (const layer of layers) for (const pair of Object.values(layer)) { pair!.a.dispose(); pair!.b.dispose(); }
     throw new Error(`${weightsFile}: tensor "${unused[0]}" does not fit this base model (${model.config.numLayers} layers; adapter made for another base?)`);
   }
-  return { name, config, layers, fingerprint: hash.digest('hex') };
+  return { name, config, layers, fingerprint: await sha256Hex([new TextEncoder().encode(JSON.stringify(raw)), safetensors]) };
 }
 
 /**

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describeWithFixtures, fixture } from '#testing';
 import { withTinyLlamaAndAdapter } from '#testing/models';
 import {
-  adapterVariables, createLoraAdapter, disposeAdapter, disposeModel, forward, loadLoraAdapter, loadModel, mergeLoraAdapter, parseSafetensors, peftKey, saveLoraAdapter, tf, type CausalLM, type LoraAdapter,
+  adapterVariables, createLoraAdapter, disposeAdapter, disposeModel, forward, loadLoraAdapter, loadModel, loraAdapterFromBytes, loraAdapterToBytes, mergeLoraAdapter, parseSafetensors, peftKey, saveLoraAdapter, tf, type CausalLM, type LoraAdapter,
 } from '@cope/model';
 import { maxAbsDiff, setupBackend } from './helpers.js';
 import { tempDir } from '#testing/temp';
@@ -72,6 +72,27 @@ describeWithFixtures('LoRA adapters', ['models/tiny-llama/adapter/adapter_config
     const vb = adapterVariables(again);
     for (let i = 0; i < va.length; i++) expect(Array.from(await vb[i].data())).toEqual(Array.from(await va[i].data()));
     disposeAdapter(again);
+  });
+
+  test('from bytes (a browser\'s fetched or uploaded files) and back: the folder\'s adapter, fingerprint and files', async () => {
+    const dir = fixture('models', 'tiny-llama', 'adapter');
+    const config = JSON.parse(readFileSync(path.join(dir, 'adapter_config.json'), 'utf8'));
+    const fromBytes = await loraAdapterFromBytes(model, config, readFileSync(path.join(dir, 'adapter_model.safetensors')), 'upload');
+    try {
+      expect(fromBytes.fingerprint).toBe(adapter.fingerprint);
+      const [a, b] = [forward(model, ids, { adapters: adapter }).logits, forward(model, ids, { adapters: fromBytes }).logits];
+      expect(Buffer.from((b.dataSync() as Float32Array).buffer).equals(Buffer.from((a.dataSync() as Float32Array).buffer))).toBe(true);
+      tf.dispose([a, b]);
+      // What a page offers for download is what saveLoraAdapter writes.
+      const out = tempDir('cope-adapter-bytes-');
+      await saveLoraAdapter(fromBytes, out);
+      const bytes = await loraAdapterToBytes(fromBytes);
+      expect(Buffer.from(bytes.safetensors).equals(readFileSync(path.join(out, 'adapter_model.safetensors')))).toBe(true);
+      expect(JSON.stringify(bytes.config, null, 2) + '\n').toBe(readFileSync(path.join(out, 'adapter_config.json'), 'utf8'));
+      await expect(loraAdapterFromBytes(model, config, new Uint8Array(3), 'upload')).rejects.toThrow(/upload\/adapter_model.safetensors: truncated file/);
+    } finally {
+      disposeAdapter(fromBytes);
+    }
   });
 
   test('fresh adapters follow PEFT init: B is zero (output equals base), A within ±1/sqrt(in)', async () => {
