@@ -175,20 +175,10 @@ void rows_gemm_bf16_share(const float* x, const uint16_t* w, float* out, int64_t
 }
 void rows_gemm_f32(const float* x, const float* w, float* out, int64_t m, int64_t k, int64_t n, int threads) {
   (void)threads;
-  for (int64_t i = 0; i < m; i++)
-    for (int64_t j = 0; j < n; j++) {
-      float c = 0;
-      for (int64_t kk = 0; kk < k; kk++) c = fmaf(x[i * k + kk], w[kk * n + j], c);
-      out[i * n + j] = c;
-    }
+  rows_gemm_f32_share(x, w, out, m, k, n, 0, 1);
 }
 void rows_gemm_bf16(const float* x, const uint16_t* w, float* out, int64_t m, int64_t k, int64_t n, int threads) {
   (void)threads;
-  for (int64_t i = 0; i < m; i++)
-    for (int64_t j = 0; j < n; j++) {
-      float c = 0;
-      for (int64_t kk = 0; kk < k; kk++) c = fmaf(x[i * k + kk], bf16_value(w[kk * n + j]), c);
-      out[i * n + j] = c;
-    }
+  rows_gemm_bf16_share(x, w, out, m, k, n, 0, 1);
 }
 #endif

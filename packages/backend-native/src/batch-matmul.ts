@@ -1,6 +1,6 @@
 import { BatchMatMul, broadcast_util, util, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { NativeAddon } from './addon.js';
-import { anyValues, kernelWithFallback, nativeKernel, valuesOf, type Args } from './kernel-util.js';
+import { bf16Bits, kernelWithFallback, nativeKernel, valuesOf, type Args } from './kernel-util.js';
 import { ROWS_MATMUL_KERNEL } from './name.js';
 
 /**
@@ -44,8 +44,7 @@ export function rowsMatMulKernel(addon: NativeAddon): KernelConfig {
     const n = bf16 ? 2 * cols : cols;
     util.assert(x.shape.length === 2 && w.shape.length === 2 && k === kw && (!bf16 || w.dtype === 'int32'), () => `${ROWS_MATMUL_KERNEL}: expected x [N, in] and w [in, out]${bf16 ? ' (int32 pairs of bf16)' : ''}, got [${x.shape}] and ${w.dtype} [${w.shape}]`);
     const out = args.backend.alloc(m * n);
-    const pairs = bf16 ? (anyValues(args.backend, w) as unknown as Int32Array) : undefined;
-    const weights = pairs ? new Uint16Array(pairs.buffer, pairs.byteOffset, pairs.length * 2) : valuesOf(args.backend, w);
+    const weights = bf16 ? bf16Bits(args.backend, w) : valuesOf(args.backend, w);
     addon.rowsGemm(valuesOf(args.backend, x), weights, out, m, k, n, args.backend.threads);
     return args.backend.makeTensorInfo([m, n], 'float32', out);
   });

@@ -1,6 +1,6 @@
 import { util, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { NativeAddon } from './addon.js';
-import { anyValues, nativeKernel, valuesOf, type Args } from './kernel-util.js';
+import { bf16Bits, nativeKernel, valuesOf, type Args } from './kernel-util.js';
 import { DECODER_PROJECTIONS, DECODER_STEP_KERNEL } from './name.js';
 
 /** {@link DECODER_STEP_KERNEL} on the addon. */
@@ -15,11 +15,7 @@ export function decoderStepKernel(addon: NativeAddon): KernelConfig {
     util.assert(h.shape.length === 2 && kPast.shape.length === 4 && kPast.shape[0] === B && vTPast.shape.join() === [B, kvH, hd, Tp].join(),
       () => `${DECODER_STEP_KERNEL}: expected h [B, H], kPast [B, kvH, Tp, hd], vTPast [B, kvH, hd, Tp]: h [${h.shape}], kPast [${kPast.shape}], vTPast [${vTPast.shape}]`);
     const f32 = (t: TensorInfo | undefined) => (t ? valuesOf(backend, t) : null);
-    const weight = (t: TensorInfo) => {
-      if (!bf16) return valuesOf(backend, t);
-      const pairs = anyValues(backend, t) as unknown as Int32Array;
-      return new Uint16Array(pairs.buffer, pairs.byteOffset, pairs.length * 2);
-    };
+    const weight = (t: TensorInfo) => (bf16 ? bf16Bits(backend, t) : valuesOf(backend, t));
     const hOut = backend.alloc(B * H);
     const kOut = backend.alloc(B * kvH * (Tp + 1) * hd);
     const vTOut = backend.alloc(B * kvH * hd * (Tp + 1));

@@ -36,3 +36,9 @@ export function valuesOf(backend: NativeBackend, t: TensorInfo): Float32Array {
 export function anyValues(backend: NativeBackend, t: TensorInfo): ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> } {
   return backend.data.get(t.dataId)!.values as Float32Array;
 }
+
+/** The bf16 bits of a weight kept as int32 pairs of bf16 values (low half first), viewed in place as 16-bit values. */
+export function bf16Bits(backend: NativeBackend, t: TensorInfo): Uint16Array {
+  const pairs = anyValues(backend, t) as unknown as Int32Array;
+  return new Uint16Array(pairs.buffer, pairs.byteOffset, pairs.length * 2);
+}

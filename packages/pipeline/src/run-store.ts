@@ -1,6 +1,6 @@
 import { fileExists, writeFileAtomic } from '@cope/core';
-import { promises as fs } from 'node:fs';
 import type { TaskName } from '@cope/data';
+import { trainingFinished } from '@cope/sft';
 import type { RunConfig } from './config.js';
 import type { StageName } from './stage-names.js';
 import { runFiles, taskLayout, type TaskLayout } from './store/layout.js';
@@ -61,13 +61,9 @@ export class RunStore {
 export class TaskStore {
   constructor(readonly layout: TaskLayout) {}
 
-  /** Whether a trainer finished in `dir` (its trainer_state.json says so; a stopped one resumes from its checkpoint). */
-  async isTrained(dir: string): Promise<boolean> {
-    try {
-      return JSON.parse(await fs.readFile(`${dir}/trainer_state.json`, 'utf8')).finished === true;
-    } catch {
-      return false;
-    }
+  /** Whether a trainer finished in `dir` (@cope/sft's record says so; a stopped one resumes from its checkpoint). */
+  isTrained(dir: string): Promise<boolean> {
+    return trainingFinished(dir);
   }
 
   /** The file of user `i`'s part in `partsDir`. */

@@ -7,4 +7,4 @@ export { linearWarmupLr } from './schedule.js';
 export { clipByGlobalNorm } from './clip.js';
 export { maskedCrossEntropy } from './loss.js';
 export { sftConfigSchema, resolveSftConfig, withSftPreset, SFT_PRESETS, type SftConfig } from './config.js';
-export { trainLora, trainFull, type TrainOptions, type TrainResult, type FullTrainResult, type StepLog, type BatchLoss, type BatchGradients, type BatchGradientsFn, tapedGradients } from './trainer.js';
+export { trainLora, trainFull, trainingFinished, type TrainOptions, type TrainResult, type FullTrainResult, type StepLog, type BatchLoss, type BatchGradients, type BatchGradientsFn, tapedGradients } from './trainer.js';

@@ -115,6 +115,14 @@ function hashOf(x: unknown): string {
   return createHash('sha256').update(JSON.stringify(x)).digest('hex').slice(0, 16);
 }
 
+/** The trainer's record in a folder: its step, config key and whether it finished. */
+const stateFileOf = (dir: string) => path.join(dir, 'trainer_state.json');
+
+/** Whether a trainer finished in `outDir` (its trainer_state.json says so); a stopped one resumes from its checkpoint. */
+export async function trainingFinished(outDir: string): Promise<boolean> {
+  return (await readJsonIfExists<TrainerState>(stateFileOf(outDir)))?.finished === true;
+}
+
 async function readJsonIfExists<T>(file: string): Promise<T | null> {
   try {
     return JSON.parse(await fs.readFile(file, 'utf8')) as T;
@@ -156,10 +164,9 @@ async function runTraining<E, T>(opts: TrainOptions<E>, trainee: Trainee<T>, ini
   const stepsPerEpoch = Math.ceil(microPerEpoch / c.gradientAccumulation);
   const totalSteps = stepsPerEpoch * c.epochs;
   const key = hashOf({ c, data: opts.dataKey ?? examples.length, model: model.config });
-  const stateFile = path.join(outDir, 'trainer_state.json');
   const ckptDir = path.join(outDir, 'checkpoint');
 
-  const final = await readJsonIfExists<TrainerState>(stateFile);
+  const final = await readJsonIfExists<TrainerState>(stateFileOf(outDir));
   if (final?.finished && final.key === key) {
     return { value: await trainee.load(outDir), steps: final.step, resumedFromStep: final.step, finished: true };
   }
@@ -168,7 +175,7 @@ async function runTraining<E, T>(opts: TrainOptions<E>, trainee: Trainee<T>, ini
   let step = 0;
   const rng = new Rng(c.seed);
   const opt = new AdamW({ weightDecay: c.weightDecay });
-  const ckpt = await readJsonIfExists<TrainerState>(path.join(ckptDir, 'trainer_state.json'));
+  const ckpt = await readJsonIfExists<TrainerState>(stateFileOf(ckptDir));
   if (ckpt && ckpt.key === key && !ckpt.finished) {
     value = await trainee.load(ckptDir);
     const moments = await readSafetensors(path.join(ckptDir, 'optimizer.safetensors'));
@@ -213,7 +220,7 @@ async function runTraining<E, T>(opts: TrainOptions<E>, trainee: Trainee<T>, ini
       await writeSafetensors(path.join(dir, 'optimizer.safetensors'), moments);
     }
     const state: TrainerState = { version: 1, key, step, totalSteps, rng: rng.state(), finished };
-    await writeFileAtomic(path.join(dir, 'trainer_state.json'), JSON.stringify(state, null, 2) + '\n');
+    await writeFileAtomic(stateFileOf(dir), JSON.stringify(state, null, 2) + '\n');
     if (finished) await fs.rm(ckptDir, { recursive: true, force: true });
   };
 
