@@ -52,7 +52,9 @@ export async function evaluateOutputs(ctx: TaskData): Promise<MethodResult[]> {
     results.push({ method: name, ...scores, perUser });
   }
   if (ctx.config.decode.sampling) {
-    for (const method of ctx.config.methods) results.push(meanResult(`${method}-sampling-mean`, results.filter((_, k) => outputs[k].method === method)));
+    // Each method's runs (results[k] is outputs[k]'s until the means are appended).
+    const runsOf = (method: string) => results.slice(0, outputs.length).filter((_, k) => outputs[k].method === method);
+    for (const method of ctx.config.methods) results.push(meanResult(`${method}-sampling-mean`, runsOf(method)));
   }
   // Files evaluated earlier (e.g. by a full run before a single `cope decode`) stay in results.json.
   const old = (await readJsonIfPresent(store.layout.results)) as { users?: number; results?: MethodResult[] } | undefined;

@@ -9,11 +9,11 @@ import {
 const root = path.resolve(__dirname, '..', '..', '..');
 
 // The embedded data and model, cut down to one user, one epoch and short generations.
-function tinyConfig(runDir: string) {
+function tinyConfig(runDir: string, extra: Record<string, unknown> = {}) {
   const checked = checkRunConfig({
     dataDir: path.join(root, 'data', 'embedded'), model: path.join(root, 'data', 'models', 'cope-tiny'), runDir,
     maxUsers: 1, workers: 1, backend: process.env.COPE_BACKEND ?? 'wasm', methods: ['TAM', 'CoPe'],
-    tam: { epochs: 1 }, oppu: { epochs: 1 }, dpo: { epochs: 1 }, negatives: { n: 2, maxNewTokens: 8 }, decode: { maxNewTokens: 8 },
+    tam: { epochs: 1 }, oppu: { epochs: 1 }, dpo: { epochs: 1 }, negatives: { n: 2, maxNewTokens: 8 }, decode: { maxNewTokens: 8 }, ...extra,
   });
   if ('issue' in checked) throw new Error(`${checked.issue.path.join('.')}: ${checked.issue.message}`);
   return checked.config;
@@ -56,6 +56,22 @@ test('each stage is a function of (context, user): run in order they make CoPe\'
     expect(output.results['rouge-L']).toBe(results[1]['rouge-L']);
     // One user holds every evaluated query: the user's means are the overall ones.
     expect(results[1].perUser).toEqual([{ user: 0, 'rouge-1': results[1]['rouge-1'], 'rouge-L': results[1]['rouge-L'], meteor: results[1].meteor }]);
+  } finally {
+    closeTask(ctx);
+  }
+}, 300_000);
+
+test('sampling runs of several methods: each run evaluated, and each method\'s mean of its own runs', async () => {
+  const config = tinyConfig(tempDir('cope-sampling-'), { decode: { maxNewTokens: 8, sampling: { runs: 2 } } });
+  const ctx = await openTask(config, 'news_headline', { index: 0, count: 1 });
+  const reporter = { event: () => undefined };
+  try {
+    await runTam(ctx, reporter);
+    for (const stage of USER_STAGES) await USER_STAGE_FNS[stage](ctx, 0, reporter);
+    expect(await assembleOutputs(ctx)).toBe(true);
+    const results = await evaluateOutputs(ctx);
+    expect(results.map((r) => r.method)).toEqual(['TAM-sampling-run_1', 'TAM-sampling-run_2', 'CoPe-sampling-run_1', 'CoPe-sampling-run_2', 'TAM-sampling-mean', 'CoPe-sampling-mean']);
+    for (const [mean, a, b] of [[4, 0, 1], [5, 2, 3]]) expect(results[mean]['rouge-L']).toBeCloseTo((results[a]['rouge-L'] + results[b]['rouge-L']) / 2, 12);
   } finally {
     closeTask(ctx);
   }
