@@ -6,7 +6,7 @@
  *
  * Usage: `node tools/dist/pretrain/pretrain.js [dataDir] [modelDir] [epochs]`
  */
-import { Rng } from '@cope/core';
+import { Rng, folderStore } from '@cope/core';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ChatFormatter, TASKS, encodeTurn, loadTokenizer, tamTurns, type SftExample, type TaskName } from '@cope/data';
@@ -81,7 +81,7 @@ export async function pretrain(dataDir: string, modelDir: string, epochs = 6, se
   // Trains into a work folder (resumable), then copies the weights next to the tokenizer.
   const work = path.join(modelDir, '.pretrain');
   const { model } = await trainFull({
-    model: init, examples, outDir: work, padId: tok.padId ?? 0,
+    model: init, examples, store: folderStore(work), padId: tok.padId ?? 0,
     config: resolveSftConfig(null, { ...PRETRAIN_CONFIG, epochs, seed }),
     onStep: (l) => { if (l.step % 20 === 0 || l.step === l.totalSteps) console.log(`step ${l.step}/${l.totalSteps} loss ${l.loss.toFixed(4)} ${l.elapsedSeconds.toFixed(0)}s`); },
   });

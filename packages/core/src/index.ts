@@ -6,3 +6,4 @@
 export * from './browser.js';
 export { writeFileAtomic, fileExists } from './atomic.js';
 export { readJsonIfPresent } from './json-file.js';
+export { folderStore } from './folder-store.js';

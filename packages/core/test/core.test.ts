@@ -1,7 +1,8 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Rng, fileExists, keyPath, parseProblem, readJsonIfPresent, writeFileAtomic } from '@cope/core';
+import { createHash } from 'node:crypto';
+import { Rng, fileExists, keyPath, parseProblem, readJsonIfPresent, sha256Hex, writeFileAtomic } from '@cope/core';
 
 describe('Rng (xoshiro128**)', () => {
   test('from state [1, 2, 3, 4] gives the reference generator\'s first outputs', () => {
@@ -49,5 +50,14 @@ describe('settings errors', () => {
     expect(keyPath(['users', 3, 'profile', 0, 'title'])).toBe('users[3].profile[0].title');
     expect(keyPath([])).toBe('(root)');
     expect(parseProblem('config.json', { issues: [{ path: ['rope_scaling', 'factor'], message: 'Too small' }] }, ' (expected > 0)')).toBe('config.json: rope_scaling.factor: Too small (expected > 0)');
+  });
+});
+
+describe('sha256Hex', () => {
+  test('the FIPS 180-2 vector and Node crypto agree, over parts and UTF-8 text', () => {
+    expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    const bytes = new Uint8Array(100_003).map((_, i) => (i * 31 + 7) & 255);
+    const node = createHash('sha256').update('é ünï 日本').update(bytes).digest('hex');
+    expect(sha256Hex('é ünï ', '日本', bytes)).toBe(node);
   });
 });

@@ -1,7 +1,4 @@
-import { writeFileAtomic } from '@cope/core';
-import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
+import { readText, sha256Hex, type FileStore } from '@cope/core';
 import type { DpoTriple } from '@cope/data';
 import { completionLogProbSums, modelTensors, type CausalLM, type LoraAdapter } from '@cope/model';
 import { trainLora, type StepLog, type TrainResult } from '@cope/sft';
@@ -18,24 +15,27 @@ export interface DpoExample extends DpoTriple {
 export async function modelFingerprint(model: CausalLM): Promise<string> {
   // Loaded (or merged from loaded) models carry the hash of every byte they came from.
   if (model.fingerprint) return model.fingerprint.slice(0, 16);
-  const h = createHash('sha256').update(JSON.stringify(model.config));
+  const parts: Array<string | Uint8Array> = [JSON.stringify(model.config)];
   for (const t of modelTensors(model, false)) {
     const d = (await t.data()) as Float32Array;
-    h.update(new Uint8Array(d.slice(0, 256).buffer)).update(new Uint8Array(d.slice(-256).buffer)).update(String(d.length));
+    parts.push(new Uint8Array(d.slice(0, 256).buffer), new Uint8Array(d.slice(-256).buffer), String(d.length));
   }
-  return h.digest('hex').slice(0, 16);
+  return sha256Hex(...parts).slice(0, 16);
 }
+
+/** The file of `store` that caches the reference log-probs. */
+export const REFERENCE_FILE = 'reference_logps.json';
 
 /**
  * Reference log-probs of chosen and rejected completions under the TAM model (no adapter), computed
- * once and cached in `cacheFile` under a hash of the triples and the weights: the reference is frozen,
- * so the cache is exact.
+ * once and cached in `store`'s {@link REFERENCE_FILE} under a hash of the triples and the weights: the reference is
+ * frozen, so the cache is exact.
  */
-export async function referenceLogProbs(model: CausalLM, triples: DpoTriple[], cacheFile: string, batchSize = 8): Promise<DpoExample[]> {
-  const key = createHash('sha256').update(JSON.stringify(triples)).update(await modelFingerprint(model)).digest('hex').slice(0, 24);
+export async function referenceLogProbs(model: CausalLM, triples: DpoTriple[], store: FileStore, batchSize = 8): Promise<DpoExample[]> {
+  const key = sha256Hex(JSON.stringify(triples), await modelFingerprint(model)).slice(0, 24);
   try {
-    const cached = JSON.parse(await fs.readFile(cacheFile, 'utf8')) as { key: string; chosen: number[]; rejected: number[] };
-    if (cached.key === key && cached.chosen.length === triples.length) {
+    const cached = JSON.parse((await readText(store, REFERENCE_FILE)) ?? 'null') as { key: string; chosen: number[]; rejected: number[] } | null;
+    if (cached?.key === key && cached.chosen.length === triples.length) {
       return triples.map((t, i) => ({ ...t, refChosen: cached.chosen[i], refRejected: cached.rejected[i] }));
     }
   } catch {
@@ -52,7 +52,7 @@ export async function referenceLogProbs(model: CausalLM, triples: DpoTriple[], c
     chosen.push(...v.slice(0, b.length));
     rejected.push(...v.slice(b.length));
   }
-  await writeFileAtomic(cacheFile, JSON.stringify({ key, chosen, rejected }) + '\n');
+  await store.write(REFERENCE_FILE, JSON.stringify({ key, chosen, rejected }) + '\n');
   return triples.map((t, i) => ({ ...t, refChosen: chosen[i], refRejected: rejected[i] }));
 }
 
@@ -63,7 +63,8 @@ export interface DpoTrainOptions {
   adapter: LoraAdapter;
   triples: DpoTriple[];
   config: DpoConfig;
-  outDir: string;
+  /** Where the adapter, the trainer's files and the reference cache go (`folderStore(dir)` under Node). */
+  store: FileStore;
   onStep?: (log: StepLog) => void;
   stopAfterSteps?: number;
 }
@@ -75,17 +76,16 @@ export interface DpoTrainOptions {
  */
 export async function trainDpo(opts: DpoTrainOptions): Promise<TrainResult> {
   const { model, config: c } = opts;
-  if (opts.triples.length === 0) throw new Error(`${opts.outDir}: no DPO pairs`);
-  await fs.mkdir(opts.outDir, { recursive: true });
-  const examples = await referenceLogProbs(model, opts.triples, path.join(opts.outDir, 'reference_logps.json'));
+  if (opts.triples.length === 0) throw new Error(`${opts.store.location}: no DPO pairs`);
+  const examples = await referenceLogProbs(model, opts.triples, opts.store);
   return trainLora<DpoExample>({
     model,
     examples,
     config: asTrainerConfig(c, opts.adapter.config.dropout),
-    outDir: opts.outDir,
+    store: opts.store,
     name: opts.adapter.name,
     initialAdapter: opts.adapter,
-    dataKey: createHash('sha256').update(JSON.stringify(examples)).digest('hex'),
+    dataKey: sha256Hex(JSON.stringify(examples)),
     tokensOf: (e) => e.prompt.length * 2 + e.chosen.length + e.rejected.length,
     onStep: opts.onStep,
     stopAfterSteps: opts.stopAfterSteps,

@@ -1,4 +1,4 @@
-import { Rng } from '@cope/core';
+import { Rng, folderStore } from '@cope/core';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describeWithFixtures, fixture } from '#testing';
@@ -48,7 +48,7 @@ describeWithFixtures('per-user DPO on tiny-llama', ['models/tiny-llama/adapter/a
     const config = resolveDpoConfig({ learningRate: 2e-3, beta: 0.1, epochs: 13, batchSize: 4, checkpointEvery: 0 });
     const logs: any[] = [];
     const counts: number[] = [];
-    const r = await trainDpo({ model, adapter, triples, config, outDir, onStep: (l) => { logs.push(l); counts.push(tf.memory().numTensors); } });
+    const r = await trainDpo({ model, adapter, triples, config, store: folderStore(outDir), onStep: (l) => { logs.push(l); counts.push(tf.memory().numTensors); } });
     expect(logs.length).toBe(52);
     const avg = (xs: any[], k: string) => xs.reduce((a, l) => a + l[k], 0) / xs.length;
     expect(avg(logs.slice(-8), 'rewards/margins')).toBeGreaterThan(avg(logs.slice(0, 8), 'rewards/margins') + 0.1);
@@ -65,7 +65,7 @@ describeWithFixtures('per-user DPO on tiny-llama', ['models/tiny-llama/adapter/a
     // The reference log-probs were computed under the bare model and cached.
     const cacheFile = path.join(outDir, 'reference_logps.json');
     const mtime = statSync(cacheFile).mtimeMs;
-    const again = await referenceLogProbs(model, triples, cacheFile);
+    const again = await referenceLogProbs(model, triples, folderStore(outDir));
     expect(statSync(cacheFile).mtimeMs).toBe(mtime);
     const { logits } = forward(model, [[...triples[0].prompt, ...triples[0].chosen]]);
     const lp = tf.tidy(() => tf.logSoftmax(logits.reshape([-1, model.config.vocabSize])));

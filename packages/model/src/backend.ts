@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { tf } from './tf.js';
-import { installSharedIdentity } from './wasm/shared-identity.js';
+import { RowsHelpers } from './wasm/rows-helpers.js';
+import { setPanelHelpersFactory, startWasmBackend } from './wasm/runtime.js';
 import { INFERENCE_COPY_HEAP_BYTES, setFrozenCopyBudgets } from './frozen-copies.js';
 import { NATIVE_BACKEND, loadAddon, registerNativeBackend } from '@cope/backend-native';
 
@@ -93,38 +94,6 @@ export function currentBackend(): string {
   return tf.getBackend();
 }
 
-/**
- * Threads the active wasm backend runs its ops on (1: the single-threaded build); undefined for other
- * backends.
- */
-export function backendThreads(): number | undefined {
-  if (tf.getBackend() !== 'wasm') return undefined;
-  return wasmModule?.getThreadsCount() ?? 1;
-}
-
-/**
- * The wasm backend's heap in bytes (it only grows, so the process's high-water mark); undefined for other
- * backends.
- */
-export function wasmHeapBytes(): number | undefined {
-  if (tf.getBackend() !== 'wasm') return undefined;
-  return (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.length;
-}
-
-/** The wasm heap's ceiling: tfjs-wasm is built for at most 4 GiB. */
-const WASM_HEAP_MAX = 4 * 1024 ** 3;
-
-/**
- * A note to append to an error raised when the wasm heap has grown to (nearly) its 4 GiB ceiling: there,
- * tfjs-wasm's allocations fail as aborts, out-of-bounds accesses or bad typed-array lengths, which say
- * nothing of memory. Empty otherwise. `heapBytes`: the heap's size (default: the active backend's).
- */
-export function heapExhaustionNote(heapBytes: number | undefined = wasmHeapBytes()): string {
-  if (heapBytes === undefined || heapBytes < 0.95 * WASM_HEAP_MAX) return '';
-  const gib = (heapBytes / 1024 ** 3).toFixed(2);
-  return ` (the wasm heap is at ${gib} of its 4 GiB: the model's weights and this step's activations do not fit; use shorter inputs, a smaller batch, or the native backend: --backend native)`;
-}
-
 /** The thread count asked for: the option, else `COPE_THREADS`, else 1. */
 function resolveThreads(threads: number | undefined): number {
   if (threads !== undefined) {
@@ -140,20 +109,8 @@ function resolveThreads(threads: number | undefined): number {
   return 1;
 }
 
-/** The loaded tfjs-backend-wasm module (its thread controls), once the wasm backend has been set up. */
-let wasmModule: typeof import('@tensorflow/tfjs-backend-wasm') | undefined;
-/** The thread count the wasm backend was started with, and whether a different later request was reported. */
-let wasmStartedWith: number | undefined;
-let reportedThreadMismatch = false;
-
 async function activate(name: BackendName, threads: number): Promise<void> {
-  if (tf.getBackend() === name) {
-    if (name === 'wasm' && wasmStartedWith !== undefined && threads !== wasmStartedWith && !reportedThreadMismatch) {
-      reportedThreadMismatch = true;
-      console.warn(`initBackend: the wasm backend already runs, started with threads ${wasmStartedWith}; threads ${threads} ignored (fixed when the backend starts)`);
-    }
-    return;
-  }
+  if (tf.getBackend() === name && name !== 'wasm') return;
   if (name === 'tensorflow-gpu' || name === 'tensorflow') {
     const pkg = name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
     // Loading the addon registers the 'tensorflow' backend; a missing libtensorflow throws here.
@@ -172,19 +129,14 @@ async function activate(name: BackendName, threads: number): Promise<void> {
     return;
   }
   if (name === 'wasm') {
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
     // Under Node the .wasm binaries are read from the installed package, never fetched.
     const dir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
-    wasm.setWasmPaths(dir);
     // tfjs's threaded build runs under Node only with the project's patch of tfjs-backend-wasm
     // (patches/: its pthread workers start from files, not blob: URLs). Without it, one thread.
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
     const threaded = threads > 1 && (wasm as { nodeThreadsPatch?: boolean }).nodeThreadsPatch === true;
-    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', threaded);
-    wasm.setThreadsCount(threaded ? threads : 1);
-    wasmModule = wasm;
-    if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend did not initialise');
-    installSharedIdentity();
-    wasmStartedWith = threads;
+    setPanelHelpersFactory((memory, module, count) => new RowsHelpers(memory, module, count));
+    await startWasmBackend(dir, threads, threaded);
     return;
   }
   await import('@tensorflow/tfjs-backend-cpu');

@@ -1,6 +1,5 @@
-import path from 'node:path';
 import { z } from 'zod';
-import { parseProblem, readJsonIfPresent } from '@cope/core';
+import { parseProblem } from '@cope/core';
 
 /** Architectures this package runs: all Llama-shaped decoder-only transformers. */
 export const SUPPORTED_MODEL_TYPES = ['llama', 'mistral', 'qwen2'] as const;
@@ -158,10 +157,3 @@ export function toHfConfig(c: ModelConfig): Record<string, unknown> {
   };
 }
 
-/** Reads and normalises `<dir>/config.json`. */
-export async function readModelConfig(dir: string): Promise<ModelConfig> {
-  const file = path.join(dir, 'config.json');
-  const raw = await readJsonIfPresent(file);
-  if (raw === undefined) throw new Error(`${file}: file not found (a Hugging Face model folder needs config.json)`);
-  return parseModelConfig(raw, file);
-}

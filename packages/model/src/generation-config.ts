@@ -1,6 +1,5 @@
-import path from 'node:path';
 import { z } from 'zod';
-import { parseProblem, readJsonIfPresent } from '@cope/core';
+import { parseProblem } from '@cope/core';
 
 /** The decoding defaults of a model folder's `generation_config.json` that generation reads. */
 export interface GenerationConfig {
@@ -13,14 +12,11 @@ const tokenIds = z.union([z.number().int().nonnegative(), z.array(z.number().int
 const schema = z.object({ eos_token_id: tokenIds.nullish(), pad_token_id: z.number().int().nonnegative().nullish() }).passthrough();
 
 /**
- * Reads `<dir>/generation_config.json`, null when the folder has none. transformers' `generate` takes its EOS ids
- * from this file, not from config.json: instruct models list their end-of-turn token here (Qwen2.5-Instruct's
- * `<|im_end|>`, Llama-3.1-Instruct's `<|eot_id|>`). Errors name the file and field.
+ * `generation_config.json`'s parsed content. transformers' `generate` takes its EOS ids from this file, not from
+ * config.json: instruct models list their end-of-turn token here (Qwen2.5-Instruct's `<|im_end|>`,
+ * Llama-3.1-Instruct's `<|eot_id|>`). Errors name `file` and the field.
  */
-export async function readGenerationConfig(dir: string): Promise<GenerationConfig | null> {
-  const file = path.join(dir, 'generation_config.json');
-  const raw = await readJsonIfPresent(file);
-  if (raw === undefined) return null;
+export function parseGenerationConfig(raw: unknown, file = 'generation_config.json'): GenerationConfig {
   const r = schema.safeParse(raw);
   if (!r.success) throw new Error(parseProblem(file, r.error, ' (expected a token id or a list of them)'));
   const eos = r.data.eos_token_id;
@@ -31,12 +27,12 @@ export async function readGenerationConfig(dir: string): Promise<GenerationConfi
 }
 
 /**
- * The ids that end a generation with the model in `dir`: generation_config.json's EOS ids (as transformers'
- * `generate`), else config.json's (`configEosIds`), plus the tokenizer's EOS when it has one and it is not
- * listed (vLLM, which samples CoPe's pseudo-negatives, stops there too; CoPe's contrastive loop stops there only).
+ * The ids that end a generation: the generation config's EOS ids (as transformers' `generate`), else config.json's
+ * (`configEosIds`), plus the tokenizer's EOS when it has one and it is not listed (vLLM, which samples CoPe's
+ * pseudo-negatives, stops there too; CoPe's contrastive loop stops there only).
  */
-export async function stopTokenIds(dir: string, configEosIds: readonly number[], tokenizerEosId?: number | null): Promise<number[]> {
-  const ids = [...((await readGenerationConfig(dir))?.eosTokenIds ?? configEosIds)];
+export function stopTokenIdsOf(generation: GenerationConfig | null, configEosIds: readonly number[], tokenizerEosId?: number | null): number[] {
+  const ids = [...(generation?.eosTokenIds ?? configEosIds)];
   if (tokenizerEosId != null && !ids.includes(tokenizerEosId)) ids.push(tokenizerEosId);
   return ids;
 }

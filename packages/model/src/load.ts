@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { tf } from './tf.js';
-import { readModelConfig } from './config.js';
-import { readModelWeights } from './safetensors.js';
+import { readModelConfig } from './config-files.js';
+import { readModelWeights } from './safetensors-files.js';
 import { PROJECTIONS, weightsFromHost, type CausalLM } from './weights.js';
 
 export interface LoadModelOptions {

@@ -1,15 +1,12 @@
-import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { z } from 'zod';
 import { tf } from './tf.js';
 import type { Tensor2D } from './tf.js';
-import { parseProblem, writeFileAtomic } from '@cope/core';
+import { parseProblem, sha256Hex } from '@cope/core';
 import { releaseAdapterCopy } from './wasm/products.js';
 import { loraScale, type LoraAdapter, type LoraConfig, type LoraPair } from './lora-types.js';
 import type { Rng } from '@cope/core';
-import { SafetensorsError, parseSafetensors, serializeSafetensors, type HostTensor } from './safetensors.js';
-import { sha256Hex } from './model-bytes.js';
+import { parseSafetensors, serializeSafetensors, type HostTensor } from './safetensors.js';
+import { digestSha256Hex } from './model-bytes.js';
 import { PROJECTIONS, projectionPath, projectionShape, type CausalLM, type ProjectionName, refuseBf16 } from './weights.js';
 
 let variableCounter = 0;
@@ -145,35 +142,6 @@ export async function loraAdapterToBytes(adapter: LoraAdapter): Promise<{ config
   return { config, safetensors: serializeSafetensors(tensors, { metadata: { format: 'pt' } }) };
 }
 
-/** Saves in PEFT's format ({@link loraAdapterToBytes}) into `dir`, each file written atomically. */
-export async function saveLoraAdapter(adapter: LoraAdapter, dir: string): Promise<void> {
-  const { config, safetensors } = await loraAdapterToBytes(adapter);
-  await fs.mkdir(dir, { recursive: true });
-  await writeFileAtomic(path.join(dir, 'adapter_model.safetensors'), safetensors);
-  await writeFileAtomic(path.join(dir, 'adapter_config.json'), JSON.stringify(config, null, 2) + '\n');
-}
-
-/**
- * Loads a PEFT LoRA adapter folder for `model` ({@link loraAdapterFromBytes} of its two files).
- */
-export async function loadLoraAdapter(model: CausalLM, dir: string, name = path.basename(dir)): Promise<LoraAdapter> {
-  const cfgFile = path.join(dir, 'adapter_config.json');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await fs.readFile(cfgFile, 'utf8'));
-  } catch (e) {
-    throw new Error(`${cfgFile}: cannot read adapter config (${(e as Error).message})`);
-  }
-  const weightsFile = path.join(dir, 'adapter_model.safetensors');
-  let bytes: Uint8Array;
-  try {
-    bytes = await fs.readFile(weightsFile);
-  } catch (e) {
-    throw new SafetensorsError(weightsFile, `cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  return loraAdapterFromBytes(model, raw, bytes, name, { configFile: cfgFile, weightsFile });
-}
-
 /**
  * A PEFT LoRA adapter for `model` from `adapter_config.json`'s parsed content and `adapter_model.safetensors`'s bytes
  * (fetched or uploaded in a browser). Errors name the file and field: unsupported options (DoRA, fan_in_fan_out,
@@ -235,7 +203,7 @@ export async function loraAdapterFromBytes(model: CausalLM, raw: unknown, safete
     for (const layer of layers) for (const pair of Object.values(layer)) { pair!.a.dispose(); pair!.b.dispose(); }
     throw new Error(`${weightsFile}: tensor "${unused[0]}" does not fit this base model (${model.config.numLayers} layers; adapter made for another base?)`);
   }
-  return { name, config, layers, fingerprint: await sha256Hex([new TextEncoder().encode(JSON.stringify(raw)), safetensors]) };
+  return { name, config, layers, fingerprint: await digestSha256Hex([new TextEncoder().encode(JSON.stringify(raw)), safetensors]) };
 }
 
 /**
@@ -290,6 +258,6 @@ export function mergeLoraAdapter(model: CausalLM, adapter: LoraAdapter): CausalL
     return { inputNorm: clone(layer.inputNorm), postAttentionNorm: clone(layer.postAttentionNorm), proj };
   });
   const embed = w.embed && clone(w.embed);
-  const fingerprint = model.fingerprint && adapter.fingerprint ? createHash('sha256').update(`${model.fingerprint}+${adapter.fingerprint}`).digest('hex') : undefined;
+  const fingerprint = model.fingerprint && adapter.fingerprint ? sha256Hex(`${model.fingerprint}+${adapter.fingerprint}`) : undefined;
   return { config: model.config, weights: { embed, layers, norm: clone(w.norm), lmHead: { kernel: clone(w.lmHead.kernel) } }, fingerprint };
 }

@@ -1,4 +1,4 @@
-import { fileExists, writeFileAtomic } from '@cope/core';
+import { fileExists, folderStore, writeFileAtomic } from '@cope/core';
 import type { TaskName } from '@cope/data';
 import { trainingFinished } from '@cope/sft';
 import type { RunConfig } from './config.js';
@@ -63,7 +63,7 @@ export class TaskStore {
 
   /** Whether a trainer finished in `dir` (@cope/sft's record says so; a stopped one resumes from its checkpoint). */
   isTrained(dir: string): Promise<boolean> {
-    return trainingFinished(dir);
+    return trainingFinished(folderStore(dir));
   }
 
   /** The file of user `i`'s part in `partsDir`. */

@@ -1,10 +1,7 @@
-import { Rng, SEEDS, writeFileAtomic } from '@cope/core';
-import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
+import { Rng, SEEDS, readText, sha256Hex, type FileStore } from '@cope/core';
 import { padBatch, type SftExample } from '@cope/data';
 import {
-  adapterVariables, createLoraAdapter, disposeModel, forward, loadLoraAdapter, loadModel, modelTensors, readSafetensors, saveLoraAdapter, saveModel, tf, trainableModel, writeSafetensors, type CausalLM, type HostTensor, type LoraAdapter,
+  adapterVariables, createLoraAdapter, disposeModel, forward, modelTensors, parseSafetensors, readLoraAdapter, readModel, serializeSafetensors, tf, trainableModel, writeLoraAdapter, writeModel, type CausalLM, type HostTensor, type LoraAdapter,
 } from '@cope/model';
 import { AdamW } from './adamw.js';
 import { clipByGlobalNorm } from './clip.js';
@@ -62,9 +59,12 @@ export interface TrainOptions<E> {
   model: CausalLM;
   examples: E[];
   config: SftConfig;
-  /** Output folder: the final PEFT adapter, trainer_state.json, metrics.jsonl, checkpoint/. */
-  outDir: string;
-  /** Adapter name (defaults to the folder name). */
+  /**
+   * Where the run's files go: the final PEFT adapter, trainer_state.json, metrics.jsonl, checkpoint/ (`folderStore(dir)`
+   * of @cope/core under Node; `memoryStore()` in a browser).
+   */
+  store: FileStore;
+  /** Adapter name (defaults to the store's last path segment). */
   name?: string;
   /** Start from this adapter instead of a fresh one (DPO continues the OPPU adapter). */
   initialAdapter?: LoraAdapter;
@@ -112,34 +112,40 @@ export function epochOrder(n: number, seed: number, epoch: number): number[] {
 }
 
 function hashOf(x: unknown): string {
-  return createHash('sha256').update(JSON.stringify(x)).digest('hex').slice(0, 16);
+  return sha256Hex(JSON.stringify(x)).slice(0, 16);
 }
 
-/** The trainer's record in a folder: its step, config key and whether it finished. */
-const stateFileOf = (dir: string) => path.join(dir, 'trainer_state.json');
+/** The trainer's record: its step, config key and whether it finished. */
+const STATE_FILE = 'trainer_state.json';
+/** Where checkpoints go inside the store. */
+const CHECKPOINT = 'checkpoint/';
 
-/** Whether a trainer finished in `outDir` (its trainer_state.json says so); a stopped one resumes from its checkpoint. */
-export async function trainingFinished(outDir: string): Promise<boolean> {
-  return (await readJsonIfExists<TrainerState>(stateFileOf(outDir)))?.finished === true;
+/** Whether a trainer finished in `store` (its trainer_state.json says so); a stopped one resumes from its checkpoint. */
+export async function trainingFinished(store: FileStore): Promise<boolean> {
+  return (await readJson<TrainerState>(store, STATE_FILE))?.finished === true;
 }
 
-async function readJsonIfExists<T>(file: string): Promise<T | null> {
+async function readJson<T>(store: FileStore, name: string): Promise<T | null> {
+  const text = await readText(store, name);
+  if (text === null) return null;
   try {
-    return JSON.parse(await fs.readFile(file, 'utf8')) as T;
+    return JSON.parse(text) as T;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new Error(`${file}: cannot read (${(e as Error).message})`);
+    throw new Error(`${store.location}/${name}: not valid JSON (${(e as Error).message})`);
   }
 }
 
+/** The last segment of a store's location: a folder's name. */
+const lastSegment = (location: string) => location.replace(/\/+$/, '').split('/').pop() || 'adapter';
+
 /** What the training loop trains: an adapter, or every weight of a model. */
 interface Trainee<T> {
-  /** Loads the finished result from a folder. */
-  load(dir: string): Promise<T>;
+  /** Loads a saved result from the store (under `prefix`: the checkpoint's). */
+  load(store: FileStore, prefix: string): Promise<T>;
   /** A fresh start. */
   create(rng: Rng): T;
   variables(value: T): tf.Variable[];
-  save(value: T, dir: string): Promise<void>;
+  save(value: T, store: FileStore, prefix: string): Promise<void>;
 }
 
 interface LoopResult<T> {
@@ -156,29 +162,29 @@ interface LoopResult<T> {
  * folder is loaded, not retrained.
  */
 async function runTraining<E, T>(opts: TrainOptions<E>, trainee: Trainee<T>, initial: T | undefined, gradientsOf: (value: T, batch: E[], rng: Rng, vars: tf.Variable[]) => BatchGradients | Promise<BatchGradients>): Promise<LoopResult<T>> {
-  const { model, examples, config: c, outDir } = opts;
-  if (examples.length === 0) throw new Error(`${outDir}: no training examples`);
+  const { model, examples, config: c, store } = opts;
+  if (examples.length === 0) throw new Error(`${store.location}: no training examples`);
   const tokensOf = opts.tokensOf ?? ((e: E) => (e as unknown as SftExample).ids?.length ?? 0);
   const truncatedExamples = examples.filter((e) => (e as unknown as SftExample).truncated === true).length;
   const microPerEpoch = Math.ceil(examples.length / c.batchSize);
   const stepsPerEpoch = Math.ceil(microPerEpoch / c.gradientAccumulation);
   const totalSteps = stepsPerEpoch * c.epochs;
   const key = hashOf({ c, data: opts.dataKey ?? examples.length, model: model.config });
-  const ckptDir = path.join(outDir, 'checkpoint');
 
-  const final = await readJsonIfExists<TrainerState>(stateFileOf(outDir));
+  const final = await readJson<TrainerState>(store, STATE_FILE);
   if (final?.finished && final.key === key) {
-    return { value: await trainee.load(outDir), steps: final.step, resumedFromStep: final.step, finished: true };
+    return { value: await trainee.load(store, ''), steps: final.step, resumedFromStep: final.step, finished: true };
   }
 
   let value: T;
   let step = 0;
   const rng = new Rng(c.seed);
   const opt = new AdamW({ weightDecay: c.weightDecay });
-  const ckpt = await readJsonIfExists<TrainerState>(stateFileOf(ckptDir));
-  if (ckpt && ckpt.key === key && !ckpt.finished) {
-    value = await trainee.load(ckptDir);
-    const moments = await readSafetensors(path.join(ckptDir, 'optimizer.safetensors'));
+  const ckpt = await readJson<TrainerState>(store, CHECKPOINT + STATE_FILE);
+  const momentsBytes = ckpt && ckpt.key === key && !ckpt.finished ? await store.read(`${CHECKPOINT}optimizer.safetensors`) : null;
+  if (ckpt && momentsBytes) {
+    value = await trainee.load(store, CHECKPOINT);
+    const moments = parseSafetensors(momentsBytes, `${store.location}/${CHECKPOINT}optimizer.safetensors`).tensors;
     trainee.variables(value).forEach((v, i) => {
       const m = moments.get(`m.${i}`);
       const s = moments.get(`v.${i}`);
@@ -195,18 +201,17 @@ async function runTraining<E, T>(opts: TrainOptions<E>, trainee: Trainee<T>, ini
   }
   const resumedFromStep = step;
   const vars = trainee.variables(value);
-  await fs.mkdir(outDir, { recursive: true });
-  const metricsFile = path.join(outDir, 'metrics.jsonl');
-  if (step === 0) await fs.writeFile(metricsFile, '');
+  const METRICS = 'metrics.jsonl';
+  if (step === 0) await store.write(METRICS, '');
   else {
     // Steps logged after the checkpoint we resume from are redone: drop their lines.
-    const kept = (await fs.readFile(metricsFile, 'utf8').catch(() => '')).split('\n').filter((l) => l && JSON.parse(l).step <= step);
-    await writeFileAtomic(metricsFile, kept.map((l) => l + '\n').join(''));
+    const kept = ((await readText(store, METRICS)) ?? '').split('\n').filter((l) => l && JSON.parse(l).step <= step);
+    await store.write(METRICS, kept.map((l) => l + '\n').join(''));
   }
 
   const saveCheckpoint = async (finished: boolean) => {
-    const dir = finished ? outDir : ckptDir;
-    await trainee.save(value, dir);
+    const prefix = finished ? '' : CHECKPOINT;
+    await trainee.save(value, store, prefix);
     if (!finished) {
       const moments = new Map<string, HostTensor>();
       for (const [i, v] of vars.entries()) {
@@ -217,11 +222,11 @@ async function runTraining<E, T>(opts: TrainOptions<E>, trainee: Trainee<T>, ini
           moments.set(`v.${i}`, { shape: s.shape.slice(), data: (await s.data()) as Float32Array });
         }
       }
-      await writeSafetensors(path.join(dir, 'optimizer.safetensors'), moments);
+      await store.write(`${prefix}optimizer.safetensors`, serializeSafetensors(moments));
     }
     const state: TrainerState = { version: 1, key, step, totalSteps, rng: rng.state(), finished };
-    await writeFileAtomic(stateFileOf(dir), JSON.stringify(state, null, 2) + '\n');
-    if (finished) await fs.rm(ckptDir, { recursive: true, force: true });
+    await store.write(prefix + STATE_FILE, JSON.stringify(state, null, 2) + '\n');
+    if (finished) await store.remove(CHECKPOINT.slice(0, -1));
   };
 
   const t0 = performance.now();
@@ -274,7 +279,7 @@ async function runTraining<E, T>(opts: TrainOptions<E>, trainee: Trainee<T>, ini
         tokensPerSecond: tokens / ((performance.now() - tStep) / 1000), elapsedSeconds: (performance.now() - t0) / 1000,
         ...Object.fromEntries(Object.entries(logSums).map(([k, v]) => [k, v / micro.length])),
       };
-      await fs.appendFile(metricsFile, JSON.stringify(log) + '\n');
+      await store.append(METRICS, JSON.stringify(log) + '\n');
       opts.onStep?.(log);
       if (step < totalSteps && c.checkpointEvery > 0 && step % c.checkpointEvery === 0) await saveCheckpoint(false);
       if (opts.stopAfterSteps !== undefined && stepsThisCall >= opts.stopAfterSteps && step < totalSteps) {
@@ -296,17 +301,17 @@ async function runTraining<E, T>(opts: TrainOptions<E>, trainee: Trainee<T>, ini
  */
 export async function trainLora<E = SftExample>(opts: TrainOptions<E>): Promise<TrainResult> {
   const { model, config: c } = opts;
-  const name = opts.name ?? path.basename(opts.outDir);
+  const name = opts.name ?? lastSegment(opts.store.location);
   const batchLoss = opts.loss ?? (sftBatchLoss(opts.padId) as unknown as BatchLoss<E>);
   const trainee: Trainee<LoraAdapter> = {
-    load: async (dir) => {
-      const a = await loadLoraAdapter(model, dir, name);
+    load: async (store, prefix) => {
+      const a = await readLoraAdapter(store, model, name, prefix);
       a.config.dropout = c.lora.dropout;
       return a;
     },
     create: (rng) => createLoraAdapter(model, name, { ...c.lora, useRslora: false }, rng),
     variables: (a) => adapterVariables(a),
-    save: (a, dir) => saveLoraAdapter(a, dir),
+    save: (a, store, prefix) => writeLoraAdapter(store, a, prefix),
   };
   const r = await runTraining(opts, trainee, opts.initialAdapter, (a, batch, rng, vars) =>
     opts.gradients ? opts.gradients(model, a, batch, rng, vars) : tapedGradients(() => batchLoss(model, a, batch, rng), vars));
@@ -328,17 +333,17 @@ export interface FullTrainResult {
  */
 export async function trainFull(opts: Omit<TrainOptions<SftExample>, 'initialAdapter' | 'loss' | 'gradients'>): Promise<FullTrainResult> {
   const base = opts.model;
-  const toTrainable = (m: CausalLM) => trainableModel(m, `full-${path.basename(opts.outDir)}`).model;
+  const toTrainable = (m: CausalLM) => trainableModel(m, `full-${lastSegment(opts.store.location)}`).model;
   const trainee: Trainee<CausalLM> = {
-    load: async (dir) => {
-      const loaded = await loadModel(dir);
+    load: async (store, prefix) => {
+      const loaded = await readModel(store, prefix);
       const t = toTrainable(loaded);
       disposeModel(loaded);
       return t;
     },
     create: () => toTrainable(base),
     variables: (m) => modelTensors(m, false) as tf.Variable[],
-    save: (m, dir) => saveModel(m, dir),
+    save: (m, store, prefix) => writeModel(store, m, prefix),
   };
   const pad = opts.padId ?? 0;
   const r = await runTraining<SftExample, CausalLM>({ ...opts }, trainee, undefined, (m, batch, _rng, vars) =>

@@ -1,3 +1,5 @@
+import { base64ToBytes } from '@cope/core';
+
 /** The slice of the WebAssembly JS API used here (the project's `lib` setting has no WebAssembly types). */
 interface WebAssemblyApi {
   Module: new (bytes: Uint8Array) => object;
@@ -7,10 +9,8 @@ interface WebAssemblyApi {
 /** The exports of a kernel module with its own memory, embedded as base64 (compiled by `pnpm gen:wasm`). */
 export function instantiateKernel<T>(base64: string): T {
   const WA = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
-  // atob rather than Buffer: the same code in Node and in browsers (where a module this size compiles synchronously
-  // in a worker only).
-  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-  return new WA.Instance(new WA.Module(bytes), {}).exports as T;
+  // In browsers a module this size compiles synchronously in a worker only.
+  return new WA.Instance(new WA.Module(base64ToBytes(base64)), {}).exports as T;
 }
 
 /** Grows a module's memory to at least `bytes`. */

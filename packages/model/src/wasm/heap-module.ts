@@ -1,3 +1,4 @@
+import { base64ToBytes } from '@cope/core';
 import { tf } from '../tf.js';
 
 /**
@@ -57,7 +58,7 @@ function heapOf(backend: WasmBackendInternals, binary: HeapBinary): { memory: ob
   const shared = memory.buffer instanceof SharedArrayBuffer;
   const bytes = shared ? binary.shared : binary.plain;
   let module = modules.get(bytes);
-  if (!module) modules.set(bytes, (module = new WA.Module(Buffer.from(bytes, 'base64'))));
+  if (!module) modules.set(bytes, (module = new WA.Module(base64ToBytes(bytes))));
   return { memory, module, shared };
 }
 

@@ -1,10 +1,9 @@
 import { tf } from '../tf.js';
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Variable } from '../tf.js';
-import { backendThreads } from '../backend.js';
 import { taping } from '../taping.js';
 import { keepPacked, keptTranspose, packedCopyFits, pieceBytesNow, type FrozenKernel } from '../frozen-copies.js';
 import { packPanels, rowsMatmul, rowsMatmulAvailable, rowsMatmulChunked } from './rows-matmul.js';
-import { SPLIT_MIN_MACS } from './rows-helpers.js';
+import { SPLIT_MIN_MACS, backendThreads } from './runtime.js';
 import { transposed } from './transpose2d.js';
 import { concatLeading, leadingBlocksAvailable, splitLeading } from './leading-blocks.js';
 import { gatherRows, gatherRowsAvailable } from './gather-rows.js';

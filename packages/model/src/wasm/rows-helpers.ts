@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import type { PanelHelpers, PanelsFn } from './runtime.js';
 
 /**
  * Helper threads that split the rows kernel's products by panels on tfjs's threaded build.
@@ -23,12 +24,6 @@ const FAILED = 2;
 /** x, w, y, rows, k, n, panels, shares: the product's arguments. */
 const ARGS = 3;
 const SLOTS = ARGS + 8;
-
-/**
- * Products of fewer multiply-adds than this are not split: waking a sleeping helper costs more than a small product
- * gains, the more so when XNNPACK's pool thread still spins on the other core (the crossover: @cope/model's README, Threads).
- */
-export const SPLIT_MIN_MACS = 1 << 25;
 
 /**
  * How long the caller spins for its helpers before it sleeps: their shares end about when the caller's does.
@@ -72,10 +67,9 @@ for (;;) {
 }
 `;
 
-type PanelsFn = (x: number, w: number, y: number, rows: number, k: number, n: number, p0: number, p1: number) => void;
 
 /** Helper threads for one shared heap and one compiled kernel module. */
-export class RowsHelpers {
+export class RowsHelpers implements PanelHelpers {
   /** Products split so far in this process or worker thread (tests check the helpers ran). */
   static splitProducts = 0;
   private readonly control = new Int32Array(new SharedArrayBuffer(SLOTS * 4));

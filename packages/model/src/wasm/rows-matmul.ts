@@ -2,8 +2,7 @@ import { tf } from '../tf.js';
 import type { Tensor1D, Tensor2D } from '../tf.js';
 import { ROWS_MATMUL_WASM } from './rows-matmul-binary.js';
 import { heapModuleAvailable, registerHeapKernel, runHeapKernel, sharedHeapModule, type WasmBackendInternals } from './heap-module.js';
-import { RowsHelpers, SPLIT_MIN_MACS } from './rows-helpers.js';
-import { backendThreads } from '../backend.js';
+import { SPLIT_MIN_MACS, backendThreads, panelHelpersFactory, type PanelHelpers } from './runtime.js';
 
 /**
  * Products with a panel-packed weight on the wasm backend: decoding steps, prompts and training batches.
@@ -39,14 +38,15 @@ const CHUNKED_KERNEL_NAME = 'CopeRowsMatMulChunked';
 const CHUNK_BYTES = 256 * 1024;
 
 /** Each backend's helper threads (threaded build), or null (one thread, or a heap that is not shared). */
-const helpersOf = new WeakMap<object, RowsHelpers | null>();
+const helpersOf = new WeakMap<object, PanelHelpers | null>();
 
-function helpers(be: WasmBackendInternals): RowsHelpers | null {
+function helpers(be: WasmBackendInternals): PanelHelpers | null {
   let h = helpersOf.get(be);
   if (h === undefined) {
     const threads = backendThreads() ?? 1;
-    const heap = threads > 1 ? sharedHeapModule(be, ROWS_MATMUL_WASM) : null;
-    helpersOf.set(be, (h = heap ? new RowsHelpers(heap.memory, heap.module, threads - 1) : null));
+    const factory = panelHelpersFactory();
+    const heap = threads > 1 && factory ? sharedHeapModule(be, ROWS_MATMUL_WASM) : null;
+    helpersOf.set(be, (h = heap && factory ? factory(heap.memory, heap.module, threads - 1) : null));
   }
   return h;
 }

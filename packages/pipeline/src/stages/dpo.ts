@@ -1,4 +1,4 @@
-import { SEEDS } from '@cope/core';
+import { SEEDS, folderStore } from '@cope/core';
 import { readUserPart } from '@cope/data';
 import { resolveDpoConfig, trainDpo } from '@cope/dpo';
 import { disposeAdapter, loadLoraAdapter } from '@cope/model';
@@ -21,7 +21,7 @@ export async function runDpo(ctx: StageContext, i: number, r: Reporter): Promise
   const model = await tamModel(ctx);
   const adapter = await loadLoraAdapter(model, store.layout.oppu(i), `user_${i}`);
   const config = resolveDpoConfig({ seed: SEEDS.user(ctx.config.seed, i), ...ctx.config.dpo });
-  const res = await trainDpo({ model, adapter, triples, config, outDir: dir, onStep: stepReporter(r, 'dpo', ctx.taskName, i) });
+  const res = await trainDpo({ model, adapter, triples, config, store: folderStore(dir), onStep: stepReporter(r, 'dpo', ctx.taskName, i) });
   disposeAdapter(res.adapter);
   if (res.adapter !== adapter) disposeAdapter(adapter);
   return true;

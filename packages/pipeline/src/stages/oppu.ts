@@ -1,7 +1,7 @@
 import { userKey } from '@cope/data';
 import { disposeAdapter } from '@cope/model';
 import { resolveSftConfig, trainLora } from '@cope/sft';
-import { SEEDS } from '@cope/core';
+import { SEEDS, folderStore } from '@cope/core';
 import { tamModel, type StageContext } from '../context.js';
 import { stepReporter, type Reporter } from '../events.js';
 import { cutTo } from './cut.js';
@@ -18,7 +18,7 @@ export async function runOppu(ctx: StageContext, i: number, r: Reporter): Promis
     r.event({ stage: 'sft', task: ctx.taskName, user: i, kind: 'info', message: `${userKey(user)}: ${cut.length} of ${examples.length} profile items ${cutTo(ctx)}: ${listed}` });
   }
   const config = resolveSftConfig('oppu', { seed: SEEDS.user(ctx.config.seed, i), ...ctx.config.oppu });
-  const res = await trainLora({ model: await tamModel(ctx), examples, config, outDir: dir, name: `user_${i}`, padId: ctx.codec.padId, onStep: stepReporter(r, 'sft', ctx.taskName, i) });
+  const res = await trainLora({ model: await tamModel(ctx), examples, config, store: folderStore(dir), name: `user_${i}`, padId: ctx.codec.padId, onStep: stepReporter(r, 'sft', ctx.taskName, i) });
   disposeAdapter(res.adapter);
   return true;
 }

@@ -1,3 +1,4 @@
+import { folderStore } from '@cope/core';
 import { readOtherUsers } from '@cope/data';
 import { disposeAdapter } from '@cope/model';
 import { resolveSftConfig, trainLora } from '@cope/sft';
@@ -16,7 +17,7 @@ export async function runTam(ctx: StageContext, r: Reporter): Promise<void> {
   const cut = examples.filter((e) => e.truncated).length;
   if (cut) r.event({ stage: 'tam', task, kind: 'info', message: `${cut} of ${examples.length} training examples ${cutTo(ctx)}` });
   r.event({ stage: 'tam', task, kind: 'start', examples: examples.length });
-  const res = await trainLora({ model: ctx.base, examples, config, outDir: dir, name: 'TAM', padId: ctx.codec.padId, onStep: stepReporter(r, 'tam', task) });
+  const res = await trainLora({ model: ctx.base, examples, config, store: folderStore(dir), name: 'TAM', padId: ctx.codec.padId, onStep: stepReporter(r, 'tam', task) });
   disposeAdapter(res.adapter);
   r.event({ stage: 'tam', task, kind: 'done' });
 }
