@@ -43,7 +43,7 @@ describe('browser entries reach no Node-only code', () => {
   // Packages with file readers or a Node addon have a browser entry of their own; the others' one entry is browser code.
   test.each([
     ['core', 'browser.ts'], ['data', 'browser.ts'], ['backend-native', 'browser.ts'], ['model', 'browser.ts'],
-    ['sft', 'index.ts'], ['dpo', 'index.ts'], ['negatives', 'index.ts'], ['decoding', 'index.ts'],
+    ['sft', 'index.ts'], ['dpo', 'index.ts'], ['negatives', 'index.ts'], ['decoding', 'index.ts'], ['pipeline', 'browser.ts'],
   ])('@cope/%s (%s)', (pkg, file) => {
     const entry = entryOf(pkg);
     expect(path.basename(entry)).toBe(file);

@@ -1,8 +1,8 @@
-import { ChatFormatter, TASKS, TaskCodec, loadTokenizer, readTargetUsers, type CopeTokenizer, type LabelFile, type TaskName, type UserRecord } from '@cope/data';
-import { disposeModel, initBackend, modelFloat32Bytes, loadLoraAdapter, loadModel, mergeLoraAdapter, disposeAdapter, stopTokenIds, type CausalLM } from '@cope/model';
-import type { TaskContext } from '@cope/negatives';
+import { ChatFormatter, TASKS, TaskCodec, loadTokenizer, readTargetUsers, type LabelFile, type TaskName, type UserRecord } from '@cope/data';
+import { disposeModel, initBackend, modelFloat32Bytes, loadModel, stopTokenIds } from '@cope/model';
 import type { RunConfig, Shard } from './config.js';
 import { RunStore, type TaskStore } from './run-store.js';
+import type { UserStageContext } from './user-context.js';
 
 /** A task's data and run-folder layout: what assembling and evaluating its outputs need. */
 export interface TaskData {
@@ -18,22 +18,9 @@ export interface TaskData {
   userIndices: number[];
 }
 
-/** Everything a stage of one task needs, loaded once per process (or worker). */
-export interface StageContext extends TaskData {
-  tokenizer: CopeTokenizer;
-  chat: ChatFormatter;
-  /** The task's tokenization for the base model (examples, triples, prompts, scoring pairs, pad id). */
-  codec: TaskCodec;
-  base: CausalLM;
-  /** Ids that end a generation: the model folder's EOS ids and the tokenizer's ({@link stopTokenIds}). */
-  eosTokenIds: number[];
-  /** The TAM-merged model, once TAM is trained. */
-  tamModel?: CausalLM;
-}
-
-/** What @cope/negatives' stages need: the TAM model, the task's codec and the stop ids. */
-export async function negativesContext(ctx: StageContext): Promise<TaskContext> {
-  return { model: await tamModel(ctx), codec: ctx.codec, eosTokenIds: ctx.eosTokenIds };
+/** Everything a stage of one task needs, loaded once per process (or worker); its results go to the run folder. */
+export interface StageContext extends TaskData, UserStageContext {
+  config: RunConfig;
 }
 
 /** Reads a task's target users and labels; picks this process's users (max-users and shard applied). */
@@ -58,7 +45,7 @@ export async function openTask(config: RunConfig, taskName: TaskName, shard: Sha
   const data = await readTaskData(config, taskName, shard);
   const eosTokenIds = await stopTokenIds(config.model, base.config.eosTokenIds, tokenizer.eosId);
   const chat = new ChatFormatter(tokenizer, config.chatTemplate);
-  return { ...data, tokenizer, chat, codec: new TaskCodec(tokenizer, chat, TASKS[taskName], base.config.maxPositionEmbeddings), base, eosTokenIds };
+  return { ...data, results: data.store, tokenizer, chat, codec: new TaskCodec(tokenizer, chat, TASKS[taskName], base.config.maxPositionEmbeddings), base, eosTokenIds };
 }
 
 /**
@@ -70,16 +57,7 @@ export async function switchTask(previous: StageContext, taskName: TaskName, sha
   const data = await readTaskData(previous.config, taskName, shard);
   if (previous.tamModel) disposeModel(previous.tamModel);
   const codec = new TaskCodec(previous.tokenizer, previous.chat, TASKS[taskName], previous.base.config.maxPositionEmbeddings);
-  return { ...data, tokenizer: previous.tokenizer, chat: previous.chat, codec, base: previous.base, eosTokenIds: previous.eosTokenIds };
-}
-
-/** Loads the trained TAM adapter and merges it into the base (CoPe merges TAM before every later stage). */
-export async function tamModel(ctx: StageContext): Promise<CausalLM> {
-  if (ctx.tamModel) return ctx.tamModel;
-  const adapter = await loadLoraAdapter(ctx.base, ctx.store.layout.tam, 'TAM');
-  ctx.tamModel = mergeLoraAdapter(ctx.base, adapter);
-  disposeAdapter(adapter);
-  return ctx.tamModel;
+  return { ...data, results: data.store, tokenizer: previous.tokenizer, chat: previous.chat, codec, base: previous.base, eosTokenIds: previous.eosTokenIds };
 }
 
 export function closeTask(ctx: StageContext): void {

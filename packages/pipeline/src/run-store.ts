@@ -1,5 +1,5 @@
-import { fileExists, folderStore, writeFileAtomic } from '@cope/core';
-import type { TaskName } from '@cope/data';
+import { fileExists, folderStore, writeFileAtomic, type FileStore } from '@cope/core';
+import { readUserPart, type TaskName, type UserRecord } from '@cope/data';
 import { trainingFinished } from '@cope/sft';
 import type { RunConfig } from './config.js';
 import type { StageName } from './stage-names.js';
@@ -9,6 +9,7 @@ import { appendManifest } from './store/manifest.js';
 import { mergeRuns } from './store/merge.js';
 import { assembleParts, partFile, writePart } from './store/parts.js';
 import { checkStageSettings } from './store/stage-records.js';
+import type { AdapterStage, UserPart, UserResults } from './user-results.js';
 
 export type { RunLock };
 
@@ -58,31 +59,52 @@ export class RunStore {
 }
 
 /** One task's results in a run folder: its layout, trained checkpoints, per-user parts and assembled files. */
-export class TaskStore {
+export class TaskStore implements UserResults {
   constructor(readonly layout: TaskLayout) {}
 
-  /** Whether a trainer finished in `dir` (@cope/sft's record says so; a stopped one resumes from its checkpoint). */
-  isTrained(dir: string): Promise<boolean> {
-    return trainingFinished(folderStore(dir));
+  /** The folder of a trained adapter: ckpt/TAM/<task>, ckpt/OPPU_SFT/<task>/user_<i>, ckpt/OPPU_SFT+DPO/<task>/user_<i>. */
+  adapterDir(stage: AdapterStage, user?: number): string {
+    if (stage === 'tam') return this.layout.tam;
+    if (user === undefined) throw new Error(`TaskStore: the ${stage} adapter is a user's: give the user`);
+    return stage === 'oppu' ? this.layout.oppu(user) : this.layout.dpo(user);
   }
 
-  /** The file of user `i`'s part in `partsDir`. */
-  partFile(partsDir: string, i: number): string {
-    return partFile(partsDir, i);
+  adapterFiles(stage: AdapterStage, user?: number): FileStore {
+    return folderStore(this.adapterDir(stage, user));
   }
 
-  hasPart(partsDir: string, i: number): Promise<boolean> {
-    return fileExists(partFile(partsDir, i));
+  /** Whether a trainer finished there (@cope/sft's record says so; a stopped one resumes from its checkpoint). */
+  isTrained(stage: AdapterStage, user?: number): Promise<boolean> {
+    return trainingFinished(this.adapterFiles(stage, user));
+  }
+
+  /** The parts folder of a kind of part (data/<task>/parts/…, output/<task>/parts/<name>). */
+  partsDir(part: UserPart): string {
+    if (part.kind === 'negatives') return this.layout.negativesParts;
+    return part.kind === 'selected' ? this.layout.selectedParts(part.selection) : this.layout.outputParts(part.name);
+  }
+
+  /** The file of user `i`'s part. */
+  partFile(part: UserPart, i: number): string {
+    return partFile(this.partsDir(part), i);
+  }
+
+  hasPart(part: UserPart, i: number): Promise<boolean> {
+    return fileExists(this.partFile(part, i));
+  }
+
+  readPart(part: UserPart & { kind: 'negatives' | 'selected' }, i: number, task: TaskName): Promise<UserRecord> {
+    return readUserPart(this.partFile(part, i), task, part.kind);
   }
 
   /** Whether every one of `users` has its part in `partsDir`. */
   async hasParts(partsDir: string, users: number[]): Promise<boolean> {
-    return (await Promise.all(users.map((i) => this.hasPart(partsDir, i)))).every(Boolean);
+    return (await Promise.all(users.map((i) => fileExists(partFile(partsDir, i))))).every(Boolean);
   }
 
   /** Writes user `i`'s part atomically. */
-  writePart(partsDir: string, i: number, value: unknown): Promise<void> {
-    return writePart(partsDir, i, value);
+  writePart(part: UserPart, i: number, value: unknown): Promise<void> {
+    return writePart(this.partsDir(part), i, value);
   }
 
   /** The parts of users 0..count-1 in order; the error names missing ones. */

@@ -76,7 +76,7 @@ describe('per-user parts', () => {
     const dir = tempDir('cope-parts-');
     const store = new RunStore(dir).task('news_headline');
     const parts = store.layout.negativesParts;
-    for (const i of [2, 0, 3, 1]) await store.writePart(parts, i, { i });
+    for (const i of [2, 0, 3, 1]) await store.writePart({ kind: 'negatives' }, i, { i });
     expect(readdirSync(parts).sort()).toEqual(['user_0.json', 'user_1.json', 'user_2.json', 'user_3.json']);
     expect(await store.hasParts(parts, [0, 1, 2, 3])).toBe(true);
     expect(await store.hasParts(parts, [3, 4])).toBe(false);
@@ -87,11 +87,11 @@ describe('per-user parts', () => {
   test('a trainer\'s folder counts as trained only when its trainer_state.json says finished', async () => {
     const store = new RunStore(tempDir('cope-trained-')).task('news_headline');
     const dir = store.layout.oppu(0);
-    expect(await store.isTrained(dir)).toBe(false);
+    expect(await store.isTrained('oppu', 0)).toBe(false);
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'trainer_state.json'), JSON.stringify({ finished: false, step: 3 }));
-    expect(await store.isTrained(dir)).toBe(false);
+    expect(await store.isTrained('oppu', 0)).toBe(false);
     writeFileSync(path.join(dir, 'trainer_state.json'), JSON.stringify({ finished: true, step: 8 }));
-    expect(await store.isTrained(dir)).toBe(true);
+    expect(await store.isTrained('oppu', 0)).toBe(true);
   });
 });

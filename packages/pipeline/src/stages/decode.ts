@@ -1,28 +1,28 @@
 import { Rng, SEEDS } from '@cope/core';
 import { TASKS, outputText } from '@cope/data';
 import { PromptCache, contrastiveDecoder, generate, plainDecoder, type Decoder } from '@cope/decoding';
-import { disposeAdapter, loadLoraAdapter, type LoraAdapter } from '@cope/model';
-import type { RunConfig } from '../config.js';
-import { tamModel, type StageContext } from '../context.js';
+import { disposeAdapter, readLoraAdapter, type LoraAdapter } from '@cope/model';
+import type { MethodSettings } from '../method-settings.js';
+import { tamModel, type UserStageContext } from '../user-context.js';
 import type { Reporter } from '../events.js';
 import { METHODS, decodeOutputs, type DecodeOutput } from '../methods.js';
 
 /** The predictions files the run's config asks for, in method order. */
-export const runOutputs = (config: RunConfig): DecodeOutput[] => decodeOutputs(config.methods, config.decode.sampling);
+export const runOutputs = (config: MethodSettings): DecodeOutput[] => decodeOutputs(config.methods, config.decode.sampling);
 
 /**
  * Decoding: user `i`'s queries with every method of the run (a part per predictions file). The methods decode the
  * same query batches and all run the TAM model bare (the TAM baseline) or as the amateur: it reads each batch's
  * prompt once.
  */
-export async function runDecode(ctx: StageContext, i: number, r: Reporter): Promise<boolean> {
+export async function runDecode(ctx: UserStageContext, i: number, r: Reporter): Promise<boolean> {
   const missing = [];
-  for (const output of runOutputs(ctx.config)) if (!(await ctx.store.hasPart(ctx.store.layout.outputParts(output.name), i))) missing.push(output);
+  for (const output of runOutputs(ctx.config)) if (!(await ctx.results.hasPart({ kind: 'output', name: output.name }, i))) missing.push(output);
   if (!missing.length) return false;
   const promptCache = new PromptCache();
   try {
     for (const output of missing) {
-      await ctx.store.writePart(ctx.store.layout.outputParts(output.name), i, await decodeUser(ctx, output, i, promptCache));
+      await ctx.results.writePart({ kind: 'output', name: output.name }, i, await decodeUser(ctx, output, i, promptCache));
       r.event({ stage: 'decode', task: ctx.taskName, user: i, kind: 'info', method: output.name });
     }
   } finally {
@@ -32,7 +32,7 @@ export async function runDecode(ctx: StageContext, i: number, r: Reporter): Prom
 }
 
 /** The method's decoder: greedy or contrastive, or a sampling run's draws with the same processors. */
-function decoderOf(ctx: StageContext, output: DecodeOutput): Decoder {
+function decoderOf(ctx: UserStageContext, output: DecodeOutput): Decoder {
   const d = ctx.config.decode;
   // CoPe applies the repetition penalty to the long-form tasks only.
   const repetitionPenalty = TASKS[ctx.taskName].long ? d.repetitionPenalty : 1;
@@ -45,17 +45,17 @@ function decoderOf(ctx: StageContext, output: DecodeOutput): Decoder {
 }
 
 /** The method's adapter for user `i` (null: the TAM model alone). */
-async function adapterOf(ctx: StageContext, output: DecodeOutput, i: number): Promise<LoraAdapter | null> {
+async function adapterOf(ctx: UserStageContext, output: DecodeOutput, i: number): Promise<LoraAdapter | null> {
   const stage = METHODS[output.method].adapter;
   if (stage === null) return null;
-  return loadLoraAdapter(await tamModel(ctx), stage === 'sft' ? ctx.store.layout.oppu(i) : ctx.store.layout.dpo(i), `user_${i}`);
+  return readLoraAdapter(ctx.results.adapterFiles(stage === 'sft' ? 'oppu' : 'dpo', i), await tamModel(ctx), `user_${i}`);
 }
 
 /**
  * One user's outputs for one predictions file, in query order; a sampling run is seeded by the run seed, the user
  * and the run number (so workers and shards agree).
  */
-async function decodeUser(ctx: StageContext, output: DecodeOutput, i: number, promptCache: PromptCache): Promise<Array<{ id: string; output: string }>> {
+async function decodeUser(ctx: UserStageContext, output: DecodeOutput, i: number, promptCache: PromptCache): Promise<Array<{ id: string; output: string }>> {
   const spec = TASKS[ctx.taskName];
   const d = ctx.config.decode;
   const model = await tamModel(ctx);
