@@ -4,6 +4,7 @@ import { registerEvalCommand } from './commands/eval-command.js';
 import { registerModelCommands } from './commands/model-commands.js';
 import { registerGenerateCommand } from './commands/generate-command.js';
 import { registerPipelineCommands } from './commands/pipeline-commands.js';
+import { registerBrowserCommands } from './commands/browser-commands.js';
 import { processIo, type CliIo } from './io.js';
 import { heapExhaustionNote } from '@cope/model';
 
@@ -19,6 +20,7 @@ export function buildProgram(io: CliIo = processIo): Command {
   registerGenerateCommand(program, io);
   registerEvalCommand(program, io);
   registerPipelineCommands(program, io);
+  registerBrowserCommands(program, io);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

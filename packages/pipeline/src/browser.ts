@@ -9,5 +9,5 @@ export { METHODS, METHOD_NAMES, methodOf, decodeOutputs, type Method, type Metho
 export { USER_STAGES, STAGE_ORDER, type UserStage, type StageName } from './stage-names.js';
 export { tamModel, negativesContext, type UserStageContext } from './user-context.js';
 export { memoryResults, type UserResults, type UserPart, type AdapterStage } from './user-results.js';
-export { runUserStage, personalizeUser, runOutputs, USER_STAGE_FNS, type UserStageFn } from './stages/user-stages.js';
+export { runUserStage, personalizeUser, runOutputs, decodeQueries, USER_STAGE_FNS, type UserStageFn, type DecodeQueriesOptions } from './stages/user-stages.js';
 export type { Reporter, PipelineEvent } from './events.js';

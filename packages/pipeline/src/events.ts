@@ -16,4 +16,4 @@ export interface Reporter {
 
 /** A trainer's `onStep` that reports each step's loss as a `step` event. */
 export const stepReporter = (r: Reporter, stage: string, task: string, user?: number) => (l: StepLog) =>
-  r.event({ stage, task, user, kind: 'step', step: l.step, total: l.totalSteps, loss: l.loss });
+  r.event({ stage, task, user, kind: 'step', step: l.step, total: l.totalSteps, loss: l.loss, tokensPerSecond: l.tokensPerSecond });

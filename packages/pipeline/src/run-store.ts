@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { fileExists, folderStore, writeFileAtomic, type FileStore } from '@cope/core';
 import { readUserPart, type TaskName, type UserRecord } from '@cope/data';
 import { trainingFinished } from '@cope/sft';
@@ -95,6 +96,10 @@ export class TaskStore implements UserResults {
 
   readPart(part: UserPart & { kind: 'negatives' | 'selected' }, i: number, task: TaskName): Promise<UserRecord> {
     return readUserPart(this.partFile(part, i), task, part.kind);
+  }
+
+  async readOutputs(name: string, i: number): Promise<Array<{ id: string; output: string }>> {
+    return JSON.parse(await readFile(this.partFile({ kind: 'output', name }, i), 'utf8')) as Array<{ id: string; output: string }>;
   }
 
   /** Whether every one of `users` has its part in `partsDir`. */

@@ -23,6 +23,8 @@ export interface UserResults {
   hasPart(part: UserPart, user: number): Promise<boolean>;
   /** A negatives or selected part, validated as the task's user record with those fields. */
   readPart(part: UserPart & { kind: 'negatives' | 'selected' }, user: number, task: TaskName): Promise<UserRecord>;
+  /** User `user`'s outputs for a predictions file (by its name, e.g. `CoPe`), in query order. */
+  readOutputs(name: string, user: number): Promise<Array<{ id: string; output: string }>>;
   /** Writes user `user`'s part (atomically in a folder). */
   writePart(part: UserPart, user: number, value: unknown): Promise<void>;
 }
@@ -61,6 +63,11 @@ export function memoryResults(): UserResults & { files: FileStore } {
       const text = await readText(files, name);
       if (text === null) throw new Error(`<memory>/${name}: no such part`);
       return validateUserPart(JSON.parse(text), task, `<memory>/${name}`, part.kind);
+    },
+    readOutputs: async (name, user) => {
+      const text = await readText(files, partName({ kind: 'output', name }, user));
+      if (text === null) throw new Error(`<memory>/${partName({ kind: 'output', name }, user)}: no such part`);
+      return JSON.parse(text) as Array<{ id: string; output: string }>;
     },
     writePart: (part, user, value) => files.write(partName(part, user), JSON.stringify(value)),
   };

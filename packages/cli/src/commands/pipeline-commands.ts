@@ -28,7 +28,7 @@ export const EMBEDDED = {
 /** A run flag from @cope/pipeline's run config schema (help, choices; the default named, since a config file may set it). */
 const runOption = (key: string, flags: string) => schemaOption(runConfigSchema.shape, key, flags);
 
-function addRunOptions(c: Command): Command {
+export function addRunOptions(c: Command): Command {
   return c
     .option('--config <file>', 'YAML or JSON run config (flags override it)')
     .option('--data <dir>', 'data folder with <task>/user_*.json (default: the embedded dataset)')
@@ -46,7 +46,7 @@ function addRunOptions(c: Command): Command {
     .option('--redo', 'results made with other settings (named when refused) are deleted and made again');
 }
 
-async function configFrom(o: Record<string, any>, extra: Record<string, unknown> = {}) {
+export async function configFrom(o: Record<string, any>, extra: Record<string, unknown> = {}) {
   const flags: Record<string, unknown> = {
     dataDir: o.data, model: o.model, runDir: o.run, backend: o.backend, chatTemplate: o.chatTemplate, shard: o.shard,
     seed: o.seed !== undefined ? parseNumber(o.seed, '--seed') : undefined,

@@ -22,7 +22,7 @@ export async function runDecode(ctx: UserStageContext, i: number, r: Reporter): 
   const promptCache = new PromptCache();
   try {
     for (const output of missing) {
-      await ctx.results.writePart({ kind: 'output', name: output.name }, i, await decodeUser(ctx, output, i, promptCache));
+      await ctx.results.writePart({ kind: 'output', name: output.name }, i, await decodeQueries(ctx, output, i, ctx.users[i].query, { promptCache }));
       r.event({ stage: 'decode', task: ctx.taskName, user: i, kind: 'info', method: output.name });
     }
   } finally {
@@ -51,24 +51,32 @@ async function adapterOf(ctx: UserStageContext, output: DecodeOutput, i: number)
   return readLoraAdapter(ctx.results.adapterFiles(stage === 'sft' ? 'oppu' : 'dpo', i), await tamModel(ctx), `user_${i}`);
 }
 
+/** Options of {@link decodeQueries}. */
+export interface DecodeQueriesOptions {
+  /** Prompts the TAM model has read already (shared by the methods of a user). */
+  promptCache?: PromptCache;
+  /** Each new token of query `q` (an index into the queries given), as it is chosen. */
+  onToken?: (q: number, token: number) => void;
+}
+
 /**
- * One user's outputs for one predictions file, in query order; a sampling run is seeded by the run seed, the user
- * and the run number (so workers and shards agree).
+ * Outputs of `queries` (user `i`'s, or a query typed in a page) with one method, in batches of `decode.batchSize`; a
+ * sampling run is seeded by the run seed, the user and the run number (so workers and shards agree).
  */
-async function decodeUser(ctx: UserStageContext, output: DecodeOutput, i: number, promptCache: PromptCache): Promise<Array<{ id: string; output: string }>> {
+export async function decodeQueries(ctx: UserStageContext, output: DecodeOutput, i: number, queries: Array<{ id: string | number; input: string }>, opts: DecodeQueriesOptions = {}): Promise<Array<{ id: string; output: string }>> {
   const spec = TASKS[ctx.taskName];
   const d = ctx.config.decode;
   const model = await tamModel(ctx);
   const decoder = decoderOf(ctx, output);
   const contrastive = METHODS[output.method].decoder === 'contrastive';
   const rng = new Rng(SEEDS.decoding(ctx.config.seed, i, output.run));
-  const queries = ctx.users[i].query;
   const outputs: Array<{ id: string; output: string }> = [];
   const adapter = await adapterOf(ctx, output, i);
   try {
     for (let k = 0; k < queries.length; k += d.batchSize) {
       const batch = queries.slice(k, k + d.batchSize);
       const prompts = batch.map((q) => ctx.codec.queryIds(q.input));
+      const onToken = opts.onToken;
       const res = await generate(model, prompts, {
         maxNewTokens: d.maxNewTokens ?? spec.maxNewTokens,
         decoder,
@@ -76,7 +84,8 @@ async function decodeUser(ctx: UserStageContext, output: DecodeOutput, i: number
         eosTokenIds: ctx.eosTokenIds,
         padTokenId: ctx.codec.padId,
         rng,
-        promptCache,
+        promptCache: opts.promptCache,
+        onToken: onToken && ((row, token) => onToken(k + row, token)),
       });
       res.forEach((g, j) => outputs.push({ id: String(batch[j].id), output: outputText(ctx.tokenizer, spec, prompts[j], g.ids, contrastive, d.outputText) }));
     }

@@ -8,7 +8,7 @@ import { runNegatives } from './negatives.js';
 import { runOppu } from './oppu.js';
 import { runScore } from './score.js';
 
-export { runOutputs } from './decode.js';
+export { runOutputs, decodeQueries, type DecodeQueriesOptions } from './decode.js';
 
 /** A per-user stage: does user `i`'s work unless its results exist; returns false when there was nothing to do. */
 export type UserStageFn = (ctx: UserStageContext, i: number, r: Reporter) => Promise<boolean>;
