@@ -5,7 +5,7 @@ module.exports = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }] },
   moduleNameMapper: {
-    '^@cope/(core|data|model|sft|dpo|decoding|negatives|metrics|pipeline|cli|backend-native)$': path.join(__dirname, 'packages/$1/src/index.ts'),
+    '^@cope/(core|data|model|sft|dpo|decoding|negatives|metrics|pipeline|web|cli|backend-native)$': path.join(__dirname, 'packages/$1/src/index.ts'),
     '^(\\.{1,2}/.*)\\.js$': '$1',
     '^#testing$': path.join(__dirname, 'tools/testing/fixtures.ts'),
     '^#testing/models$': path.join(__dirname, 'tools/testing/models.ts'),

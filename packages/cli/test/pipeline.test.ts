@@ -3,6 +3,7 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync,
 import path from 'node:path';
 import { fixture } from '#testing';
 import { runCli } from '@cope/cli';
+import { CHROMIUM_PATHS } from '@cope/web';
 import { tempDir } from '#testing/temp';
 
 const root = path.resolve(__dirname, '..', '..', '..');
@@ -290,6 +291,31 @@ describe('cope run on the embedded data', () => {
     expect(bars.map((b) => b[0])).toEqual(gains.map((g) => (g > 0 ? '#2ca02c' : g < 0 ? '#d62728' : '#888888')));
     for (const [, height] of bars) expect(height).toBeGreaterThanOrEqual(3);
   }, 120_000);
+
+  test('the browser page personalizes a user exactly as the run did, and shows OPPU, OPPU+CD and CoPe side by side', async () => {
+    if (!CHROMIUM_PATHS.some((p) => existsSync(p))) {
+      if (process.env.CI) throw new Error('chromium is not installed (.ci/run installs it)');
+      return;
+    }
+    const r = await run(['browser-check', '--config', writeConfig(tmp()), '--run', reference, '--user', '1', '--generate']);
+    expect(r.err).toMatch(/identical to .*CoPe\.json for user 1's 5 queries/);
+    expect(r.code).toBe(0);
+    // Independently of the check's own comparison: user 1's queries, in order, against the run's predictions file.
+    const queries = (JSON.parse(readFileSync(path.join(embeddedData, 'news_headline', 'user_top_100_history.json'), 'utf8')) as Array<{ query: Array<{ id: string }> }>)[1].query;
+    const golds = new Map((JSON.parse(readFileSync(path.join(reference, 'output', 'news_headline', 'CoPe.json'), 'utf8')).golds as Array<{ id: string; output: string }>).map((g) => [g.id, g.output]));
+    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l) as { id: string; output: string });
+    expect(lines.map((l) => l.id)).toEqual(queries.map((q) => q.id));
+    expect(lines.map((l) => l.output)).toEqual(queries.map((q) => golds.get(q.id)));
+    // The page shows what the worker generated for the first query with each method (run outputs of OPPU and CoPe).
+    const { generated, shown } = JSON.parse(r.err.split('\n').find((l) => l.startsWith('{"generated"'))!);
+    expect(Object.keys(shown)).toEqual(['OPPU', 'OPPU+CD', 'CoPe']);
+    expect(shown).toEqual(generated);
+    for (const m of ['OPPU', 'CoPe']) {
+      const file = JSON.parse(readFileSync(path.join(reference, 'output', 'news_headline', `${m}.json`), 'utf8')).golds as Array<{ id: string; output: string }>;
+      expect(shown[m]).toBe(file.find((g) => g.id === queries[0].id)!.output);
+    }
+    expect(String(shown['OPPU+CD']).length).toBeGreaterThan(0);
+  }, 300_000);
 });
 
 describe('pipeline bad input gets a clear error', () => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { tempDir } from '#testing/temp';
 import { readUsersWithNegatives, readUsersWithSelectedNegatives } from '@cope/data';
 import {
-  USER_STAGES, USER_STAGE_FNS, assembleOutputs, checkRunConfig, closeTask, evaluateOutputs, openTask, runTam, type PipelineEvent,
+  USER_STAGES, USER_STAGE_FNS, assembleOutputs, checkRunConfig, closeTask, evaluateOutputs, memoryResults, openTask, personalizeUser, runTam, type PipelineEvent,
 } from '@cope/pipeline';
 
 const root = path.resolve(__dirname, '..', '..', '..');
@@ -56,6 +56,16 @@ test('each stage is a function of (context, user): run in order they make CoPe\'
     expect(output.results['rouge-L']).toBe(results[1]['rouge-L']);
     // One user holds every evaluated query: the user's means are the overall ones.
     expect(results[1].perUser).toEqual([{ user: 0, 'rouge-1': results[1]['rouge-1'], 'rouge-L': results[1]['rouge-L'], meteor: results[1].meteor }]);
+
+    // The same stages with their results in memory (a browser tab's): the same adapters' bytes and outputs.
+    const memory = memoryResults();
+    for (const f of ['adapter_config.json', 'adapter_model.safetensors']) await memory.adapterFiles('tam').write(f, readFileSync(path.join(L.tam, f)));
+    await personalizeUser({ ...ctx, results: memory, tamModel: undefined }, 0, reporter);
+    for (const stage of ['oppu', 'dpo'] as const) {
+      const dir = stage === 'oppu' ? L.oppu(0) : L.dpo(0);
+      expect(Buffer.from((await memory.adapterFiles(stage, 0).read('adapter_model.safetensors'))!).equals(readFileSync(path.join(dir, 'adapter_model.safetensors')))).toBe(true);
+    }
+    for (const method of ['TAM', 'CoPe']) expect(await memory.readOutputs(method, 0)).toEqual(JSON.parse(readFileSync(path.join(L.outputParts(method), 'user_0.json'), 'utf8')));
   } finally {
     closeTask(ctx);
   }
