@@ -13,6 +13,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { randomBf16Model } from './bf16-model.js';
+import { benchBrowser } from './browser.js';
 import { PromptCache, contrastiveDecoder, generate, plainDecoder, type Decoder } from '@cope/decoding';
 import { DEFAULT_DPO_LOSS, dpoGradients } from '@cope/dpo';
 import { completionLogProbSums, opsFor } from '@cope/model';
@@ -315,6 +316,7 @@ async function benchDecodeBf16(name: ConfigName, c: Config): Promise<void> {
  * measurement groups (all by default; decoding only for large, the pipeline group only for xl).
  */
 async function main(): Promise<void> {
+  if (process.argv[2] === 'browser') return benchBrowser(report);
   const which = (process.argv[2] ?? 'small,medium').split(',') as ConfigName[];
   const named = process.argv[3] !== undefined;
   const groups = new Set((process.argv[3] ?? GROUPS.join(',')).split(','));

@@ -39,6 +39,13 @@ describe('package boundaries (design.md "may depend on") are enforced by lint', 
     expect((await lint('packages/pipeline/src/forbidden.ts', "import { NATIVE_BACKEND } from '@cope/backend-native';\nexport const x = NATIVE_BACKEND;\n")).some((m) => m.startsWith('@nx/enforce-module-boundaries'))).toBe(true);
     expect(await lint('packages/cli/src/allowed.ts', "import { METHODS } from '@cope/pipeline';\nexport const x = METHODS;\n")).toEqual([]);
   });
+  test('the browser package and its page may not import the CLI or the native backend', async () => {
+    for (const file of ['packages/web/src/forbidden.ts', 'packages/web/page/forbidden.ts']) {
+      expect((await lint(file, "import { runCli } from '@cope/cli';\nexport const x = runCli;\n")).some((m) => m.startsWith('@nx/enforce-module-boundaries'))).toBe(true);
+      expect((await lint(file, "import { NATIVE_BACKEND } from '@cope/backend-native';\nexport const x = NATIVE_BACKEND;\n")).some((m) => m.startsWith('@nx/enforce-module-boundaries'))).toBe(true);
+    }
+    expect(await lint('packages/web/page/allowed.ts', "import { personalizeUser } from '@cope/pipeline';\nexport const x = personalizeUser;\n")).toEqual([]);
+  });
   test('an allowed import passes', async () => {
     const msgs = await lint('packages/negatives/src/allowed.ts', "import { generate } from '@cope/decoding';\nexport const x = generate;\n");
     expect(msgs.filter((m) => m.startsWith('@nx/enforce-module-boundaries'))).toEqual([]);

@@ -11,7 +11,7 @@ import { tempDir } from '../testing/temp.js';
  * `COPE_FIXTURES`) where the README says `fixtures/`. Temporary files the examples write go to a folder removed afterwards.
  */
 const root = path.resolve(__dirname, '..', '..');
-const PACKAGES = ['core', 'data', 'backend-native', 'model', 'sft', 'dpo', 'decoding', 'negatives', 'metrics', 'pipeline'];
+const PACKAGES = ['core', 'data', 'backend-native', 'model', 'sft', 'dpo', 'decoding', 'negatives', 'metrics', 'pipeline', 'web'];
 /** What examples print, where their README comments say it. */
 const PRINTS: Record<string, RegExp[]> = {
   core: [/^(\d) \1$/m, /^run\.yaml: tam\.learningRate: Too small$/m],
@@ -19,6 +19,7 @@ const PRINTS: Record<string, RegExp[]> = {
   metrics: [/^0\.6666666666666666$/m, /^0\.996$/m, /'rouge-1': 0\.666/],
   'backend-native': [/^\[ \[ 3, 3 \], \[ 3, 3 \] \]$/m],
   pipeline: [/^news_headline tam done$/m, /^CoPe 0\.\d{4}$/m, /output\/news_headline\/CoPe\.json$/m],
+  web: [/^5 CoPe outputs, the first: \{"id":"net0q0","output":"[^"]*"\}$/m],
 };
 
 function exampleOf(pkg: string): string {

@@ -18,6 +18,7 @@ const userSelect = $<HTMLSelectElement>('user');
 const record = $<HTMLTextAreaElement>('record');
 const personalizeButton = $<HTMLButtonElement>('personalize');
 const generateButton = $<HTMLButtonElement>('generate');
+const downloadButton = $<HTMLButtonElement>('download');
 const stage = $<HTMLSpanElement>('stage');
 const progress = $<HTMLProgressElement>('progress');
 const query = $<HTMLTextAreaElement>('query');
@@ -77,7 +78,7 @@ function showUser(i: number): void {
 }
 
 async function personalize(): Promise<number> {
-  personalizeButton.disabled = generateButton.disabled = true;
+  personalizeButton.disabled = generateButton.disabled = downloadButton.disabled = true;
   errorBox.textContent = '';
   plot.clear();
   const i = Number(userSelect.value);
@@ -96,7 +97,7 @@ async function personalize(): Promise<number> {
   const done = await next((m) => m.type === 'personalized');
   const seconds = done.type === 'personalized' ? done.seconds : 0;
   stage.textContent = `personalized in ${seconds.toFixed(1)} s`;
-  personalizeButton.disabled = generateButton.disabled = false;
+  personalizeButton.disabled = generateButton.disabled = downloadButton.disabled = false;
   state.seconds = seconds;
   return user;
 }
@@ -114,6 +115,20 @@ async function generateAll(): Promise<Record<string, string>> {
   return out;
 }
 
+/** Saves the personalized adapter's two files (a PEFT folder: `PeftModel.from_pretrained` loads them). */
+async function download(): Promise<void> {
+  send({ type: 'adapter' });
+  const m = await next((x) => x.type === 'adapter');
+  if (m.type !== 'adapter') return;
+  for (const f of m.files) {
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([f.bytes as BlobPart]));
+    a.download = f.name;
+    a.click();
+    URL.revokeObjectURL(a.href);
+  }
+}
+
 async function main(): Promise<void> {
   const settings = (await (await fetch(ROUTES.settings)).json()) as Record<string, unknown>;
   send({ type: 'open', task, settings: { ...settings, methods: [...PAGE_METHODS] }, threads });
@@ -128,6 +143,7 @@ async function main(): Promise<void> {
   personalizeButton.disabled = false;
   personalizeButton.onclick = () => void personalize().catch(() => undefined);
   generateButton.onclick = () => void generateAll();
+  downloadButton.onclick = () => void download();
   if (check) {
     await personalize();
     const method = (params.get('method') ?? 'CoPe') as PageMethod;

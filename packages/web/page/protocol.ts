@@ -19,7 +19,9 @@ export type ToWorker =
   /** Decodes one query with a method for the personalized user, streaming its text. */
   | { type: 'generate'; method: PageMethod; input: string }
   /** The user's outputs for its own queries with a method (the check). */
-  | { type: 'outputs'; method: PageMethod };
+  | { type: 'outputs'; method: PageMethod }
+  /** The personalized user's CoPe adapter (OPPU + DPO) as a PEFT folder's files. */
+  | { type: 'adapter' };
 
 export type FromWorker =
   | { type: 'opened'; users: UserJson[]; backend: string; settings: MethodSettings }
@@ -28,6 +30,7 @@ export type FromWorker =
   | { type: 'token'; method: PageMethod; text: string }
   | { type: 'generated'; method: PageMethod; output: string; seconds: number }
   | { type: 'outputs'; method: PageMethod; outputs: Array<{ id: string; output: string }> }
+  | { type: 'adapter'; files: Array<{ name: string; bytes: Uint8Array }> }
   | { type: 'error'; message: string };
 
 export { ROUTES } from '../src/routes.js';

@@ -4,7 +4,7 @@
  * the worker only fetches the page's own inputs.
  */
 import { ChatFormatter, TASKS, TaskCodec, tokenizerFromJson, validateTargetUsers, type TaskName } from '@cope/data';
-import { initBrowserBackend, modelFromBytes, parseGenerationConfig, stopTokenIdsOf } from '@cope/model';
+import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, initBrowserBackend, modelFromBytes, parseGenerationConfig, stopTokenIdsOf } from '@cope/model';
 import { decodeQueries, memoryResults, methodSettingsSchema, personalizeUser, type UserStageContext } from '@cope/pipeline';
 import { ROUTES, type FromWorker, type PageMethod, type ToWorker, type UserJson } from './protocol.js';
 
@@ -83,12 +83,21 @@ async function outputs(method: PageMethod): Promise<void> {
   post({ type: 'outputs', method, outputs: part });
 }
 
+async function adapter(): Promise<void> {
+  if (!ctx || current < 0) throw new Error('personalize a user first');
+  const store = ctx.results.adapterFiles('dpo', current);
+  const files = [];
+  for (const name of [PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE]) files.push({ name, bytes: (await store.read(name))! });
+  post({ type: 'adapter', files });
+}
+
 scope.onmessage = async (e: MessageEvent<ToWorker>) => {
   const m = e.data;
   try {
     if (m.type === 'open') await open(m.task as TaskName, m.settings, m.threads);
     else if (m.type === 'personalize') await personalize(m.user, m.record);
     else if (m.type === 'generate') await generateOne(m.method, m.input);
+    else if (m.type === 'adapter') await adapter();
     else await outputs(m.method);
   } catch (err) {
     post({ type: 'error', message: (err as Error).stack ?? String(err) });

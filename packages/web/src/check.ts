@@ -1,4 +1,7 @@
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { bundlePage } from './bundle.js';
 import { PAGE_METHODS } from './routes.js';
@@ -18,6 +21,8 @@ export interface BrowserCheckOptions extends Omit<PageServerOptions, 'port'> {
   threads?: number;
   /** Gives up after this long (default 20 minutes). */
   timeoutMs?: number;
+  /** Saves a screenshot of the whole page there at the end. */
+  screenshot?: string;
   /** Each console line of the page (for diagnostics). */
   onConsole?: (line: string) => void;
 }
@@ -41,11 +46,13 @@ export interface BrowserCheckResult {
 export async function browserCheck(opts: BrowserCheckOptions): Promise<BrowserCheckResult> {
   const executablePath = CHROMIUM_PATHS.find((p) => existsSync(p));
   if (!executablePath) throw new Error(`no Chromium at ${CHROMIUM_PATHS.join(' or ')} (Debian: apt-get install chromium)`);
-  await bundlePage(opts.page);
-  const server = await servePage(opts);
+  // A bundle of its own: checks running side by side never read each other's half-written files.
+  const page = opts.page ?? (await mkdtemp(path.join(tmpdir(), 'cope-page-')));
+  await bundlePage(page);
+  const server = await servePage({ ...opts, page });
   const browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
   try {
-    const page = await browser.newPage();
+    const page = await browser.newPage({ viewport: { width: 1150, height: 900 } });
     page.on('console', (m) => opts.onConsole?.(`${m.type()}: ${m.text()}`));
     page.on('pageerror', (e) => opts.onConsole?.(`pageerror: ${e.message}`));
     const q = new URLSearchParams({ check: '1', task: opts.task, user: String(opts.user), method: opts.method ?? 'CoPe', threads: String(opts.threads ?? 1), generate: opts.generate ? '1' : '0' });
@@ -58,6 +65,7 @@ export async function browserCheck(opts: BrowserCheckOptions): Promise<BrowserCh
       const doc = (globalThis as unknown as { document: { getElementById(id: string): { textContent: string | null } | null } }).document;
       return Object.fromEntries(methods.map((m) => [m, doc.getElementById(`out-${m}`)?.textContent ?? '']));
     }, [...PAGE_METHODS]);
+    if (opts.screenshot) await page.screenshot({ path: opts.screenshot, fullPage: true });
     return {
       outputs: state.outputs as BrowserCheckResult['outputs'],
       generated: state.generated as Record<string, string> | undefined,
@@ -68,5 +76,6 @@ export async function browserCheck(opts: BrowserCheckOptions): Promise<BrowserCh
   } finally {
     await browser.close();
     await server.close();
+    if (!opts.page) await rm(page, { recursive: true, force: true });
   }
 }

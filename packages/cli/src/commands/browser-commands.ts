@@ -47,13 +47,14 @@ export function registerBrowserCommands(program: Command, io: CliIo): void {
     .option('--user <i>', 'the target user\'s index', '0')
     .option('--method <name>', 'the method whose outputs are printed', 'CoPe')
     .option('--generate', 'also generate the user\'s first query with OPPU, OPPU+CD and CoPe through the page')
+    .option('--screenshot <file>', 'save a PNG of the page at the end')
     .action(async (o) => {
       const task = taskOf(o);
       const config = await configFrom({ ...o, task });
       const user = parseNumber(o.user, '--user');
       const res = await browserCheck({
         model: config.model, data: config.dataDir, run: config.runDir, task, user, method: o.method, generate: o.generate === true,
-        threads: parseNumber(o.threads, '--threads'),
+        threads: parseNumber(o.threads, '--threads'), screenshot: o.screenshot,
       });
       for (const r of res.outputs) io.out(JSON.stringify({ id: r.id, output: r.output }));
       if (res.generated) io.err(JSON.stringify({ generated: res.generated, shown: res.shown }));
