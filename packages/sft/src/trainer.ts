@@ -119,6 +119,8 @@ function hashOf(x: unknown): string {
 const STATE_FILE = 'trainer_state.json';
 /** Where checkpoints go inside the store. */
 const CHECKPOINT = 'checkpoint/';
+/** One line per optimiser step. */
+const METRICS = 'metrics.jsonl';
 
 /** Whether a trainer finished in `store` (its trainer_state.json says so); a stopped one resumes from its checkpoint. */
 export async function trainingFinished(store: FileStore): Promise<boolean> {
@@ -201,7 +203,6 @@ async function runTraining<E, T>(opts: TrainOptions<E>, trainee: Trainee<T>, ini
   }
   const resumedFromStep = step;
   const vars = trainee.variables(value);
-  const METRICS = 'metrics.jsonl';
   if (step === 0) await store.write(METRICS, '');
   else {
     // Steps logged after the checkpoint we resume from are redone: drop their lines.

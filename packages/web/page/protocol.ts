@@ -1,15 +1,12 @@
 /** Messages between the page (main thread) and its Web Worker, which holds the models and runs every stage. */
+import type { UserRecord } from '@cope/data';
 import type { MethodSettings, PipelineEvent } from '@cope/pipeline';
 import type { PageMethod } from '../src/routes.js';
 
 export { PAGE_METHODS, type PageMethod } from '../src/routes.js';
 
-/** A user record as the task's data files hold it. */
-export interface UserJson {
-  user_id?: string | number;
-  profile: Array<Record<string, string>>;
-  query: Array<{ id: string; input: string }>;
-}
+/** A user record as the task's data files hold it (@cope/data's validated shape). */
+export type UserJson = UserRecord;
 
 export type ToWorker =
   /** Loads the base model, tokenizer, the task's TAM and its users (URLs served by `@cope/web`'s server). */

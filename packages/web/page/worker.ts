@@ -40,7 +40,7 @@ async function open(task: TaskName, settingsIn: unknown, threads: number): Promi
   const eosTokenIds = stopTokenIdsOf(generation === undefined ? null : parseGenerationConfig(generation, 'model/generation_config.json'), model.config.eosTokenIds, tokenizer.eosId);
   const chat = new ChatFormatter(tokenizer, settings.chatTemplate);
   const codec = new TaskCodec(tokenizer, chat, TASKS[task], model.config.maxPositionEmbeddings);
-  users = validateTargetUsers(await json(`${ROUTES.users}${task}`), task, `users of ${task}`) as unknown as UserJson[];
+  users = validateTargetUsers(await json(`${ROUTES.users}${task}`), task, `users of ${task}`);
   base = { config: settings, taskName: task, tokenizer, chat, codec, base: model, eosTokenIds };
   post({ type: 'opened', users, backend, settings });
 }
@@ -51,12 +51,12 @@ let tamFiles: Array<[string, Uint8Array]> | null = null;
 async function personalize(user: number, record: UserJson | undefined): Promise<void> {
   if (!base) throw new Error('open a task first');
   const task = base.taskName;
-  const all = record ? [...users.slice(0, user), ...validateTargetUsers([record], task, 'the typed user') as unknown as UserJson[]] : users;
+  const all = record ? [...users.slice(0, user), ...validateTargetUsers([record], task, 'the typed user')] : users;
   const results = memoryResults();
   tamFiles ??= await Promise.all(['adapter_config.json', 'adapter_model.safetensors'].map(async (f) => [f, await bytes(`${ROUTES.tam}${task}/${f}`)] as [string, Uint8Array]));
   for (const [f, b] of tamFiles) await results.adapterFiles('tam').write(f, b);
   // The merged TAM model is the same for every user: keep it across users.
-  ctx = { ...base, users: all as UserStageContext['users'], results, tamModel: ctx?.tamModel };
+  ctx = { ...base, users: all, results, tamModel: ctx?.tamModel };
   const t0 = performance.now();
   await personalizeUser(ctx, user, { event: (event) => post({ type: 'event', event }) });
   current = user;
