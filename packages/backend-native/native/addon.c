@@ -323,42 +323,40 @@ static int array_item(napi_env env, napi_value list, uint32_t i, napi_typedarray
 }
 
 /*
- * decoderStep(arrays, dims): decoder_step.h's step. arrays: h, inNorm, postNorm, the 7 weights (Float32Array, or
- * Uint16Array of bf16 bits), q/k/v biases, 7 LoRA A, 7 LoRA B, LoRA row scales, cos, sin, kPast, vTPast, bias, hOut,
- * kOut, vTOut (null where absent). dims: B, H, heads, kvH, hd, F, Tp, eps, scale, bf16, threads, the 7 LoRA ranks.
+ * One layer step's arguments from 36 arrays and 18 dims (see decoderStep below); throws naming `who` (the function)
+ * and returns 0 when they do not fit.
  */
-static napi_value decoder_step_op(napi_env env, napi_callback_info info) {
-  GET_ARGS(2);
-  double* d;
-  size_t nd;
+static int step_args(napi_env env, napi_value list, const double* d, decoder_step_args* a, const char* who) {
   uint32_t na = 0;
-  if (argc != 2 || napi_get_array_length(env, argv[0], &na) != napi_ok || na != 36 || !f64_arg(env, argv[1], &d, &nd) || nd != 18) {
-    napi_throw_type_error(env, NULL, "decoderStep: expected (36 arrays, Float64Array of 18 dims)");
-    return NULL;
+  char message[128];
+  if (napi_get_array_length(env, list, &na) != napi_ok || na != 36) {
+    snprintf(message, sizeof message, "%s: expected (36 arrays, Float64Array of 18 dims)", who);
+    napi_throw_type_error(env, NULL, message);
+    return 0;
   }
-  decoder_step_args a;
-  memset(&a, 0, sizeof a);
-  a.B = (int64_t)d[0]; a.H = (int64_t)d[1]; a.heads = (int64_t)d[2]; a.kvH = (int64_t)d[3]; a.hd = (int64_t)d[4];
-  a.F = (int64_t)d[5]; a.Tp = (int64_t)d[6]; a.eps = (float)d[7]; a.scale = (float)d[8]; a.bf16 = d[9] != 0;
-  a.threads = d[10] < 1 ? 1 : (int)d[10];
-  const int64_t B = a.B, H = a.H, hd = a.hd, F = a.F, Tp = a.Tp, qOut = a.heads * hd, kvOut = a.kvH * hd;
-  if (B < 1 || H < 1 || a.heads < 1 || a.kvH < 1 || a.heads % a.kvH || hd < 2 || hd % 2 || F < 1 || Tp < 0) {
-    napi_throw_range_error(env, NULL, "decoderStep: bad dims");
-    return NULL;
+  memset(a, 0, sizeof *a);
+  a->B = (int64_t)d[0]; a->H = (int64_t)d[1]; a->heads = (int64_t)d[2]; a->kvH = (int64_t)d[3]; a->hd = (int64_t)d[4];
+  a->F = (int64_t)d[5]; a->Tp = (int64_t)d[6]; a->eps = (float)d[7]; a->scale = (float)d[8]; a->bf16 = d[9] != 0;
+  a->threads = d[10] < 1 ? 1 : (int)d[10];
+  const int64_t B = a->B, H = a->H, hd = a->hd, F = a->F, Tp = a->Tp, qOut = a->heads * hd, kvOut = a->kvH * hd;
+  if (B < 1 || H < 1 || a->heads < 1 || a->kvH < 1 || a->heads % a->kvH || hd < 2 || hd % 2 || F < 1 || Tp < 0) {
+    snprintf(message, sizeof message, "%s: bad dims", who);
+    napi_throw_range_error(env, NULL, message);
+    return 0;
   }
   const int64_t ins[PROJ_COUNT] = {H, H, H, qOut, H, H, F}, outs[PROJ_COUNT] = {qOut, kvOut, kvOut, H, F, F, H};
   // Each array and the floats it must hold at least (0: may be absent).
-  struct { void** at; napi_typedarray_type type; int64_t need; int required; } spec[36];
+  struct { napi_typedarray_type type; int64_t need; int required; } spec[36];
   const float* f[36];
   void* raw[36];
-  for (int i = 0; i < 36; i++) { spec[i].at = &raw[i]; spec[i].type = napi_float32_array; spec[i].need = 0; spec[i].required = 1; }
+  for (int i = 0; i < 36; i++) { spec[i].type = napi_float32_array; spec[i].need = 0; spec[i].required = 1; }
   spec[0].need = B * H; spec[1].need = H; spec[2].need = H;
   for (int p = 0; p < PROJ_COUNT; p++) {
     spec[3 + p].need = ins[p] * outs[p];
-    if (a.bf16) spec[3 + p].type = napi_uint16_array;
-    a.lora_r[p] = (int64_t)d[11 + p];
-    spec[13 + p].need = ins[p] * a.lora_r[p]; spec[13 + p].required = 0;
-    spec[20 + p].need = a.lora_r[p] * outs[p]; spec[20 + p].required = 0;
+    if (a->bf16) spec[3 + p].type = napi_uint16_array;
+    a->lora_r[p] = (int64_t)d[11 + p];
+    spec[13 + p].need = ins[p] * a->lora_r[p]; spec[13 + p].required = 0;
+    spec[20 + p].need = a->lora_r[p] * outs[p]; spec[20 + p].required = 0;
   }
   for (int p = 0; p < 3; p++) { spec[10 + p].need = outs[p]; spec[10 + p].required = 0; }
   spec[27].need = B; spec[27].required = 0;
@@ -367,27 +365,86 @@ static napi_value decoder_step_op(napi_env env, napi_callback_info info) {
   spec[33].need = B * H; spec[34].need = B * kvOut * (Tp + 1); spec[35].need = B * kvOut * (Tp + 1);
   for (uint32_t i = 0; i < 36; i++) {
     size_t length;
-    if (!array_item(env, argv[0], i, spec[i].type, &raw[i], &length) || (raw[i] == NULL && (spec[i].required && spec[i].need > 0)) ||
+    if (!array_item(env, list, i, spec[i].type, &raw[i], &length) || (raw[i] == NULL && (spec[i].required && spec[i].need > 0)) ||
         (raw[i] != NULL && (int64_t)length < spec[i].need)) {
-      char message[96];
-      snprintf(message, sizeof message, "decoderStep: array %u is missing, of the wrong type or too short", i);
+      snprintf(message, sizeof message, "%s: array %u is missing, of the wrong type or too short", who, i);
       napi_throw_range_error(env, NULL, message);
-      return NULL;
+      return 0;
     }
     f[i] = raw[i];
   }
   for (int p = 0; p < PROJ_COUNT; p++) {
-    if ((raw[13 + p] == NULL) != (raw[20 + p] == NULL) || (raw[13 + p] && (a.lora_r[p] < 1 || !raw[27]))) {
-      napi_throw_range_error(env, NULL, "decoderStep: a LoRA pair needs both matrices, its rank and the row scales");
-      return NULL;
+    if ((raw[13 + p] == NULL) != (raw[20 + p] == NULL) || (raw[13 + p] && (a->lora_r[p] < 1 || !raw[27]))) {
+      snprintf(message, sizeof message, "%s: a LoRA pair needs both matrices, its rank and the row scales", who);
+      napi_throw_range_error(env, NULL, message);
+      return 0;
     }
   }
-  a.h = f[0]; a.in_norm = f[1]; a.post_norm = f[2];
-  for (int p = 0; p < PROJ_COUNT; p++) { a.w[p] = raw[3 + p]; a.lora_a[p] = f[13 + p]; a.lora_b[p] = f[20 + p]; }
-  for (int p = 0; p < 3; p++) a.bias[p] = f[10 + p];
-  a.lora_scale = f[27]; a.cos = f[28]; a.sin = f[29]; a.k_past = f[30]; a.vT_past = f[31]; a.attn_bias = f[32];
-  a.h_out = (float*)f[33]; a.k_out = (float*)f[34]; a.vT_out = (float*)f[35];
+  a->h = f[0]; a->in_norm = f[1]; a->post_norm = f[2];
+  for (int p = 0; p < PROJ_COUNT; p++) { a->w[p] = raw[3 + p]; a->lora_a[p] = f[13 + p]; a->lora_b[p] = f[20 + p]; }
+  for (int p = 0; p < 3; p++) a->bias[p] = f[10 + p];
+  a->lora_scale = f[27]; a->cos = f[28]; a->sin = f[29]; a->k_past = f[30]; a->vT_past = f[31]; a->attn_bias = f[32];
+  a->h_out = (float*)f[33]; a->k_out = (float*)f[34]; a->vT_out = (float*)f[35];
+  return 1;
+}
+
+/*
+ * decoderStep(arrays, dims): decoder_step.h's step. arrays: h, inNorm, postNorm, the 7 weights (Float32Array, or
+ * Uint16Array of bf16 bits), q/k/v biases, 7 LoRA A, 7 LoRA B, LoRA row scales, cos, sin, kPast, vTPast, bias, hOut,
+ * kOut, vTOut (null where absent). dims: B, H, heads, kvH, hd, F, Tp, eps, scale, bf16, threads, the 7 LoRA ranks.
+ */
+static napi_value decoder_step_op(napi_env env, napi_callback_info info) {
+  GET_ARGS(2);
+  double* d;
+  size_t nd;
+  if (argc != 2 || !f64_arg(env, argv[1], &d, &nd) || nd != 18) {
+    napi_throw_type_error(env, NULL, "decoderStep: expected (36 arrays, Float64Array of 18 dims)");
+    return NULL;
+  }
+  decoder_step_args a;
+  if (!step_args(env, argv[0], d, &a, "decoderStep")) return NULL;
   if (decoder_step(&a) != 0) napi_throw_error(env, NULL, "decoderStep: out of memory");
+  return NULL;
+}
+
+/*
+ * modelStep(layers, dims, norm, head, logits, eps, headBf16): decoder_step.h's model_step. layers: each layer's 36
+ * arrays as decoderStep takes them (layer l's hOut is layer l+1's h); dims: decoderStep's 18, for every layer; norm
+ * [H]; head [H, V] (Float32Array, or Uint16Array of bf16 bits with headBf16); logits [B, V] out.
+ */
+static napi_value model_step_op(napi_env env, napi_callback_info info) {
+  GET_ARGS(7);
+  const char* usage = "modelStep: expected (layers: arrays of 36 arrays, Float64Array of 18 dims, norm, head, logits, eps, headBf16)";
+  double* d;
+  size_t nd, ln = 0, lh = 0, ll = 0;
+  uint32_t L = 0;
+  double eps = 0, headBf16 = 0;
+  float *norm, *logits;
+  void* head = NULL;
+  bool isArray = false;
+  if (argc != 7 || napi_is_array(env, argv[0], &isArray) != napi_ok || !isArray || napi_get_array_length(env, argv[0], &L) != napi_ok || L < 1 ||
+      !f64_arg(env, argv[1], &d, &nd) || nd != 18 || !f32_arg(env, argv[2], &norm, &ln) || !f32_arg(env, argv[4], &logits, &ll) ||
+      napi_get_value_double(env, argv[5], &eps) != napi_ok || napi_get_value_double(env, argv[6], &headBf16) != napi_ok ||
+      !typed_arg(env, argv[3], headBf16 != 0 ? napi_uint16_array : napi_float32_array, &head, &lh)) {
+    napi_throw_type_error(env, NULL, usage);
+    return NULL;
+  }
+  decoder_step_args* layers = calloc(L, sizeof(decoder_step_args));
+  if (!layers) { napi_throw_error(env, NULL, "modelStep: out of memory"); return NULL; }
+  for (uint32_t l = 0; l < L; l++) {
+    napi_value list;
+    if (napi_get_element(env, argv[0], l, &list) != napi_ok || !step_args(env, list, d, &layers[l], "modelStep")) { free(layers); return NULL; }
+  }
+  const int64_t B = layers[0].B, H = layers[0].H, V = H > 0 ? (int64_t)lh / H : 0;
+  if ((int64_t)ln < H || V < 1 || (int64_t)ll < B * V) {
+    free(layers);
+    napi_throw_range_error(env, NULL, "modelStep: norm, head or logits do not fit [H], [H, V], [B, V]");
+    return NULL;
+  }
+  const model_step_args m = {L, layers, norm, (float)eps, head, headBf16 != 0, V, layers[0].threads, logits};
+  const int r = model_step(&m);
+  free(layers);
+  if (r != 0) napi_throw_error(env, NULL, "modelStep: out of memory");
   return NULL;
 }
 
@@ -457,6 +514,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"rope", NULL, rope_op, NULL, NULL, NULL, napi_default, NULL},
     {"stepAttention", NULL, step_attention_op, NULL, NULL, NULL, napi_default, NULL},
     {"decoderStep", NULL, decoder_step_op, NULL, NULL, NULL, napi_default, NULL},
+    {"modelStep", NULL, model_step_op, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -9,6 +9,8 @@
 
 /* Layers of fewer multiply-adds a row run on the calling thread. */
 #define TEAM_MIN_MACS (1 << 20)
+/* Whole steps of fewer multiply-adds run on the calling thread. */
+#define MODEL_TEAM_MIN_MACS (1 << 20)
 
 /* x [B, in] · a [in, out] as the BatchMatMul kernel runs a 2-D product (one batch). */
 static void sgemm_2d(const float* x, const float* w, float* out, int64_t m, int64_t k, int64_t n, int threads) {
@@ -55,57 +57,100 @@ static void add_rows(const float* x, const float* y, float* out, int64_t n) {
   for (int64_t i = 0; i < n; i++) out[i] = x[i] + y[i];
 }
 
-int decoder_step(const decoder_step_args* a) {
+/* Floats of a layer step's scratch: x, q, k, v, rotated q and k, attention, o, h1, gate, up, gated, down; LoRA work; scores. */
+static size_t scratch_floats(const decoder_step_args* a) {
+  const int64_t B = a->B, H = a->H, hd = a->hd, F = a->F, Tk = a->Tp + 1, qOut = a->heads * hd, kvOut = a->kvH * hd;
+  int64_t maxR = 0;
+  for (int p = 0; p < PROJ_COUNT; p++) if (a->lora_a[p] && a->lora_r[p] > maxR) maxR = a->lora_r[p];
+  const int64_t widest = F > H ? (F > qOut ? F : qOut) : (H > qOut ? H : qOut);
+  return (size_t)(B * (3 * H + 2 * qOut + 3 * kvOut + qOut + H + 3 * F + H) + B * (maxR + 2 * widest) + Tk + hd);
+}
+
+/* A layer step's multiply-adds. */
+static double layer_macs(const decoder_step_args* a) {
+  const int64_t H = a->H, qOut = a->heads * a->hd, kvOut = a->kvH * a->hd;
+  return (double)a->B * (double)(H * (qOut + 2 * kvOut) + qOut * H + 3 * H * a->F);
+}
+
+/*
+ * The layer step on one team of threads (called by each of its `team` threads, `me` among them): each takes its
+ * columns of every product (so a row's outputs are the same chains whatever the split); the small steps between
+ * products run on one thread of the team. Ends with the team in step (the last `single`'s barrier).
+ */
+static void layer_team(const decoder_step_args* a, float* buf, int me, int team) {
   const int64_t B = a->B, H = a->H, hd = a->hd, F = a->F, Tp = a->Tp, Tk = Tp + 1;
   const int64_t qOut = a->heads * hd, kvOut = a->kvH * hd, half = hd / 2;
   int64_t maxR = 0;
   for (int p = 0; p < PROJ_COUNT; p++) if (a->lora_a[p] && a->lora_r[p] > maxR) maxR = a->lora_r[p];
   const int64_t widest = F > H ? (F > qOut ? F : qOut) : (H > qOut ? H : qOut);
-  // x, q, k, v, rotated q and k, attention, o, h1, gate, up, gated, down; LoRA work; attention scores.
-  const size_t floats = (size_t)(B * (3 * H + 2 * qOut + 3 * kvOut + qOut + H + 3 * F + H) + B * (maxR + 2 * widest) + Tk + hd);
-  float* buf = malloc(sizeof(float) * floats);
-  if (!buf) return -1;
   float *x = buf, *q = x + B * H, *k = q + B * qOut, *v = k + B * kvOut, *qr = v + B * kvOut, *kr = qr + B * qOut;
   float *attn = kr + B * kvOut, *o = attn + B * qOut, *h1 = o + B * H, *y = h1 + B * H, *gate = y + B * H;
   float *up = gate + B * F, *gated = up + B * F, *down = gated + B * F, *work = down + B * H, *scores = work + B * (maxR + 2 * widest);
-  // One team of threads for the whole layer: each takes its columns of every product (so a row's outputs are the
-  // same chains whatever the split); the small steps between products run on one thread of the team. A small
-  // layer stays on one thread (a second one did not pay there: backend-native's README).
-  const double macs = (double)B * (double)(H * (qOut + 2 * kvOut) + qOut * H + 3 * H * F);
-  const int threads = a->threads > 1 && macs >= TEAM_MIN_MACS ? a->threads : 1;
+#pragma omp single
+  rmsnorm_rows(a->h, a->in_norm, x, B, H, a->eps);
+  project_all(a, (const int[]){PROJ_Q, PROJ_K, PROJ_V}, 3, x, H, (const int64_t[]){qOut, kvOut, kvOut}, (float* const[]){q, k, v}, work, me, team);
+#pragma omp single
+  {
+    rope_rows(q, a->cos, a->sin, qr, B, a->heads, half);
+    rope_rows(k, a->cos, a->sin, kr, B, a->kvH, half);
+    // The cache with this position appended: keys on the position axis, transposed values on the last.
+    for (int64_t bh = 0; bh < B * a->kvH; bh++) {
+      memcpy(a->k_out + bh * Tk * hd, a->k_past + bh * Tp * hd, sizeof(float) * (size_t)(Tp * hd));
+      memcpy(a->k_out + (bh * Tk + Tp) * hd, kr + bh * hd, sizeof(float) * (size_t)hd);
+      for (int64_t d = 0; d < hd; d++) {
+        memcpy(a->vT_out + (bh * hd + d) * Tk, a->vT_past + (bh * hd + d) * Tp, sizeof(float) * (size_t)Tp);
+        a->vT_out[(bh * hd + d) * Tk + Tp] = v[bh * hd + d];
+      }
+    }
+    step_attention(qr, a->k_out, a->vT_out, a->attn_bias, attn, scores, B, a->kvH, a->heads / a->kvH, Tk, hd, a->scale);
+  }
+  project_all(a, (const int[]){PROJ_O}, 1, attn, qOut, (const int64_t[]){H}, (float* const[]){o}, work, me, team);
+#pragma omp single
+  {
+    add_rows(a->h, o, h1, B * H);
+    rmsnorm_rows(h1, a->post_norm, y, B, H, a->eps);
+  }
+  project_all(a, (const int[]){PROJ_GATE, PROJ_UP}, 2, y, H, (const int64_t[]){F, F}, (float* const[]){gate, up}, work, me, team);
+#pragma omp single
+  swiglu(gate, up, gated, B * F);
+  project_all(a, (const int[]){PROJ_DOWN}, 1, gated, F, (const int64_t[]){H}, (float* const[]){down}, work, me, team);
+#pragma omp single
+  add_rows(h1, down, a->h_out, B * H);
+}
+
+int decoder_step(const decoder_step_args* a) {
+  float* buf = malloc(sizeof(float) * scratch_floats(a));
+  if (!buf) return -1;
+  // A small layer stays on one thread (a team of its own per layer did not pay there: backend-native's README).
+  const int threads = a->threads > 1 && layer_macs(a) >= TEAM_MIN_MACS ? a->threads : 1;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  layer_team(a, buf, omp_get_thread_num(), omp_get_num_threads());
+  free(buf);
+  return 0;
+}
+
+int model_step(const model_step_args* m) {
+  const int64_t B = m->layers[0].B, H = m->layers[0].H;
+  size_t most = 0;
+  double macs = (double)B * (double)H * (double)m->V;
+  for (int64_t l = 0; l < m->L; l++) {
+    const size_t f = scratch_floats(&m->layers[l]);
+    if (f > most) most = f;
+    macs += layer_macs(&m->layers[l]);
+  }
+  float* buf = malloc(sizeof(float) * (most + (size_t)(B * H)));
+  if (!buf) return -1;
+  float* normed = buf + most;
+  // One team for the whole step: its threads meet at barriers between the products instead of starting a team a layer.
+  const int threads = m->threads > 1 && macs >= MODEL_TEAM_MIN_MACS ? m->threads : 1;
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     const int me = omp_get_thread_num(), team = omp_get_num_threads();
+    for (int64_t l = 0; l < m->L; l++) layer_team(&m->layers[l], buf, me, team);
 #pragma omp single
-    rmsnorm_rows(a->h, a->in_norm, x, B, H, a->eps);
-    project_all(a, (const int[]){PROJ_Q, PROJ_K, PROJ_V}, 3, x, H, (const int64_t[]){qOut, kvOut, kvOut}, (float* const[]){q, k, v}, work, me, team);
-#pragma omp single
-    {
-      rope_rows(q, a->cos, a->sin, qr, B, a->heads, half);
-      rope_rows(k, a->cos, a->sin, kr, B, a->kvH, half);
-      // The cache with this position appended: keys on the position axis, transposed values on the last.
-      for (int64_t bh = 0; bh < B * a->kvH; bh++) {
-        memcpy(a->k_out + bh * Tk * hd, a->k_past + bh * Tp * hd, sizeof(float) * (size_t)(Tp * hd));
-        memcpy(a->k_out + (bh * Tk + Tp) * hd, kr + bh * hd, sizeof(float) * (size_t)hd);
-        for (int64_t d = 0; d < hd; d++) {
-          memcpy(a->vT_out + (bh * hd + d) * Tk, a->vT_past + (bh * hd + d) * Tp, sizeof(float) * (size_t)Tp);
-          a->vT_out[(bh * hd + d) * Tk + Tp] = v[bh * hd + d];
-        }
-      }
-      step_attention(qr, a->k_out, a->vT_out, a->attn_bias, attn, scores, B, a->kvH, a->heads / a->kvH, Tk, hd, a->scale);
-    }
-    project_all(a, (const int[]){PROJ_O}, 1, attn, qOut, (const int64_t[]){H}, (float* const[]){o}, work, me, team);
-#pragma omp single
-    {
-      add_rows(a->h, o, h1, B * H);
-      rmsnorm_rows(h1, a->post_norm, y, B, H, a->eps);
-    }
-    project_all(a, (const int[]){PROJ_GATE, PROJ_UP}, 2, y, H, (const int64_t[]){F, F}, (float* const[]){gate, up}, work, me, team);
-#pragma omp single
-    swiglu(gate, up, gated, B * F);
-    project_all(a, (const int[]){PROJ_DOWN}, 1, gated, F, (const int64_t[]){H}, (float* const[]){down}, work, me, team);
-#pragma omp single
-    add_rows(h1, down, a->h_out, B * H);
+    rmsnorm_rows(m->layers[m->L - 1].h_out, m->norm, normed, B, H, m->eps);
+    if (m->head_bf16) rows_gemm_bf16_share(normed, (const uint16_t*)m->head, m->logits, B, H, m->V, me, team);
+    else rows_gemm_f32_share(normed, (const float*)m->head, m->logits, B, H, m->V, me, team);
   }
   free(buf);
   return 0;

@@ -34,4 +34,26 @@ typedef struct {
  */
 int decoder_step(const decoder_step_args* a);
 
+typedef struct {
+  /* Layers, in order: layer l reads layers[l].h and writes layers[l].h_out (the next layer's h). */
+  int64_t L;
+  decoder_step_args* layers;
+  /* The final norm [H] and its eps; the head [H, V] (float32, or bf16 bits when `head_bf16`). */
+  const float* norm;
+  float eps;
+  const void* head;
+  int head_bf16;
+  int64_t V;
+  int threads;
+  /* Out: [B, V]. */
+  float* logits;
+} model_step_args;
+
+/*
+ * A whole decoding step after the embedding: every layer's step, the final RMSNorm and the head's row-invariant
+ * product, on one team of threads: bitwise the layer steps, the norm kernel and the head product run one by one.
+ * Returns 0, or -1 when out of memory.
+ */
+int model_step(const model_step_args* m);
+
 #endif

@@ -23,6 +23,12 @@ export interface NativeAddon {
    * `dims`: B, H, heads, kvH, hd, F, Tp, eps, scale, bf16, threads, the 7 LoRA ranks (0 where absent).
    */
   decoderStep(arrays: Array<Float32Array | Uint16Array | null>, dims: Float64Array): void;
+  /**
+   * A whole decoding step after the embedding (native/decoder_step.h's model_step): `layers` each as decoderStep's
+   * arrays (layer l's hOut is layer l+1's h), the same dims for every layer, the final norm [H], the head [H, V]
+   * (bf16 bits with `headBf16`), logits [B, V] out.
+   */
+  modelStep(layers: Array<Array<Float32Array | Uint16Array | null>>, dims: Float64Array, norm: Float32Array, head: Float32Array | Uint16Array, logits: Float32Array, eps: number, headBf16: number): void;
   /** OpenBLAS's build description. */
   config(): string;
   bf16ToF32(src: Uint16Array, dst: Float32Array): void;

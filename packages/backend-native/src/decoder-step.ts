@@ -1,39 +1,81 @@
 import { util, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { NativeAddon } from './addon.js';
 import { bf16Bits, nativeKernel, valuesOf, type Args } from './kernel-util.js';
-import { DECODER_PROJECTIONS, DECODER_STEP_KERNEL } from './name.js';
+import { DECODER_PROJECTIONS, DECODER_STEP_KERNEL, MODEL_STEP_KERNEL } from './name.js';
+import type { NativeBackend } from './native-backend.js';
+
+/** A layer's 36 arrays in the addon's order, its inputs named `prefix` + {@link DECODER_STEP_KERNEL}'s names. */
+function layerArrays(backend: NativeBackend, inputs: Record<string, TensorInfo>, prefix: string, bf16: boolean, h: Float32Array, out: { h: Float32Array; k: Float32Array; vT: Float32Array }): Array<Float32Array | Uint16Array | null> {
+  const f32 = (t: TensorInfo | undefined) => (t ? valuesOf(backend, t) : null);
+  const own = (name: string) => inputs[prefix + name];
+  const weight = (t: TensorInfo) => (bf16 ? bf16Bits(backend, t) : valuesOf(backend, t));
+  return [
+    h, f32(own('inNorm')), f32(own('postNorm')),
+    ...DECODER_PROJECTIONS.map((p) => weight(own(`w_${p}`))),
+    ...DECODER_PROJECTIONS.slice(0, 3).map((p) => f32(own(`bias_${p}`))),
+    ...DECODER_PROJECTIONS.map((p) => f32(own(`loraA_${p}`))),
+    ...DECODER_PROJECTIONS.map((p) => f32(own(`loraB_${p}`))),
+    f32(inputs.loraScale), f32(inputs.cos), f32(inputs.sin), f32(own('kPast')), f32(own('vTPast')), f32(inputs.bias),
+    out.h, out.k, out.vT,
+  ];
+}
+
+/** The step's shapes, checked: h [B, H], each layer's kPast [B, kvH, Tp, hd] and vTPast [B, kvH, hd, Tp]. */
+function stepShapes(kernel: string, inputs: Record<string, TensorInfo>, prefix: string, bf16: boolean) {
+  const { h } = inputs;
+  const kPast = inputs[`${prefix}kPast`];
+  const vTPast = inputs[`${prefix}vTPast`];
+  const [B, H] = h.shape;
+  const [, kvH, Tp, hd] = kPast.shape;
+  util.assert(h.shape.length === 2 && kPast.shape.length === 4 && kPast.shape[0] === B && vTPast.shape.join() === [B, kvH, hd, Tp].join(),
+    () => `${kernel}: expected h [B, H], kPast [B, kvH, Tp, hd], vTPast [B, kvH, hd, Tp]: h [${h.shape}], kPast [${kPast.shape}], vTPast [${vTPast.shape}]`);
+  const F = inputs[`${prefix}w_gate_proj`].shape[1] * (bf16 ? 2 : 1);
+  return { B, H, kvH, Tp, hd, F };
+}
+
+/** The addon's 18 dims of a layer step (LoRA ranks read from the `prefix`ed inputs). */
+function stepDims(inputs: Record<string, TensorInfo>, prefix: string, s: ReturnType<typeof stepShapes>, attrs: { eps: number; scale: number; heads: number; bf16: number }, threads: number): Float64Array {
+  const ranks = DECODER_PROJECTIONS.map((p) => inputs[`${prefix}loraA_${p}`]?.shape[1] ?? 0);
+  return Float64Array.from([s.B, s.H, attrs.heads, s.kvH, s.hd, s.F, s.Tp, attrs.eps, attrs.scale, attrs.bf16 ? 1 : 0, threads, ...ranks]);
+}
 
 /** {@link DECODER_STEP_KERNEL} on the addon. */
 export function decoderStepKernel(addon: NativeAddon): KernelConfig {
   return nativeKernel(DECODER_STEP_KERNEL, (args: Args) => {
     const { inputs, backend } = args;
-    const { eps, scale, heads, bf16 } = args.attrs as { eps: number; scale: number; heads: number; bf16: number };
-    const { h, kPast, vTPast } = inputs;
-    const [B, H] = h.shape;
-    const [, kvH, Tp, hd] = kPast.shape;
-    const F = inputs.w_gate_proj.shape[1] * (bf16 ? 2 : 1);
-    util.assert(h.shape.length === 2 && kPast.shape.length === 4 && kPast.shape[0] === B && vTPast.shape.join() === [B, kvH, hd, Tp].join(),
-      () => `${DECODER_STEP_KERNEL}: expected h [B, H], kPast [B, kvH, Tp, hd], vTPast [B, kvH, hd, Tp]: h [${h.shape}], kPast [${kPast.shape}], vTPast [${vTPast.shape}]`);
-    const f32 = (t: TensorInfo | undefined) => (t ? valuesOf(backend, t) : null);
-    const weight = (t: TensorInfo) => (bf16 ? bf16Bits(backend, t) : valuesOf(backend, t));
-    const hOut = backend.alloc(B * H);
-    const kOut = backend.alloc(B * kvH * (Tp + 1) * hd);
-    const vTOut = backend.alloc(B * kvH * hd * (Tp + 1));
-    const arrays = [
-      f32(h), f32(inputs.inNorm), f32(inputs.postNorm),
-      ...DECODER_PROJECTIONS.map((p) => weight(inputs[`w_${p}`])),
-      ...DECODER_PROJECTIONS.slice(0, 3).map((p) => f32(inputs[`bias_${p}`])),
-      ...DECODER_PROJECTIONS.map((p) => f32(inputs[`loraA_${p}`])),
-      ...DECODER_PROJECTIONS.map((p) => f32(inputs[`loraB_${p}`])),
-      f32(inputs.loraScale), f32(inputs.cos), f32(inputs.sin), f32(kPast), f32(vTPast), f32(inputs.bias),
-      hOut, kOut, vTOut,
-    ];
-    const ranks = DECODER_PROJECTIONS.map((p) => inputs[`loraA_${p}`]?.shape[1] ?? 0);
-    addon.decoderStep(arrays, Float64Array.from([B, H, heads, kvH, hd, F, Tp, eps, scale, bf16 ? 1 : 0, backend.threads, ...ranks]));
+    const attrs = args.attrs as { eps: number; scale: number; heads: number; bf16: number };
+    const s = stepShapes(DECODER_STEP_KERNEL, inputs, '', !!attrs.bf16);
+    const out = { h: backend.alloc(s.B * s.H), k: backend.alloc(s.B * s.kvH * (s.Tp + 1) * s.hd), vT: backend.alloc(s.B * s.kvH * s.hd * (s.Tp + 1)) };
+    addon.decoderStep(layerArrays(backend, inputs, '', !!attrs.bf16, valuesOf(backend, inputs.h), out), stepDims(inputs, '', s, attrs, backend.threads));
     return [
-      backend.makeTensorInfo([B, H], 'float32', hOut),
-      backend.makeTensorInfo([B, kvH, Tp + 1, hd], 'float32', kOut),
-      backend.makeTensorInfo([B, kvH, hd, Tp + 1], 'float32', vTOut),
+      backend.makeTensorInfo([s.B, s.H], 'float32', out.h),
+      backend.makeTensorInfo([s.B, s.kvH, s.Tp + 1, s.hd], 'float32', out.k),
+      backend.makeTensorInfo([s.B, s.kvH, s.hd, s.Tp + 1], 'float32', out.vT),
+    ];
+  });
+}
+
+/** {@link MODEL_STEP_KERNEL} on the addon. */
+export function modelStepKernel(addon: NativeAddon): KernelConfig {
+  return nativeKernel(MODEL_STEP_KERNEL, (args: Args) => {
+    const { inputs, backend } = args;
+    const attrs = args.attrs as { eps: number; scale: number; heads: number; bf16: number; layers: number; headBf16: number };
+    const s = stepShapes(MODEL_STEP_KERNEL, inputs, '0.', !!attrs.bf16);
+    const V = inputs.head.shape[1] * (attrs.headBf16 ? 2 : 1);
+    // Hidden states between layers alternate between two buffers; the last layer's feeds the final norm.
+    const between = [new Float32Array(s.B * s.H), new Float32Array(s.B * s.H)];
+    const caches: Array<{ k: Float32Array; vT: Float32Array }> = [];
+    const layers = Array.from({ length: attrs.layers }, (_, l) => {
+      const out = { h: between[l % 2], k: backend.alloc(s.B * s.kvH * (s.Tp + 1) * s.hd), vT: backend.alloc(s.B * s.kvH * s.hd * (s.Tp + 1)) };
+      caches.push(out);
+      return layerArrays(backend, inputs, `${l}.`, !!attrs.bf16, l === 0 ? valuesOf(backend, inputs.h) : between[(l - 1) % 2], out);
+    });
+    const logits = backend.alloc(s.B * V);
+    const head = attrs.headBf16 ? bf16Bits(backend, inputs.head) : valuesOf(backend, inputs.head);
+    addon.modelStep(layers, stepDims(inputs, '0.', s, attrs, backend.threads), valuesOf(backend, inputs.norm), head, logits, attrs.eps, attrs.headBf16 ? 1 : 0);
+    return [
+      backend.makeTensorInfo([s.B, V], 'float32', logits),
+      ...caches.flatMap((c) => [backend.makeTensorInfo([s.B, s.kvH, s.Tp + 1, s.hd], 'float32', c.k), backend.makeTensorInfo([s.B, s.kvH, s.hd, s.Tp + 1], 'float32', c.vT)]),
     ];
   });
 }

@@ -59,3 +59,14 @@ export const DECODER_PROJECTIONS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gat
  * Outputs: h [B, H] after the layer, and the cache with this position appended. Bitwise the op-by-op step.
  */
 export const DECODER_STEP_KERNEL = 'CopeDecoderStep';
+
+/**
+ * `CopeModelStep`: a whole decoding step after the embedding, one new token a row, in one kernel: every layer's
+ * {@link DECODER_STEP_KERNEL} step, the final RMSNorm and the head's row-invariant product, on one team of threads.
+ * Inputs: `h` [B, H] (the embedded tokens); each layer `l`'s inputs of {@link DECODER_STEP_KERNEL} but `h`, named
+ * `<l>.inNorm`, `<l>.w_q_proj`, `<l>.kPast`, …; the shared `cos`, `sin`, `bias` and `loraScale`; `norm` [H]; `head`
+ * [H, V] (float32, or int32 bf16 pairs with `headBf16: 1`). Attributes: those of {@link DECODER_STEP_KERNEL} and
+ * `layers`, `headBf16`. Outputs: logits [B, V], then each layer's cache (k, vT) with this position appended. Bitwise
+ * the layer steps, the norm and the head product run one by one.
+ */
+export const MODEL_STEP_KERNEL = 'CopeModelStep';

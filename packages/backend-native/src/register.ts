@@ -5,7 +5,7 @@ import { batchMatMulKernel, rowsMatMulKernel } from './batch-matmul.js';
 import { binaryKernels, copyKernels, dropoutKernel, fusedKernels, indexKernels, logSoftmaxPickKernels, reduceKernels, softmaxKernel, transposeKernel, unaryKernels } from './elementwise.js';
 import { NATIVE_BACKEND } from './name.js';
 import { attentionKernels } from './attention.js';
-import { decoderStepKernel } from './decoder-step.js';
+import { decoderStepKernel, modelStepKernel } from './decoder-step.js';
 
 export { NATIVE_BACKEND };
 
@@ -30,7 +30,7 @@ export function registerNativeBackend(opts: { threads?: number } = {}): NativeAd
   if (registered) return registered;
   tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(threads), 0);
   for (const k of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...k, backendName: NATIVE_BACKEND });
-  const kernels = [batchMatMulKernel(addon), rowsMatMulKernel(addon), ...binaryKernels(addon), ...unaryKernels(addon), softmaxKernel(addon), ...reduceKernels(addon), transposeKernel(addon), ...copyKernels(), ...indexKernels(), dropoutKernel(addon), ...logSoftmaxPickKernels(addon), ...fusedKernels(addon), ...attentionKernels(addon), decoderStepKernel(addon)];
+  const kernels = [batchMatMulKernel(addon), rowsMatMulKernel(addon), ...binaryKernels(addon), ...unaryKernels(addon), softmaxKernel(addon), ...reduceKernels(addon), transposeKernel(addon), ...copyKernels(), ...indexKernels(), dropoutKernel(addon), ...logSoftmaxPickKernels(addon), ...fusedKernels(addon), ...attentionKernels(addon), decoderStepKernel(addon), modelStepKernel(addon)];
   for (const k of kernels) {
     if (tf.getKernel(k.kernelName, NATIVE_BACKEND)) tf.unregisterKernel(k.kernelName, NATIVE_BACKEND);
     tf.registerKernel(k);

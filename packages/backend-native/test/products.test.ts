@@ -153,3 +153,68 @@ describe('decoderStep arguments', () => {
     expect(() => addon.decoderStep(valid(), Float64Array.from([B, H, heads, 3, hd, F, Tp, 1e-5, 0.35, 0, 1, 0, 0, 0, 0, 0, 0, 0]))).toThrow(/bad dims/);
   });
 });
+
+describe('modelStep: a whole decoding step in one call', () => {
+  // Two layers of H 256, 8 heads of 32, 2 kv heads, F 688, 5 cached positions, two rows, V 2000, a LoRA pair on
+  // q_proj: 1.9M multiply-adds a row, so two threads run it as one team.
+  const [B, H, heads, kvH, hd, F, Tp, V, L, r] = [2, 256, 8, 2, 32, 688, 5, 2000, 2, 4];
+  const kvOut = kvH * hd;
+  const sizes = [H * H, H * kvOut, H * kvOut, H * H, H * F, H * F, F * H];
+  const h0 = random(B * H, 1);
+  const norm = random(H, 2).map((v) => 1 + v);
+  const head = random(H * V, 3).map((v) => v * 0.1);
+  const layerIn = Array.from({ length: L }, (_, l) => ({
+    norms: [random(H, 10 + l).map((v) => 1 + v), random(H, 20 + l).map((v) => 1 + v)],
+    w: sizes.map((n, i) => random(n, 100 * (l + 1) + i).map((v) => v * 0.1)),
+    loraA: random(H * r, 40 + l).map((v) => v * 0.1),
+    loraB: random(r * H, 50 + l).map((v) => v * 0.1),
+    k: random(B * kvOut * Tp, 60 + l),
+    vT: random(B * kvOut * Tp, 70 + l),
+  }));
+  const cos = random(B * hd / 2, 80);
+  const sin = random(B * hd / 2, 81);
+  const mask = Float32Array.from({ length: B * (Tp + 1) }, (_, i) => (i === 0 ? -1e9 : 0));
+  const scales = Float32Array.from([0.5, 0]);
+  const dims = (threads: number) => Float64Array.from([B, H, heads, kvH, hd, F, Tp, 1e-5, 1 / Math.sqrt(hd), 0, threads, r, 0, 0, 0, 0, 0, 0]);
+  /** Layer l's 36 arrays reading `h` and writing `out`. */
+  const arrays = (l: number, h: Float32Array, out: { h: Float32Array; k: Float32Array; vT: Float32Array }) => {
+    const x = layerIn[l];
+    return [h, x.norms[0], x.norms[1], ...x.w, null, null, null, x.loraA, ...new Array(6).fill(null), x.loraB, ...new Array(6).fill(null), scales, cos, sin, x.k, x.vT, mask, out.h, out.k, out.vT];
+  };
+  const outputs = () => Array.from({ length: L }, () => ({ h: new Float32Array(B * H), k: new Float32Array(B * kvOut * (Tp + 1)), vT: new Float32Array(B * kvOut * (Tp + 1)) }));
+
+  function whole(threads: number) {
+    const outs = outputs();
+    const logits = new Float32Array(B * V);
+    addon!.modelStep(outs.map((o, l) => arrays(l, l === 0 ? h0 : outs[l - 1].h, o)), dims(threads), norm, head, logits, 1e-5, 0);
+    return { logits, outs };
+  }
+
+  test('bitwise the layer steps, the norm kernel and the head product one by one, on one thread or a team of two', () => {
+    const outs = outputs();
+    outs.forEach((o, l) => addon!.decoderStep(arrays(l, l === 0 ? h0 : outs[l - 1].h, o), dims(1)));
+    const normed = new Float32Array(B * H);
+    addon!.fused(0, outs[L - 1].h, norm, null, normed, B, H, 1e-5);
+    const logits = new Float32Array(B * V);
+    addon!.rowsGemm(normed, head, logits, B, H, V, 1);
+    for (const threads of [1, 2]) {
+      const w = whole(threads);
+      expect(Buffer.from(w.logits.buffer).equals(Buffer.from(logits.buffer))).toBe(true);
+      w.outs.forEach((o, l) => {
+        expect(Buffer.from(o.k.buffer).equals(Buffer.from(outs[l].k.buffer))).toBe(true);
+        expect(Buffer.from(o.vT.buffer).equals(Buffer.from(outs[l].vT.buffer))).toBe(true);
+      });
+    }
+    expect(logits.some((v) => v !== 0)).toBe(true);
+  });
+
+  test('bad arguments are refused', () => {
+    const outs = outputs();
+    const layers = outs.map((o, l) => arrays(l, l === 0 ? h0 : outs[l - 1].h, o));
+    expect(() => addon!.modelStep([], dims(1), norm, head, new Float32Array(B * V), 1e-5, 0)).toThrow(/modelStep: expected/);
+    expect(() => addon!.modelStep(layers, dims(1), norm, head, new Float32Array(B * V - 1), 1e-5, 0)).toThrow(/do not fit \[H\], \[H, V\], \[B, V\]/);
+    const short = layers.map((a) => a.slice());
+    short[1][7] = new Float32Array(3);
+    expect(() => addon!.modelStep(short, dims(1), norm, head, new Float32Array(B * V), 1e-5, 0)).toThrow(/array 7 is missing, of the wrong type or too short/);
+  });
+});

@@ -10,9 +10,9 @@ import {
 import { bits } from './helpers.js';
 
 /**
- * The native backend runs a decoding step's decoder layer as one kernel (CopeDecoderStep). Its reference is the same
- * step op by op on the same backend (the ops without `decoderStep`): logits and the extended cache must be bitwise
- * the same, for each fixture architecture (Qwen2's q/k/v biases), with a PEFT adapter on every row, on some rows
+ * The native backend runs a whole decoding step as one kernel (CopeModelStep), or a decoder layer as one kernel
+ * (CopeDecoderStep). Their reference is the same step op by op on the same backend (the ops without `modelStep` and
+ * `decoderStep`): logits and the extended cache must be bitwise the same, for each fixture architecture (Qwen2's q/k/v biases), with a PEFT adapter on every row, on some rows
  * (contrastive decoding's expert and amateur rows), with none, and with bf16 weights.
  */
 describe('one-kernel decoding step (native backend)', () => {
@@ -33,19 +33,25 @@ describe('one-kernel decoding step (native backend)', () => {
     rmSync(bf16Dir, { recursive: true, force: true });
   });
 
-  /** Logits and cache of one step after a left-padded two-row prompt, with the fused layer or op by op; fused layers counted. */
-  function step(model: CausalLM, adapters: AdapterChoice, fused: boolean): { logits: tf.Tensor; cache: KvCache; fusedLayers: number } {
+  /**
+   * Logits and cache of one step after a left-padded two-row prompt: the whole step in one kernel (`model`), each layer
+   * in one (`layer`), or op by op (`op`); fused steps and layers counted.
+   */
+  function step(model: CausalLM, adapters: AdapterChoice, mode: 'model' | 'layer' | 'op'): { logits: tf.Tensor; cache: KvCache; fusedLayers: number; fusedSteps: number } {
     let fusedLayers = 0;
-    registerOps('native', fused
-      ? { ...native, decoderStep: (s) => { const r = native.decoderStep!(s); if (r) fusedLayers++; return r; } }
-      : { ...native, decoderStep: undefined });
+    let fusedSteps = 0;
+    registerOps('native', {
+      ...native,
+      modelStep: mode === 'model' ? (s) => { const r = native.modelStep!(s); if (r) fusedSteps++; return r; } : undefined,
+      decoderStep: mode === 'op' ? undefined : (s) => { const r = native.decoderStep!(s); if (r) fusedLayers++; return r; },
+    });
     try {
       const V = model.config.vocabSize;
       const prompt = forward(model, [[0, 3, 5, 7, 9], [2, 4, 6, 8, 10].map((t) => t % V)], { attentionMask: [[0, 1, 1, 1, 1], [1, 1, 1, 1, 1]], useCache: true, lastOnly: true, adapters });
       const next = forward(model, [[11 % V], [12 % V]], { cache: prompt.cache, useCache: true, lastOnly: true, adapters });
       prompt.logits.dispose();
       disposeCache(prompt.cache);
-      return { logits: next.logits, cache: next.cache!, fusedLayers };
+      return { logits: next.logits, cache: next.cache!, fusedLayers, fusedSteps };
     } finally {
       registerOps('native', native);
     }
@@ -53,22 +59,26 @@ describe('one-kernel decoding step (native backend)', () => {
 
   function expectSameStep(model: CausalLM, adapters: AdapterChoice): void {
     // A first step makes what a model keeps across calls (a tied head's transposed copy); the count starts after it.
-    const warm = step(model, adapters, true);
+    const warm = step(model, adapters, 'model');
     warm.logits.dispose();
     disposeCache(warm.cache);
     const before = tf.memory().numTensors;
-    const a = step(model, adapters, true);
-    const b = step(model, adapters, false);
-    expect(a.fusedLayers).toBe(model.config.numLayers);
-    expect(b.fusedLayers).toBe(0);
-    expect(bits(a.logits).equals(bits(b.logits))).toBe(true);
-    a.cache.layers.forEach((l, i) => {
-      expect(l.k.shape).toEqual(b.cache.layers[i].k.shape);
-      expect(bits(l.k).equals(bits(b.cache.layers[i].k))).toBe(true);
-      expect(bits(l.vT).equals(bits(b.cache.layers[i].vT))).toBe(true);
-    });
-    expect(a.cache.mask).toEqual(b.cache.mask);
-    for (const r of [a, b]) {
+    const whole = step(model, adapters, 'model');
+    const layer = step(model, adapters, 'layer');
+    const b = step(model, adapters, 'op');
+    expect([whole.fusedSteps, whole.fusedLayers]).toEqual([1, 0]);
+    expect([layer.fusedSteps, layer.fusedLayers]).toEqual([0, model.config.numLayers]);
+    expect([b.fusedSteps, b.fusedLayers]).toEqual([0, 0]);
+    for (const a of [whole, layer]) {
+      expect(bits(a.logits).equals(bits(b.logits))).toBe(true);
+      a.cache.layers.forEach((l, i) => {
+        expect(l.k.shape).toEqual(b.cache.layers[i].k.shape);
+        expect(bits(l.k).equals(bits(b.cache.layers[i].k))).toBe(true);
+        expect(bits(l.vT).equals(bits(b.cache.layers[i].vT))).toBe(true);
+      });
+      expect(a.cache.mask).toEqual(b.cache.mask);
+    }
+    for (const r of [whole, layer, b]) {
       r.logits.dispose();
       disposeCache(r.cache);
     }
@@ -101,13 +111,13 @@ describe('one-kernel decoding step (native backend)', () => {
     }
   });
 
-  test('two adapters in one batch run op by op (the kernel takes one)', async () => {
+  test('two adapters in one batch run op by op (the kernels take one)', async () => {
     const model = await loadModel(fixture('models', 'tiny-llama'));
     const a = createLoraAdapter(model, 'a', { r: 2, alpha: 2, targetModules: ['q_proj'], dropout: 0 }, new Rng(1));
     const b = createLoraAdapter(model, 'b', { r: 2, alpha: 2, targetModules: ['v_proj'], dropout: 0 }, new Rng(2));
     try {
-      const r = step(model, [a, b], true);
-      expect(r.fusedLayers).toBe(0);
+      const r = step(model, [a, b], 'model');
+      expect([r.fusedSteps, r.fusedLayers]).toEqual([0, 0]);
       r.logits.dispose();
       disposeCache(r.cache);
     } finally {

@@ -1,9 +1,12 @@
-import { DECODER_PROJECTIONS, DECODER_STEP_KERNEL, DROPOUT_KERNEL, RMS_NORM_GRAD_KERNEL, RMS_NORM_KERNEL, ROWS_MATMUL_KERNEL, SWIGLU_GRAD_KERNEL, SCALED_ADD_KERNEL, STEP_ATTENTION_KERNEL, SWIGLU_KERNEL } from '@cope/backend-native';
+import { DECODER_PROJECTIONS, DECODER_STEP_KERNEL, MODEL_STEP_KERNEL, DROPOUT_KERNEL, RMS_NORM_GRAD_KERNEL, RMS_NORM_KERNEL, ROWS_MATMUL_KERNEL, SWIGLU_GRAD_KERNEL, SCALED_ADD_KERNEL, STEP_ATTENTION_KERNEL, SWIGLU_KERNEL } from '@cope/backend-native';
 import { tf } from '../tf.js';
 import type { Tensor, Tensor2D, Tensor3D, Tensor4D } from '../tf.js';
 import { taping } from '../taping.js';
 import { isTrainable } from '../lora-linear.js';
-import type { DecoderStepInput, Ops } from './ops.js';
+import type { DecoderStepInput, ModelStepInput, Ops } from './ops.js';
+import type { LayerCache } from '../kv-cache.js';
+import type { LoraAdapter } from '../lora-types.js';
+import type { LayerWeights } from '../weights.js';
 import { tfOps } from './tf-ops.js';
 
 const run = <T extends Tensor>(name: string, inputs: Record<string, Tensor>, attrs: Record<string, number> = {}): T =>
@@ -24,37 +27,63 @@ function withInputsGrad(value: (a: Tensor, b: Tensor) => Tensor2D, grad: (a: Ten
   return (a, b) => f(a, b) as Tensor2D;
 }
 
+/** A layer's weights fit the one-kernel step: frozen, all float32 or all `bf16`, biases on q/k/v at most. */
+function stepLayerFits(layer: LayerWeights, bf16: boolean): boolean {
+  return DECODER_PROJECTIONS.every((p, i) => {
+    const w = layer.proj[p];
+    return !isTrainable(w.kernel) && !!w.bf16 === bf16 && !(w.bias && i > 2);
+  });
+}
+
+/** A layer's inputs of {@link DECODER_STEP_KERNEL}, named `prefix` + the kernel's names (adapter pairs where it has them). */
+function layerInputs(inputs: Record<string, Tensor>, prefix: string, layer: LayerWeights, l: number, adapter: LoraAdapter | undefined, past: LayerCache): void {
+  Object.assign(inputs, { [`${prefix}inNorm`]: layer.inputNorm, [`${prefix}postNorm`]: layer.postAttentionNorm, [`${prefix}kPast`]: past.k, [`${prefix}vTPast`]: past.vT });
+  for (const p of DECODER_PROJECTIONS) {
+    inputs[`${prefix}w_${p}`] = layer.proj[p].kernel;
+    if (layer.proj[p].bias) inputs[`${prefix}bias_${p}`] = layer.proj[p].bias!;
+    const pair = adapter?.layers[l]?.[p];
+    if (!pair) continue;
+    inputs[`${prefix}loraA_${p}`] = pair.a;
+    inputs[`${prefix}loraB_${p}`] = pair.b;
+  }
+}
+
+/** The inputs and attributes every layer of a step shares: row scales, rotary tables, the mask. */
+function sharedInputs(s: Omit<DecoderStepInput, 'layer' | 'l' | 'past'>, inputs: Record<string, Tensor>, bf16: boolean): Record<string, number> {
+  if (s.rows.adapters[0]) inputs.loraScale = s.scales.vector(0);
+  [inputs.cos, inputs.sin] = s.rotary.tablesOf();
+  inputs.bias = s.bias.tensor().reshape([s.B, s.Tk]);
+  return { eps: s.c.rmsNormEps, scale: 1 / Math.sqrt(s.c.headDim), heads: s.c.numHeads, bf16: bf16 ? 1 : 0 };
+}
+
+/** Whether a step's rows and rotation fit the one-kernel step: outside a tape, one adapter at most, the rotary kernel. */
+const stepFits = (s: Omit<DecoderStepInput, 'layer' | 'l' | 'past'>) => !taping() && s.rows.adapters.length <= 1 && s.rotary.usesKernel;
+
 /**
  * A decoding step's decoder layer as one kernel: frozen weights (all float32 or all bf16), q/k/v biases at most,
  * one adapter at most, the rotary kernel's head sizes, outside a tape. Null otherwise.
  */
 function decoderStep(s: DecoderStepInput): { h: Tensor2D; k: Tensor4D; vT: Tensor4D } | null {
-  const { layer, c, rows } = s;
-  if (taping() || rows.adapters.length > 1 || !s.rotary.usesKernel) return null;
-  const proj = DECODER_PROJECTIONS.map((p) => layer.proj[p]);
-  const bf16 = !!proj[0].bf16;
-  if (proj.some((w, i) => isTrainable(w.kernel) || !!w.bf16 !== bf16 || (w.bias && i > 2))) return null;
-  const inputs: Record<string, Tensor> = { h: s.h, inNorm: layer.inputNorm, postNorm: layer.postAttentionNorm, kPast: s.past.k, vTPast: s.past.vT };
-  DECODER_PROJECTIONS.forEach((p, i) => {
-    inputs[`w_${p}`] = proj[i].kernel;
-    if (proj[i].bias) inputs[`bias_${p}`] = proj[i].bias!;
-  });
-  const adapter = rows.adapters[0];
-  if (adapter) {
-    for (const p of DECODER_PROJECTIONS) {
-      const pair = adapter.layers[s.l]?.[p];
-      if (!pair) continue;
-      inputs[`loraA_${p}`] = pair.a;
-      inputs[`loraB_${p}`] = pair.b;
-    }
-    inputs.loraScale = s.scales.vector(0);
-  }
-  const [cos, sin] = s.rotary.tablesOf();
-  inputs.cos = cos;
-  inputs.sin = sin;
-  inputs.bias = s.bias.tensor().reshape([s.B, s.Tk]);
-  const [h, k, vT] = runMany(DECODER_STEP_KERNEL, inputs, { eps: c.rmsNormEps, scale: 1 / Math.sqrt(c.headDim), heads: c.numHeads, bf16: bf16 ? 1 : 0 });
+  const bf16 = !!s.layer.proj.q_proj.bf16;
+  if (!stepFits(s) || !stepLayerFits(s.layer, bf16)) return null;
+  const inputs: Record<string, Tensor> = { h: s.h };
+  layerInputs(inputs, '', s.layer, s.l, s.rows.adapters[0], s.past);
+  const [h, k, vT] = runMany(DECODER_STEP_KERNEL, inputs, sharedInputs(s, inputs, bf16));
   return { h: h as Tensor2D, k: k as Tensor4D, vT: vT as Tensor4D };
+}
+
+/**
+ * A whole decoding step (every layer, the final norm, the head) as one kernel where every layer fits
+ * {@link decoderStep} and the head is frozen. Null otherwise.
+ */
+function modelStep(s: ModelStepInput): { logits: Tensor2D; cache: LayerCache[] } | null {
+  const { layers, lmHead, norm } = s.weights;
+  const bf16 = !!layers[0].proj.q_proj.bf16;
+  if (!stepFits(s) || isTrainable(lmHead.kernel) || !layers.every((layer) => stepLayerFits(layer, bf16))) return null;
+  const inputs: Record<string, Tensor> = { h: s.h, norm, head: lmHead.kernel };
+  layers.forEach((layer, l) => layerInputs(inputs, `${l}.`, layer, l, s.rows.adapters[0], s.past[l]));
+  const [logits, ...caches] = runMany(MODEL_STEP_KERNEL, inputs, { ...sharedInputs(s, inputs, bf16), layers: layers.length, headBf16: lmHead.bf16 ? 1 : 0 });
+  return { logits: logits as Tensor2D, cache: layers.map((_, l) => ({ k: caches[2 * l] as Tensor4D, vT: caches[2 * l + 1] as Tensor4D })) };
 }
 
 /**
@@ -92,6 +121,7 @@ export const nativeOps: Ops = {
     return taping() ? tf.matMul(x, w.kernel) : run<Tensor2D>(ROWS_MATMUL_KERNEL, { x, w: w.kernel });
   },
   decoderStep,
+  modelStep,
   dropout(x, rate, seed) {
     const apply = (t: Tensor) => run<Tensor>(DROPOUT_KERNEL, { x: t }, { rate, seed });
     const f = tf.customGrad(((xIn: Tensor, save: (ts: Tensor[]) => void) => {

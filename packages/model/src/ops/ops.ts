@@ -4,7 +4,7 @@ import type { FrozenKernel } from '../frozen-copies.js';
 import type { LayerCache } from '../kv-cache.js';
 import type { RowAdapters, RowScales } from '../lora-linear.js';
 import type { Rotary } from '../rope.js';
-import type { LayerWeights } from '../weights.js';
+import type { LayerWeights, ModelWeights } from '../weights.js';
 
 /** What a decoding step of one decoder layer reads: one new token a row (B rows), over the layer's cache. */
 export interface DecoderStepInput {
@@ -22,6 +22,13 @@ export interface DecoderStepInput {
   B: number;
   /** Key positions: cached plus this one. */
   Tk: number;
+}
+
+/** What a whole decoding step reads: {@link DecoderStepInput} for every layer, the embedded tokens, the final norm and head. */
+export interface ModelStepInput extends Omit<DecoderStepInput, 'layer' | 'l' | 'past'> {
+  weights: ModelWeights;
+  /** Every layer's cache. */
+  past: LayerCache[];
 }
 
 /**
@@ -87,4 +94,10 @@ export interface Ops {
    * runs op by op).
    */
   decoderStep?(step: DecoderStepInput): { h: Tensor2D; k: Tensor4D; vT: Tensor4D } | null;
+  /**
+   * Optional: a whole decoding step after the embedding (every layer, the final norm, the head) in one kernel,
+   * bitwise the layer steps and the head run one by one; returns the logits [B, V] and each layer's cache with this
+   * position, or null where it does not apply (the step then runs layer by layer).
+   */
+  modelStep?(step: ModelStepInput): { logits: Tensor2D; cache: LayerCache[] } | null;
 }
