@@ -223,10 +223,10 @@ async function benchPipeline(name: ConfigName, c: Config, model: CausalLM, adapt
 async function benchDecode(name: ConfigName, c: Config, model: CausalLM, adapter: LoraAdapter, rng: Rng, weights: 'float32' | 'bf16' = 'float32'): Promise<void> {
   const report = (rec: Record<string, unknown>) => reportLine(weights === 'bf16' ? { ...rec, weights } : rec);
   const prompt = Array.from({ length: 64 }, () => rng.int(c.vocab_size));
-  const timed = async (decoder?: Decoder, promptCache?: PromptCache) => {
+  const timed = async (decoder?: Decoder, promptCache?: PromptCache, withAdapter = true) => {
     let firstToken = 0;
     const t = performance.now();
-    await generate(model, [prompt], { maxNewTokens: 32, eosTokenIds: [], adapter, decoder, promptCache, onToken: (_s, _t, step) => { if (step === 0) firstToken = performance.now(); } });
+    await generate(model, [prompt], { maxNewTokens: 32, eosTokenIds: [], adapter: withAdapter ? adapter : null, decoder, promptCache, onToken: (_s, _t, step) => { if (step === 0) firstToken = performance.now(); } });
     const end = performance.now();
     return { total: (end - t) / 1000, prompt: (firstToken - t) / 1000, steps: (end - firstToken) / 1000 };
   };
@@ -239,14 +239,16 @@ async function benchDecode(name: ConfigName, c: Config, model: CausalLM, adapter
   const g: Array<Awaited<ReturnType<typeof timed>>> = [];
   const cd: typeof g = [];
   const cdCached: typeof g = [];
-  // The three kinds of run take turns going first, so whatever a run leaves behind (garbage to collect, a
-  // cooled cache) falls on each kind alike.
+  const bare: typeof g = [];
+  // The kinds of run take turns going first, so whatever a run leaves behind (garbage to collect, a cooled cache)
+  // falls on each kind alike.
   const kinds = [
     async () => g.push(await timed()),
     async () => cd.push(await timed(contrastiveDecoder())),
     async () => cdCached.push(await timed(contrastiveDecoder(), amateurRead)),
+    async () => bare.push(await timed(undefined, undefined, false)),
   ];
-  for (let i = 0; i < 12; i++) for (let j = 0; j < 3; j++) await kinds[(i + j) % 3]();
+  for (let i = 0; i < 12; i++) for (let j = 0; j < kinds.length; j++) await kinds[(i + j) % kinds.length]();
   amateurRead.dispose();
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const ratio = (k: 'total' | 'prompt' | 'steps', runs: typeof g) => med(g.map((x, i) => runs[i][k] / x[k]));
@@ -257,6 +259,7 @@ async function benchDecode(name: ConfigName, c: Config, model: CausalLM, adapter
   };
   const ratios = (runs: typeof g) => ({ cost_ratio_vs_greedy: ratio('total', runs), per_step_cost_ratio: ratio('steps', runs), prompt_cost_ratio: ratio('prompt', runs) });
   report({ ...timing('greedy_decode_tokens_per_s', g), note: 'batch 1, prompt 64, 32 new, KV cache, with the user adapter; value includes the prompt (prompt_ms: prompt forward and first token)' });
+  report({ ...timing('greedy_decode_bare_tokens_per_s', bare), note: 'as greedy, the base model alone (what llama-bench runs)' });
   report({ ...timing('contrastive_decode_tokens_per_s', cd), ...ratios(cd) });
   report({
     ...timing('contrastive_decode_amateur_prompt_cached_tokens_per_s', cdCached), ...ratios(cdCached),

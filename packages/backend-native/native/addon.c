@@ -408,13 +408,14 @@ static napi_value decoder_step_op(napi_env env, napi_callback_info info) {
 }
 
 /*
- * modelStep(layers, dims, norm, head, logits, eps, headBf16): decoder_step.h's model_step. layers: each layer's 36
- * arrays as decoderStep takes them (layer l's hOut is layer l+1's h); dims: decoderStep's 18, for every layer; norm
- * [H]; head [H, V] (Float32Array, or Uint16Array of bf16 bits with headBf16); logits [B, V] out.
+ * modelStep(layers, dims, norm, head, logits, eps, headBf16[, ids, embed]): decoder_step.h's model_step. layers: each
+ * layer's 36 arrays as decoderStep takes them (layer l's hOut is layer l+1's h); dims: decoderStep's 18, for every
+ * layer; norm [H]; head [H, V] (Float32Array, or Uint16Array of bf16 bits with headBf16); logits [B, V] out; ids
+ * (Int32Array [B], or null: layer 0's h is given) with embed [V, H] (or null: the float32 head's columns).
  */
 static napi_value model_step_op(napi_env env, napi_callback_info info) {
-  GET_ARGS(7);
-  const char* usage = "modelStep: expected (layers: arrays of 36 arrays, Float64Array of 18 dims, norm, head, logits, eps, headBf16)";
+  GET_ARGS(9);
+  const char* usage = "modelStep: expected (layers: arrays of 36 arrays, Float64Array of 18 dims, norm, head, logits, eps, headBf16[, ids, embed])";
   double* d;
   size_t nd, ln = 0, lh = 0, ll = 0;
   uint32_t L = 0;
@@ -422,7 +423,7 @@ static napi_value model_step_op(napi_env env, napi_callback_info info) {
   float *norm, *logits;
   void* head = NULL;
   bool isArray = false;
-  if (argc != 7 || napi_is_array(env, argv[0], &isArray) != napi_ok || !isArray || napi_get_array_length(env, argv[0], &L) != napi_ok || L < 1 ||
+  if ((argc != 7 && argc != 9) || napi_is_array(env, argv[0], &isArray) != napi_ok || !isArray || napi_get_array_length(env, argv[0], &L) != napi_ok || L < 1 ||
       !f64_arg(env, argv[1], &d, &nd) || nd != 18 || !f32_arg(env, argv[2], &norm, &ln) || !f32_arg(env, argv[4], &logits, &ll) ||
       napi_get_value_double(env, argv[5], &eps) != napi_ok || napi_get_value_double(env, argv[6], &headBf16) != napi_ok ||
       !typed_arg(env, argv[3], headBf16 != 0 ? napi_uint16_array : napi_float32_array, &head, &lh)) {
@@ -441,7 +442,23 @@ static napi_value model_step_op(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "modelStep: norm, head or logits do not fit [H], [H, V], [B, V]");
     return NULL;
   }
-  const model_step_args m = {L, layers, norm, (float)eps, head, headBf16 != 0, V, layers[0].threads, logits};
+  void* ids = NULL;
+  void* embed = NULL;
+  size_t li = 0, le = 0;
+  if (argc == 9) {
+    napi_valuetype ti, te;
+    napi_typeof(env, argv[7], &ti);
+    napi_typeof(env, argv[8], &te);
+    const int ok = (ti == napi_null || typed_arg(env, argv[7], napi_int32_array, &ids, &li)) && (te == napi_null || typed_arg(env, argv[8], napi_float32_array, &embed, &le));
+    int bad = !ok || (ids && (int64_t)li < B) || (embed && (int64_t)le < V * H) || (ids && !embed && headBf16 != 0);
+    for (int64_t b = 0; ids && !bad && b < B; b++) bad = ((int32_t*)ids)[b] < 0 || ((int32_t*)ids)[b] >= V;
+    if (bad) {
+      free(layers);
+      napi_throw_range_error(env, NULL, "modelStep: ids [B] in [0, V) with embed [V, H] (or a float32 head) expected");
+      return NULL;
+    }
+  }
+  const model_step_args m = {L, layers, norm, (float)eps, head, headBf16 != 0, V, layers[0].threads, logits, ids, embed};
   const int r = model_step(&m);
   free(layers);
   if (r != 0) napi_throw_error(env, NULL, "modelStep: out of memory");

@@ -143,6 +143,15 @@ int model_step(const model_step_args* m) {
   float* normed = buf + most;
   // One team for the whole step: its threads meet at barriers between the products instead of starting a team a layer.
   const int threads = m->threads > 1 && macs >= MODEL_TEAM_MIN_MACS ? m->threads : 1;
+  if (m->ids) {
+    // The lookup copies values: the same bits as a gather of the table's rows or the head's columns.
+    float* h0 = (float*)m->layers[0].h;
+    for (int64_t b = 0; b < B; b++) {
+      const int64_t id = m->ids[b];
+      if (m->embed) memcpy(h0 + b * H, m->embed + id * H, sizeof(float) * (size_t)H);
+      else for (int64_t i = 0; i < H; i++) h0[b * H + i] = ((const float*)m->head)[i * m->V + id];
+    }
+  }
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     const int me = omp_get_thread_num(), team = omp_get_num_threads();

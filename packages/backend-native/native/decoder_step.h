@@ -47,6 +47,12 @@ typedef struct {
   int threads;
   /* Out: [B, V]. */
   float* logits;
+  /*
+   * With `ids` [B]: layer 0's h is written first with each id's embedding, a row of `embed` [V, H] or, without it, a
+   * column of the float32 head. NULL: layer 0's h holds the embedded tokens already.
+   */
+  const int32_t* ids;
+  const float* embed;
 } model_step_args;
 
 /*

@@ -24,11 +24,13 @@ export interface NativeAddon {
    */
   decoderStep(arrays: Array<Float32Array | Uint16Array | null>, dims: Float64Array): void;
   /**
-   * A whole decoding step after the embedding (native/decoder_step.h's model_step): `layers` each as decoderStep's
-   * arrays (layer l's hOut is layer l+1's h), the same dims for every layer, the final norm [H], the head [H, V]
-   * (bf16 bits with `headBf16`), logits [B, V] out.
+   * A whole decoding step (native/decoder_step.h's model_step): `layers` each as decoderStep's arrays (layer l's hOut
+   * is layer l+1's h), the same dims for every layer, the final norm [H], the head [H, V] (bf16 bits with `headBf16`),
+   * logits [B, V] out; with `ids` [B], layer 0's h is written with their embeddings (rows of `embed` [V, H], or
+   * columns of a float32 head).
    */
-  modelStep(layers: Array<Array<Float32Array | Uint16Array | null>>, dims: Float64Array, norm: Float32Array, head: Float32Array | Uint16Array, logits: Float32Array, eps: number, headBf16: number): void;
+  modelStep(layers: Array<Array<Float32Array | Uint16Array | null>>, dims: Float64Array, norm: Float32Array, head: Float32Array | Uint16Array, logits: Float32Array, eps: number, headBf16: number,
+    ids?: Int32Array | null, embed?: Float32Array | null): void;
   /** OpenBLAS's build description. */
   config(): string;
   bf16ToF32(src: Uint16Array, dst: Float32Array): void;

@@ -20,15 +20,18 @@ function layerArrays(backend: NativeBackend, inputs: Record<string, TensorInfo>,
   ];
 }
 
-/** The step's shapes, checked: h [B, H], each layer's kPast [B, kvH, Tp, hd] and vTPast [B, kvH, hd, Tp]. */
+/**
+ * The step's shapes, checked: h [B, H] (or the model step's ids [B] and norm [H]), each layer's kPast [B, kvH, Tp, hd]
+ * and vTPast [B, kvH, hd, Tp].
+ */
 function stepShapes(kernel: string, inputs: Record<string, TensorInfo>, prefix: string, bf16: boolean) {
-  const { h } = inputs;
+  const { h, ids } = inputs;
   const kPast = inputs[`${prefix}kPast`];
   const vTPast = inputs[`${prefix}vTPast`];
-  const [B, H] = h.shape;
+  const [B, H] = h ? h.shape : [ids.shape[0], inputs.norm.shape[0]];
   const [, kvH, Tp, hd] = kPast.shape;
-  util.assert(h.shape.length === 2 && kPast.shape.length === 4 && kPast.shape[0] === B && vTPast.shape.join() === [B, kvH, hd, Tp].join(),
-    () => `${kernel}: expected h [B, H], kPast [B, kvH, Tp, hd], vTPast [B, kvH, hd, Tp]: h [${h.shape}], kPast [${kPast.shape}], vTPast [${vTPast.shape}]`);
+  util.assert((h ? h.shape.length === 2 : ids.shape.length === 1) && kPast.shape.length === 4 && kPast.shape[0] === B && vTPast.shape.join() === [B, kvH, hd, Tp].join(),
+    () => `${kernel}: expected h [B, H] or ids [B], kPast [B, kvH, Tp, hd], vTPast [B, kvH, hd, Tp]: h [${h?.shape ?? ids.shape}], kPast [${kPast.shape}], vTPast [${vTPast.shape}]`);
   const F = inputs[`${prefix}w_gate_proj`].shape[1] * (bf16 ? 2 : 1);
   return { B, H, kvH, Tp, hd, F };
 }
@@ -68,11 +71,15 @@ export function modelStepKernel(addon: NativeAddon): KernelConfig {
     const layers = Array.from({ length: attrs.layers }, (_, l) => {
       const out = { h: between[l % 2], k: backend.alloc(s.B * s.kvH * (s.Tp + 1) * s.hd), vT: backend.alloc(s.B * s.kvH * s.hd * (s.Tp + 1)) };
       caches.push(out);
-      return layerArrays(backend, inputs, `${l}.`, !!attrs.bf16, l === 0 ? valuesOf(backend, inputs.h) : between[(l - 1) % 2], out);
+      // With ids, the addon writes the embedded tokens into layer 0's input.
+      const h0 = inputs.ids ? new Float32Array(s.B * s.H) : valuesOf(backend, inputs.h);
+      return layerArrays(backend, inputs, `${l}.`, !!attrs.bf16, l === 0 ? h0 : between[(l - 1) % 2], out);
     });
     const logits = backend.alloc(s.B * V);
     const head = attrs.headBf16 ? bf16Bits(backend, inputs.head) : valuesOf(backend, inputs.head);
-    addon.modelStep(layers, stepDims(inputs, '0.', s, attrs, backend.threads), valuesOf(backend, inputs.norm), head, logits, attrs.eps, attrs.headBf16 ? 1 : 0);
+    const ids = inputs.ids ? (backend.data.get(inputs.ids.dataId)!.values as Int32Array) : null;
+    const embed = inputs.embed ? valuesOf(backend, inputs.embed) : null;
+    addon.modelStep(layers, stepDims(inputs, '0.', s, attrs, backend.threads), valuesOf(backend, inputs.norm), head, logits, attrs.eps, attrs.headBf16 ? 1 : 0, ids, embed);
     return [
       backend.makeTensorInfo([s.B, V], 'float32', logits),
       ...caches.flatMap((c) => [backend.makeTensorInfo([s.B, s.kvH, s.Tp + 1, s.hd], 'float32', c.k), backend.makeTensorInfo([s.B, s.kvH, s.hd, s.Tp + 1], 'float32', c.vT)]),

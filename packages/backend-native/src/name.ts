@@ -61,9 +61,10 @@ export const DECODER_PROJECTIONS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gat
 export const DECODER_STEP_KERNEL = 'CopeDecoderStep';
 
 /**
- * `CopeModelStep`: a whole decoding step after the embedding, one new token a row, in one kernel: every layer's
+ * `CopeModelStep`: a whole decoding step, one new token a row, in one kernel: the embedding lookup, every layer's
  * {@link DECODER_STEP_KERNEL} step, the final RMSNorm and the head's row-invariant product, on one team of threads.
- * Inputs: `h` [B, H] (the embedded tokens); each layer `l`'s inputs of {@link DECODER_STEP_KERNEL} but `h`, named
+ * Inputs: `h` [B, H] (the embedded tokens), or `ids` int32 [B] with `embed` [V, H] (absent: the float32 head's
+ * columns); each layer `l`'s inputs of {@link DECODER_STEP_KERNEL} but `h`, named
  * `<l>.inNorm`, `<l>.w_q_proj`, `<l>.kPast`, …; the shared `cos`, `sin`, `bias` and `loraScale`; `norm` [H]; `head`
  * [H, V] (float32, or int32 bf16 pairs with `headBf16: 1`). Attributes: those of {@link DECODER_STEP_KERNEL} and
  * `layers`, `headBf16`. Outputs: logits [B, V], then each layer's cache (k, vT) with this position appended. Bitwise

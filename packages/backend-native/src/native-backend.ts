@@ -2,7 +2,7 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { BackendValues, DataId, DataType } from '@tensorflow/tfjs-core';
 
 /** Outputs this small come from malloc's own pools already; recycling pays off for larger ones. */
-const MIN_POOLED_FLOATS = 16 * 1024;
+const MIN_POOLED_FLOATS = 4 * 1024;
 /** The most memory kept for reuse, over all sizes; past it the sizes released longest ago are dropped first. */
 const MAX_POOLED_BYTES = 1024 ** 3;
 
@@ -26,17 +26,22 @@ export class NativeBackend extends MathBackendCPU {
     (this as unknown as { firstUse: boolean }).firstUse = false;
   }
 
-  /** A float32 array of `n` elements for a kernel's output: recycled (contents undefined) or new. */
+  /**
+   * A float32 array of `n` elements for a kernel's output: recycled (contents undefined) or new. Pooled arrays come
+   * in size classes (a view of the first `n` elements of a class's buffer), so outputs that grow a little every call
+   * (a decoding step's KV cache) reuse the memory the previous call's released.
+   */
   alloc(n: number): Float32Array {
-    const reused = this.pool.get(n)?.pop();
+    const size = sizeClass(n);
+    const reused = this.pool.get(size)?.pop();
     if (reused) {
       this.pooledBytes -= reused.byteLength;
       this.recyclable.add(reused.buffer);
-      return reused;
+      return size === n ? reused : reused.subarray(0, n);
     }
-    const fresh = new Float32Array(n);
+    const fresh = new Float32Array(size);
     if (n >= MIN_POOLED_FLOATS) this.recyclable.add(fresh.buffer);
-    return fresh;
+    return size === n ? fresh : fresh.subarray(0, n);
   }
 
   override write(values: BackendValues, shape: number[], dtype: DataType): DataId {
@@ -68,7 +73,8 @@ export class NativeBackend extends MathBackendCPU {
 
   /** An int32 array of `n` elements for a kernel's output, over recycled memory when there is some. */
   allocInt32(n: number): Int32Array {
-    return new Int32Array(this.alloc(n).buffer);
+    const a = this.alloc(n);
+    return new Int32Array(a.buffer, a.byteOffset, n);
   }
 
   private release(values: Float32Array | Int32Array): void {
@@ -78,21 +84,29 @@ export class NativeBackend extends MathBackendCPU {
       return;
     }
     this.holders.delete(values.buffer);
-    const whole = values.byteOffset === 0 && values.byteLength === values.buffer.byteLength && values.byteLength % 4 === 0;
-    if (!whole || !this.recyclable.has(values.buffer) || values.byteLength > MAX_POOLED_BYTES) return;
+    // Only buffers this pool handed out (whole, or the view alloc made of a size class) come back to it.
+    const bytes = values.buffer.byteLength;
+    if (values.byteOffset !== 0 || bytes % 4 !== 0 || !this.recyclable.has(values.buffer) || bytes > MAX_POOLED_BYTES) return;
     this.recyclable.delete(values.buffer);
-    const floats = values.byteLength / 4;
+    const floats = bytes / 4;
     // Most recently released sizes last: eviction takes from the front.
     let list = this.pool.get(floats);
     if (list) this.pool.delete(floats);
     else list = [];
     this.pool.set(floats, list);
-    list.push(values instanceof Float32Array ? values : new Float32Array(values.buffer));
-    this.pooledBytes += values.byteLength;
+    list.push(new Float32Array(values.buffer));
+    this.pooledBytes += bytes;
     for (const [size, stale] of this.pool) {
       if (this.pooledBytes <= MAX_POOLED_BYTES) break;
       while (stale.length && this.pooledBytes > MAX_POOLED_BYTES) this.pooledBytes -= stale.shift()!.byteLength;
       if (!stale.length) this.pool.delete(size);
     }
   }
+}
+
+/** The pooled size of `n` floats: below the pooling threshold `n` itself, else `n` rounded up to a quarter octave (at most 25% more). */
+function sizeClass(n: number): number {
+  if (n < MIN_POOLED_FLOATS) return n;
+  const step = 2 ** (Math.floor(Math.log2(n)) - 2);
+  return Math.ceil(n / step) * step;
 }

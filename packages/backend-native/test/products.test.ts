@@ -208,6 +208,34 @@ describe('modelStep: a whole decoding step in one call', () => {
     expect(logits.some((v) => v !== 0)).toBe(true);
   });
 
+  test('with ids, the tokens are looked up in the kernel: rows of the table, or columns of a float32 head', () => {
+    const ids = Int32Array.from([7, 1234]);
+    const table = random(V * H, 90);
+    const given = (rows: Float32Array) => {
+      const outs = outputs();
+      const logits = new Float32Array(B * V);
+      addon!.modelStep(outs.map((o, l) => arrays(l, l === 0 ? rows : outs[l - 1].h, o)), dims(2), norm, head, logits, 1e-5, 0);
+      return logits;
+    };
+    const lookedUp = (embed: Float32Array | null) => {
+      const outs = outputs();
+      const logits = new Float32Array(B * V);
+      const h = new Float32Array(B * H);
+      addon!.modelStep(outs.map((o, l) => arrays(l, l === 0 ? h : outs[l - 1].h, o)), dims(2), norm, head, logits, 1e-5, 0, ids, embed);
+      return { logits, h };
+    };
+    const tableRows = Float32Array.from({ length: B * H }, (_, i) => table[ids[Math.floor(i / H)] * H + (i % H)]);
+    const headColumns = Float32Array.from({ length: B * H }, (_, i) => head[(i % H) * V + ids[Math.floor(i / H)]]);
+    for (const [embed, rows] of [[table, tableRows], [null, headColumns]] as const) {
+      const r = lookedUp(embed);
+      expect(Buffer.from(r.h.buffer).equals(Buffer.from(rows.buffer))).toBe(true);
+      expect(Buffer.from(r.logits.buffer).equals(Buffer.from(given(rows).buffer))).toBe(true);
+    }
+    const outs = outputs();
+    expect(() => addon!.modelStep(outs.map((o, l) => arrays(l, l === 0 ? new Float32Array(B * H) : outs[l - 1].h, o)), dims(1), norm, head, new Float32Array(B * V), 1e-5, 0, Int32Array.from([0, V]), null))
+      .toThrow(/ids \[B\] in \[0, V\)/);
+  });
+
   test('bad arguments are refused', () => {
     const outs = outputs();
     const layers = outs.map((o, l) => arrays(l, l === 0 ? h0 : outs[l - 1].h, o));

@@ -7,6 +7,7 @@ import type { DecoderStepInput, ModelStepInput, Ops } from './ops.js';
 import type { LayerCache } from '../kv-cache.js';
 import type { LoraAdapter } from '../lora-types.js';
 import type { LayerWeights } from '../weights.js';
+import { keptTranspose } from '../frozen-copies.js';
 import { tfOps } from './tf-ops.js';
 
 const run = <T extends Tensor>(name: string, inputs: Record<string, Tensor>, attrs: Record<string, number> = {}): T =>
@@ -49,7 +50,7 @@ function layerInputs(inputs: Record<string, Tensor>, prefix: string, layer: Laye
 }
 
 /** The inputs and attributes every layer of a step shares: row scales, rotary tables, the mask. */
-function sharedInputs(s: Omit<DecoderStepInput, 'layer' | 'l' | 'past'>, inputs: Record<string, Tensor>, bf16: boolean): Record<string, number> {
+function sharedInputs(s: Omit<DecoderStepInput, 'layer' | 'l' | 'past' | 'h'>, inputs: Record<string, Tensor>, bf16: boolean): Record<string, number> {
   if (s.rows.adapters[0]) inputs.loraScale = s.scales.vector(0);
   [inputs.cos, inputs.sin] = s.rotary.tablesOf();
   inputs.bias = s.bias.tensor().reshape([s.B, s.Tk]);
@@ -57,7 +58,7 @@ function sharedInputs(s: Omit<DecoderStepInput, 'layer' | 'l' | 'past'>, inputs:
 }
 
 /** Whether a step's rows and rotation fit the one-kernel step: outside a tape, one adapter at most, the rotary kernel. */
-const stepFits = (s: Omit<DecoderStepInput, 'layer' | 'l' | 'past'>) => !taping() && s.rows.adapters.length <= 1 && s.rotary.usesKernel;
+const stepFits = (s: Omit<DecoderStepInput, 'layer' | 'l' | 'past' | 'h'>) => !taping() && s.rows.adapters.length <= 1 && s.rotary.usesKernel;
 
 /**
  * A decoding step's decoder layer as one kernel: frozen weights (all float32 or all bf16), q/k/v biases at most,
@@ -80,7 +81,14 @@ function modelStep(s: ModelStepInput): { logits: Tensor2D; cache: LayerCache[] }
   const { layers, lmHead, norm } = s.weights;
   const bf16 = !!layers[0].proj.q_proj.bf16;
   if (!stepFits(s) || isTrainable(lmHead.kernel) || !layers.every((layer) => stepLayerFits(layer, bf16))) return null;
-  const inputs: Record<string, Tensor> = { h: s.h, norm, head: lmHead.kernel };
+  const inputs: Record<string, Tensor> = { norm, head: lmHead.kernel };
+  // The lookup in the kernel: rows of the table (a tied head's kept transposed copy), else the float32 head's columns.
+  const table = s.weights.embed ?? (lmHead.bf16 ? undefined : keptTranspose(lmHead));
+  if (table && isTrainable(table)) return null;
+  if (table || !lmHead.bf16) {
+    inputs.ids = tf.tensor1d(s.ids, 'int32');
+    if (table) inputs.embed = table;
+  } else inputs.h = s.embedded();
   layers.forEach((layer, l) => layerInputs(inputs, `${l}.`, layer, l, s.rows.adapters[0], s.past[l]));
   const [logits, ...caches] = runMany(MODEL_STEP_KERNEL, inputs, { ...sharedInputs(s, inputs, bf16), layers: layers.length, headBf16: lmHead.bf16 ? 1 : 0 });
   return { logits: logits as Tensor2D, cache: layers.map((_, l) => ({ k: caches[2 * l] as Tensor4D, vT: caches[2 * l + 1] as Tensor4D })) };

@@ -24,9 +24,13 @@ export interface DecoderStepInput {
   Tk: number;
 }
 
-/** What a whole decoding step reads: {@link DecoderStepInput} for every layer, the embedded tokens, the final norm and head. */
-export interface ModelStepInput extends Omit<DecoderStepInput, 'layer' | 'l' | 'past'> {
+/** What a whole decoding step reads: {@link DecoderStepInput} for every layer, the tokens, the final norm and head. */
+export interface ModelStepInput extends Omit<DecoderStepInput, 'layer' | 'l' | 'past' | 'h'> {
   weights: ModelWeights;
+  /** The new token of each row [B]. */
+  ids: number[];
+  /** Their embeddings [B, H], computed where the backend does not look them up itself. */
+  embedded(): Tensor2D;
   /** Every layer's cache. */
   past: LayerCache[];
 }
@@ -95,7 +99,7 @@ export interface Ops {
    */
   decoderStep?(step: DecoderStepInput): { h: Tensor2D; k: Tensor4D; vT: Tensor4D } | null;
   /**
-   * Optional: a whole decoding step after the embedding (every layer, the final norm, the head) in one kernel,
+   * Optional: a whole decoding step (embedding, every layer, the final norm, the head) in one kernel,
    * bitwise the layer steps and the head run one by one; returns the logits [B, V] and each layer's cache with this
    * position, or null where it does not apply (the step then runs layer by layer).
    */
