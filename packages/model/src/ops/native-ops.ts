@@ -101,8 +101,8 @@ function modelStep(s: ModelStepInput): { logits: Tensor2D; cache: LayerCache[] }
  * product (a row's logits never depend on the rows beside it, so batched decoding and the prompt cache match a
  * row alone bitwise); a decoding step's attention in one kernel. Rotary embedding on its kernel, in and out of a
  * tape (the gradient is the rotation by the opposite angle), and LoRA dropout on its seeded kernel (the mask is a
- * function of seed and element index, so the gradient is the same kernel). A decoding step's decoder layer in one
- * kernel where it applies (bitwise the op-by-op layer).
+ * function of seed and element index, so the gradient is the same kernel). A whole decoding step, or a decoding
+ * step's decoder layer, in one kernel where it applies (bitwise the op-by-op step).
  */
 export const nativeOps: Ops = {
   ...tfOps,
