@@ -234,4 +234,24 @@ describe('native kernels equal tfjs-backend-cpu', () => {
     tf.dispose([a, view, d, e]);
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  test('outputs that grow a little each call reuse the memory the previous call released (size classes), exactly their size', async () => {
+    await tf.setBackend(NATIVE_BACKEND);
+    const valuesOf = (t: tf.Tensor) => (tf.engine().backend as unknown as { data: { get(id: object): { values: Float32Array } } }).data.get(t.dataId).values;
+    const before = tf.memory().numTensors;
+    // A cache growing by one position a step: each output is 64 floats longer than the last.
+    const buffers = new Set<ArrayBufferLike>();
+    for (let t = 100; t < 110; t++) {
+      const x = tf.fill([64, t], t);
+      const y = tf.mul(x, 2);
+      expect(valuesOf(y).length).toBe(64 * t);
+      buffers.add(valuesOf(y).buffer);
+      const sum = tf.sum(y);
+      expect(sum.dataSync()[0]).toBe(2 * t * 64 * t);
+      tf.dispose([x, y, sum]);
+    }
+    // Ten outputs of growing size, served by one or two recycled buffers rather than ten fresh ones.
+    expect(buffers.size).toBeLessThanOrEqual(2);
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });
