@@ -68,11 +68,11 @@ export function modelStepKernel(addon: NativeAddon): KernelConfig {
     // Hidden states between layers alternate between two buffers; the last layer's feeds the final norm.
     const between = [new Float32Array(s.B * s.H), new Float32Array(s.B * s.H)];
     const caches: Array<{ k: Float32Array; vT: Float32Array }> = [];
+    // With ids, the addon writes the embedded tokens into layer 0's input.
+    const h0 = inputs.ids ? new Float32Array(s.B * s.H) : valuesOf(backend, inputs.h);
     const layers = Array.from({ length: attrs.layers }, (_, l) => {
       const out = { h: between[l % 2], k: backend.alloc(s.B * s.kvH * (s.Tp + 1) * s.hd), vT: backend.alloc(s.B * s.kvH * s.hd * (s.Tp + 1)) };
       caches.push(out);
-      // With ids, the addon writes the embedded tokens into layer 0's input.
-      const h0 = inputs.ids ? new Float32Array(s.B * s.H) : valuesOf(backend, inputs.h);
       return layerArrays(backend, inputs, `${l}.`, !!attrs.bf16, l === 0 ? h0 : between[(l - 1) % 2], out);
     });
     const logits = backend.alloc(s.B * V);
