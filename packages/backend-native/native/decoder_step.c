@@ -57,13 +57,19 @@ static void add_rows(const float* x, const float* y, float* out, int64_t n) {
   for (int64_t i = 0; i < n; i++) out[i] = x[i] + y[i];
 }
 
-/* Floats of a layer step's scratch: x, q, k, v, rotated q and k, attention, o, h1, gate, up, gated, down; LoRA work; scores. */
-static size_t scratch_floats(const decoder_step_args* a) {
-  const int64_t B = a->B, H = a->H, hd = a->hd, F = a->F, Tk = a->Tp + 1, qOut = a->heads * hd, kvOut = a->kvH * hd;
+/* Floats of LoRA's work in `finish`: B·(r + 2·out) for the highest rank and the widest projection. */
+static int64_t lora_work_floats(const decoder_step_args* a) {
+  const int64_t H = a->H, F = a->F, qOut = a->heads * a->hd;
   int64_t maxR = 0;
   for (int p = 0; p < PROJ_COUNT; p++) if (a->lora_a[p] && a->lora_r[p] > maxR) maxR = a->lora_r[p];
   const int64_t widest = F > H ? (F > qOut ? F : qOut) : (H > qOut ? H : qOut);
-  return (size_t)(B * (3 * H + 2 * qOut + 3 * kvOut + qOut + H + 3 * F + H) + B * (maxR + 2 * widest) + Tk + hd);
+  return a->B * (maxR + 2 * widest);
+}
+
+/* Floats of a layer step's scratch: x, q, k, v, rotated q and k, attention, o, h1, gate, up, gated, down; LoRA work; scores. */
+static size_t scratch_floats(const decoder_step_args* a) {
+  const int64_t B = a->B, H = a->H, hd = a->hd, F = a->F, Tk = a->Tp + 1, qOut = a->heads * hd, kvOut = a->kvH * hd;
+  return (size_t)(B * (3 * H + 2 * qOut + 3 * kvOut + qOut + H + 3 * F + H) + lora_work_floats(a) + Tk + hd);
 }
 
 /* A layer step's multiply-adds. */
@@ -80,12 +86,9 @@ static double layer_macs(const decoder_step_args* a) {
 static void layer_team(const decoder_step_args* a, float* buf, int me, int team) {
   const int64_t B = a->B, H = a->H, hd = a->hd, F = a->F, Tp = a->Tp, Tk = Tp + 1;
   const int64_t qOut = a->heads * hd, kvOut = a->kvH * hd, half = hd / 2;
-  int64_t maxR = 0;
-  for (int p = 0; p < PROJ_COUNT; p++) if (a->lora_a[p] && a->lora_r[p] > maxR) maxR = a->lora_r[p];
-  const int64_t widest = F > H ? (F > qOut ? F : qOut) : (H > qOut ? H : qOut);
   float *x = buf, *q = x + B * H, *k = q + B * qOut, *v = k + B * kvOut, *qr = v + B * kvOut, *kr = qr + B * qOut;
   float *attn = kr + B * kvOut, *o = attn + B * qOut, *h1 = o + B * H, *y = h1 + B * H, *gate = y + B * H;
-  float *up = gate + B * F, *gated = up + B * F, *down = gated + B * F, *work = down + B * H, *scores = work + B * (maxR + 2 * widest);
+  float *up = gate + B * F, *gated = up + B * F, *down = gated + B * F, *work = down + B * H, *scores = work + lora_work_floats(a);
 #pragma omp single
   rmsnorm_rows(a->h, a->in_norm, x, B, H, a->eps);
   project_all(a, (const int[]){PROJ_Q, PROJ_K, PROJ_V}, 3, x, H, (const int64_t[]){qOut, kvOut, kvOut}, (float* const[]){q, k, v}, work, me, team);
