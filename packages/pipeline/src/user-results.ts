@@ -36,6 +36,11 @@ const partName = (part: UserPart, user: number): string =>
 /** {@link UserResults} in memory: adapters and parts as the files a run folder would hold (`files` is open to read). */
 export function memoryResults(): UserResults & { files: FileStore } {
   const files = memoryStore('<memory>');
+  const partJson = async (part: UserPart, user: number): Promise<unknown> => {
+    const text = await readText(files, partName(part, user));
+    if (text === null) throw new Error(`<memory>/${partName(part, user)}: no such part`);
+    return JSON.parse(text);
+  };
   const stores = new Map<string, FileStore>();
   const adapterFiles = (stage: AdapterStage, user?: number): FileStore => {
     const key = user === undefined ? stage : `${stage}/user_${user}`;
@@ -58,17 +63,8 @@ export function memoryResults(): UserResults & { files: FileStore } {
     adapterFiles,
     isTrained: (stage, user) => trainingFinished(adapterFiles(stage, user)),
     hasPart: async (part, user) => (await files.read(partName(part, user))) !== null,
-    readPart: async (part, user, task) => {
-      const name = partName(part, user);
-      const text = await readText(files, name);
-      if (text === null) throw new Error(`<memory>/${name}: no such part`);
-      return validateUserPart(JSON.parse(text), task, `<memory>/${name}`, part.kind);
-    },
-    readOutputs: async (name, user) => {
-      const text = await readText(files, partName({ kind: 'output', name }, user));
-      if (text === null) throw new Error(`<memory>/${partName({ kind: 'output', name }, user)}: no such part`);
-      return JSON.parse(text) as Array<{ id: string; output: string }>;
-    },
+    readPart: async (part, user, task) => validateUserPart(await partJson(part, user), task, `<memory>/${partName(part, user)}`, part.kind),
+    readOutputs: async (name, user) => (await partJson({ kind: 'output', name }, user)) as Array<{ id: string; output: string }>,
     writePart: (part, user, value) => files.write(partName(part, user), JSON.stringify(value)),
   };
 }
