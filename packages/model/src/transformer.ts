@@ -116,13 +116,14 @@ export function forward(model: CausalLM, ids: number[][], opts: ForwardOptions =
         }
       : undefined;
     const layers = model.weights.layers;
-    const whole = wholeStep(pass, model.weights, ids, allQueries);
+    const embedded = () => embed(ops, model.weights, tf.tensor1d(ids.flat(), 'int32')); // [B·T, H]
+    const whole = wholeStep(pass, model.weights, ids, embedded, allQueries);
     if (whole) {
       const result: ForwardResult = { logits: whole.logits.reshape([B, 1, c.vocabSize]) as Tensor3D };
       if (opts.useCache) result.cache = { layers: whole.cache, mask: fullMask } as KvCache;
       return result as unknown as tf.TensorContainer;
     }
-    let h = embed(ops, model.weights, tf.tensor1d(ids.flat(), 'int32')); // [B·T, H]
+    let h = embedded();
     layers.forEach((layer, l) => {
       h = decoderLayer(pass, layer, l, h, lastQueries && l === layers.length - 1 ? lastQueries : allQueries);
     });
@@ -164,12 +165,10 @@ function decodingStep(pass: Pass, layer: LayerWeights, l: number, h: Tensor2D, q
  * A decoding step (embedding, every layer, the final norm and the head) in one kernel where the backend has one:
  * bitwise the step layer by layer. Null where it does not apply.
  */
-function wholeStep(pass: Pass, weights: ModelWeights, ids: number[][], queries: Queries): { logits: Tensor2D; cache: LayerCache[] } | null {
+function wholeStep(pass: Pass, weights: ModelWeights, ids: number[][], embedded: () => Tensor2D, queries: Queries): { logits: Tensor2D; cache: LayerCache[] } | null {
   const { ops, c, B, T, Tk, past, opts } = pass;
   if (!ops.modelStep || T !== 1 || !past || opts.dropoutRng) return null;
-  const flat = ids.flat();
-  const embedded = () => embed(ops, weights, tf.tensor1d(flat, 'int32'));
-  return ops.modelStep({ weights, ids: flat, embedded, c, rows: pass.rows, scales: queries.scales, rotary: pass.keys, past: past.layers, bias: queries.bias, B, Tk });
+  return ops.modelStep({ weights, ids: ids.flat(), embedded, c, rows: pass.rows, scales: queries.scales, rotary: pass.keys, past: past.layers, bias: queries.bias, B, Tk });
 }
 
 /** SwiGLU MLP: `down(silu(gate(y)) · up(y))`. */
