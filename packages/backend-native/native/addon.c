@@ -11,33 +11,8 @@
 #include "attention.h"
 #include "sgemm.h"
 #include "decoder_step.h"
-
-/* The call's arguments as argv[0 .. n-1] (argc: how many were passed). */
-#define GET_ARGS(n) \
-  size_t argc = (n); \
-  napi_value argv[(n)]; \
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL))
-
-#define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, NULL, "cope-native: bad arguments to " #call); return NULL; } } while (0)
-
-/* The data and length of a typed array argument of the given type; 0 for anything else. */
-static int typed_arg(napi_env env, napi_value v, napi_typedarray_type want, void** data, size_t* length) {
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t offset;
-  return napi_get_typedarray_info(env, v, &type, length, data, &buffer, &offset) == napi_ok && type == want;
-}
-
-static int f32_arg(napi_env env, napi_value v, float** data, size_t* length) { return typed_arg(env, v, napi_float32_array, (void**)data, length); }
-
-static int u16_arg(napi_env env, napi_value v, uint16_t** data, size_t* length) { return typed_arg(env, v, napi_uint16_array, (void**)data, length); }
-
-static int64_t int_arg(napi_env env, napi_value v) {
-  int64_t x = -1;
-  napi_get_value_int64(env, v, &x);
-  return x;
-}
-
+#include "napi_args.h"
+#include "session_addon.h"
 
 /*
  * batchSgemm(a, b, c, batch, batchA, batchB, m, n, k, transA, transB, beta, threads)
@@ -70,8 +45,6 @@ static napi_value batch_sgemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-
-static int f64_arg(napi_env env, napi_value v, double** data, size_t* length) { return typed_arg(env, v, napi_float64_array, (void**)data, length); }
 
 /* Up to 8 dims from a Float64Array of integers. */
 static int dims_arg(napi_env env, napi_value v, int64_t* out, size_t* rank) {
@@ -170,7 +143,6 @@ static napi_value dropout_op(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static int i32_arg(napi_env env, napi_value v, int32_t** data, size_t* length) { return typed_arg(env, v, napi_int32_array, (void**)data, length); }
 
 /* logSoftmaxPick(x, targets, out, rows, cols) and, with dy, its gradient: see elementwise.h. */
 static napi_value log_softmax_pick(napi_env env, napi_callback_info info) {
@@ -306,86 +278,9 @@ static napi_value step_attention_op(napi_env env, napi_callback_info info) {
   }
   float* scratch = malloc(sizeof(float) * (size_t)(T + hd));
   if (!scratch) { napi_throw_error(env, NULL, "stepAttention: out of memory"); return NULL; }
-  step_attention(q, k, vT, bias, out, scratch, B, kvH, g, T, hd, (float)scale);
+  step_attention(q, k, vT, bias, out, scratch, B, kvH, g, T, T, hd, (float)scale);
   free(scratch);
   return NULL;
-}
-
-/* Element i of a JS array as a typed array of the given type (its data and length); null or undefined gives NULL. */
-static int array_item(napi_env env, napi_value list, uint32_t i, napi_typedarray_type want, void** data, size_t* length) {
-  napi_value v;
-  napi_valuetype t;
-  *data = NULL;
-  *length = 0;
-  if (napi_get_element(env, list, i, &v) != napi_ok || napi_typeof(env, v, &t) != napi_ok) return 0;
-  if (t == napi_null || t == napi_undefined) return 1;
-  return typed_arg(env, v, want, data, length);
-}
-
-/*
- * One layer step's arguments from 36 arrays and 18 dims (see decoderStep below); throws naming `who` (the function)
- * and returns 0 when they do not fit.
- */
-static int step_args(napi_env env, napi_value list, const double* d, decoder_step_args* a, const char* who) {
-  uint32_t na = 0;
-  char message[128];
-  if (napi_get_array_length(env, list, &na) != napi_ok || na != 36) {
-    snprintf(message, sizeof message, "%s: expected (36 arrays, Float64Array of 18 dims)", who);
-    napi_throw_type_error(env, NULL, message);
-    return 0;
-  }
-  memset(a, 0, sizeof *a);
-  a->B = (int64_t)d[0]; a->H = (int64_t)d[1]; a->heads = (int64_t)d[2]; a->kvH = (int64_t)d[3]; a->hd = (int64_t)d[4];
-  a->F = (int64_t)d[5]; a->Tp = (int64_t)d[6]; a->eps = (float)d[7]; a->scale = (float)d[8]; a->bf16 = d[9] != 0;
-  a->threads = d[10] < 1 ? 1 : (int)d[10];
-  const int64_t B = a->B, H = a->H, hd = a->hd, F = a->F, Tp = a->Tp, qOut = a->heads * hd, kvOut = a->kvH * hd;
-  if (B < 1 || H < 1 || a->heads < 1 || a->kvH < 1 || a->heads % a->kvH || hd < 2 || hd % 2 || F < 1 || Tp < 0) {
-    snprintf(message, sizeof message, "%s: bad dims", who);
-    napi_throw_range_error(env, NULL, message);
-    return 0;
-  }
-  const int64_t ins[PROJ_COUNT] = {H, H, H, qOut, H, H, F}, outs[PROJ_COUNT] = {qOut, kvOut, kvOut, H, F, F, H};
-  // Each array and the floats it must hold at least (0: may be absent).
-  struct { napi_typedarray_type type; int64_t need; int required; } spec[36];
-  const float* f[36];
-  void* raw[36];
-  for (int i = 0; i < 36; i++) { spec[i].type = napi_float32_array; spec[i].need = 0; spec[i].required = 1; }
-  spec[0].need = B * H; spec[1].need = H; spec[2].need = H;
-  for (int p = 0; p < PROJ_COUNT; p++) {
-    spec[3 + p].need = ins[p] * outs[p];
-    if (a->bf16) spec[3 + p].type = napi_uint16_array;
-    a->lora_r[p] = (int64_t)d[11 + p];
-    spec[13 + p].need = ins[p] * a->lora_r[p]; spec[13 + p].required = 0;
-    spec[20 + p].need = a->lora_r[p] * outs[p]; spec[20 + p].required = 0;
-  }
-  for (int p = 0; p < 3; p++) { spec[10 + p].need = outs[p]; spec[10 + p].required = 0; }
-  spec[27].need = B; spec[27].required = 0;
-  spec[28].need = B * hd / 2; spec[29].need = B * hd / 2;
-  spec[30].need = B * kvOut * Tp; spec[31].need = B * kvOut * Tp; spec[32].need = B * (Tp + 1);
-  spec[33].need = B * H; spec[34].need = B * kvOut * (Tp + 1); spec[35].need = B * kvOut * (Tp + 1);
-  for (uint32_t i = 0; i < 36; i++) {
-    size_t length;
-    if (!array_item(env, list, i, spec[i].type, &raw[i], &length) || (raw[i] == NULL && (spec[i].required && spec[i].need > 0)) ||
-        (raw[i] != NULL && (int64_t)length < spec[i].need)) {
-      snprintf(message, sizeof message, "%s: array %u is missing, of the wrong type or too short", who, i);
-      napi_throw_range_error(env, NULL, message);
-      return 0;
-    }
-    f[i] = raw[i];
-  }
-  for (int p = 0; p < PROJ_COUNT; p++) {
-    if ((raw[13 + p] == NULL) != (raw[20 + p] == NULL) || (raw[13 + p] && (a->lora_r[p] < 1 || !raw[27]))) {
-      snprintf(message, sizeof message, "%s: a LoRA pair needs both matrices, its rank and the row scales", who);
-      napi_throw_range_error(env, NULL, message);
-      return 0;
-    }
-  }
-  a->h = f[0]; a->in_norm = f[1]; a->post_norm = f[2];
-  for (int p = 0; p < PROJ_COUNT; p++) { a->w[p] = raw[3 + p]; a->lora_a[p] = f[13 + p]; a->lora_b[p] = f[20 + p]; }
-  for (int p = 0; p < 3; p++) a->bias[p] = f[10 + p];
-  a->lora_scale = f[27]; a->cos = f[28]; a->sin = f[29]; a->k_past = f[30]; a->vT_past = f[31]; a->attn_bias = f[32];
-  a->h_out = (float*)f[33]; a->k_out = (float*)f[34]; a->vT_out = (float*)f[35];
-  return 1;
 }
 
 /*
@@ -402,7 +297,7 @@ static napi_value decoder_step_op(napi_env env, napi_callback_info info) {
     return NULL;
   }
   decoder_step_args a;
-  if (!step_args(env, argv[0], d, &a, "decoderStep")) return NULL;
+  if (!step_args(env, argv[0], d, &a, "decoderStep", 0)) return NULL;
   if (decoder_step(&a) != 0) napi_throw_error(env, NULL, "decoderStep: out of memory");
   return NULL;
 }
@@ -415,31 +310,19 @@ static napi_value decoder_step_op(napi_env env, napi_callback_info info) {
  */
 static napi_value model_step_op(napi_env env, napi_callback_info info) {
   GET_ARGS(9);
-  const char* usage = "modelStep: expected (layers: arrays of 36 arrays, Float64Array of 18 dims, norm, head, logits, eps, headBf16[, ids, embed])";
-  double* d;
-  size_t nd, ln = 0, lh = 0, ll = 0;
-  uint32_t L = 0;
-  double eps = 0, headBf16 = 0;
-  float *norm, *logits;
-  void* head = NULL;
-  bool isArray = false;
-  if ((argc != 7 && argc != 9) || napi_is_array(env, argv[0], &isArray) != napi_ok || !isArray || napi_get_array_length(env, argv[0], &L) != napi_ok || L < 1 ||
-      !f64_arg(env, argv[1], &d, &nd) || nd != 18 || !f32_arg(env, argv[2], &norm, &ln) || !f32_arg(env, argv[4], &logits, &ll) ||
-      napi_get_value_double(env, argv[5], &eps) != napi_ok || napi_get_value_double(env, argv[6], &headBf16) != napi_ok ||
-      !typed_arg(env, argv[3], headBf16 != 0 ? napi_uint16_array : napi_float32_array, &head, &lh)) {
-    napi_throw_type_error(env, NULL, usage);
+  model_step_args m;
+  float* logits;
+  size_t ll = 0;
+  if ((argc != 7 && argc != 9) || !f32_arg(env, argv[4], &logits, &ll)) {
+    napi_throw_type_error(env, NULL, "modelStep: expected (layers: arrays of 36 arrays, Float64Array of 18 dims, norm, head, logits, eps, headBf16[, ids, embed])");
     return NULL;
   }
-  decoder_step_args* layers = calloc(L, sizeof(decoder_step_args));
-  if (!layers) { napi_throw_error(env, NULL, "modelStep: out of memory"); return NULL; }
-  for (uint32_t l = 0; l < L; l++) {
-    napi_value list;
-    if (napi_get_element(env, argv[0], l, &list) != napi_ok || !step_args(env, list, d, &layers[l], "modelStep")) { free(layers); return NULL; }
-  }
-  const int64_t B = layers[0].B, H = layers[0].H, V = H > 0 ? (int64_t)lh / H : 0;
-  if ((int64_t)ln < H || V < 1 || (int64_t)ll < B * V) {
-    free(layers);
-    napi_throw_range_error(env, NULL, "modelStep: norm, head or logits do not fit [H], [H, V], [B, V]");
+  const napi_value common[6] = {argv[0], argv[1], argv[2], argv[3], argv[5], argv[6]};
+  if (!model_args(env, common, &m, "modelStep", 0)) return NULL;
+  const int64_t B = m.layers[0].B, H = m.layers[0].H, V = m.V;
+  if ((int64_t)ll < B * V) {
+    free(m.layers);
+    napi_throw_range_error(env, NULL, "modelStep: logits do not fit [B, V]");
     return NULL;
   }
   void* ids = NULL;
@@ -450,17 +333,19 @@ static napi_value model_step_op(napi_env env, napi_callback_info info) {
     napi_typeof(env, argv[7], &ti);
     napi_typeof(env, argv[8], &te);
     const int ok = (ti == napi_null || typed_arg(env, argv[7], napi_int32_array, &ids, &li)) && (te == napi_null || typed_arg(env, argv[8], napi_float32_array, &embed, &le));
-    int bad = !ok || (ids && (int64_t)li < B) || (embed && (int64_t)le < V * H) || (ids && !embed && headBf16 != 0);
+    int bad = !ok || (ids && (int64_t)li < B) || (embed && (int64_t)le < V * H) || (ids && !embed && m.head_bf16);
     for (int64_t b = 0; ids && !bad && b < B; b++) bad = ((int32_t*)ids)[b] < 0 || ((int32_t*)ids)[b] >= V;
     if (bad) {
-      free(layers);
+      free(m.layers);
       napi_throw_range_error(env, NULL, "modelStep: ids [B] in [0, V) with embed [V, H] (or a float32 head) expected");
       return NULL;
     }
   }
-  const model_step_args m = {L, layers, norm, (float)eps, head, headBf16 != 0, V, layers[0].threads, logits, ids, embed};
+  m.logits = logits;
+  m.ids = ids;
+  m.embed = embed;
   const int r = model_step(&m);
-  free(layers);
+  free(m.layers);
   if (r != 0) napi_throw_error(env, NULL, "modelStep: out of memory");
   return NULL;
 }
@@ -532,6 +417,10 @@ static napi_value init(napi_env env, napi_value exports) {
     {"stepAttention", NULL, step_attention_op, NULL, NULL, NULL, napi_default, NULL},
     {"decoderStep", NULL, decoder_step_op, NULL, NULL, NULL, napi_default, NULL},
     {"modelStep", NULL, model_step_op, NULL, NULL, NULL, napi_default, NULL},
+    {"sessionOpen", NULL, session_open, NULL, NULL, NULL, napi_default, NULL},
+    {"sessionStep", NULL, session_step, NULL, NULL, NULL, napi_default, NULL},
+    {"sessionKeep", NULL, session_keep, NULL, NULL, NULL, napi_default, NULL},
+    {"sessionClose", NULL, session_close, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -96,16 +96,18 @@ static void layer_team(const decoder_step_args* a, float* buf, int me, int team)
   {
     rope_rows(q, a->cos, a->sin, qr, B, a->heads, half);
     rope_rows(k, a->cos, a->sin, kr, B, a->kvH, half);
-    // The cache with this position appended: keys on the position axis, transposed values on the last.
+    // This position appended to the cache (after the past, unless the cache is kept in place): keys on the
+    // position axis, transposed values on the last.
+    const int64_t cap = a->cap;
     for (int64_t bh = 0; bh < B * a->kvH; bh++) {
-      memcpy(a->k_out + bh * Tk * hd, a->k_past + bh * Tp * hd, sizeof(float) * (size_t)(Tp * hd));
-      memcpy(a->k_out + (bh * Tk + Tp) * hd, kr + bh * hd, sizeof(float) * (size_t)hd);
+      if (a->k_past) memcpy(a->k_out + bh * cap * hd, a->k_past + bh * Tp * hd, sizeof(float) * (size_t)(Tp * hd));
+      memcpy(a->k_out + (bh * cap + Tp) * hd, kr + bh * hd, sizeof(float) * (size_t)hd);
       for (int64_t d = 0; d < hd; d++) {
-        memcpy(a->vT_out + (bh * hd + d) * Tk, a->vT_past + (bh * hd + d) * Tp, sizeof(float) * (size_t)Tp);
-        a->vT_out[(bh * hd + d) * Tk + Tp] = v[bh * hd + d];
+        if (a->vT_past) memcpy(a->vT_out + (bh * hd + d) * cap, a->vT_past + (bh * hd + d) * Tp, sizeof(float) * (size_t)Tp);
+        a->vT_out[(bh * hd + d) * cap + Tp] = v[bh * hd + d];
       }
     }
-    step_attention(qr, a->k_out, a->vT_out, a->attn_bias, attn, scores, B, a->kvH, a->heads / a->kvH, Tk, hd, a->scale);
+    step_attention(qr, a->k_out, a->vT_out, a->attn_bias, attn, scores, B, a->kvH, a->heads / a->kvH, Tk, a->cap, hd, a->scale);
   }
   project_all(a, (const int[]){PROJ_O}, 1, attn, qOut, (const int64_t[]){H}, (float* const[]){o}, work, me, team);
 #pragma omp single
@@ -132,18 +134,23 @@ int decoder_step(const decoder_step_args* a) {
   return 0;
 }
 
-int model_step(const model_step_args* m) {
-  const int64_t B = m->layers[0].B, H = m->layers[0].H;
+size_t model_step_scratch_floats(const model_step_args* m) {
   size_t most = 0;
-  double macs = (double)B * (double)H * (double)m->V;
   for (int64_t l = 0; l < m->L; l++) {
     const size_t f = scratch_floats(&m->layers[l]);
     if (f > most) most = f;
-    macs += layer_macs(&m->layers[l]);
   }
-  float* buf = malloc(sizeof(float) * (most + (size_t)(B * H)));
+  return most + (size_t)(m->layers[0].B * m->layers[0].H);
+}
+
+int model_step(const model_step_args* m) {
+  const int64_t B = m->layers[0].B, H = m->layers[0].H;
+  double macs = (double)B * (double)H * (double)m->V;
+  for (int64_t l = 0; l < m->L; l++) macs += layer_macs(&m->layers[l]);
+  const size_t floats = model_step_scratch_floats(m);
+  float* buf = m->scratch ? m->scratch : malloc(sizeof(float) * floats);
   if (!buf) return -1;
-  float* normed = buf + most;
+  float* normed = buf + floats - (size_t)(B * H);
   // One team for the whole step: its threads meet at barriers between the products instead of starting a team a layer.
   const int threads = m->threads > 1 && macs >= MODEL_TEAM_MIN_MACS ? m->threads : 1;
   if (m->ids) {
@@ -164,6 +171,6 @@ int model_step(const model_step_args* m) {
     if (m->head_bf16) rows_gemm_bf16_share(normed, (const uint16_t*)m->head, m->logits, B, H, m->V, me, team);
     else rows_gemm_f32_share(normed, (const float*)m->head, m->logits, B, H, m->V, me, team);
   }
-  free(buf);
+  if (!m->scratch) free(buf);
   return 0;
 }

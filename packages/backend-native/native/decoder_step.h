@@ -1,6 +1,7 @@
 // One decoding step of a whole Llama-family decoder layer (one new token a row), in one call.
 #ifndef COPE_DECODER_STEP_H
 #define COPE_DECODER_STEP_H
+#include <stddef.h>
 #include <stdint.h>
 
 /* The projections of a layer, in this order. */
@@ -21,9 +22,14 @@ typedef struct {
   const float *lora_a[PROJ_COUNT], *lora_b[PROJ_COUNT];
   int64_t lora_r[PROJ_COUNT];
   const float* lora_scale;
-  /* Rotary tables of each row's position [B, hd/2]; the cache [B, kvH, Tp, hd] and [B, kvH, hd, Tp]; the mask [B, Tp + 1]. */
+  /*
+   * Rotary tables of each row's position [B, hd/2]; the cache [B, kvH, Tp, hd] and [B, kvH, hd, Tp], or NULL when
+   * k_out and vT_out hold it already (a cache kept in place); the mask [B, cap].
+   */
   const float *cos, *sin, *k_past, *vT_past, *attn_bias;
-  /* Out: h [B, H]; the cache with the new position, [B, kvH, Tp + 1, hd] and [B, kvH, hd, Tp + 1]. */
+  /* Positions allocated per row of k_out, vT_out and attn_bias: at least Tp + 1. */
+  int64_t cap;
+  /* Out: h [B, H]; the cache with the new position at Tp, [B, kvH, cap, hd] and [B, kvH, hd, cap]. */
   float *h_out, *k_out, *vT_out;
 } decoder_step_args;
 
@@ -53,7 +59,12 @@ typedef struct {
    */
   const int32_t* ids;
   const float* embed;
+  /* model_step_scratch_floats(m) floats the step may use, or NULL (it allocates its own). */
+  float* scratch;
 } model_step_args;
+
+/* The floats of scratch a model step needs. */
+size_t model_step_scratch_floats(const model_step_args* m);
 
 /*
  * A whole decoding step after the embedding: every layer's step, the final RMSNorm and the head's row-invariant

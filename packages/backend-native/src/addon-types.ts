@@ -31,6 +31,19 @@ export interface NativeAddon {
    */
   modelStep(layers: Array<Array<Float32Array | Uint16Array | null>>, dims: Float64Array, norm: Float32Array, head: Float32Array | Uint16Array, logits: Float32Array, eps: number, headBf16: number,
     ids?: Int32Array | null, embed?: Float32Array | null): void;
+  /**
+   * A decoding session (native/session_addon.h): modelStep's layers (h, cos, sin, bias and outputs null; kPast and
+   * vTPast the cache to start from), dims, norm and head, `embed` (or null: the float32 head's columns), the cached
+   * positions' mask bias [B, Tp], room for `capacity` positions. The arrays are kept alive until sessionClose.
+   */
+  sessionOpen(layers: Array<Array<Float32Array | Uint16Array | null>>, dims: Float64Array, norm: Float32Array, head: Float32Array | Uint16Array, eps: number, headBf16: number,
+    embed: Float32Array | null, bias: Float32Array, capacity: number): NativeSessionHandle;
+  /** One step of a session: ids [B], cos and sin [B, hd/2]; logits [B, V] out. */
+  sessionStep(session: NativeSessionHandle, ids: Int32Array, cos: Float32Array, sin: Float32Array, logits: Float32Array): void;
+  /** Keeps a session's rows (increasing) with their LoRA scales (or null). */
+  sessionKeep(session: NativeSessionHandle, rows: Int32Array, loraScale: Float32Array | null): void;
+  /** Frees a session's cache and releases its arrays. */
+  sessionClose(session: NativeSessionHandle): void;
   /** OpenBLAS's build description. */
   config(): string;
   bf16ToF32(src: Uint16Array, dst: Float32Array): void;
@@ -54,3 +67,6 @@ export interface NativeAddon {
    */
   fused(kind: 0 | 1 | 2, a: Float32Array, b: Float32Array, c: Float32Array | null, out: Float32Array, rows: number, cols: number, eps: number): void;
 }
+
+/** An open decoding session of the addon (an N-API external). */
+export type NativeSessionHandle = { readonly __nativeSession: unique symbol };

@@ -4,8 +4,10 @@
  * this entry through the package's `browser` export condition.
  */
 import type { NativeAddon } from './addon-types.js';
+import type { NativeDecodeSession } from './decode-session.js';
 
-export type { NativeAddon };
+export type { NativeAddon, NativeDecodeSession };
+export type { ModelStepAttrs } from './decode-session.js';
 export { NATIVE_BACKEND } from './name.js';
 export { DROPOUT_KERNEL, LOG_SOFTMAX_PICK_KERNEL, LOG_SOFTMAX_PICK_GRAD_KERNEL, RMS_NORM_KERNEL, SWIGLU_KERNEL, SCALED_ADD_KERNEL, RMS_NORM_GRAD_KERNEL, SWIGLU_GRAD_KERNEL, ROWS_MATMUL_KERNEL, ROPE_ROWS_KERNEL, STEP_ATTENTION_KERNEL, DECODER_STEP_KERNEL, MODEL_STEP_KERNEL, DECODER_PROJECTIONS } from './name.js';
 
@@ -17,4 +19,8 @@ export function loadAddon(): { addon: NativeAddon | null; reason: string } {
 
 export function registerNativeBackend(): NativeAddon | null {
   return null;
+}
+
+export function openNativeDecodeSession(): NativeDecodeSession {
+  throw new Error(NO_ADDON.reason);
 }

@@ -4,40 +4,46 @@ import { bf16Bits, nativeKernel, valuesOf, type Args } from './kernel-util.js';
 import { DECODER_PROJECTIONS, DECODER_STEP_KERNEL, MODEL_STEP_KERNEL } from './name.js';
 import type { NativeBackend } from './native-backend.js';
 
-/** A layer's 36 arrays in the addon's order, its inputs named `prefix` + {@link DECODER_STEP_KERNEL}'s names. */
-function layerArrays(backend: NativeBackend, inputs: Record<string, TensorInfo>, prefix: string, bf16: boolean, h: Float32Array, out: { h: Float32Array; k: Float32Array; vT: Float32Array }): Array<Float32Array | Uint16Array | null> {
+/** A step's per-call arrays: the layer's input and outputs (null for a decoding session, which owns them). */
+type StepIo = { h: Float32Array; out: { h: Float32Array; k: Float32Array; vT: Float32Array } } | null;
+
+/**
+ * A layer's 36 arrays in the addon's order, its inputs named `prefix` + {@link DECODER_STEP_KERNEL}'s names; the
+ * row scales `loraScale` given as an input or (a session) as host values.
+ */
+export function layerArrays(backend: NativeBackend, inputs: Record<string, TensorInfo>, prefix: string, bf16: boolean, io: StepIo, loraScale?: Float32Array | null): Array<Float32Array | Uint16Array | null> {
   const f32 = (t: TensorInfo | undefined) => (t ? valuesOf(backend, t) : null);
   const own = (name: string) => inputs[prefix + name];
   const weight = (t: TensorInfo) => (bf16 ? bf16Bits(backend, t) : valuesOf(backend, t));
   return [
-    h, f32(own('inNorm')), f32(own('postNorm')),
+    io?.h ?? null, f32(own('inNorm')), f32(own('postNorm')),
     ...DECODER_PROJECTIONS.map((p) => weight(own(`w_${p}`))),
     ...DECODER_PROJECTIONS.slice(0, 3).map((p) => f32(own(`bias_${p}`))),
     ...DECODER_PROJECTIONS.map((p) => f32(own(`loraA_${p}`))),
     ...DECODER_PROJECTIONS.map((p) => f32(own(`loraB_${p}`))),
-    f32(inputs.loraScale), f32(inputs.cos), f32(inputs.sin), f32(own('kPast')), f32(own('vTPast')), f32(inputs.bias),
-    out.h, out.k, out.vT,
+    loraScale === undefined ? f32(inputs.loraScale) : loraScale, f32(inputs.cos), f32(inputs.sin), f32(own('kPast')), f32(own('vTPast')), f32(inputs.bias),
+    io?.out.h ?? null, io?.out.k ?? null, io?.out.vT ?? null,
   ];
 }
 
 /**
- * The step's shapes, checked: h [B, H] (or the model step's ids [B] and norm [H]), each layer's kPast [B, kvH, Tp, hd]
- * and vTPast [B, kvH, hd, Tp].
+ * The step's shapes, checked: h [B, H] (or the model step's ids [B], or neither for a session, with norm [H]), each
+ * layer's kPast [B, kvH, Tp, hd] and vTPast [B, kvH, hd, Tp].
  */
-function stepShapes(kernel: string, inputs: Record<string, TensorInfo>, prefix: string, bf16: boolean) {
+export function stepShapes(kernel: string, inputs: Record<string, TensorInfo>, prefix: string, bf16: boolean) {
   const { h, ids } = inputs;
   const kPast = inputs[`${prefix}kPast`];
   const vTPast = inputs[`${prefix}vTPast`];
-  const [B, H] = h ? h.shape : [ids.shape[0], inputs.norm.shape[0]];
-  const [, kvH, Tp, hd] = kPast.shape;
-  util.assert((h ? h.shape.length === 2 : ids.shape.length === 1) && kPast.shape.length === 4 && kPast.shape[0] === B && vTPast.shape.join() === [B, kvH, hd, Tp].join(),
-    () => `${kernel}: expected h [B, H] or ids [B], kPast [B, kvH, Tp, hd], vTPast [B, kvH, hd, Tp]: h [${h?.shape ?? ids.shape}], kPast [${kPast.shape}], vTPast [${vTPast.shape}]`);
+  const [B, kvH, Tp, hd] = kPast.shape;
+  const H = h ? h.shape[1] : inputs.norm.shape[0];
+  util.assert((h ? h.shape.length === 2 && h.shape[0] === B : !ids || ids.shape.join() === `${B}`) && kPast.shape.length === 4 && vTPast.shape.join() === [B, kvH, hd, Tp].join(),
+    () => `${kernel}: expected h [B, H] or ids [B], kPast [B, kvH, Tp, hd], vTPast [B, kvH, hd, Tp]: h [${h?.shape ?? ids?.shape}], kPast [${kPast.shape}], vTPast [${vTPast.shape}]`);
   const F = inputs[`${prefix}w_gate_proj`].shape[1] * (bf16 ? 2 : 1);
   return { B, H, kvH, Tp, hd, F };
 }
 
 /** The addon's 18 dims of a layer step (LoRA ranks read from the `prefix`ed inputs). */
-function stepDims(inputs: Record<string, TensorInfo>, prefix: string, s: ReturnType<typeof stepShapes>, attrs: { eps: number; scale: number; heads: number; bf16: number }, threads: number): Float64Array {
+export function stepDims(inputs: Record<string, TensorInfo>, prefix: string, s: ReturnType<typeof stepShapes>, attrs: { eps: number; scale: number; heads: number; bf16: number }, threads: number): Float64Array {
   const ranks = DECODER_PROJECTIONS.map((p) => inputs[`${prefix}loraA_${p}`]?.shape[1] ?? 0);
   return Float64Array.from([s.B, s.H, attrs.heads, s.kvH, s.hd, s.F, s.Tp, attrs.eps, attrs.scale, attrs.bf16 ? 1 : 0, threads, ...ranks]);
 }
@@ -49,7 +55,7 @@ export function decoderStepKernel(addon: NativeAddon): KernelConfig {
     const attrs = args.attrs as { eps: number; scale: number; heads: number; bf16: number };
     const s = stepShapes(DECODER_STEP_KERNEL, inputs, '', !!attrs.bf16);
     const out = { h: backend.alloc(s.B * s.H), k: backend.alloc(s.B * s.kvH * (s.Tp + 1) * s.hd), vT: backend.alloc(s.B * s.kvH * s.hd * (s.Tp + 1)) };
-    addon.decoderStep(layerArrays(backend, inputs, '', !!attrs.bf16, valuesOf(backend, inputs.h), out), stepDims(inputs, '', s, attrs, backend.threads));
+    addon.decoderStep(layerArrays(backend, inputs, '', !!attrs.bf16, { h: valuesOf(backend, inputs.h), out }), stepDims(inputs, '', s, attrs, backend.threads));
     return [
       backend.makeTensorInfo([s.B, s.H], 'float32', out.h),
       backend.makeTensorInfo([s.B, s.kvH, s.Tp + 1, s.hd], 'float32', out.k),
@@ -73,7 +79,7 @@ export function modelStepKernel(addon: NativeAddon): KernelConfig {
     const layers = Array.from({ length: attrs.layers }, (_, l) => {
       const out = { h: between[l % 2], k: backend.alloc(s.B * s.kvH * (s.Tp + 1) * s.hd), vT: backend.alloc(s.B * s.kvH * s.hd * (s.Tp + 1)) };
       caches.push(out);
-      return layerArrays(backend, inputs, `${l}.`, !!attrs.bf16, l === 0 ? h0 : between[(l - 1) % 2], out);
+      return layerArrays(backend, inputs, `${l}.`, !!attrs.bf16, { h: l === 0 ? h0 : between[(l - 1) % 2], out });
     });
     const logits = backend.alloc(s.B * V);
     const head = attrs.headBf16 ? bf16Bits(backend, inputs.head) : valuesOf(backend, inputs.head);

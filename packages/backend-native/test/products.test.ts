@@ -236,11 +236,82 @@ describe('modelStep: a whole decoding step in one call', () => {
       .toThrow(/ids \[B\] in \[0, V\)/);
   });
 
+  describe('decoding sessions: the cache kept natively, appended in place', () => {
+    const table = random(V * H, 90);
+    const steps = [Int32Array.from([7, 1234]), Int32Array.from([3, 99]), Int32Array.from([1999, 0])];
+    const angles = steps.map((_, s) => [random(B * hd / 2, 200 + s), random(B * hd / 2, 300 + s)]);
+    const pastBias = Float32Array.from({ length: B * Tp }, (_, i) => (i === 0 ? -1e9 : 0));
+    type Cache = Array<{ k: Float32Array; vT: Float32Array }>;
+    const layerArrays = (l: number, sc: Float32Array, cache: Cache, io?: { h: Float32Array; bias: Float32Array; cos: Float32Array; sin: Float32Array; out: { h: Float32Array; k: Float32Array; vT: Float32Array } }) => {
+      const x = layerIn[l];
+      return [io?.h ?? null, x.norms[0], x.norms[1], ...x.w, null, null, null, x.loraA, ...new Array(6).fill(null), x.loraB, ...new Array(6).fill(null), sc,
+        io?.cos ?? null, io?.sin ?? null, cache[l].k, cache[l].vT, io?.bias ?? null, io?.out.h ?? null, io?.out.k ?? null, io?.out.vT ?? null];
+    };
+    const dimsOf = (rows: number, T: number, threads: number) => Float64Array.from([rows, H, heads, kvH, hd, F, T, 1e-5, 1 / Math.sqrt(hd), 0, threads, r, 0, 0, 0, 0, 0, 0]);
+    const initial: Cache = layerIn.map((x) => ({ k: x.k, vT: x.vT }));
+
+    /** modelStep over `cache` (rows × T positions) and its mask bias: the logits, and the cache and bias with this position. */
+    function reference(cache: Cache, bias: Float32Array, rows: number, T: number, ids: Int32Array, cos: Float32Array, sin: Float32Array, sc: Float32Array, threads: number) {
+      const outs = layerIn.map(() => ({ h: new Float32Array(rows * H), k: new Float32Array(rows * kvOut * (T + 1)), vT: new Float32Array(rows * kvOut * (T + 1)) }));
+      const grown = Float32Array.from({ length: rows * (T + 1) }, (_, i) => (i % (T + 1) < T ? bias[Math.floor(i / (T + 1)) * T + (i % (T + 1))] : 0));
+      const layers = outs.map((out, l) => layerArrays(l, sc, cache, { h: l === 0 ? new Float32Array(rows * H) : outs[l - 1].h, bias: grown, cos, sin, out }));
+      const logits = new Float32Array(rows * V);
+      addon!.modelStep(layers, dimsOf(rows, T, threads), norm, head, logits, 1e-5, 0, ids, table);
+      return { logits, cache: outs.map((o) => ({ k: o.k, vT: o.vT })), bias: grown };
+    }
+    const same = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    const open = (threads: number, capacity: number) =>
+      addon!.sessionOpen(layerIn.map((_, l) => layerArrays(l, scales, initial)), dimsOf(B, Tp, threads), norm, head, 1e-5, 0, table, pastBias, capacity);
+
+    test('each step bitwise modelStep over the cache the step before returned, past the room made at first, on one thread or two', () => {
+      for (const threads of [1, 2]) {
+        const session = open(threads, Tp + 1);
+        let ref = { cache: initial, bias: pastBias };
+        steps.forEach((ids, s) => {
+          const expected = reference(ref.cache, ref.bias, B, Tp + s, ids, angles[s][0], angles[s][1], scales, threads);
+          const logits = new Float32Array(B * V);
+          addon!.sessionStep(session, ids, angles[s][0], angles[s][1], logits);
+          expect(same(logits, expected.logits)).toBe(true);
+          ref = expected;
+        });
+        addon!.sessionClose(session);
+      }
+    });
+
+    test('kept rows go on as a batch of those rows alone, with their scales', () => {
+      const session = open(1, 64);
+      const first = reference(initial, pastBias, B, Tp, steps[0], angles[0][0], angles[0][1], scales, 1);
+      addon!.sessionStep(session, steps[0], angles[0][0], angles[0][1], new Float32Array(B * V));
+      addon!.sessionKeep(session, Int32Array.from([1]), Float32Array.from([0.25]));
+      // Row 1's cache, bias and angles alone, with the new scale.
+      const T = Tp + 1;
+      const row1 = first.cache.map((c) => ({ k: c.k.slice(kvOut * T), vT: c.vT.slice(kvOut * T) }));
+      const half = hd / 2;
+      const expected = reference(row1, first.bias.slice(T), 1, T, steps[1].slice(1), angles[1][0].slice(half), angles[1][1].slice(half), Float32Array.from([0.25]), 1);
+      const logits = new Float32Array(V);
+      addon!.sessionStep(session, steps[1].slice(1), angles[1][0].slice(half), angles[1][1].slice(half), logits);
+      expect(same(logits, expected.logits)).toBe(true);
+      addon!.sessionClose(session);
+    });
+
+    test('bad arguments are refused, and a closed session too', () => {
+      const session = open(1, 8);
+      const logits = new Float32Array(B * V);
+      expect(() => addon!.sessionStep(session, Int32Array.from([0, V]), angles[0][0], angles[0][1], logits)).toThrow(/ids \[B\] in \[0, V\)/);
+      expect(() => addon!.sessionStep(session, steps[0], angles[0][0], angles[0][1], new Float32Array(V))).toThrow(/logits \[B, V\]/);
+      expect(() => addon!.sessionKeep(session, Int32Array.from([1, 0]), null)).toThrow(/rows increasing/);
+      expect(() => addon!.sessionKeep(session, Int32Array.from([2]), null)).toThrow(/rows increasing/);
+      expect(() => addon!.sessionOpen(layerIn.map((_, l) => layerArrays(l, scales, initial)), dimsOf(B, Tp, 1), norm, head, 1e-5, 0, table, new Float32Array(1), 8)).toThrow(/bias \[B, Tp\]/);
+      addon!.sessionClose(session);
+      expect(() => addon!.sessionStep(session, steps[0], angles[0][0], angles[0][1], logits)).toThrow(/expected an open session/);
+    });
+  });
+
   test('bad arguments are refused', () => {
     const outs = outputs();
     const layers = outs.map((o, l) => arrays(l, l === 0 ? h0 : outs[l - 1].h, o));
     expect(() => addon!.modelStep([], dims(1), norm, head, new Float32Array(B * V), 1e-5, 0)).toThrow(/modelStep: expected/);
-    expect(() => addon!.modelStep(layers, dims(1), norm, head, new Float32Array(B * V - 1), 1e-5, 0)).toThrow(/do not fit \[H\], \[H, V\], \[B, V\]/);
+    expect(() => addon!.modelStep(layers, dims(1), norm, head, new Float32Array(B * V - 1), 1e-5, 0)).toThrow(/logits do not fit \[B, V\]/);
     const short = layers.map((a) => a.slice());
     short[1][7] = new Float32Array(3);
     expect(() => addon!.modelStep(short, dims(1), norm, head, new Float32Array(B * V), 1e-5, 0)).toThrow(/array 7 is missing, of the wrong type or too short/);

@@ -1,21 +1,25 @@
-import { concatCacheRows, disposeCache, forward, selectCacheRows, type CausalLM, type KvCache, type LoraAdapter } from '@cope/model';
+import { concatCacheRows, disposeCache, forward, openDecodeState, selectCacheRows, type CausalLM, type DecodeState, type KvCache, type LoraAdapter } from '@cope/model';
 import { promptBatchKey, type PromptCache, type PromptEntry } from './prompt-cache.js';
 import type { Decoder } from './strategies.js';
 
 type Role = 'expert' | 'amateur';
 
-/** One model's rows: `adapters` holds each role block's adapter; `borrowed`, a cache the prompt cache owns. */
+/**
+ * One model's rows: `adapters` holds each role block's adapter; `cache`, the prompt's cache until the steps' decoding
+ * `state` takes it over; `borrowed`, a cache the prompt cache owns.
+ */
 interface Runner {
   model: CausalLM;
   adapters: Array<LoraAdapter | null>;
   cache?: KvCache;
   borrowed?: KvCache;
+  state?: DecodeState;
 }
 
 /**
  * The model rows of a batched generation and their KV caches: the prompt read (left-padded; a prompt repeated
- * within the batch read once; a {@link PromptCache}'s bare-model rows reused), then one forward per model per
- * step over the active sequences' last tokens, with one host read each.
+ * within the batch read once; a {@link PromptCache}'s bare-model rows reused), then one decoding step per model per
+ * step over the active sequences' last tokens ({@link openDecodeState}: a native call, or a forward with one host read).
  *
  * Row layout is role-major: with one runner (one model, per-row adapters), role r of active sequence k is row
  * r·n + k (n active sequences), so each role's rows are one block; with a separate amateur model, one runner
@@ -30,13 +34,15 @@ export class GenerationRows {
   private readonly promptKey: string;
   private readonly pinned: PromptEntry[] = [];
   private readonly promptCache?: PromptCache;
+  private readonly maxSteps?: number;
 
   constructor(
     model: CausalLM,
     private readonly prompts: number[][],
     private readonly decoder: Decoder,
-    opts: { adapter?: LoraAdapter | null; amateurModel?: CausalLM; padTokenId: number; promptCache?: PromptCache },
+    opts: { adapter?: LoraAdapter | null; amateurModel?: CausalLM; padTokenId: number; promptCache?: PromptCache; maxNewTokens?: number },
   ) {
+    this.maxSteps = opts.maxNewTokens;
     this.promptCache = opts.promptCache;
     this.separate = !!opts.amateurModel && decoder.rows.includes('amateur');
     const maxLen = Math.max(...prompts.map((p) => p.length));
@@ -61,10 +67,9 @@ export class GenerationRows {
         hostRows.push(await this.readPrompt(run, active));
         continue;
       }
-      const r = await forwardBlocks(run.model, run.adapters, active, (i) => [histories[i][histories[i].length - 1]], () => [1], run.cache);
-      this.retire(run, run.cache);
-      run.cache = r.cache;
-      hostRows.push(r.rows);
+      run.state ??= this.openState(run, active.length);
+      const ids = run.adapters.flatMap(() => active.map((i) => histories[i][histories[i].length - 1]));
+      hostRows.push(rowsOf(await run.state.step(ids), ids.length, run.model.config.vocabSize));
     }
     const n = active.length;
     return active.map((_, k) => (this.separate ? hostRows.map((h) => h[k]) : this.decoder.rows.map((_r, r) => hostRows[0][r * n + k])));
@@ -75,6 +80,10 @@ export class GenerationRows {
     const n = active.length;
     for (const run of this.runners) {
       const keep = run.adapters.flatMap((_, r) => active.flatMap((_, k) => (finished[k] ? [] : [r * n + k])));
+      if (run.state) {
+        run.state.keepRows(keep);
+        continue;
+      }
       const old = run.cache;
       run.cache = keep.length ? selectCacheRows(old!, keep) : undefined;
       this.retire(run, old);
@@ -83,8 +92,19 @@ export class GenerationRows {
 
   /** Frees the caches this call owns and releases the prompt cache's entries. */
   dispose(): void {
-    for (const run of this.runners) this.retire(run, run.cache);
+    for (const run of this.runners) {
+      run.state?.dispose();
+      this.retire(run, run.cache);
+    }
     for (const entry of this.pinned) this.promptCache!.release(entry);
+  }
+
+  /** The steps' decoding state of a runner, taking over its prompt cache (disposed by the state unless borrowed). */
+  private openState(run: Runner, n: number): DecodeState {
+    const cache = run.cache!;
+    const state = openDecodeState(run.model, cache, { adapters: run.adapters.flatMap((a) => new Array<LoraAdapter | null>(n).fill(a)), ownsCache: cache !== run.borrowed, maxSteps: this.maxSteps });
+    run.cache = undefined;
+    return state;
   }
 
   private retire(run: Runner, cache: KvCache | undefined): void {
@@ -156,13 +176,17 @@ export class GenerationRows {
  * One forward (one host read) over one block of rows per adapter in `roleAdapters`, each block the sequences
  * `seqs`: the extended cache and each row's last-position logits.
  */
-async function forwardBlocks(m: CausalLM, roleAdapters: Array<LoraAdapter | null>, seqs: number[], idsOf: (i: number) => number[], maskOf: (i: number) => number[], cache?: KvCache) {
+async function forwardBlocks(m: CausalLM, roleAdapters: Array<LoraAdapter | null>, seqs: number[], idsOf: (i: number) => number[], maskOf: (i: number) => number[]) {
   const per = <T>(f: (i: number) => T) => roleAdapters.flatMap(() => seqs.map(f));
   const ids = per(idsOf);
   const adapters = roleAdapters.flatMap((a) => seqs.map(() => a));
-  const out = forward(m, ids, { attentionMask: per(maskOf), cache, useCache: true, lastOnly: true, adapters });
+  const out = forward(m, ids, { attentionMask: per(maskOf), useCache: true, lastOnly: true, adapters });
   const flat = (await out.logits.data()) as Float32Array;
   out.logits.dispose();
-  const V = m.config.vocabSize;
-  return { cache: out.cache!, rows: ids.map((_, r) => flat.subarray(r * V, (r + 1) * V)) };
+  return { cache: out.cache!, rows: rowsOf(flat, ids.length, m.config.vocabSize) };
+}
+
+/** The rows of a flat [rows, V] array, as views. */
+function rowsOf(flat: Float32Array, rows: number, V: number): Float32Array[] {
+  return Array.from({ length: rows }, (_, r) => flat.subarray(r * V, (r + 1) * V));
 }

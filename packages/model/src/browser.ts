@@ -19,6 +19,7 @@ export { modelFromBytes, modelToBytes, readModel, writeModel } from './model-byt
 export { parseGenerationConfig, stopTokenIdsOf, type GenerationConfig } from './generation-config.js';
 export { forward, type ForwardOptions, type ForwardResult, type AdapterChoice } from './transformer.js';
 export { concatCacheRows, disposeCache, selectCacheRows, type KvCache, type LayerCache } from './kv-cache.js';
+export { openDecodeState, type DecodeState, type DecodeStateOptions } from './decode-state.js';
 export { type LoraAdapter, type LoraConfig, type LoraPair } from './lora-types.js';
 export {
   createLoraAdapter, adapterVariables, disposeAdapter, loraAdapterFromBytes, loraAdapterToBytes, mergeLoraAdapter, peftKey,
@@ -28,4 +29,4 @@ export { sequenceLogProbs, completionLogProbSums, tokenLogProbs, type PromptComp
 export { ropeInvFreq } from './rope.js';
 export { opsFor, registerOps } from './ops/select.js';
 export { tfOps } from './ops/tf-ops.js';
-export type { Ops, QueryBias } from './ops/ops.js';
+export type { Ops, QueryBias, DecodeSession, DecodeSessionInput } from './ops/ops.js';

@@ -7,6 +7,14 @@ const MASKED = -1e9;
 /** Biases up to this many floats are filled on the host and uploaded. */
 const UPLOAD_MAX_FLOATS = 16 * 1024;
 
+/** The additive mask of a query after every key of `mask` [B][Tk]: [B, Tk], 0 for a token, the masked value for padding. */
+export function keyBias(mask: readonly number[][]): Float32Array {
+  const Tk = mask[0]?.length ?? 0;
+  const bias = new Float32Array(mask.length * Tk);
+  mask.forEach((row, b) => row.forEach((m, j) => (bias[b * Tk + j] = m ? 0 : MASKED)));
+  return bias;
+}
+
 /**
  * The attention bias of T query positions (absolute positions pastLen .. pastLen+T-1) against the keys of
  * `mask` [B][Tk] (1 token, 0 padding): query i may attend key j ≤ i that is a token. `lastOnly` keeps the last

@@ -76,6 +76,15 @@ export class RopeTables {
   }
 }
 
+const tablesByConfig = new WeakMap<ModelConfig, RopeTables>();
+
+/** The rotary tables of a model config, shared by every forward pass and decoding session of it. */
+export function ropeTablesFor(c: ModelConfig): RopeTables {
+  let r = tablesByConfig.get(c);
+  if (!r) tablesByConfig.set(c, (r = new RopeTables(c)));
+  return r;
+}
+
 /**
  * Rotary embedding of one forward's positions (transformers' rotate_half convention). On wasm, one kernel
  * per projection (wasm/rope-rows.ts) with a custom gradient (the same kernel with sin negated); elsewhere

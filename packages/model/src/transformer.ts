@@ -2,7 +2,7 @@ import { tf } from './tf.js';
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D } from './tf.js';
 import type { ModelConfig } from './config.js';
 import { keptTranspose } from './frozen-copies.js';
-import { RopeTables, Rotary } from './rope.js';
+import { ropeTablesFor, Rotary } from './rope.js';
 import { CausalBias } from './query-bias.js';
 import { isTrainable, loraLinear, resolveAdapters, RowScales, type AdapterChoice, type RowAdapters } from './lora-linear.js';
 import type { KvCache, LayerCache } from './kv-cache.js';
@@ -34,13 +34,6 @@ export interface ForwardResult {
   /** [batch, seq, vocab], or [batch, 1, vocab] with `lastOnly`. */
   logits: Tensor3D;
   cache?: KvCache;
-}
-
-const ropeCache = new WeakMap<ModelConfig, RopeTables>();
-function ropeFor(c: ModelConfig): RopeTables {
-  let r = ropeCache.get(c);
-  if (!r) ropeCache.set(c, (r = new RopeTables(c)));
-  return r;
 }
 
 /**
@@ -95,7 +88,7 @@ export function forward(model: CausalLM, ids: number[][], opts: ForwardOptions =
   const fullMask = newMask.map((m, b) => (past ? past.mask[b].concat(m) : m.slice()));
   const Tk = pastLen + T;
   const half = c.headDim / 2;
-  const [cosHost, sinHost] = ropeFor(c).lookup(realPositions(fullMask, pastLen));
+  const [cosHost, sinHost] = ropeTablesFor(c).lookup(realPositions(fullMask, pastLen));
   const rows = resolveAdapters(opts.adapters, B);
   // With lastOnly over several positions, the last layer's queries are each row's last position only: the
   // logits read nothing else from that layer past its keys and values (llama.cpp skips those rows the same way).

@@ -8,9 +8,9 @@ export const onWasm = (): boolean => tf.getBackend() === 'wasm';
 export const normalTensor = (shape: number[], rng: Rng, scale = 1): tf.Tensor =>
   tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal() * scale), shape);
 
-/** A float32 tensor's bytes, for bit-for-bit comparisons. */
 /** A typed array's own bytes (a backend may hand out a view of a larger pooled buffer). */
 export const bytesOf = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+/** A float32 tensor's bytes, for bit-for-bit comparisons. */
 export const bits = (t: tf.Tensor): Buffer => bytesOf(t.dataSync() as Float32Array);
 
 export async function setupBackend(): Promise<void> {

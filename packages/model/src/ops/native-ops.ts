@@ -1,12 +1,12 @@
-import { DECODER_PROJECTIONS, DECODER_STEP_KERNEL, MODEL_STEP_KERNEL, DROPOUT_KERNEL, RMS_NORM_GRAD_KERNEL, RMS_NORM_KERNEL, ROWS_MATMUL_KERNEL, SWIGLU_GRAD_KERNEL, SCALED_ADD_KERNEL, STEP_ATTENTION_KERNEL, SWIGLU_KERNEL } from '@cope/backend-native';
+import { openNativeDecodeSession, DECODER_PROJECTIONS, DECODER_STEP_KERNEL, MODEL_STEP_KERNEL, DROPOUT_KERNEL, RMS_NORM_GRAD_KERNEL, RMS_NORM_KERNEL, ROWS_MATMUL_KERNEL, SWIGLU_GRAD_KERNEL, SCALED_ADD_KERNEL, STEP_ATTENTION_KERNEL, SWIGLU_KERNEL } from '@cope/backend-native';
 import { tf } from '../tf.js';
 import type { Tensor, Tensor2D, Tensor3D, Tensor4D } from '../tf.js';
 import { taping } from '../taping.js';
 import { isTrainable } from '../lora-linear.js';
-import type { DecoderStepInput, ModelStepInput, Ops } from './ops.js';
+import type { DecodeSession, DecodeSessionInput, DecoderStepInput, ModelStepInput, Ops } from './ops.js';
 import type { LayerCache } from '../kv-cache.js';
 import type { LoraAdapter } from '../lora-types.js';
-import type { LayerWeights } from '../weights.js';
+import type { LayerWeights, ModelWeights } from '../weights.js';
 import { keptTranspose } from '../frozen-copies.js';
 import { tfOps } from './tf-ops.js';
 
@@ -27,6 +27,9 @@ function withInputsGrad(value: (a: Tensor, b: Tensor) => Tensor2D, grad: (a: Ten
   }) as any);
   return (a, b) => f(a, b) as Tensor2D;
 }
+
+/** Head sizes the rotary kernel takes. */
+const ropeKernel = (headDim: number) => headDim % 8 === 0;
 
 /** A layer's weights fit the one-kernel step: frozen, all float32 or all `bf16`, biases on q/k/v at most. */
 function stepLayerFits(layer: LayerWeights, bf16: boolean): boolean {
@@ -50,7 +53,7 @@ function layerInputs(inputs: Record<string, Tensor>, prefix: string, layer: Laye
 }
 
 /** The inputs and attributes every layer of a step shares: row scales, rotary tables, the mask. */
-function sharedInputs(s: Omit<DecoderStepInput, 'layer' | 'l' | 'past' | 'h'>, inputs: Record<string, Tensor>, bf16: boolean): Record<string, number> {
+function sharedInputs(s: Omit<DecoderStepInput, 'layer' | 'l' | 'past' | 'h'>, inputs: Record<string, Tensor>, bf16: boolean) {
   if (s.rows.adapters[0]) inputs.loraScale = s.scales.vector(0);
   [inputs.cos, inputs.sin] = s.rotary.tablesOf();
   inputs.bias = s.bias.tensor().reshape([s.B, s.Tk]);
@@ -74,24 +77,51 @@ function decoderStep(s: DecoderStepInput): { h: Tensor2D; k: Tensor4D; vT: Tenso
 }
 
 /**
- * A whole decoding step (every layer, the final norm, the head) as one kernel where every layer fits
- * {@link decoderStep} and the head is frozen. Null otherwise.
+ * How a model's weights fit the whole-step kernel: every layer fits {@link decoderStep}, the head is frozen, and the
+ * lookup is in the kernel (`table`: the embedding table or a tied float32 head's kept transposed copy; undefined: the
+ * float32 head's columns) or, with `lookup` false, given as embedded rows (a bf16 head without a table). Null otherwise.
+ */
+function wholeStepFit(weights: ModelWeights): { bf16: boolean; table?: Tensor2D; lookup: boolean } | null {
+  const { layers, lmHead } = weights;
+  const bf16 = !!layers[0].proj.q_proj.bf16;
+  if (isTrainable(lmHead.kernel) || !layers.every((layer) => stepLayerFits(layer, bf16))) return null;
+  const table = weights.embed ?? (lmHead.bf16 ? undefined : keptTranspose(lmHead));
+  if (table && isTrainable(table)) return null;
+  return { bf16, table, lookup: !!table || !lmHead.bf16 };
+}
+
+/** The model-wide inputs of {@link MODEL_STEP_KERNEL}: norm, head, the lookup table where there is one, every layer's. */
+function modelInputs(weights: ModelWeights, table: Tensor2D | undefined, adapter: LoraAdapter | undefined, past: LayerCache[]): Record<string, Tensor> {
+  const inputs: Record<string, Tensor> = { norm: weights.norm, head: weights.lmHead.kernel };
+  if (table) inputs.embed = table;
+  weights.layers.forEach((layer, l) => layerInputs(inputs, `${l}.`, layer, l, adapter, past[l]));
+  return inputs;
+}
+
+/**
+ * A whole decoding step (every layer, the final norm, the head) as one kernel where the weights fit
+ * ({@link wholeStepFit}). Null otherwise.
  */
 function modelStep(s: ModelStepInput): { logits: Tensor2D; cache: LayerCache[] } | null {
-  const { layers, lmHead, norm } = s.weights;
-  const bf16 = !!layers[0].proj.q_proj.bf16;
-  if (!stepFits(s) || isTrainable(lmHead.kernel) || !layers.every((layer) => stepLayerFits(layer, bf16))) return null;
-  const inputs: Record<string, Tensor> = { norm, head: lmHead.kernel };
-  // The lookup in the kernel: rows of the table (a tied head's kept transposed copy), else the float32 head's columns.
-  const table = s.weights.embed ?? (lmHead.bf16 ? undefined : keptTranspose(lmHead));
-  if (table && isTrainable(table)) return null;
-  if (table || !lmHead.bf16) {
-    inputs.ids = tf.tensor1d(s.ids, 'int32');
-    if (table) inputs.embed = table;
-  } else inputs.h = s.embedded();
-  layers.forEach((layer, l) => layerInputs(inputs, `${l}.`, layer, l, s.rows.adapters[0], s.past[l]));
-  const [logits, ...caches] = runMany(MODEL_STEP_KERNEL, inputs, { ...sharedInputs(s, inputs, bf16), layers: layers.length, headBf16: lmHead.bf16 ? 1 : 0 });
+  const fit = stepFits(s) ? wholeStepFit(s.weights) : null;
+  if (!fit) return null;
+  const { layers, lmHead } = s.weights;
+  const inputs = modelInputs(s.weights, fit.table, s.rows.adapters[0], s.past);
+  if (fit.lookup) inputs.ids = tf.tensor1d(s.ids, 'int32');
+  else inputs.h = s.embedded();
+  const [logits, ...caches] = runMany(MODEL_STEP_KERNEL, inputs, { ...sharedInputs(s, inputs, fit.bf16), layers: layers.length, headBf16: lmHead.bf16 ? 1 : 0 });
   return { logits: logits as Tensor2D, cache: layers.map((_, l) => ({ k: caches[2 * l] as Tensor4D, vT: caches[2 * l + 1] as Tensor4D })) };
+}
+
+/**
+ * A decoding session on the addon (the cache kept natively, appended in place) where the weights fit the
+ * whole-step kernel with the lookup in it and the head size fits the rotary kernel. Null otherwise.
+ */
+function openDecodeSession(s: DecodeSessionInput): DecodeSession | null {
+  const fit = taping() || !ropeKernel(s.c.headDim) ? null : wholeStepFit(s.weights);
+  if (!fit || !fit.lookup) return null;
+  const attrs = { eps: s.c.rmsNormEps, scale: 1 / Math.sqrt(s.c.headDim), heads: s.c.numHeads, bf16: fit.bf16 ? 1 : 0, layers: s.weights.layers.length, headBf16: s.weights.lmHead.bf16 ? 1 : 0 };
+  return openNativeDecodeSession(modelInputs(s.weights, fit.table, s.adapter ?? undefined, s.past), attrs, s.keyBias, s.loraScale, s.capacity);
 }
 
 /**
@@ -120,7 +150,7 @@ export const nativeOps: Ops = {
   attentionStep: (q, k, vT, bias, c, B, Tk) =>
     run<Tensor3D>(STEP_ATTENTION_KERNEL, { q: q.reshape([B, c.numHeads, c.headDim]), k, vT, bias: bias.tensor().reshape([B, Tk]) }, { scale: 1 / Math.sqrt(c.headDim) }).reshape([B, c.numHeads * c.headDim]) as Tensor2D,
   stepAttentionAlways: true,
-  ropeKernel: (headDim) => headDim % 8 === 0,
+  ropeKernel,
   frozenMatmul(x, w) {
     if (w.bf16) {
       if (taping()) throw new Error('a weight kept in bf16 has no gradient path: train with float32 weights (loadModel weights: float32)');
@@ -130,6 +160,7 @@ export const nativeOps: Ops = {
   },
   decoderStep,
   modelStep,
+  openDecodeSession,
   dropout(x, rate, seed) {
     const apply = (t: Tensor) => run<Tensor>(DROPOUT_KERNEL, { x: t }, { rate, seed });
     const f = tf.customGrad(((xIn: Tensor, save: (ts: Tensor[]) => void) => {

@@ -5,6 +5,7 @@ import type { LayerCache } from '../kv-cache.js';
 import type { RowAdapters, RowScales } from '../lora-linear.js';
 import type { Rotary } from '../rope.js';
 import type { LayerWeights, ModelWeights } from '../weights.js';
+import type { LoraAdapter } from '../lora-types.js';
 
 /** What a decoding step of one decoder layer reads: one new token a row (B rows), over the layer's cache. */
 export interface DecoderStepInput {
@@ -33,6 +34,33 @@ export interface ModelStepInput extends Omit<DecoderStepInput, 'layer' | 'l' | '
   embedded(): Tensor2D;
   /** Every layer's cache. */
   past: LayerCache[];
+}
+
+/** What a decoding session starts from: a model, its rows' adapter, the cache of B rows over Tp positions. */
+export interface DecodeSessionInput {
+  weights: ModelWeights;
+  c: ModelConfig;
+  /** The one adapter some rows use, or null. */
+  adapter: LoraAdapter | null;
+  /** The adapter's scale per row [B] (0 where a row runs the bare model); null without an adapter. */
+  loraScale: Float32Array | null;
+  past: LayerCache[];
+  /** The cached positions' additive mask [B, Tp] (0: a token; the masked value: padding). */
+  keyBias: Float32Array;
+  /** Positions to make room for at first (the cache grows past them when needed). */
+  capacity: number;
+}
+
+/**
+ * Decoding steps over a cache a backend keeps itself (appended in place), bitwise {@link Ops.modelStep} over the same
+ * cache. The model and adapter must outlive it.
+ */
+export interface DecodeSession {
+  /** One new token a row: `ids` [B] at rotary angles `cos`, `sin` [B, hd/2]; writes `logits` [B, V]. */
+  step(ids: Int32Array, cos: Float32Array, sin: Float32Array, logits: Float32Array): void;
+  /** Keeps `rows` (increasing), in order, with their adapter scales (null without an adapter). */
+  keep(rows: Int32Array, loraScale: Float32Array | null): void;
+  close(): void;
 }
 
 /**
@@ -104,4 +132,9 @@ export interface Ops {
    * position, or null where it does not apply (the step then runs layer by layer).
    */
   modelStep?(step: ModelStepInput): { logits: Tensor2D; cache: LayerCache[] } | null;
+  /**
+   * Optional: a decoding session over `input`'s cache (see {@link DecodeSession}), or null where it does not apply
+   * (decoding then runs a forward pass a step).
+   */
+  openDecodeSession?(input: DecodeSessionInput): DecodeSession | null;
 }

@@ -1,0 +1,74 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { loadAddon } from './addon.js';
+import { layerArrays, stepDims, stepShapes } from './decoder-step.js';
+import { bf16Bits, valuesOf } from './kernel-util.js';
+import { NATIVE_BACKEND } from './name.js';
+import type { NativeBackend } from './native-backend.js';
+
+/**
+ * A batch's decoding on the addon: the KV cache kept natively with room to grow (a step appends in place instead of
+ * copying the past), the model's arrays read once, one addon call a step. Bitwise `CopeModelStep` over the
+ * same cache.
+ */
+export interface NativeDecodeSession {
+  /** Rows of the batch. */
+  readonly rows: number;
+  /** Cached positions. */
+  readonly length: number;
+  /** One step: each row's new token `ids` [B] at rotary angles `cos`, `sin` [B, hd/2]; writes `logits` [B, V]. */
+  step(ids: Int32Array, cos: Float32Array, sin: Float32Array, logits: Float32Array): void;
+  /** Keeps `rows` (increasing), in order, with their LoRA scales (null without an adapter). */
+  keep(rows: Int32Array, loraScale: Float32Array | null): void;
+  /** Frees the cache and lets the model's arrays go; the session is unusable after. */
+  close(): void;
+}
+
+/** Attributes of `CopeModelStep`. */
+export interface ModelStepAttrs {
+  eps: number;
+  scale: number;
+  heads: number;
+  bf16: number;
+  layers: number;
+  headBf16: number;
+}
+
+/**
+ * A session on the `native` backend (the tensors must live there) over `CopeModelStep`'s inputs but the
+ * per-step ones (`h`/`ids`, `cos`, `sin`, `bias`, `loraScale`): each layer's weights, adapter pairs and cache
+ * (`<l>.kPast`, `<l>.vTPast`, Tp positions, copied), `norm`, `head` and `embed` (absent: the float32 head's columns).
+ * `bias` [B, Tp]: the cached positions' mask bias; `loraScale` [B]: the adapter's scale per row (null without one);
+ * `capacity`: positions to make room for at first. The weights must outlive the session (they are borrowed).
+ */
+export function openNativeDecodeSession(inputs: Record<string, TensorInfo>, attrs: ModelStepAttrs, bias: Float32Array, loraScale: Float32Array | null, capacity: number): NativeDecodeSession {
+  const { addon, reason } = loadAddon();
+  if (!addon) throw new Error(reason);
+  const backend = tf.findBackend(NATIVE_BACKEND) as NativeBackend | null;
+  if (!backend) throw new Error('openNativeDecodeSession: the native backend is not registered');
+  const bf16 = !!attrs.bf16;
+  const s = stepShapes('openNativeDecodeSession', inputs, '0.', bf16);
+  const layers = Array.from({ length: attrs.layers }, (_, l) => layerArrays(backend, inputs, `${l}.`, bf16, null, loraScale));
+  const head = attrs.headBf16 ? bf16Bits(backend, inputs.head) : valuesOf(backend, inputs.head);
+  const embed = inputs.embed ? valuesOf(backend, inputs.embed) : null;
+  const handle = addon.sessionOpen(layers, stepDims(inputs, '0.', s, attrs, backend.threads), valuesOf(backend, inputs.norm), head, attrs.eps, attrs.headBf16, embed, bias, capacity);
+  let rows = s.B;
+  let length = s.Tp;
+  return {
+    get rows() {
+      return rows;
+    },
+    get length() {
+      return length;
+    },
+    step(ids, cos, sin, logits) {
+      addon.sessionStep(handle, ids, cos, sin, logits);
+      length++;
+    },
+    keep(kept, scale) {
+      addon.sessionKeep(handle, kept, scale);
+      rows = kept.length;
+    },
+    close: () => addon.sessionClose(handle),
+  };
+}
