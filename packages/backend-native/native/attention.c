@@ -43,31 +43,35 @@ static inline float dot(const float* a, const float* b, int64_t n) {
 }
 #endif
 
-void step_attention(const float* q, const float* k, const float* vT, const float* bias, float* out, float* scratch,
-                    int64_t B, int64_t kvH, int64_t g, int64_t T, int64_t cap, int64_t hd, float scale) {
+void step_attention_pairs(const float* q, const float* k, const float* vT, const float* bias, float* out, float* scratch,
+                          int64_t B, int64_t kvH, int64_t g, int64_t T, int64_t cap, int64_t hd, float scale, int64_t first, int64_t stride) {
   // Vectorized over the head size for the scores and over positions for the weighted sum (both contiguous in
   // their layouts); `scratch` holds the scores, then the weights, then the scaled query.
   float* qs = scratch + T;
-  for (int64_t b = 0; b < B; b++) {
-    for (int64_t j = 0; j < kvH; j++) {
-      const float* kj = k + (b * kvH + j) * cap * hd;
-      const float* vj = vT + (b * kvH + j) * hd * cap;
-      for (int64_t gi = 0; gi < g; gi++) {
-        const float* qh = q + ((b * kvH + j) * g + gi) * hd;
-        float* oh = out + ((b * kvH + j) * g + gi) * hd;
-        for (int64_t d = 0; d < hd; d++) qs[d] = qh[d] * scale;
-        float m = -INFINITY;
-        for (int64_t t = 0; t < T; t++) {
-          const float s = dot(qs, kj + t * hd, hd) + bias[b * cap + t];
-          scratch[t] = s;
-          if (s > m) m = s;
-        }
-        double sum = 0;
-        for (int64_t t = 0; t < T; t++) sum += (scratch[t] = expf(scratch[t] - m));
-        const float inv = (float)(1.0 / sum);
-        for (int64_t t = 0; t < T; t++) scratch[t] *= inv;
-        for (int64_t d = 0; d < hd; d++) oh[d] = dot(scratch, vj + d * cap, T);
+  for (int64_t pair = first; pair < B * kvH; pair += stride) {
+    const int64_t b = pair / kvH;
+    const float* kj = k + pair * cap * hd;
+    const float* vj = vT + pair * hd * cap;
+    for (int64_t gi = 0; gi < g; gi++) {
+      const float* qh = q + (pair * g + gi) * hd;
+      float* oh = out + (pair * g + gi) * hd;
+      for (int64_t d = 0; d < hd; d++) qs[d] = qh[d] * scale;
+      float m = -INFINITY;
+      for (int64_t t = 0; t < T; t++) {
+        const float s = dot(qs, kj + t * hd, hd) + bias[b * cap + t];
+        scratch[t] = s;
+        if (s > m) m = s;
       }
+      double sum = 0;
+      for (int64_t t = 0; t < T; t++) sum += (scratch[t] = expf(scratch[t] - m));
+      const float inv = (float)(1.0 / sum);
+      for (int64_t t = 0; t < T; t++) scratch[t] *= inv;
+      for (int64_t d = 0; d < hd; d++) oh[d] = dot(scratch, vj + d * cap, T);
     }
   }
+}
+
+void step_attention(const float* q, const float* k, const float* vT, const float* bias, float* out, float* scratch,
+                    int64_t B, int64_t kvH, int64_t g, int64_t T, int64_t cap, int64_t hd, float scale) {
+  step_attention_pairs(q, k, vT, bias, out, scratch, B, kvH, g, T, cap, hd, scale, 0, 1);
 }

@@ -5,18 +5,11 @@
 #include "decoder_step.h"
 #include "elementwise.h"
 #include "rows_gemm.h"
-#include "sgemm.h"
 
 /* Layers of fewer multiply-adds a row run on the calling thread. */
 #define TEAM_MIN_MACS (1 << 20)
 /* Whole steps of fewer multiply-adds run on the calling thread. */
 #define MODEL_TEAM_MIN_MACS (1 << 20)
-
-/* x [B, in] · a [in, out] as the BatchMatMul kernel runs a 2-D product (one batch). */
-static void sgemm_2d(const float* x, const float* w, float* out, int64_t m, int64_t k, int64_t n, int threads) {
-  const sgemm_args g = {x, w, out, 1, 1, m, n, k, false, false, 0.0f};
-  batch_sgemm_run(&g, 1, threads);
-}
 
 /* This thread's share of y [B, out] = x [B, in] · W (the frozen product alone). */
 static void product_share(const decoder_step_args* a, int p, const float* x, int64_t in, int64_t out, float* y, int part, int parts) {
@@ -24,7 +17,11 @@ static void product_share(const decoder_step_args* a, int p, const float* x, int
   else rows_gemm_f32_share(x, (const float*)a->w[p], y, a->B, in, out, part, parts);
 }
 
-/* The rest of a projection once its product is whole: y + bias, then + LoRA ((x · A) · B) · scale[row]; `work`: B·(r + 2·out) floats. */
+/*
+ * The rest of a projection once its product is whole: y + bias, then + LoRA ((x · A) · B) · scale[row] on the rows with
+ * a scale (the others keep y, as the scaled-add kernel does), the products row-invariant so a row's update is what it
+ * would be in any batch; `work`: B·(in + r + out) floats.
+ */
 static void finish(const decoder_step_args* a, int p, const float* x, int64_t in, int64_t out, float* y, float* work) {
   const int64_t B = a->B;
   if (p < 3 && a->bias[p]) {
@@ -32,32 +29,41 @@ static void finish(const decoder_step_args* a, int p, const float* x, int64_t in
   }
   if (!a->lora_a[p]) return;
   const int64_t r = a->lora_r[p];
-  float* t = work;
-  float* delta = work + B * r;
-  sgemm_2d(x, a->lora_a[p], t, B, in, r, a->threads);
-  sgemm_2d(t, a->lora_b[p], delta, B, r, out, a->threads);
-  float* sum = delta + B * out;
-  scaled_add(y, delta, a->lora_scale, sum, B, out);
-  memcpy(y, sum, sizeof(float) * (size_t)(B * out));
+  const float* scale = a->lora_scale;
+  float* rows = work;
+  int64_t n = 0;
+  for (int64_t b = 0; b < B; b++) if (scale[b] != 0.0f) memcpy(rows + n++ * in, x + b * in, sizeof(float) * (size_t)in);
+  if (n == 0) return;
+  float* t = rows + n * in;
+  float* delta = t + n * r;
+  rows_gemm_f32(rows, a->lora_a[p], t, n, in, r, 1);
+  rows_gemm_f32(t, a->lora_b[p], delta, n, r, out, 1);
+  for (int64_t b = 0, i = 0; b < B; b++) {
+    if (scale[b] == 0.0f) continue;
+    for (int64_t j = 0; j < out; j++) y[b * out + j] = y[b * out + j] + delta[i * out + j] * scale[b];
+    i++;
+  }
 }
 
-/*
- * Projections `ps` of one input x, called by every thread of the team: each computes its share of every product,
- * then one thread adds their biases and LoRA updates (all threads wait for it).
- */
-static void project_all(const decoder_step_args* a, const int* ps, int count, const float* x, int64_t in, const int64_t* outs,
-                        float* const* ys, float* work, int me, int team) {
+/* This thread's share of every product of projections `ps` of one input x; then the team waits for the whole products. */
+static void products(const decoder_step_args* a, const int* ps, int count, const float* x, int64_t in, const int64_t* outs, float* const* ys, int me, int team) {
   for (int i = 0; i < count; i++) product_share(a, ps[i], x, in, outs[i], ys[i], me, team);
 #pragma omp barrier
-#pragma omp single
+}
+
+/* Biases and LoRA updates of projections `ps` (one thread). */
+static void finish_all(const decoder_step_args* a, const int* ps, int count, const float* x, int64_t in, const int64_t* outs, float* const* ys, float* work) {
   for (int i = 0; i < count; i++) finish(a, ps[i], x, in, outs[i], ys[i], work);
 }
+
+/* Whether projection p has anything to add to its product (a bias or a LoRA pair). */
+static int has_finish(const decoder_step_args* a, int p) { return (p < 3 && a->bias[p]) || a->lora_a[p]; }
 
 static void add_rows(const float* x, const float* y, float* out, int64_t n) {
   for (int64_t i = 0; i < n; i++) out[i] = x[i] + y[i];
 }
 
-/* Floats of LoRA's work in `finish`: B·(r + 2·out) for the highest rank and the widest projection. */
+/* Floats of LoRA's work in `finish`: B·(in + r + out) for the highest rank and the widest projections. */
 static int64_t lora_work_floats(const decoder_step_args* a) {
   const int64_t H = a->H, F = a->F, qOut = a->heads * a->hd;
   int64_t maxR = 0;
@@ -66,10 +72,16 @@ static int64_t lora_work_floats(const decoder_step_args* a) {
   return a->B * (maxR + 2 * widest);
 }
 
-/* Floats of a layer step's scratch: x, q, k, v, rotated q and k, attention, o, h1, gate, up, gated, down; LoRA work; scores. */
+/* Floats of one thread's attention scratch: scores over the positions, then the scaled query. */
+static int64_t attention_floats(const decoder_step_args* a) { return a->Tp + 1 + a->hd; }
+
+/*
+ * Floats of a layer step's scratch: x, q, k, v, rotated q and k, attention, o, h1, gate, up, gated, down; LoRA work;
+ * each thread's attention scratch.
+ */
 static size_t scratch_floats(const decoder_step_args* a) {
-  const int64_t B = a->B, H = a->H, hd = a->hd, F = a->F, Tk = a->Tp + 1, qOut = a->heads * hd, kvOut = a->kvH * hd;
-  return (size_t)(B * (3 * H + 2 * qOut + 3 * kvOut + qOut + H + 3 * F + H) + lora_work_floats(a) + Tk + hd);
+  const int64_t B = a->B, H = a->H, hd = a->hd, F = a->F, qOut = a->heads * hd, kvOut = a->kvH * hd;
+  return (size_t)(B * (3 * H + 2 * qOut + 3 * kvOut + qOut + H + 3 * F + H) + lora_work_floats(a) + attention_floats(a) * a->threads);
 }
 
 /* A layer step's multiply-adds. */
@@ -79,9 +91,10 @@ static double layer_macs(const decoder_step_args* a) {
 }
 
 /*
- * The layer step on one team of threads (called by each of its `team` threads, `me` among them): each takes its
- * columns of every product (so a row's outputs are the same chains whatever the split); the small steps between
- * products run on one thread of the team. Ends with the team in step (the last `single`'s barrier).
+ * The layer step on one team of threads (called by each of its `team` threads, `me` among them, team ≤ a->threads):
+ * each takes its columns of every product and its (row, kv head) pairs of the attention, so a row's outputs are the
+ * same chains whatever the split; the small steps between run on one thread of the team. Ends with the team in step
+ * (the last `single`'s barrier).
  */
 static void layer_team(const decoder_step_args* a, float* buf, int me, int team) {
   const int64_t B = a->B, H = a->H, hd = a->hd, F = a->F, Tp = a->Tp, Tk = Tp + 1;
@@ -89,11 +102,15 @@ static void layer_team(const decoder_step_args* a, float* buf, int me, int team)
   float *x = buf, *q = x + B * H, *k = q + B * qOut, *v = k + B * kvOut, *qr = v + B * kvOut, *kr = qr + B * qOut;
   float *attn = kr + B * kvOut, *o = attn + B * qOut, *h1 = o + B * H, *y = h1 + B * H, *gate = y + B * H;
   float *up = gate + B * F, *gated = up + B * F, *down = gated + B * F, *work = down + B * H, *scores = work + lora_work_floats(a);
+  const int qkv[3] = {PROJ_Q, PROJ_K, PROJ_V}, oProj[1] = {PROJ_O}, gateUp[2] = {PROJ_GATE, PROJ_UP}, downProj[1] = {PROJ_DOWN};
+  const int64_t qkvOuts[3] = {qOut, kvOut, kvOut}, hOut[1] = {H}, fOuts[2] = {F, F};
+  float* const qkvYs[3] = {q, k, v};
 #pragma omp single
   rmsnorm_rows(a->h, a->in_norm, x, B, H, a->eps);
-  project_all(a, (const int[]){PROJ_Q, PROJ_K, PROJ_V}, 3, x, H, (const int64_t[]){qOut, kvOut, kvOut}, (float* const[]){q, k, v}, work, me, team);
+  products(a, qkv, 3, x, H, qkvOuts, qkvYs, me, team);
 #pragma omp single
   {
+    finish_all(a, qkv, 3, x, H, qkvOuts, qkvYs, work);
     rope_rows(q, a->cos, a->sin, qr, B, a->heads, half);
     rope_rows(k, a->cos, a->sin, kr, B, a->kvH, half);
     // This position appended to the cache (after the past, unless the cache is kept in place): keys on the
@@ -107,20 +124,37 @@ static void layer_team(const decoder_step_args* a, float* buf, int me, int team)
         a->vT_out[(bh * hd + d) * cap + Tp] = v[bh * hd + d];
       }
     }
-    step_attention(qr, a->k_out, a->vT_out, a->attn_bias, attn, scores, B, a->kvH, a->heads / a->kvH, Tk, a->cap, hd, a->scale);
   }
-  project_all(a, (const int[]){PROJ_O}, 1, attn, qOut, (const int64_t[]){H}, (float* const[]){o}, work, me, team);
+  step_attention_pairs(qr, a->k_out, a->vT_out, a->attn_bias, attn, scores + me * attention_floats(a), B, a->kvH, a->heads / a->kvH, Tk, a->cap, hd, a->scale, me, team);
+#pragma omp barrier
+  products(a, oProj, 1, attn, qOut, hOut, (float* const[]){o}, me, team);
 #pragma omp single
   {
+    finish_all(a, oProj, 1, attn, qOut, hOut, (float* const[]){o}, work);
     add_rows(a->h, o, h1, B * H);
     rmsnorm_rows(h1, a->post_norm, y, B, H, a->eps);
   }
-  project_all(a, (const int[]){PROJ_GATE, PROJ_UP}, 2, y, H, (const int64_t[]){F, F}, (float* const[]){gate, up}, work, me, team);
+  for (int i = 0; i < 2; i++) product_share(a, gateUp[i], y, H, F, i ? up : gate, me, team);
+  if (has_finish(a, PROJ_GATE) || has_finish(a, PROJ_UP)) {
+#pragma omp barrier
 #pragma omp single
-  swiglu(gate, up, gated, B * F);
-  project_all(a, (const int[]){PROJ_DOWN}, 1, gated, F, (const int64_t[]){H}, (float* const[]){down}, work, me, team);
+    {
+      finish_all(a, gateUp, 2, y, H, fOuts, (float* const[]){gate, up}, work);
+      swiglu(gate, up, gated, B * F);
+    }
+  } else {
+    // The gating is elementwise: each thread gates the columns its products wrote.
+    int64_t j0, j1;
+    rows_gemm_share_columns(B, F, me, team, &j0, &j1);
+    for (int64_t b = 0; b < B && j1 > j0; b++) swiglu(gate + b * F + j0, up + b * F + j0, gated + b * F + j0, j1 - j0);
+#pragma omp barrier
+  }
+  products(a, downProj, 1, gated, F, hOut, (float* const[]){down}, me, team);
 #pragma omp single
-  add_rows(h1, down, a->h_out, B * H);
+  {
+    finish_all(a, downProj, 1, gated, F, hOut, (float* const[]){down}, work);
+    add_rows(h1, down, a->h_out, B * H);
+  }
 }
 
 int decoder_step(const decoder_step_args* a) {

@@ -266,7 +266,9 @@ void swiglu(const float* restrict gate, const float* restrict up, float* restric
 void scaled_add(const float* restrict y, const float* restrict delta, const float* restrict scale, float* restrict out, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; r++) {
     const float s = scale[r];
-    for (int64_t j = 0; j < cols; j++) out[r * cols + j] = y[r * cols + j] + delta[r * cols + j] * s;
+    // A row without the adapter keeps y as it is (y + delta · 0 could turn −0 into +0).
+    if (s == 0.0f) memcpy(out + r * cols, y + r * cols, sizeof(float) * (size_t)cols);
+    else for (int64_t j = 0; j < cols; j++) out[r * cols + j] = y[r * cols + j] + delta[r * cols + j] * s;
   }
 }
 

@@ -120,12 +120,22 @@ DEFINE_STREAM(stream_bf16, uint16_t, LOAD_BF16)
 DEFINE_TILE(tiles_f32, float, LOAD_F32)
 DEFINE_TILE(tiles_bf16, uint16_t, LOAD_BF16)
 
+/* Columns per unit of a share: 16 streamed, or one tile's columns. */
+static int64_t share_unit(int64_t m) { return m <= 2 ? 16 : 16 * (m > 4 ? 3 : 6); }
+
+void rows_gemm_share_columns(int64_t m, int64_t n, int part, int parts, int64_t* j0, int64_t* j1) {
+  const int64_t unit = share_unit(m), units = (n + unit - 1) / unit;
+  const int64_t u0 = units * part / parts, u1 = units * (part + 1) / parts;
+  *j0 = u0 * unit < n ? u0 * unit : n;
+  *j1 = u1 * unit < n ? u1 * unit : n;
+}
+
 /* Share `part` of `parts` of the product: a range of whole column units (16 columns streamed, or one tile's columns). */
 #define DEFINE_SHARE(NAME, T, STREAM, TILES)                                                               \
   void NAME(const float* x, const T* w, float* out, int64_t m, int64_t k, int64_t n, int part, int parts) { \
     if (m <= 0 || n <= 0 || parts < 1) return;                                                             \
     const int stream = m <= 2;                                                                             \
-    const int64_t unit = stream ? 16 : 16 * (m > 4 ? 3 : 6);                                               \
+    const int64_t unit = share_unit(m);                                                                    \
     const int64_t units = (n + unit - 1) / unit;                                                           \
     const int64_t u0 = units * part / parts, u1 = units * (part + 1) / parts;                              \
     if (u0 >= u1) return;                                                                                  \
@@ -156,6 +166,11 @@ DEFINE_DRIVER(rows_gemm_bf16, uint16_t, rows_gemm_bf16_share)
 static float bf16_value(uint16_t b) {
   union { uint32_t u; float f; } v = {(uint32_t)b << 16};
   return v.f;
+}
+void rows_gemm_share_columns(int64_t m, int64_t n, int part, int parts, int64_t* j0, int64_t* j1) {
+  (void)m;
+  *j0 = n * part / parts;
+  *j1 = n * (part + 1) / parts;
 }
 void rows_gemm_f32_share(const float* x, const float* w, float* out, int64_t m, int64_t k, int64_t n, int part, int parts) {
   for (int64_t i = 0; i < m; i++)

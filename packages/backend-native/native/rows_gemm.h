@@ -12,4 +12,7 @@ void rows_gemm_bf16(const float* x, const uint16_t* w, float* out, int64_t m, in
 void rows_gemm_f32_share(const float* x, const float* w, float* out, int64_t m, int64_t k, int64_t n, int part, int parts);
 void rows_gemm_bf16_share(const float* x, const uint16_t* w, float* out, int64_t m, int64_t k, int64_t n, int part, int parts);
 
+/* The columns [j0, j1) share `part` of `parts` of an [m, n] product writes. */
+void rows_gemm_share_columns(int64_t m, int64_t n, int part, int parts, int64_t* j0, int64_t* j1);
+
 #endif

@@ -138,6 +138,18 @@ describe('native kernels equal tfjs-backend-cpu', () => {
     tf.dispose([a, b, u, sc, ...outs]);
   });
 
+  test('scaled add: a row with scale 0 keeps its values bit for bit (−0 stays −0, even past an infinite update)', async () => {
+    await tf.setBackend(NATIVE_BACKEND);
+    const y = tf.tensor2d([-0, 1.5, -0, 2], [2, 2]);
+    const delta = tf.tensor2d([3, Infinity, 3, -1], [2, 2]);
+    const scale = tf.tensor1d([0, 0.5]);
+    const out = tf.engine().runKernel(SCALED_ADD_KERNEL, { y, delta, scale }) as tf.Tensor;
+    const values = Array.from(out.dataSync());
+    expect(Object.is(values[0], -0)).toBe(true);
+    expect(values.slice(1)).toEqual([1.5, 1.5, 1.5]);
+    tf.dispose([y, delta, scale, out]);
+  });
+
   test("fused RMSNorm's and SwiGLU's gradients equal central differences of their definitions (float64)", async () => {
     const [rows, cols] = [6, 40];
     const [x, w, up, dy] = [random([rows, cols]), random([cols]), random([rows, cols]), random([rows, cols])];

@@ -7,7 +7,7 @@ import {
   createLoraAdapter, disposeAdapter, disposeCache, disposeModel, forward, initBackend, loadLoraAdapter, loadModel, opsFor, readSafetensors, registerOps,
   tf, writeSafetensors, type AdapterChoice, type CausalLM, type KvCache, type Ops,
 } from '@cope/model';
-import { bits } from './helpers.js';
+import { bits, bytesOf } from './helpers.js';
 
 /**
  * The native backend runs a whole decoding step as one kernel (CopeModelStep), or a decoder layer as one kernel
@@ -96,6 +96,27 @@ describe('one-kernel decoding step (native backend)', () => {
       expectSameStep(model, null);
       expectSameStep(model, adapter);
       expectSameStep(model, [adapter, null]);
+    } finally {
+      disposeAdapter(adapter);
+      disposeModel(model);
+    }
+  });
+
+  test('a row without the adapter is bitwise the bare model\'s row, prompt and step (LoRA adds nothing to it)', async () => {
+    const model = await loadModel(fixture('models', 'tiny-llama'));
+    const adapter = await loadLoraAdapter(model, fixture('models', 'tiny-llama', 'adapter'));
+    try {
+      const V = model.config.vocabSize;
+      const second = (t: tf.Tensor) => bytesOf((t.dataSync() as Float32Array).subarray(V, 2 * V));
+      for (const mode of ['model', 'op'] as const) {
+        const mixed = step(model, [adapter, null], mode);
+        const bare = step(model, null, mode);
+        expect(second(mixed.logits).equals(second(bare.logits))).toBe(true);
+        for (const r of [mixed, bare]) {
+          r.logits.dispose();
+          disposeCache(r.cache);
+        }
+      }
     } finally {
       disposeAdapter(adapter);
       disposeModel(model);

@@ -127,7 +127,7 @@ function openDecodeSession(s: DecodeSessionInput): DecodeSession | null {
 /**
  * @cope/backend-native: tfjs ops on its kernels, and its fused kernels where they fit. RMSNorm and SwiGLU in one
  * kernel each, taped too (their gradient kernels read the inputs only). Outside a gradient tape: LoRA's scaled
- * add in one kernel, and frozen-weight products on its row-invariant
+ * add in one kernel (rows with scale 0 keep their values), and frozen-weight and LoRA products on its row-invariant
  * product (a row's logits never depend on the rows beside it, so batched decoding and the prompt cache match a
  * row alone bitwise); a decoding step's attention in one kernel. Rotary embedding on its kernel, in and out of a
  * tape (the gradient is the rotation by the opposite angle), and LoRA dropout on its seeded kernel (the mask is a
@@ -158,6 +158,9 @@ export const nativeOps: Ops = {
     }
     return taping() ? tf.matMul(x, w.kernel) : run<Tensor2D>(ROWS_MATMUL_KERNEL, { x, w: w.kernel });
   },
+  // Outside a tape, LoRA's products are row-invariant too: a row's update is the same in any batch, so the fused
+  // steps can compute it for the rows that use the adapter only.
+  adapterMatmul: (x, w) => (taping() ? tfOps.adapterMatmul(x, w) : run<Tensor2D>(ROWS_MATMUL_KERNEL, { x, w })),
   decoderStep,
   modelStep,
   openDecodeSession,
