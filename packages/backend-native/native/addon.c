@@ -12,6 +12,7 @@
 #include "sgemm.h"
 #include "decoder_step.h"
 #include "napi_args.h"
+#include "packed_gemm.h"
 #include "session_addon.h"
 
 /*
@@ -286,14 +287,15 @@ static napi_value step_attention_op(napi_env env, napi_callback_info info) {
 /*
  * decoderStep(arrays, dims): decoder_step.h's step. arrays: h, inNorm, postNorm, the 7 weights (Float32Array, or
  * Uint16Array of bf16 bits), q/k/v biases, 7 LoRA A, 7 LoRA B, LoRA row scales, cos, sin, kPast, vTPast, bias, hOut,
- * kOut, vTOut (null where absent). dims: B, H, heads, kvH, hd, F, Tp, eps, scale, bf16, threads, the 7 LoRA ranks.
+ * kOut, vTOut, and optionally the 7 weights' panel-packed copies (packPanels) (null where absent). dims: B, H, heads,
+ * kvH, hd, F, Tp, eps, scale, bf16, threads, the 7 LoRA ranks.
  */
 static napi_value decoder_step_op(napi_env env, napi_callback_info info) {
   GET_ARGS(2);
   double* d;
   size_t nd;
   if (argc != 2 || !f64_arg(env, argv[1], &d, &nd) || nd != 18) {
-    napi_throw_type_error(env, NULL, "decoderStep: expected (36 arrays, Float64Array of 18 dims)");
+    napi_throw_type_error(env, NULL, "decoderStep: expected (36 or 43 arrays, Float64Array of 18 dims)");
     return NULL;
   }
   decoder_step_args a;
@@ -304,7 +306,7 @@ static napi_value decoder_step_op(napi_env env, napi_callback_info info) {
 
 /*
  * modelStep(layers, dims, norm, head, logits, eps, headBf16[, ids, embed]): decoder_step.h's model_step. layers: each
- * layer's 36 arrays as decoderStep takes them (layer l's hOut is layer l+1's h); dims: decoderStep's 18, for every
+ * layer's arrays as decoderStep takes them (layer l's hOut is layer l+1's h); dims: decoderStep's 18, for every
  * layer; norm [H]; head [H, V] (Float32Array, or Uint16Array of bf16 bits with headBf16); logits [B, V] out; ids
  * (Int32Array [B], or null: layer 0's h is given) with embed [V, H] (or null: the float32 head's columns).
  */
@@ -314,7 +316,7 @@ static napi_value model_step_op(napi_env env, napi_callback_info info) {
   float* logits;
   size_t ll = 0;
   if ((argc != 7 && argc != 9) || !f32_arg(env, argv[4], &logits, &ll)) {
-    napi_throw_type_error(env, NULL, "modelStep: expected (layers: arrays of 36 arrays, Float64Array of 18 dims, norm, head, logits, eps, headBf16[, ids, embed])");
+    napi_throw_type_error(env, NULL, "modelStep: expected (layers: arrays of 36 or 43 arrays, Float64Array of 18 dims, norm, head, logits, eps, headBf16[, ids, embed])");
     return NULL;
   }
   const napi_value common[6] = {argv[0], argv[1], argv[2], argv[3], argv[5], argv[6]};
@@ -372,6 +374,27 @@ static napi_value transpose_u16(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* packPanels(w, wp, k, n): wp = w [k, n] in 16-column panels (packed_gemm.h); Float32Arrays, or Uint16Arrays of bf16 bits. */
+static napi_value pack_panels(napi_env env, napi_callback_info info) {
+  GET_ARGS(4);
+  void *w = NULL, *wp = NULL;
+  size_t lw = 0, lp = 0;
+  const int f32 = argc == 4 && typed_arg(env, argv[0], napi_float32_array, &w, &lw) && typed_arg(env, argv[1], napi_float32_array, &wp, &lp);
+  const int bf16 = !f32 && argc == 4 && typed_arg(env, argv[0], napi_uint16_array, &w, &lw) && typed_arg(env, argv[1], napi_uint16_array, &wp, &lp);
+  if (!f32 && !bf16) {
+    napi_throw_type_error(env, NULL, "packPanels: expected (w, wp: both Float32Array or both Uint16Array, k, n)");
+    return NULL;
+  }
+  const int64_t k = int_arg(env, argv[2]), n = int_arg(env, argv[3]);
+  if (k < 1 || n < 1 || (size_t)(k * n) > lw || packed_panels_size(k, n) > lp) {
+    napi_throw_range_error(env, NULL, "packPanels: shapes do not fit the arrays");
+    return NULL;
+  }
+  if (f32) pack_panels_f32(w, wp, k, n);
+  else pack_panels_bf16(w, wp, k, n);
+  return NULL;
+}
+
 /* config(): OpenBLAS's build description (version, target core). */
 static napi_value get_config(napi_env env, napi_callback_info info) {
   (void)info;
@@ -402,6 +425,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"batchSgemm", NULL, batch_sgemm, NULL, NULL, NULL, napi_default, NULL},
     {"config", NULL, get_config, NULL, NULL, NULL, napi_default, NULL},
+    {"packPanels", NULL, pack_panels, NULL, NULL, NULL, napi_default, NULL},
     {"bf16ToF32", NULL, bf16_to_f32, NULL, NULL, NULL, napi_default, NULL},
     {"transposeU16", NULL, transpose_u16, NULL, NULL, NULL, napi_default, NULL},
     {"binary", NULL, binary, NULL, NULL, NULL, napi_default, NULL},

@@ -4,6 +4,7 @@
 #include "attention.h"
 #include "decoder_step.h"
 #include "elementwise.h"
+#include "packed_gemm.h"
 #include "rows_gemm.h"
 
 /* Layers of fewer multiply-adds a row run on the calling thread. */
@@ -11,9 +12,15 @@
 /* Whole steps of fewer multiply-adds run on the calling thread. */
 #define MODEL_TEAM_MIN_MACS (1 << 20)
 
-/* This thread's share of y [B, out] = x [B, in] · W (the frozen product alone). */
+/*
+ * This thread's share of y [B, out] = x [B, in] · W (the frozen product alone): from the packed copy for one or two rows
+ * (the same columns and bits as rows_gemm's share, each thread's weights one stretch of memory), else the weight.
+ */
 static void product_share(const decoder_step_args* a, int p, const float* x, int64_t in, int64_t out, float* y, int part, int parts) {
-  if (a->bf16) rows_gemm_bf16_share(x, (const uint16_t*)a->w[p], y, a->B, in, out, part, parts);
+  if (a->wp[p] && a->B <= 2) {
+    if (a->bf16) packed_gemm_bf16_share(x, (const uint16_t*)a->wp[p], y, a->B, in, out, part, parts);
+    else packed_gemm_f32_share(x, (const float*)a->wp[p], y, a->B, in, out, part, parts);
+  } else if (a->bf16) rows_gemm_bf16_share(x, (const uint16_t*)a->w[p], y, a->B, in, out, part, parts);
   else rows_gemm_f32_share(x, (const float*)a->w[p], y, a->B, in, out, part, parts);
 }
 

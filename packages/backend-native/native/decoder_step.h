@@ -16,6 +16,8 @@ typedef struct {
   int threads;
   const float *h, *in_norm, *post_norm;
   const void* w[PROJ_COUNT];
+  /* Panel-packed copies of the weights (packed_gemm.h), or NULL: read by steps of one or two rows. */
+  const void* wp[PROJ_COUNT];
   /* q, k, v biases [out] (Qwen2), or NULL. */
   const float* bias[3];
   /* One LoRA adapter: A [in, r], B [r, out] per projection (NULL where it has none), and its scale per row [B]. */

@@ -1,5 +1,6 @@
 // See napi_args.h.
 #include "napi_args.h"
+#include "packed_gemm.h"
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,8 +41,8 @@ static int array_item(napi_env env, napi_value list, uint32_t i, napi_typedarray
 int step_args(napi_env env, napi_value list, const double* d, decoder_step_args* a, const char* who, int in_place) {
   uint32_t na = 0;
   char message[128];
-  if (napi_get_array_length(env, list, &na) != napi_ok || na != 36) {
-    snprintf(message, sizeof message, "%s: expected (36 arrays, Float64Array of 18 dims)", who);
+  if (napi_get_array_length(env, list, &na) != napi_ok || (na != 36 && na != 36 + PROJ_COUNT)) {
+    snprintf(message, sizeof message, "%s: expected (36 or 43 arrays, Float64Array of 18 dims)", who);
     napi_throw_type_error(env, NULL, message);
     return 0;
   }
@@ -57,14 +58,17 @@ int step_args(napi_env env, napi_value list, const double* d, decoder_step_args*
   }
   const int64_t ins[PROJ_COUNT] = {H, H, H, qOut, H, H, F}, outs[PROJ_COUNT] = {qOut, kvOut, kvOut, H, F, F, H};
   // Each array and the floats it must hold at least (0: may be absent).
-  struct { napi_typedarray_type type; int64_t need; int required; } spec[36];
-  const float* f[36];
-  void* raw[36];
-  for (int i = 0; i < 36; i++) { spec[i].type = napi_float32_array; spec[i].need = 0; spec[i].required = 1; }
+  struct { napi_typedarray_type type; int64_t need; int required; } spec[36 + PROJ_COUNT];
+  const float* f[36 + PROJ_COUNT];
+  void* raw[36 + PROJ_COUNT];
+  for (int i = 0; i < 36 + PROJ_COUNT; i++) { spec[i].type = napi_float32_array; spec[i].need = 0; spec[i].required = 1; }
   spec[0].need = B * H; spec[1].need = H; spec[2].need = H;
   for (int p = 0; p < PROJ_COUNT; p++) {
     spec[3 + p].need = ins[p] * outs[p];
     if (a->bf16) spec[3 + p].type = napi_uint16_array;
+    spec[36 + p].need = (int64_t)packed_panels_size(ins[p], outs[p]);
+    spec[36 + p].required = 0;
+    spec[36 + p].type = spec[3 + p].type;
     a->lora_r[p] = (int64_t)d[11 + p];
     spec[13 + p].need = ins[p] * a->lora_r[p]; spec[13 + p].required = 0;
     spec[20 + p].need = a->lora_r[p] * outs[p]; spec[20 + p].required = 0;
@@ -75,7 +79,7 @@ int step_args(napi_env env, napi_value list, const double* d, decoder_step_args*
   spec[30].need = B * kvOut * Tp; spec[31].need = B * kvOut * Tp; spec[32].need = B * (Tp + 1);
   spec[33].need = B * H; spec[34].need = B * kvOut * (Tp + 1); spec[35].need = B * kvOut * (Tp + 1);
   if (in_place) for (int i = 0; i < 36; i++) if (i == 0 || i == 28 || i == 29 || i >= 32) spec[i].need = 0;
-  for (uint32_t i = 0; i < 36; i++) {
+  for (uint32_t i = 0; i < na; i++) {
     size_t length;
     if (!array_item(env, list, i, spec[i].type, &raw[i], &length) || (raw[i] == NULL && (spec[i].required && spec[i].need > 0)) ||
         (raw[i] != NULL && (int64_t)length < spec[i].need)) {
@@ -93,7 +97,12 @@ int step_args(napi_env env, napi_value list, const double* d, decoder_step_args*
     }
   }
   a->h = f[0]; a->in_norm = f[1]; a->post_norm = f[2];
-  for (int p = 0; p < PROJ_COUNT; p++) { a->w[p] = raw[3 + p]; a->lora_a[p] = f[13 + p]; a->lora_b[p] = f[20 + p]; }
+  for (int p = 0; p < PROJ_COUNT; p++) {
+    a->w[p] = raw[3 + p];
+    a->wp[p] = na > 36 ? raw[36 + p] : NULL;
+    a->lora_a[p] = f[13 + p];
+    a->lora_b[p] = f[20 + p];
+  }
   for (int p = 0; p < 3; p++) a->bias[p] = f[10 + p];
   a->lora_scale = f[27]; a->cos = f[28]; a->sin = f[29]; a->k_past = f[30]; a->vT_past = f[31]; a->attn_bias = f[32];
   a->h_out = (float*)f[33]; a->k_out = (float*)f[34]; a->vT_out = (float*)f[35];
@@ -114,7 +123,7 @@ int model_args(napi_env env, const napi_value* argv, model_step_args* m, const c
       !f64_arg(env, argv[1], &d, &nd) || nd != 18 || !f32_arg(env, argv[2], &norm, &ln) ||
       napi_get_value_double(env, argv[4], &eps) != napi_ok || napi_get_value_double(env, argv[5], &headBf16) != napi_ok ||
       !typed_arg(env, argv[3], headBf16 != 0 ? napi_uint16_array : napi_float32_array, &head, &lh)) {
-    snprintf(message, sizeof message, "%s: expected layers (arrays of 36 arrays), Float64Array of 18 dims, norm, head, eps, headBf16", who);
+    snprintf(message, sizeof message, "%s: expected layers (arrays of 36 or 43 arrays), Float64Array of 18 dims, norm, head, eps, headBf16", who);
     napi_throw_type_error(env, NULL, message);
     return 0;
   }

@@ -23,7 +23,7 @@ int f64_arg(napi_env env, napi_value v, double** data, size_t* length);
 int64_t int_arg(napi_env env, napi_value v);
 
 /*
- * One layer step's arguments from 36 arrays and 18 dims (see the addon's decoderStep); throws naming `who` (the
+ * One layer step's arguments from 36 or 43 arrays (the last 7: packed weight copies) and 18 dims (see the addon's decoderStep); throws naming `who` (the
  * function) and returns 0 when they do not fit. `in_place`: the step's h, cos, sin, bias and outputs are not given
  * (a decoding session supplies them).
  */

@@ -19,7 +19,8 @@ export interface NativeAddon {
   stepAttention(q: Float32Array, k: Float32Array, vT: Float32Array, bias: Float32Array, out: Float32Array, B: number, kvH: number, g: number, T: number, hd: number, scale: number): void;
   /**
    * One decoding step of a decoder layer (native/decoder_step.h). `arrays`: h, inNorm, postNorm, the 7 weights, q/k/v
-   * biases, 7 LoRA A, 7 LoRA B, LoRA row scales, cos, sin, kPast, vTPast, bias, hOut, kOut, vTOut (null where absent);
+   * biases, 7 LoRA A, 7 LoRA B, LoRA row scales, cos, sin, kPast, vTPast, bias, hOut, kOut, vTOut, and optionally the
+   * 7 weights' panel-packed copies ({@link packPanels}; read by steps of one or two rows) (null where absent);
    * `dims`: B, H, heads, kvH, hd, F, Tp, eps, scale, bf16, threads, the 7 LoRA ranks (0 where absent).
    */
   decoderStep(arrays: Array<Float32Array | Uint16Array | null>, dims: Float64Array): void;
@@ -44,6 +45,8 @@ export interface NativeAddon {
   sessionKeep(session: NativeSessionHandle, rows: Int32Array, loraScale: Float32Array | null): void;
   /** Frees a session's cache and releases its arrays. */
   sessionClose(session: NativeSessionHandle): void;
+  /** wp = w [k, n] in 16-column panels [ceil(n/16), k, 16], the last zero-padded (both float32, or both bf16 bits). */
+  packPanels(w: Float32Array | Uint16Array, wp: Float32Array | Uint16Array, k: number, n: number): void;
   /** OpenBLAS's build description. */
   config(): string;
   bf16ToF32(src: Uint16Array, dst: Float32Array): void;

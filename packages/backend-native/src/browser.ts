@@ -9,7 +9,7 @@ import type { NativeDecodeSession } from './decode-session.js';
 export type { NativeAddon, NativeDecodeSession };
 export type { ModelStepAttrs } from './decode-session.js';
 export { NATIVE_BACKEND } from './name.js';
-export { DROPOUT_KERNEL, LOG_SOFTMAX_PICK_KERNEL, LOG_SOFTMAX_PICK_GRAD_KERNEL, RMS_NORM_KERNEL, SWIGLU_KERNEL, SCALED_ADD_KERNEL, RMS_NORM_GRAD_KERNEL, SWIGLU_GRAD_KERNEL, ROWS_MATMUL_KERNEL, ROPE_ROWS_KERNEL, STEP_ATTENTION_KERNEL, DECODER_STEP_KERNEL, MODEL_STEP_KERNEL, DECODER_PROJECTIONS } from './name.js';
+export { DROPOUT_KERNEL, LOG_SOFTMAX_PICK_KERNEL, LOG_SOFTMAX_PICK_GRAD_KERNEL, RMS_NORM_KERNEL, SWIGLU_KERNEL, SCALED_ADD_KERNEL, RMS_NORM_GRAD_KERNEL, SWIGLU_GRAD_KERNEL, ROWS_MATMUL_KERNEL, ROPE_ROWS_KERNEL, STEP_ATTENTION_KERNEL, DECODER_STEP_KERNEL, MODEL_STEP_KERNEL, PACK_PANELS_KERNEL, DECODER_PROJECTIONS } from './name.js';
 
 const NO_ADDON = { addon: null, reason: '@cope/backend-native: a browser loads no native addon' };
 
@@ -19,6 +19,10 @@ export function loadAddon(): { addon: NativeAddon | null; reason: string } {
 
 export function registerNativeBackend(): NativeAddon | null {
   return null;
+}
+
+export function nativeThreads(): number {
+  return 1;
 }
 
 export function openNativeDecodeSession(): NativeDecodeSession {

@@ -1,14 +1,14 @@
 import { util, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { NativeAddon } from './addon.js';
 import { bf16Bits, nativeKernel, valuesOf, type Args } from './kernel-util.js';
-import { DECODER_PROJECTIONS, DECODER_STEP_KERNEL, MODEL_STEP_KERNEL } from './name.js';
+import { DECODER_PROJECTIONS, DECODER_STEP_KERNEL, MODEL_STEP_KERNEL, PACK_PANELS_KERNEL } from './name.js';
 import type { NativeBackend } from './native-backend.js';
 
 /** A step's per-call arrays: the layer's input and outputs (null for a decoding session, which owns them). */
 type StepIo = { h: Float32Array; out: { h: Float32Array; k: Float32Array; vT: Float32Array } } | null;
 
 /**
- * A layer's 36 arrays in the addon's order, its inputs named `prefix` + {@link DECODER_STEP_KERNEL}'s names; the
+ * A layer's 43 arrays in the addon's order, its inputs named `prefix` + {@link DECODER_STEP_KERNEL}'s names; the
  * row scales `loraScale` given as an input or (a session) as host values.
  */
 export function layerArrays(backend: NativeBackend, inputs: Record<string, TensorInfo>, prefix: string, bf16: boolean, io: StepIo, loraScale?: Float32Array | null): Array<Float32Array | Uint16Array | null> {
@@ -23,6 +23,7 @@ export function layerArrays(backend: NativeBackend, inputs: Record<string, Tenso
     ...DECODER_PROJECTIONS.map((p) => f32(own(`loraB_${p}`))),
     loraScale === undefined ? f32(inputs.loraScale) : loraScale, f32(inputs.cos), f32(inputs.sin), f32(own('kPast')), f32(own('vTPast')), f32(inputs.bias),
     io?.out.h ?? null, io?.out.k ?? null, io?.out.vT ?? null,
+    ...DECODER_PROJECTIONS.map((p) => (own(`wp_${p}`) ? weight(own(`wp_${p}`)) : null)),
   ];
 }
 
@@ -90,5 +91,24 @@ export function modelStepKernel(addon: NativeAddon): KernelConfig {
       backend.makeTensorInfo([s.B, V], 'float32', logits),
       ...caches.flatMap((c) => [backend.makeTensorInfo([s.B, s.kvH, s.Tp + 1, s.hd], 'float32', c.k), backend.makeTensorInfo([s.B, s.kvH, s.hd, s.Tp + 1], 'float32', c.vT)]),
     ];
+  });
+}
+
+/** {@link PACK_PANELS_KERNEL} on the addon. */
+export function packPanelsKernel(addon: NativeAddon): KernelConfig {
+  return nativeKernel(PACK_PANELS_KERNEL, ({ inputs, backend, attrs }: Args) => {
+    const w = inputs.w;
+    const bf16 = !!(attrs as { bf16?: number }).bf16;
+    const [k, cols] = w.shape;
+    const n = bf16 ? cols * 2 : cols;
+    const size = Math.ceil(n / 16) * k * 16;
+    if (bf16) {
+      const out = backend.allocInt32(size / 2);
+      addon.packPanels(bf16Bits(backend, w), new Uint16Array(out.buffer, out.byteOffset, size), k, n);
+      return backend.makeTensorInfo([size / 2], 'int32', out);
+    }
+    const out = backend.alloc(size);
+    addon.packPanels(valuesOf(backend, w), out, k, n);
+    return backend.makeTensorInfo([size], 'float32', out);
   });
 }

@@ -46,6 +46,14 @@ export const ROWS_MATMUL_KERNEL = 'CopeRowsMatMul';
 export const ROPE_ROWS_KERNEL = 'CopeRopeRows';
 export const STEP_ATTENTION_KERNEL = 'CopeStepAttention';
 
+/**
+ * `CopePackPanels` {w [k, n]} → w in 16-column panels [ceil(n/16), k, 16] (the last zero-padded), flat: float32, or
+ * with the attribute `bf16: 1` (w int32 [k, n/2] holding bf16 pairs) int32 pairs of the packed bf16 values. Decoding
+ * steps of one or two rows read a layer's packed copies (inputs `w_<proj>` plus `wp_<proj>`): split over threads,
+ * each thread's columns are then one stretch of memory; the values are bitwise those from the weight itself.
+ */
+export const PACK_PANELS_KERNEL = 'CopePackPanels';
+
 /** The projections of a decoder layer, in the order {@link DECODER_STEP_KERNEL}'s inputs name them. */
 export const DECODER_PROJECTIONS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
 

@@ -5,9 +5,15 @@ import { batchMatMulKernel, rowsMatMulKernel } from './batch-matmul.js';
 import { binaryKernels, copyKernels, dropoutKernel, fusedKernels, indexKernels, logSoftmaxPickKernels, reduceKernels, softmaxKernel, transposeKernel, unaryKernels } from './elementwise.js';
 import { NATIVE_BACKEND } from './name.js';
 import { attentionKernels } from './attention.js';
-import { decoderStepKernel, modelStepKernel } from './decoder-step.js';
+import { decoderStepKernel, modelStepKernel, packPanelsKernel } from './decoder-step.js';
 
 export { NATIVE_BACKEND };
+
+/** Threads the registered native backend runs its products on (1 when it is not registered). */
+export function nativeThreads(): number {
+  const live = tf.engine().registry[NATIVE_BACKEND] as NativeBackend | undefined;
+  return live?.threads ?? 1;
+}
 
 let registered: NativeAddon | null = null;
 /** Threads for the products of this thread's backend (per worker thread: each has its own module state). */
@@ -30,7 +36,7 @@ export function registerNativeBackend(opts: { threads?: number } = {}): NativeAd
   if (registered) return registered;
   tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(threads), 0);
   for (const k of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...k, backendName: NATIVE_BACKEND });
-  const kernels = [batchMatMulKernel(addon), rowsMatMulKernel(addon), ...binaryKernels(addon), ...unaryKernels(addon), softmaxKernel(addon), ...reduceKernels(addon), transposeKernel(addon), ...copyKernels(), ...indexKernels(), dropoutKernel(addon), ...logSoftmaxPickKernels(addon), ...fusedKernels(addon), ...attentionKernels(addon), decoderStepKernel(addon), modelStepKernel(addon)];
+  const kernels = [batchMatMulKernel(addon), rowsMatMulKernel(addon), ...binaryKernels(addon), ...unaryKernels(addon), softmaxKernel(addon), ...reduceKernels(addon), transposeKernel(addon), ...copyKernels(), ...indexKernels(), dropoutKernel(addon), ...logSoftmaxPickKernels(addon), ...fusedKernels(addon), ...attentionKernels(addon), decoderStepKernel(addon), modelStepKernel(addon), packPanelsKernel(addon)];
   for (const k of kernels) {
     if (tf.getKernel(k.kernelName, NATIVE_BACKEND)) tf.unregisterKernel(k.kernelName, NATIVE_BACKEND);
     tf.registerKernel(k);

@@ -147,7 +147,7 @@ describe('decoderStep arguments', () => {
     const halfPair = valid();
     halfPair[13] = random(H * 4, 30); // q_proj's LoRA A without its B
     expect(() => addon.decoderStep(halfPair, dims([4, 0, 0, 0, 0, 0, 0]))).toThrow(/needs both matrices/);
-    expect(() => addon.decoderStep(valid().slice(1), dims())).toThrow(/expected \(36 arrays/);
+    expect(() => addon.decoderStep(valid().slice(1), dims())).toThrow(/expected \(36 or 43 arrays/);
     // Three heads of 8 need a [16, 24] q weight: the [16, 16] one is refused.
     expect(() => addon.decoderStep(valid(), Float64Array.from([B, H, 3, kvH, hd, F, Tp, 1e-5, 0.35, 0, 1, 0, 0, 0, 0, 0, 0, 0]))).toThrow(/array 3 is/);
     expect(() => addon.decoderStep(valid(), Float64Array.from([B, H, heads, 3, hd, F, Tp, 1e-5, 0.35, 0, 1, 0, 0, 0, 0, 0, 0, 0]))).toThrow(/bad dims/);
@@ -206,6 +206,43 @@ describe('modelStep: a whole decoding step in one call', () => {
       });
     }
     expect(logits.some((v) => v !== 0)).toBe(true);
+  });
+
+  test('packed weight copies: 16-column panels, and a step reading them bitwise the step reading the weights, one or two rows', () => {
+    // The layout against its definition: panel p, row kk, lane j holds w[kk, 16p + j] (0 past the last column).
+    const [k, n] = [3, 20];
+    const w = random(k * n, 5);
+    const wp = new Float32Array(2 * k * 16);
+    addon!.packPanels(w, wp, k, n);
+    const expected = Float32Array.from({ length: 2 * k * 16 }, (_, i) => {
+      const [p, kk, j] = [Math.floor(i / (k * 16)), Math.floor(i / 16) % k, i % 16];
+      return 16 * p + j < n ? w[kk * n + 16 * p + j] : 0;
+    });
+    expect(Array.from(wp)).toEqual(Array.from(expected));
+    const ins = [H, H, H, H, H, H, F];
+    const outsOf = [H, kvOut, kvOut, H, F, F, H];
+    const packed = layerIn.map((x) => x.w.map((wi, i) => {
+      const copy = new Float32Array(Math.ceil(outsOf[i] / 16) * ins[i] * 16);
+      addon!.packPanels(wi, copy, ins[i], outsOf[i]);
+      return copy;
+    }));
+    // One row: the same arrays read as a batch of their first row.
+    const rowsDims = (rows: number, threads: number) => Float64Array.from([rows, ...Array.from(dims(threads)).slice(1)]);
+    const step = (rows: number, threads: number, withCopies: boolean) => {
+      const outs = outputs();
+      const logits = new Float32Array(B * V);
+      addon!.modelStep(outs.map((o, l) => [...arrays(l, l === 0 ? h0 : outs[l - 1].h, o), ...(withCopies ? packed[l] : [])]), rowsDims(rows, threads), norm, head, logits, 1e-5, 0);
+      return { logits, k: outs.map((o) => o.k) };
+    };
+    for (const rows of [1, 2]) {
+      for (const threads of [1, 2]) {
+        const plain = step(rows, threads, false);
+        const read = step(rows, threads, true);
+        expect(Buffer.from(read.logits.buffer).equals(Buffer.from(plain.logits.buffer))).toBe(true);
+        read.k.forEach((k, l) => expect(Buffer.from(k.buffer).equals(Buffer.from(plain.k[l].buffer))).toBe(true));
+      }
+    }
+    expect(() => addon!.packPanels(w, new Float32Array(2 * k * 16 - 1), k, n)).toThrow(/do not fit/);
   });
 
   test('with ids, the tokens are looked up in the kernel: rows of the table, or columns of a float32 head', () => {

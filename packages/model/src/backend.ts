@@ -110,6 +110,12 @@ function resolveThreads(threads: number | undefined): number {
 }
 
 async function activate(name: BackendName, threads: number): Promise<void> {
+  if (name === 'native') {
+    // Registering again sets the live backend's thread count (an active backend is kept, its tensors too).
+    if (!registerNativeBackend({ threads })) throw new Error(loadAddon().reason);
+    if (tf.getBackend() !== NATIVE_BACKEND && !(await tf.setBackend(NATIVE_BACKEND))) throw new Error('native backend did not initialise');
+    return;
+  }
   if (tf.getBackend() === name && name !== 'wasm') return;
   if (name === 'tensorflow-gpu' || name === 'tensorflow') {
     const pkg = name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
@@ -121,11 +127,6 @@ async function activate(name: BackendName, threads: number): Promise<void> {
       throw new Error(`--backend ${name}: ${pkg} is not installed; install it next to @cope/model, pinned to the tfjs-core in use: pnpm --filter @cope/model add ${pkg}@${tf.version_core} (it downloads libtensorflow), or use --backend wasm`);
     }
     if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but its backend did not initialise`);
-    return;
-  }
-  if (name === 'native') {
-    if (!registerNativeBackend({ threads })) throw new Error(loadAddon().reason);
-    if (!(await tf.setBackend(NATIVE_BACKEND))) throw new Error('native backend did not initialise');
     return;
   }
   if (name === 'wasm') {

@@ -16,13 +16,14 @@ import { bits, bytesOf } from './helpers.js';
  * of two (contrastive decoding's layout), bare, with bf16 weights, after rows leave the batch; and without a session
  * (other backends) the state runs forward itself.
  */
-describe('decoding state (native backend)', () => {
+// Two threads also read panel-packed weight copies (one- and two-row steps).
+describe.each([1, 2])('decoding state (native backend, %i threads)', (threads) => {
   let native: Ops;
   let sessions = 0;
   let bf16Dir: string;
 
   beforeAll(async () => {
-    await initBackend('native');
+    await initBackend('native', { threads });
     native = opsFor('native');
     registerOps('native', { ...native, openDecodeSession: (s) => { const r = native.openDecodeSession!(s); if (r) sessions++; return r; } });
     bf16Dir = mkdtempSync(path.join(os.tmpdir(), 'cope-state-bf16-'));
@@ -47,8 +48,14 @@ describe('decoding state (native backend)', () => {
   /** Six steps of the state and of forward from the same prompt; row 0 leaves after the third. Returns whether a session ran. */
   async function expectSameSteps(model: CausalLM, adapters: Array<LoraAdapter | null>): Promise<boolean> {
     const V = model.config.vocabSize;
-    // What a model keeps across calls (a tied head's transposed copy) is made before the count starts.
-    disposeCache(prompt(model, adapters));
+    // What a model keeps across calls (a tied head's transposed copy, packed weight copies) is made before the count starts.
+    for (const choice of [adapters, null]) {
+      const warm = prompt(model, choice);
+      const warmStep = forward(model, [[1], [2]], { cache: warm, useCache: true, lastOnly: true, adapters: choice });
+      disposeCache(warm);
+      disposeCache(warmStep.cache);
+      warmStep.logits.dispose();
+    }
     const before = tf.memory().numTensors;
     const counted = sessions;
     const state = openDecodeState(model, prompt(model, adapters), { adapters, ownsCache: true });

@@ -7,6 +7,7 @@ import {
   createLoraAdapter, disposeAdapter, disposeCache, disposeModel, forward, initBackend, loadLoraAdapter, loadModel, opsFor, readSafetensors, registerOps,
   tf, writeSafetensors, type AdapterChoice, type CausalLM, type KvCache, type Ops,
 } from '@cope/model';
+import { nativeThreads } from '@cope/backend-native';
 import { bits, bytesOf } from './helpers.js';
 
 /**
@@ -15,12 +16,13 @@ import { bits, bytesOf } from './helpers.js';
  * `decoderStep`): logits and the extended cache must be bitwise the same, for each fixture architecture (Qwen2's q/k/v biases), with a PEFT adapter on every row, on some rows
  * (contrastive decoding's expert and amateur rows), with none, and with bf16 weights.
  */
-describe('one-kernel decoding step (native backend)', () => {
+// Two threads also read panel-packed weight copies (one- and two-row steps).
+describe.each([1, 2])('one-kernel decoding step (native backend, %i threads)', (threads) => {
   let native: Ops;
   let bf16Dir: string;
 
   beforeAll(async () => {
-    await initBackend('native');
+    await initBackend('native', { threads });
     native = opsFor('native');
     bf16Dir = mkdtempSync(path.join(os.tmpdir(), 'cope-step-bf16-'));
     const source = fixture('models', 'tiny-llama');
@@ -96,6 +98,8 @@ describe('one-kernel decoding step (native backend)', () => {
       expectSameStep(model, null);
       expectSameStep(model, adapter);
       expectSameStep(model, [adapter, null]);
+      // The fused steps read packed copies when split over threads (op by op, the weights themselves).
+      expect(model.weights.layers.every((l) => !!l.proj.down_proj.packed === threads > 1)).toBe(true);
     } finally {
       disposeAdapter(adapter);
       disposeModel(model);
@@ -147,4 +151,11 @@ describe('one-kernel decoding step (native backend)', () => {
       disposeModel(model);
     }
   });
+});
+
+test('initBackend on the running native backend sets its thread count (the steps read it)', async () => {
+  await initBackend('native', { threads: 2 });
+  expect(nativeThreads()).toBe(2);
+  await initBackend('native', { threads: 1 });
+  expect(nativeThreads()).toBe(1);
 });

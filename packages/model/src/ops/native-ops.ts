@@ -1,13 +1,13 @@
-import { openNativeDecodeSession, DECODER_PROJECTIONS, DECODER_STEP_KERNEL, MODEL_STEP_KERNEL, DROPOUT_KERNEL, RMS_NORM_GRAD_KERNEL, RMS_NORM_KERNEL, ROWS_MATMUL_KERNEL, SWIGLU_GRAD_KERNEL, SCALED_ADD_KERNEL, STEP_ATTENTION_KERNEL, SWIGLU_KERNEL } from '@cope/backend-native';
+import { nativeThreads, openNativeDecodeSession, PACK_PANELS_KERNEL, DECODER_PROJECTIONS, DECODER_STEP_KERNEL, MODEL_STEP_KERNEL, DROPOUT_KERNEL, RMS_NORM_GRAD_KERNEL, RMS_NORM_KERNEL, ROWS_MATMUL_KERNEL, SWIGLU_GRAD_KERNEL, SCALED_ADD_KERNEL, STEP_ATTENTION_KERNEL, SWIGLU_KERNEL } from '@cope/backend-native';
 import { tf } from '../tf.js';
-import type { Tensor, Tensor2D, Tensor3D, Tensor4D } from '../tf.js';
+import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D } from '../tf.js';
 import { taping } from '../taping.js';
 import { isTrainable } from '../lora-linear.js';
 import type { DecodeSession, DecodeSessionInput, DecoderStepInput, ModelStepInput, Ops } from './ops.js';
 import type { LayerCache } from '../kv-cache.js';
 import type { LoraAdapter } from '../lora-types.js';
 import type { LayerWeights, ModelWeights } from '../weights.js';
-import { keptTranspose } from '../frozen-copies.js';
+import { keepPacked, keptTranspose } from '../frozen-copies.js';
 import { tfOps } from './tf-ops.js';
 
 const run = <T extends Tensor>(name: string, inputs: Record<string, Tensor>, attrs: Record<string, number> = {}): T =>
@@ -28,6 +28,12 @@ function withInputsGrad(value: (a: Tensor, b: Tensor) => Tensor2D, grad: (a: Ten
   return (a, b) => f(a, b) as Tensor2D;
 }
 
+/**
+ * Whether a step of B rows reads panel-packed weight copies: one or two rows split over threads (with one thread the
+ * weight itself streams as fast, so no copy is made).
+ */
+const packs = (B: number) => B <= 2 && nativeThreads() > 1;
+
 /** Head sizes the rotary kernel takes. */
 const ropeKernel = (headDim: number) => headDim % 8 === 0;
 
@@ -39,11 +45,17 @@ function stepLayerFits(layer: LayerWeights, bf16: boolean): boolean {
   });
 }
 
-/** A layer's inputs of {@link DECODER_STEP_KERNEL}, named `prefix` + the kernel's names (adapter pairs where it has them). */
-function layerInputs(inputs: Record<string, Tensor>, prefix: string, layer: LayerWeights, l: number, adapter: LoraAdapter | undefined, past: LayerCache): void {
+/**
+ * A layer's inputs of {@link DECODER_STEP_KERNEL}, named `prefix` + the kernel's names (adapter pairs where it has them);
+ * with `packed`, the weights' panel-packed copies too where the packed-copy budget keeps them.
+ */
+function layerInputs(inputs: Record<string, Tensor>, prefix: string, layer: LayerWeights, l: number, adapter: LoraAdapter | undefined, past: LayerCache, packed: boolean): void {
   Object.assign(inputs, { [`${prefix}inNorm`]: layer.inputNorm, [`${prefix}postNorm`]: layer.postAttentionNorm, [`${prefix}kPast`]: past.k, [`${prefix}vTPast`]: past.vT });
   for (const p of DECODER_PROJECTIONS) {
-    inputs[`${prefix}w_${p}`] = layer.proj[p].kernel;
+    const w = layer.proj[p];
+    inputs[`${prefix}w_${p}`] = w.kernel;
+    const copy = packed ? keepPacked(w, false, () => run<Tensor1D>(PACK_PANELS_KERNEL, { w: w.kernel }, { bf16: w.bf16 ? 1 : 0 })) : undefined;
+    if (copy) inputs[`${prefix}wp_${p}`] = copy;
     if (layer.proj[p].bias) inputs[`${prefix}bias_${p}`] = layer.proj[p].bias!;
     const pair = adapter?.layers[l]?.[p];
     if (!pair) continue;
@@ -71,7 +83,7 @@ function decoderStep(s: DecoderStepInput): { h: Tensor2D; k: Tensor4D; vT: Tenso
   const bf16 = !!s.layer.proj.q_proj.bf16;
   if (!stepFits(s) || !stepLayerFits(s.layer, bf16)) return null;
   const inputs: Record<string, Tensor> = { h: s.h };
-  layerInputs(inputs, '', s.layer, s.l, s.rows.adapters[0], s.past);
+  layerInputs(inputs, '', s.layer, s.l, s.rows.adapters[0], s.past, packs(s.B));
   const [h, k, vT] = runMany(DECODER_STEP_KERNEL, inputs, sharedInputs(s, inputs, bf16));
   return { h: h as Tensor2D, k: k as Tensor4D, vT: vT as Tensor4D };
 }
@@ -90,11 +102,11 @@ function wholeStepFit(weights: ModelWeights): { bf16: boolean; table?: Tensor2D;
   return { bf16, table, lookup: !!table || !lmHead.bf16 };
 }
 
-/** The model-wide inputs of {@link MODEL_STEP_KERNEL}: norm, head, the lookup table where there is one, every layer's. */
-function modelInputs(weights: ModelWeights, table: Tensor2D | undefined, adapter: LoraAdapter | undefined, past: LayerCache[]): Record<string, Tensor> {
+/** The model-wide inputs of {@link MODEL_STEP_KERNEL} for B rows: norm, head, the lookup table where there is one, every layer's. */
+function modelInputs(weights: ModelWeights, table: Tensor2D | undefined, adapter: LoraAdapter | undefined, past: LayerCache[], B: number): Record<string, Tensor> {
   const inputs: Record<string, Tensor> = { norm: weights.norm, head: weights.lmHead.kernel };
   if (table) inputs.embed = table;
-  weights.layers.forEach((layer, l) => layerInputs(inputs, `${l}.`, layer, l, adapter, past[l]));
+  weights.layers.forEach((layer, l) => layerInputs(inputs, `${l}.`, layer, l, adapter, past[l], packs(B)));
   return inputs;
 }
 
@@ -106,7 +118,7 @@ function modelStep(s: ModelStepInput): { logits: Tensor2D; cache: LayerCache[] }
   const fit = stepFits(s) ? wholeStepFit(s.weights) : null;
   if (!fit) return null;
   const { layers, lmHead } = s.weights;
-  const inputs = modelInputs(s.weights, fit.table, s.rows.adapters[0], s.past);
+  const inputs = modelInputs(s.weights, fit.table, s.rows.adapters[0], s.past, s.B);
   if (fit.lookup) inputs.ids = tf.tensor1d(s.ids, 'int32');
   else inputs.h = s.embedded();
   const [logits, ...caches] = runMany(MODEL_STEP_KERNEL, inputs, { ...sharedInputs(s, inputs, fit.bf16), layers: layers.length, headBf16: lmHead.bf16 ? 1 : 0 });
@@ -121,7 +133,7 @@ function openDecodeSession(s: DecodeSessionInput): DecodeSession | null {
   const fit = taping() || !ropeKernel(s.c.headDim) ? null : wholeStepFit(s.weights);
   if (!fit || !fit.lookup) return null;
   const attrs = { eps: s.c.rmsNormEps, scale: 1 / Math.sqrt(s.c.headDim), heads: s.c.numHeads, bf16: fit.bf16 ? 1 : 0, layers: s.weights.layers.length, headBf16: s.weights.lmHead.bf16 ? 1 : 0 };
-  return openNativeDecodeSession(modelInputs(s.weights, fit.table, s.adapter ?? undefined, s.past), attrs, s.keyBias, s.loraScale, s.capacity);
+  return openNativeDecodeSession(modelInputs(s.weights, fit.table, s.adapter ?? undefined, s.past, s.past[0].k.shape[0]), attrs, s.keyBias, s.loraScale, s.capacity);
 }
 
 /**
