@@ -15,7 +15,7 @@ const PACKAGES = ['core', 'data', 'backend-native', 'model', 'sft', 'dpo', 'deco
 /** What examples print, where their README comments say it. */
 const PRINTS: Record<string, RegExp[]> = {
   core: [/^(\d) \1$/m, /^run\.yaml: tam\.learningRate: Too small$/m],
-  model: [/^\[ 2, 3, 320 \] -\d+\.\d+$/m],
+  model: [/^\[ 2, 3, 320 \] -\d+\.\d+$/m, /^true$/m],
   metrics: [/^0\.6666666666666666$/m, /^0\.996$/m, /'rouge-1': 0\.666/],
   'backend-native': [/^\[ \[ 3, 3 \], \[ 3, 3 \] \]$/m],
   pipeline: [/^news_headline tam done$/m, /^CoPe 0\.\d{4}$/m, /output\/news_headline\/CoPe\.json$/m],

@@ -16,7 +16,7 @@ import { bits, bytesOf } from './helpers.js';
  * of two (contrastive decoding's layout), bare, with bf16 weights, after rows leave the batch; and without a session
  * (other backends) the state runs forward itself.
  */
-// Two threads also read panel-packed weight copies (one- and two-row steps).
+// On one thread and on a team of two (whose threads split every product's packed weight copies).
 describe.each([1, 2])('decoding state (native backend, %i threads)', (threads) => {
   let native: Ops;
   let sessions = 0;
