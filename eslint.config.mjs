@@ -11,7 +11,7 @@ export const allowedDependencies = {
   model: ['core', 'data', 'backend-native'],
   sft: ['core', 'model', 'data'],
   dpo: ['core', 'model', 'data', 'sft'],
-  decoding: ['core', 'model'],
+  decoding: ['core', 'backend-native', 'model'],
   negatives: ['core', 'model', 'data', 'decoding'],
   metrics: ['core'],
   pipeline: ['core', 'data', 'model', 'sft', 'dpo', 'decoding', 'negatives', 'metrics'],

@@ -14,6 +14,7 @@
 #include "napi_args.h"
 #include "packed_gemm.h"
 #include "session_addon.h"
+#include "vector_math_addon.h"
 
 /*
  * batchSgemm(a, b, c, batch, batchA, batchB, m, n, k, transA, transB, beta, threads)
@@ -447,6 +448,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"sessionClose", NULL, session_close, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  define_vector_math(env, exports);
   return exports;
 }
 

@@ -1,6 +1,7 @@
 // See packed_gemm.h.
 #include "packed_gemm.h"
 #include <math.h>
+#include "bf16.h"
 #include <string.h>
 
 #define PANEL 16
@@ -83,10 +84,6 @@ DEFINE_PACKED(packed_gemm_bf16_share, uint16_t, LOAD_BF16)
 
 #else
 /* Without AVX-512: the same chains with scalar fmaf. */
-static float bf16_value(uint16_t b) {
-  union { uint32_t u; float f; } v = {(uint32_t)b << 16};
-  return v.f;
-}
 #define DEFINE_PACKED(NAME, T, VALUE)                                                                      \
   void NAME(const float* x, const T* wp, float* out, int64_t m, int64_t k, int64_t n, int part, int parts) { \
     const int64_t panels = (n + PANEL - 1) / PANEL, p0 = panels * part / parts, p1 = panels * (part + 1) / parts; \

@@ -3,6 +3,7 @@
 // exact float32 values, so blocking never changes a result; neither does splitting columns over threads.
 #include "rows_gemm.h"
 #include <math.h>
+#include "bf16.h"
 #include <string.h>
 
 /* Below this many multiply-adds a product stays on the calling thread (waking a helper costs more). */
@@ -163,10 +164,6 @@ DEFINE_DRIVER(rows_gemm_bf16, uint16_t, rows_gemm_bf16_share)
 
 #else
 /* Without AVX-512: the same chains with scalar fmaf (fma rounds once, so the results are the same bits). */
-static float bf16_value(uint16_t b) {
-  union { uint32_t u; float f; } v = {(uint32_t)b << 16};
-  return v.f;
-}
 void rows_gemm_share_columns(int64_t m, int64_t n, int part, int parts, int64_t* j0, int64_t* j1) {
   (void)m;
   *j0 = n * part / parts;

@@ -47,6 +47,15 @@ export interface NativeAddon {
   sessionClose(session: NativeSessionHandle): void;
   /** wp = w [k, n] in 16-column panels [ceil(n/16), k, 16], the last zero-padded (both float32, or both bf16 bits). */
   packPanels(w: Float32Array | Uint16Array, wp: Float32Array | Uint16Array, k: number, n: number): void;
+  /** Whether the vocabulary passes below are built (AVX-512). */
+  vmAvailable(): boolean;
+  /** The vocabulary passes of `NativeVectorMath` (src/vector-math.ts), n a multiple of 8. */
+  vmMax(a: Float32Array, n: number): number;
+  vmExpShiftSum(src: Float32Array, dst: Float32Array, n: number, shift: number): number;
+  vmLogAffine(a: Float32Array, n: number, scale: number, offset: number): void;
+  vmAffine(src: Float32Array, dst: Float32Array, n: number, scale: number, offset: number): void;
+  vmSumAtLeast(src: Float32Array, n: number, threshold: number): number;
+  vmLogContrastAtLeast(src: Float32Array, sub: Float32Array, dst: Float32Array, n: number, threshold: number, scale: number, offset: number, lam: number): void;
   /** OpenBLAS's build description. */
   config(): string;
   bf16ToF32(src: Uint16Array, dst: Float32Array): void;

@@ -5,34 +5,9 @@ import { layerArrays, stepDims, stepShapes } from './decoder-step.js';
 import { bf16Bits, valuesOf } from './kernel-util.js';
 import { NATIVE_BACKEND } from './name.js';
 import type { NativeBackend } from './native-backend.js';
+import type { ModelStepAttrs, NativeDecodeSession } from './native-types.js';
 
-/**
- * A batch's decoding on the addon: the KV cache kept natively with room to grow (a step appends in place instead of
- * copying the past), the model's arrays read once, one addon call a step. Bitwise `CopeModelStep` over the
- * same cache.
- */
-export interface NativeDecodeSession {
-  /** Rows of the batch. */
-  readonly rows: number;
-  /** Cached positions. */
-  readonly length: number;
-  /** One step: each row's new token `ids` [B] at rotary angles `cos`, `sin` [B, hd/2]; writes `logits` [B, V]. */
-  step(ids: Int32Array, cos: Float32Array, sin: Float32Array, logits: Float32Array): void;
-  /** Keeps `rows` (increasing), in order, with their LoRA scales (null without an adapter). */
-  keep(rows: Int32Array, loraScale: Float32Array | null): void;
-  /** Frees the cache and lets the model's arrays go; the session is unusable after. */
-  close(): void;
-}
-
-/** Attributes of `CopeModelStep`. */
-export interface ModelStepAttrs {
-  eps: number;
-  scale: number;
-  heads: number;
-  bf16: number;
-  layers: number;
-  headBf16: number;
-}
+export type { ModelStepAttrs, NativeDecodeSession };
 
 /**
  * A session on the `native` backend (the tensors must live there) over `CopeModelStep`'s inputs but the

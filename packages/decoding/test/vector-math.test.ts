@@ -1,13 +1,20 @@
 import { Rng } from '@cope/core';
-import { affine, expShiftSum, logAffine, logContrastAtLeast, maxOf, sumAtLeast, workspace } from '../src/kernels/vector-math.js';
+import { loadAddon } from '@cope/backend-native';
+import { readFileSync } from 'node:fs';
+import { affine, expShiftSum, logAffine, logContrastAtLeast, maxOf, sumAtLeast, vectorMathImplementation, workspace } from '../src/kernels/vector-math.js';
+
+/** The kernel tests run on both implementations: the addon's AVX-512 passes (where built) and the WebAssembly module. */
+const IMPLEMENTATIONS = ['native', 'wasm'] as const;
 
 /** Relative distance to V8's float64 Math.exp / Math.log (within 1 ulp of float64, so exact for float32). */
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-300);
 /** Two float32 ulps, relative. */
 const TWO_ULP = 2 * 2 ** -23;
 
-describe('vector max / exp / log kernels (float32)', () => {
+describe.each(IMPLEMENTATIONS)('vector max / exp / log kernels (float32, %s)', (impl) => {
   const rng = new Rng(11);
+  beforeAll(() => void vectorMathImplementation(impl));
+  afterAll(() => void vectorMathImplementation('native'));
 
   test.each([1, 3, 8, 13, 8000, 8003])('exp(a - shift) within 2 ulp of Math.exp of the float32 difference, sum within 1e-7 (n = %i)', (n) => {
     const [a] = workspace(n, 1);
@@ -80,8 +87,10 @@ describe('vector max / exp / log kernels (float32)', () => {
   });
 });
 
-describe('vector affine map and threshold selection', () => {
+describe.each(IMPLEMENTATIONS)('vector affine map and threshold selection (%s)', (impl) => {
   const rng = new Rng(12);
+  beforeAll(() => void vectorMathImplementation(impl));
+  afterAll(() => void vectorMathImplementation('native'));
 
   test.each([1, 8, 13, 8003])('affine: float32 a·scale + offset (n = %i)', (n) => {
     const [a, b] = workspace(n, 2);
@@ -141,5 +150,45 @@ describe('vector affine map and threshold selection', () => {
     logAffine(viaLog, 0.25, 1e-8); // the same polynomial on the same lanes
     logContrastAtLeast(a, b, out, 0.1, 0.25, 1e-8, 0.1);
     viaLog.forEach((l, i) => expect(out[i]).toBe(Math.fround(l - 0.1 * b[i])));
+  });
+});
+
+describe('the native passes against the WebAssembly module', () => {
+  afterAll(() => void vectorMathImplementation('native'));
+
+  test('under Node with the addon built on an AVX-512 CPU, the native passes run', () => {
+    const avx512 = /\bavx512f\b/.test(readFileSync('/proc/cpuinfo', 'utf8')) && /\bavx512dq\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
+    expect(vectorMathImplementation('native')).toBe(loadAddon().addon && avx512 ? 'native' : 'wasm');
+  });
+
+  test('every pass gives the same bits, sums included, on wide, tied, signed-zero, infinite, NaN and subnormal inputs', () => {
+    const rng = new Rng(13);
+    const specials = [0, -0, Infinity, -Infinity, NaN, 1e-45, -1e-45, 1e-40, 3.4e38, -3.4e38, 88.5, -87.5, 0.1, 0.1];
+    for (const n of [8, 16, 24, 8000, 8003, 32000]) {
+      const values = Float32Array.from({ length: n }, (_, i) => (i % 97 === 5 ? specials[((i / 97) | 0) % specials.length] : (rng.next() * 2 - 1) * (i % 3 ? 20 : 90)));
+      const positive = values.map((v) => Math.abs(v) + 1e-30);
+      const run = (impl: 'native' | 'wasm') => {
+        vectorMathImplementation(impl);
+        const [a, b, c, d] = workspace(n, 4);
+        const out: number[] = [];
+        a.set(values);
+        out.push(maxOf(a));
+        out.push(expShiftSum(a, b, 1.5));
+        c.set(positive);
+        logAffine(c, 0.37, 1e-8);
+        affine(a, d, -0.1, -18.42);
+        out.push(sumAtLeast(b, 0.05));
+        logContrastAtLeast(b, c, d, 0.05, 0.5, 1e-8, 0.1);
+        const finite = new Float32Array(n).map((_, i) => (Number.isFinite(values[i]) ? values[i] : 1));
+        a.set(finite);
+        out.push(maxOf(a), expShiftSum(a, a, maxOf(a)));
+        return { sums: out, arrays: [a, b, c, d].map((x) => Buffer.from(x.slice().buffer)) };
+      };
+      const nat = run('native');
+      const wasm = run('wasm');
+      // A NaN result is NaN on both (its payload bits may differ); every other result is the same number.
+      nat.sums.forEach((x, i) => expect(Object.is(x, wasm.sums[i])).toBe(true));
+      nat.arrays.forEach((x, i) => expect(x.equals(wasm.arrays[i])).toBe(true));
+    }
   });
 });

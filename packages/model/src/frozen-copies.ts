@@ -123,7 +123,12 @@ export function keepPacked(w: FrozenKernel, transposedSide: boolean, make: () =>
 
 /** Whether a packed copy of `w` would fit the budget now. */
 export function packedCopyFits(w: FrozenKernel): boolean {
-  return packedBudget.fits(w.kernel.size);
+  return packedCopiesFit(w.kernel.size);
+}
+
+/** Whether packed copies of `size` floats in all would fit the budget now. */
+export function packedCopiesFit(size: number): boolean {
+  return packedBudget.fits(size);
 }
 
 /**

@@ -7,7 +7,7 @@ import type { DecodeSession, DecodeSessionInput, DecoderStepInput, ModelStepInpu
 import type { LayerCache } from '../kv-cache.js';
 import type { LoraAdapter } from '../lora-types.js';
 import type { LayerWeights, ModelWeights } from '../weights.js';
-import { keepPacked, keptTranspose } from '../frozen-copies.js';
+import { keepPacked, keptTranspose, packedCopiesFit } from '../frozen-copies.js';
 import { tfOps } from './tf-ops.js';
 
 const run = <T extends Tensor>(name: string, inputs: Record<string, Tensor>, attrs: Record<string, number> = {}): T =>
@@ -28,11 +28,24 @@ function withInputsGrad(value: (a: Tensor, b: Tensor) => Tensor2D, grad: (a: Ten
   return (a, b) => f(a, b) as Tensor2D;
 }
 
+/** Models whose layer projections all have packed copies, or all fit the packed-copy budget together. */
+const packedModels = new WeakMap<ModelWeights, boolean>();
+
 /**
- * Whether a step of B rows reads panel-packed weight copies: one or two rows (split over threads, each thread's
- * columns are one stretch of memory; on one thread, two rows of bf16 weights stream faster from them too).
+ * Whether a step of B rows over `weights` reads panel-packed weight copies: one or two rows (split over threads, each
+ * thread's columns are one stretch of memory; on one thread, two rows of bf16 weights stream faster from them too), on
+ * a model whose copies all fit the packed-copy budget (a larger one reads its weights in place rather than a few
+ * layers' copies, made at its first step).
  */
-const packs = (B: number) => B <= 2;
+function packs(weights: ModelWeights, B: number): boolean {
+  if (B > 2) return false;
+  let all = packedModels.get(weights);
+  if (all === undefined) {
+    const missing = weights.layers.reduce((n, layer) => n + DECODER_PROJECTIONS.reduce((m, p) => m + (layer.proj[p].packed ? 0 : layer.proj[p].kernel.size), 0), 0);
+    packedModels.set(weights, (all = packedCopiesFit(missing)));
+  }
+  return all;
+}
 
 /** Head sizes the rotary kernel takes. */
 const ropeKernel = (headDim: number) => headDim % 8 === 0;
@@ -83,7 +96,7 @@ function decoderStep(s: DecoderStepInput): { h: Tensor2D; k: Tensor4D; vT: Tenso
   const bf16 = !!s.layer.proj.q_proj.bf16;
   if (!stepFits(s) || !stepLayerFits(s.layer, bf16)) return null;
   const inputs: Record<string, Tensor> = { h: s.h };
-  layerInputs(inputs, '', s.layer, s.l, s.rows.adapters[0], s.past, packs(s.B));
+  layerInputs(inputs, '', s.layer, s.l, s.rows.adapters[0], s.past, false);
   const [h, k, vT] = runMany(DECODER_STEP_KERNEL, inputs, sharedInputs(s, inputs, bf16));
   return { h: h as Tensor2D, k: k as Tensor4D, vT: vT as Tensor4D };
 }
@@ -106,7 +119,8 @@ function wholeStepFit(weights: ModelWeights): { bf16: boolean; table?: Tensor2D;
 function modelInputs(weights: ModelWeights, table: Tensor2D | undefined, adapter: LoraAdapter | undefined, past: LayerCache[], B: number): Record<string, Tensor> {
   const inputs: Record<string, Tensor> = { norm: weights.norm, head: weights.lmHead.kernel };
   if (table) inputs.embed = table;
-  weights.layers.forEach((layer, l) => layerInputs(inputs, `${l}.`, layer, l, adapter, past[l], packs(B)));
+  const packed = packs(weights, B);
+  weights.layers.forEach((layer, l) => layerInputs(inputs, `${l}.`, layer, l, adapter, past[l], packed));
   return inputs;
 }
 

@@ -1,0 +1,151 @@
+// See vector_math.h. Each function mirrors its WebAssembly twin operation for operation: f32x4 pmin/pmax are
+// max/min with the constant first (a NaN lane passes through), mul and add round separately (no fused multiply-add),
+// and a 16-lane vector is the module's two loop iterations of eight, taken in order.
+#include "vector_math.h"
+#include <math.h>
+
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+#include <immintrin.h>
+
+int vector_math_available(void) { return 1; }
+
+#define SPLAT(x) _mm512_set1_ps(x)
+
+float vm_max(const float* a, int64_t n) {
+  // Lanes 0-3 and 4-7 of each eight are the module's m0 and m1; the two halves of a 16-lane vector are two iterations.
+  __m512 m = SPLAT(-INFINITY);
+  __mmask16 nan = 0;
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 x = _mm512_loadu_ps(a + i);
+    m = _mm512_max_ps(x, m);
+    nan |= _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+  }
+  __m256 m8 = _mm256_max_ps(_mm512_extractf32x8_ps(m, 1), _mm512_castps512_ps256(m));
+  if (i < n) {
+    const __m256 x = _mm256_loadu_ps(a + i);
+    m8 = _mm256_max_ps(x, m8);
+    nan |= (__mmask16)_mm256_movemask_ps(_mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+  }
+  if (nan) return NAN;
+  // m0 = pmax(m0, m1), then max of lanes (0, 1) and (2, 3): no NaN is left, so plain comparisons.
+  float l[8];
+  _mm256_storeu_ps(l, m8);
+  float v[4];
+  for (int j = 0; j < 4; j++) v[j] = l[j] < l[j + 4] ? l[j + 4] : l[j];
+  const float a01 = fmaxf(v[0], v[1]), a23 = fmaxf(v[2], v[3]);
+  return fmaxf(a01, a23);
+}
+
+/* exp(x) of one vector as the module computes it (clamp, Cody-Waite, Cephes' polynomial, 2^n from the bits). */
+static inline __m512 exp_vec(__m512 x) {
+  x = _mm512_min_ps(SPLAT(88.0f), _mm512_max_ps(SPLAT(-87.33f), x));
+  const __m512 t = _mm512_add_ps(_mm512_mul_ps(x, SPLAT(1.44269504f)), SPLAT(12582912.0f));
+  const __m512 nn = _mm512_sub_ps(t, SPLAT(12582912.0f));
+  x = _mm512_sub_ps(_mm512_sub_ps(x, _mm512_mul_ps(nn, SPLAT(0.693359375f))), _mm512_mul_ps(nn, SPLAT(-2.12194440e-4f)));
+  __m512 p = _mm512_add_ps(_mm512_mul_ps(SPLAT(1.9875691500e-4f), x), SPLAT(1.3981999507e-3f));
+  p = _mm512_add_ps(_mm512_mul_ps(p, x), SPLAT(8.3334519073e-3f));
+  p = _mm512_add_ps(_mm512_mul_ps(p, x), SPLAT(4.1665795894e-2f));
+  p = _mm512_add_ps(_mm512_mul_ps(p, x), SPLAT(1.6666665459e-1f));
+  p = _mm512_add_ps(_mm512_mul_ps(p, x), SPLAT(5.0000001201e-1f));
+  p = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(_mm512_mul_ps(p, x), x), x), SPLAT(1.0f));
+  const __m512i bits = _mm512_slli_epi32(_mm512_sub_epi32(_mm512_castps_si512(t), _mm512_set1_epi32(0x4B3FFF81)), 23);
+  return _mm512_mul_ps(p, _mm512_castsi512_ps(bits));
+}
+
+/* The module's sum step for eight results: lanes i and i+4 added in float32, then into the four float64 accumulators. */
+static inline __m256d add_eight(__m256d acc, __m256 p) {
+  const __m128 q = _mm_add_ps(_mm256_castps256_ps128(p), _mm256_extractf128_ps(p, 1));
+  return _mm256_add_pd(acc, _mm256_cvtps_pd(q));
+}
+
+/* The module's final sum of its accumulators: (q0 + q2) + (q1 + q3). */
+static inline double total(__m256d acc) {
+  double a[4];
+  _mm256_storeu_pd(a, acc);
+  const double s0 = a[0] + a[2], s1 = a[1] + a[3];
+  return s0 + s1;
+}
+
+double vm_exp_shift_sum(const float* src, float* dst, int64_t n, float shift) {
+  __m256d acc = _mm256_setzero_pd();
+  const __m512 sh = SPLAT(shift);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 mk = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)0x00FF;
+    const __m512 p = exp_vec(_mm512_sub_ps(_mm512_maskz_loadu_ps(mk, src + i), sh));
+    _mm512_mask_storeu_ps(dst + i, mk, p);
+    acc = add_eight(acc, _mm512_castps512_ps256(p));
+    if (mk == 0xFFFF) acc = add_eight(acc, _mm512_extractf32x8_ps(p, 1));
+  }
+  return total(acc);
+}
+
+/* log(x) of one vector as the module's $log2 computes it (for positive normal x). */
+static inline __m512 log_vec(__m512 m) {
+  __m512i e = _mm512_sub_epi32(_mm512_srli_epi32(_mm512_castps_si512(m), 23), _mm512_set1_epi32(127));
+  m = _mm512_castsi512_ps(_mm512_or_si512(_mm512_and_si512(_mm512_castps_si512(m), _mm512_set1_epi32(0x007FFFFF)), _mm512_set1_epi32(0x3F800000)));
+  const __mmask16 big = _mm512_cmp_ps_mask(m, SPLAT(1.41421356f), _CMP_GT_OQ);
+  m = _mm512_mask_mul_ps(m, big, m, SPLAT(0.5f));
+  e = _mm512_mask_add_epi32(e, big, e, _mm512_set1_epi32(1));
+  const __m512 ef = _mm512_cvtepi32_ps(e);
+  const __m512 s = _mm512_div_ps(_mm512_sub_ps(m, SPLAT(1.0f)), _mm512_add_ps(m, SPLAT(1.0f)));
+  const __m512 z = _mm512_mul_ps(s, s);
+  __m512 q = _mm512_add_ps(_mm512_mul_ps(SPLAT(0.22222222f), z), SPLAT(0.28571429f));
+  q = _mm512_add_ps(_mm512_mul_ps(q, z), SPLAT(0.4f));
+  q = _mm512_add_ps(_mm512_mul_ps(q, z), SPLAT(0.66666667f));
+  return _mm512_add_ps(_mm512_mul_ps(ef, SPLAT(0.693359375f)),
+                       _mm512_add_ps(_mm512_add_ps(s, s), _mm512_add_ps(_mm512_mul_ps(_mm512_mul_ps(s, z), q), _mm512_mul_ps(ef, SPLAT(-2.12194440e-4f)))));
+}
+
+void vm_log_affine(float* a, int64_t n, float scale, float offset) {
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 mk = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)0x00FF;
+    // Masked-off lanes read 1 (a log of a normal number), never stored.
+    const __m512 x = _mm512_mask_loadu_ps(SPLAT(1.0f), mk, a + i);
+    _mm512_mask_storeu_ps(a + i, mk, log_vec(_mm512_add_ps(_mm512_mul_ps(x, SPLAT(scale)), SPLAT(offset))));
+  }
+}
+
+void vm_affine(const float* src, float* dst, int64_t n, float scale, float offset) {
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 mk = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)0x00FF;
+    _mm512_mask_storeu_ps(dst + i, mk, _mm512_add_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(mk, src + i), SPLAT(scale)), SPLAT(offset)));
+  }
+}
+
+double vm_sum_at_least(const float* src, int64_t n, float threshold) {
+  double sum = 0;
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 mk = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)0x00FF;
+    unsigned bits = _mm512_mask_cmp_ps_mask(mk, _mm512_maskz_loadu_ps(mk, src + i), SPLAT(threshold), _CMP_GE_OQ);
+    for (; bits; bits &= bits - 1) sum += (double)src[i + __builtin_ctz(bits)];
+  }
+  return sum;
+}
+
+void vm_log_contrast_at_least(const float* src, const float* sub, float* dst, int64_t n, float threshold, float scale, float offset, double lam) {
+  const __m512d l = _mm512_set1_pd(lam);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 mk = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)0x00FF;
+    const __m512 x = _mm512_mask_loadu_ps(SPLAT(1.0f), mk, src + i);
+    const __mmask16 keep = _mm512_mask_cmp_ps_mask(mk, x, SPLAT(threshold), _CMP_GE_OQ);
+    if (!keep) continue;
+    const __m512 g = log_vec(_mm512_add_ps(_mm512_mul_ps(x, SPLAT(scale)), SPLAT(offset)));
+    const __m512 b = _mm512_maskz_loadu_ps(mk, sub + i);
+    const __m256 lo = _mm512_cvtpd_ps(_mm512_sub_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(g)), _mm512_mul_pd(l, _mm512_cvtps_pd(_mm512_castps512_ps256(b)))));
+    const __m256 hi = _mm512_cvtpd_ps(_mm512_sub_pd(_mm512_cvtps_pd(_mm512_extractf32x8_ps(g, 1)), _mm512_mul_pd(l, _mm512_cvtps_pd(_mm512_extractf32x8_ps(b, 1)))));
+    _mm512_mask_storeu_ps(dst + i, keep, _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1));
+  }
+}
+
+#else
+int vector_math_available(void) { return 0; }
+float vm_max(const float* a, int64_t n) { (void)a; (void)n; return NAN; }
+double vm_exp_shift_sum(const float* src, float* dst, int64_t n, float shift) { (void)src; (void)dst; (void)n; (void)shift; return NAN; }
+void vm_log_affine(float* a, int64_t n, float scale, float offset) { (void)a; (void)n; (void)scale; (void)offset; }
+void vm_affine(const float* src, float* dst, int64_t n, float scale, float offset) { (void)src; (void)dst; (void)n; (void)scale; (void)offset; }
+double vm_sum_at_least(const float* src, int64_t n, float threshold) { (void)src; (void)n; (void)threshold; return NAN; }
+void vm_log_contrast_at_least(const float* src, const float* sub, float* dst, int64_t n, float threshold, float scale, float offset, double lam) {
+  (void)src; (void)sub; (void)dst; (void)n; (void)threshold; (void)scale; (void)offset; (void)lam;
+}
+#endif
