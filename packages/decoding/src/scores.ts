@@ -1,4 +1,4 @@
-import { affine, expShiftSum, logAffine, logContrastAtLeast, maxOf, sumAtLeast, workspace } from './kernels/vector-math.js';
+import { affine, expShiftSum, kernelInput, logAffine, logContrastAtLeast, maxOf, sumAtLeast, workspace } from './kernels/vector-math.js';
 
 /**
  * The per-step scoring math over the vocabulary: greedy's argmax and log-softmax, and CoPe's contrastive
@@ -17,12 +17,19 @@ export interface ContrastiveMath {
 }
 
 const EPS = 1e-8;
+
+/** Logits as the passes' input: read in place where the passes can (float32 logits, native passes), else copied into `room`. */
+function asInput(logits: ArrayLike<number>, room: Float32Array): Float32Array {
+  if (logits instanceof Float32Array) return kernelInput(logits, room);
+  room.set(logits);
+  return room;
+}
 const LOG_EPS = Math.log(EPS);
 
 /** Greedy step: the argmax (first on ties, as torch.argmax) and its log-softmax. */
 export function argmaxLogSoftmax(logits: ArrayLike<number>): { token: number; logProb: number } {
-  const [x, scratch] = workspace(logits.length, 2);
-  x.set(logits);
+  const [room, scratch] = workspace(logits.length, 2);
+  const x = asInput(logits, room);
   const m = maxOf(x);
   const token = Math.max(0, x.indexOf(m));
   if (!Number.isFinite(m)) return { token, logProb: NaN };
@@ -37,11 +44,11 @@ export function argmaxLogSoftmax(logits: ArrayLike<number>): { token: number; lo
 function score(expertLogits: ArrayLike<number>, amateurLogits: ArrayLike<number>, c: ContrastiveMath): { scores: Float32Array; token: number; scratch: Float32Array } {
   const V = expertLogits.length;
   const [pE, logA, scores] = workspace(V, 3);
-  pE.set(expertLogits);
-  logA.set(amateurLogits);
+  const expert = asInput(expertLogits, pE);
+  const amateur = asInput(amateurLogits, logA);
   // Unnormalised expert probabilities: the largest is exactly 1, so the plausible set is pE >= α.
-  const zE = expShiftSum(pE, pE, maxOf(pE));
-  const zA = expShiftSum(logA, logA, maxOf(logA));
+  const zE = expShiftSum(expert, pE, maxOf(expert));
+  const zA = expShiftSum(amateur, logA, maxOf(amateur));
   logAffine(logA, 1 / zA, EPS); // log(p_amateur + ε)
   const lam = c.contrastiveAlpha;
   // Every token first gets the masked score, log ε − λ·log(p_amateur + ε) (or −∞); the plausible ones are overwritten.

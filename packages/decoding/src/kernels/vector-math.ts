@@ -57,7 +57,17 @@ export function workspace(n: number, count: number): Float32Array[] {
   return Array.from({ length: count }, (_, i) => new Float32Array(buf, i * padded * 4, n));
 }
 
-/** The largest element of `a` (from {@link workspace}); -Infinity when empty, NaN if any is NaN. */
+/**
+ * `a` as an input of the passes: itself where they read any array (the native passes), else copied into `room` (an
+ * array from {@link workspace} of its length), which is returned. Saves a pass over the vocabulary where it can.
+ */
+export function kernelInput(a: Float32Array, room: Float32Array): Float32Array {
+  if (native()) return a;
+  room.set(a);
+  return room;
+}
+
+/** The largest element of `a` (from {@link workspace}; -Infinity when empty, NaN if any is NaN. */
 export function maxOf(a: Float32Array): number {
   const bulk = bulkOf(a.length);
   const nk = native();
