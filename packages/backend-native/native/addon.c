@@ -375,7 +375,7 @@ static napi_value transpose_u16(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* packPanels(w, wp, k, n): wp = w [k, n] in 16-column panels (packed_gemm.h); Float32Arrays, or Uint16Arrays of bf16 bits. */
+/* packPanels(w, wp, k, n): wp = w [k, n] in 16-column panels (packed_gemm.h: bf16 panels pair rows); Float32Arrays, or Uint16Arrays of bf16 bits. */
 static napi_value pack_panels(napi_env env, napi_callback_info info) {
   GET_ARGS(4);
   void *w = NULL, *wp = NULL;
@@ -387,12 +387,34 @@ static napi_value pack_panels(napi_env env, napi_callback_info info) {
     return NULL;
   }
   const int64_t k = int_arg(env, argv[2]), n = int_arg(env, argv[3]);
-  if (k < 1 || n < 1 || (size_t)(k * n) > lw || packed_panels_size(k, n) > lp) {
+  if (k < 1 || n < 1 || (size_t)(k * n) > lw || (f32 ? packed_panels_size_f32(k, n) : packed_panels_size_bf16(k, n)) > lp) {
     napi_throw_range_error(env, NULL, "packPanels: shapes do not fit the arrays");
     return NULL;
   }
   if (f32) pack_panels_f32(w, wp, k, n);
   else pack_panels_bf16(w, wp, k, n);
+  return NULL;
+}
+
+/* packedGemm(x, wp, out, m, k, n): out [m, n] = x [m, k] · w from its packed copy wp (packPanels), bitwise rowsGemm's product. */
+static napi_value packed_gemm(napi_env env, napi_callback_info info) {
+  GET_ARGS(6);
+  float *x, *out;
+  void* wp = NULL;
+  size_t lx, lo, lw = 0;
+  int bf16 = 0;
+  if (argc != 6 || !f32_arg(env, argv[0], &x, &lx) || !f32_arg(env, argv[2], &out, &lo) ||
+      !(typed_arg(env, argv[1], napi_float32_array, &wp, &lw) || (bf16 = typed_arg(env, argv[1], napi_uint16_array, &wp, &lw)))) {
+    napi_throw_type_error(env, NULL, "packedGemm: expected (x, wp: Float32Array or Uint16Array, out, m, k, n)");
+    return NULL;
+  }
+  const int64_t m = int_arg(env, argv[3]), k = int_arg(env, argv[4]), n = int_arg(env, argv[5]);
+  if (m < 1 || k < 1 || n < 1 || (size_t)(m * k) > lx || (size_t)(m * n) > lo || (bf16 ? packed_panels_size_bf16(k, n) : packed_panels_size_f32(k, n)) > lw) {
+    napi_throw_range_error(env, NULL, "packedGemm: shapes do not fit the arrays");
+    return NULL;
+  }
+  if (bf16) packed_gemm_bf16_share(x, wp, out, m, k, n, 0, 1);
+  else packed_gemm_f32_share(x, wp, out, m, k, n, 0, 1);
   return NULL;
 }
 
@@ -427,6 +449,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"batchSgemm", NULL, batch_sgemm, NULL, NULL, NULL, napi_default, NULL},
     {"config", NULL, get_config, NULL, NULL, NULL, napi_default, NULL},
     {"packPanels", NULL, pack_panels, NULL, NULL, NULL, napi_default, NULL},
+    {"packedGemm", NULL, packed_gemm, NULL, NULL, NULL, napi_default, NULL},
     {"bf16ToF32", NULL, bf16_to_f32, NULL, NULL, NULL, napi_default, NULL},
     {"transposeU16", NULL, transpose_u16, NULL, NULL, NULL, napi_default, NULL},
     {"binary", NULL, binary, NULL, NULL, NULL, napi_default, NULL},

@@ -66,7 +66,7 @@ int step_args(napi_env env, napi_value list, const double* d, decoder_step_args*
   for (int p = 0; p < PROJ_COUNT; p++) {
     spec[3 + p].need = ins[p] * outs[p];
     if (a->bf16) spec[3 + p].type = napi_uint16_array;
-    spec[36 + p].need = (int64_t)packed_panels_size(ins[p], outs[p]);
+    spec[36 + p].need = (int64_t)(a->bf16 ? packed_panels_size_bf16(ins[p], outs[p]) : packed_panels_size_f32(ins[p], outs[p]));
     spec[36 + p].required = 0;
     spec[36 + p].type = spec[3 + p].type;
     a->lora_r[p] = (int64_t)d[11 + p];

@@ -45,8 +45,13 @@ export interface NativeAddon {
   sessionKeep(session: NativeSessionHandle, rows: Int32Array, loraScale: Float32Array | null): void;
   /** Frees a session's cache and releases its arrays. */
   sessionClose(session: NativeSessionHandle): void;
-  /** wp = w [k, n] in 16-column panels [ceil(n/16), k, 16], the last zero-padded (both float32, or both bf16 bits). */
+  /**
+   * wp = w [k, n] in 16-column panels, the last zero-padded: float32 [ceil(n/16), k, 16]; bf16 bits pair rows,
+   * [ceil(n/16), ceil(k/2), 16, 2] (native/packed_gemm.h).
+   */
   packPanels(w: Float32Array | Uint16Array, wp: Float32Array | Uint16Array, k: number, n: number): void;
+  /** out [m, n] = x [m, k] · w from its packed copy `wp` ({@link packPanels}): bitwise {@link rowsGemm}'s product. */
+  packedGemm(x: Float32Array, wp: Float32Array | Uint16Array, out: Float32Array, m: number, k: number, n: number): void;
   /** Whether the vocabulary passes below are built (AVX-512). */
   vmAvailable(): boolean;
   /** The vocabulary passes of `NativeVectorMath` (src/vector-math.ts), n a multiple of 8. */

@@ -101,7 +101,8 @@ export function packPanelsKernel(addon: NativeAddon): KernelConfig {
     const bf16 = !!(attrs as { bf16?: number }).bf16;
     const [k, cols] = w.shape;
     const n = bf16 ? cols * 2 : cols;
-    const size = Math.ceil(n / 16) * k * 16;
+    // float32 panels [ceil(n/16), k, 16]; bf16 panels pair rows, [ceil(n/16), ceil(k/2), 16, 2] (native/packed_gemm.h).
+    const size = Math.ceil(n / 16) * (bf16 ? 2 * Math.ceil(k / 2) : k) * 16;
     if (bf16) {
       const out = backend.allocInt32(size / 2);
       addon.packPanels(bf16Bits(backend, w), new Uint16Array(out.buffer, out.byteOffset, size), k, n);

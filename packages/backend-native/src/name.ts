@@ -47,10 +47,11 @@ export const ROPE_ROWS_KERNEL = 'CopeRopeRows';
 export const STEP_ATTENTION_KERNEL = 'CopeStepAttention';
 
 /**
- * `CopePackPanels` {w [k, n]} → w in 16-column panels [ceil(n/16), k, 16] (the last zero-padded), flat: float32, or
- * with the attribute `bf16: 1` (w int32 [k, n/2] holding bf16 pairs) int32 pairs of the packed bf16 values. Decoding
- * steps of one or two rows read a layer's packed copies (inputs `w_<proj>` plus `wp_<proj>`): split over threads,
- * each thread's columns are then one stretch of memory; the values are bitwise those from the weight itself.
+ * `CopePackPanels` {w [k, n]} → w in 16-column panels (the last zero-padded), flat: float32 [ceil(n/16), k, 16], or with
+ * the attribute `bf16: 1` (w int32 [k, n/2] holding bf16 pairs) bf16 panels that pair rows, [ceil(n/16), ceil(k/2), 16,
+ * 2] as int32 pairs (one load widens two rows). Decoding steps of one or two rows read a layer's packed copies (inputs
+ * `w_<proj>` plus `wp_<proj>`): split over threads, each thread's columns are then one stretch of memory; the values
+ * are bitwise those from the weight itself.
  */
 export const PACK_PANELS_KERNEL = 'CopePackPanels';
 

@@ -208,6 +208,30 @@ describe('modelStep: a whole decoding step in one call', () => {
     expect(logits.some((v) => v !== 0)).toBe(true);
   });
 
+  test.each([[1, 7, 20], [2, 7, 20], [1, 33, 40], [2, 64, 48], [2, 1, 3]])('a product from a packed copy is rowsGemm\'s, float32 and bf16 (m %i, k %i, n %i)', (m, k, n) => {
+    const x = random(m * k, 7);
+    const w = random(k * n, 8);
+    const bits = Uint16Array.from(w, (v) => new Uint32Array(Float32Array.of(v).buffer)[0] >>> 16);
+    // bf16 panels pair rows kk and kk + 1 of a column (kk first), an odd last row with 0.
+    const wpBits = new Uint16Array(Math.ceil(n / 16) * Math.ceil(k / 2) * 32);
+    addon!.packPanels(bits, wpBits, k, n);
+    wpBits.forEach((v, i) => {
+      const [p, q, j, h] = [Math.floor(i / (Math.ceil(k / 2) * 32)), Math.floor(i / 32) % Math.ceil(k / 2), Math.floor(i / 2) % 16, i % 2];
+      const [kk, col] = [2 * q + h, 16 * p + j];
+      expect(v).toBe(kk < k && col < n ? bits[kk * n + col] : 0);
+    });
+    const wp = new Float32Array(Math.ceil(n / 16) * k * 16);
+    addon!.packPanels(w, wp, k, n);
+    for (const [weight, packedCopy] of [[w, wp], [bits, wpBits]] as const) {
+      const plain = new Float32Array(m * n);
+      const fromCopy = new Float32Array(m * n);
+      addon!.rowsGemm(x, weight, plain, m, k, n, 1);
+      addon!.packedGemm(x, packedCopy, fromCopy, m, k, n);
+      expect(Buffer.from(fromCopy.buffer).equals(Buffer.from(plain.buffer))).toBe(true);
+    }
+    expect(() => addon!.packedGemm(x, wpBits.subarray(1), new Float32Array(m * n), m, k, n)).toThrow(/do not fit/);
+  });
+
   test('packed weight copies: 16-column panels, and a step reading them bitwise the step reading the weights, one or two rows', () => {
     // The layout against its definition: panel p, row kk, lane j holds w[kk, 16p + j] (0 past the last column).
     const [k, n] = [3, 20];
