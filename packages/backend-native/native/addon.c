@@ -306,18 +306,18 @@ static napi_value decoder_step_op(napi_env env, napi_callback_info info) {
 }
 
 /*
- * modelStep(layers, dims, norm, head, logits, eps, headBf16[, ids, embed]): decoder_step.h's model_step. layers: each
+ * modelStep(layers, dims, norm, head, logits, eps, headBf16[, ids, embed[, headPacked]]): decoder_step.h's model_step. layers: each
  * layer's arrays as decoderStep takes them (layer l's hOut is layer l+1's h); dims: decoderStep's 18, for every
  * layer; norm [H]; head [H, V] (Float32Array, or Uint16Array of bf16 bits with headBf16); logits [B, V] out; ids
  * (Int32Array [B], or null: layer 0's h is given) with embed [V, H] (or null: the float32 head's columns).
  */
 static napi_value model_step_op(napi_env env, napi_callback_info info) {
-  GET_ARGS(9);
+  GET_ARGS(10);
   model_step_args m;
   float* logits;
   size_t ll = 0;
-  if ((argc != 7 && argc != 9) || !f32_arg(env, argv[4], &logits, &ll)) {
-    napi_throw_type_error(env, NULL, "modelStep: expected (layers: arrays of 36 or 43 arrays, Float64Array of 18 dims, norm, head, logits, eps, headBf16[, ids, embed])");
+  if ((argc != 7 && argc != 9 && argc != 10) || !f32_arg(env, argv[4], &logits, &ll)) {
+    napi_throw_type_error(env, NULL, "modelStep: expected (layers: arrays of 36 or 43 arrays, Float64Array of 18 dims, norm, head, logits, eps, headBf16[, ids, embed[, headPacked]])");
     return NULL;
   }
   const napi_value common[6] = {argv[0], argv[1], argv[2], argv[3], argv[5], argv[6]};
@@ -328,10 +328,14 @@ static napi_value model_step_op(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "modelStep: logits do not fit [B, V]");
     return NULL;
   }
+  if (argc == 10 && !head_packed_arg(env, argv[9], &m, "modelStep")) {
+    free(m.layers);
+    return NULL;
+  }
   void* ids = NULL;
   void* embed = NULL;
   size_t li = 0, le = 0;
-  if (argc == 9) {
+  if (argc >= 9) {
     napi_valuetype ti, te;
     napi_typeof(env, argv[7], &ti);
     napi_typeof(env, argv[8], &te);

@@ -209,7 +209,10 @@ int model_step(const model_step_args* m) {
     for (int64_t l = 0; l < m->L; l++) layer_team(&m->layers[l], buf, me, team);
 #pragma omp single
     rmsnorm_rows(m->layers[m->L - 1].h_out, m->norm, normed, B, H, m->eps);
-    if (m->head_bf16) rows_gemm_bf16_share(normed, (const uint16_t*)m->head, m->logits, B, H, m->V, me, team);
+    if (m->head_packed && B <= 2) {
+      if (m->head_bf16) packed_gemm_bf16_share(normed, (const uint16_t*)m->head_packed, m->logits, B, H, m->V, me, team);
+      else packed_gemm_f32_share(normed, (const float*)m->head_packed, m->logits, B, H, m->V, me, team);
+    } else if (m->head_bf16) rows_gemm_bf16_share(normed, (const uint16_t*)m->head, m->logits, B, H, m->V, me, team);
     else rows_gemm_f32_share(normed, (const float*)m->head, m->logits, B, H, m->V, me, team);
   }
   if (!m->scratch) free(buf);

@@ -51,6 +51,8 @@ typedef struct {
   float eps;
   const void* head;
   int head_bf16;
+  /* The head's panel-packed copy (packed_gemm.h), or NULL: read by steps of one or two rows. */
+  const void* head_packed;
   int64_t V;
   int threads;
   /* Out: [B, V]. */

@@ -145,3 +145,21 @@ int model_args(napi_env env, const napi_value* argv, model_step_args* m, const c
   m->threads = layers[0].threads;
   return 1;
 }
+
+int head_packed_arg(napi_env env, napi_value v, model_step_args* m, const char* who) {
+  napi_valuetype t;
+  void* data = NULL;
+  size_t length = 0;
+  m->head_packed = NULL;
+  if (napi_typeof(env, v, &t) == napi_ok && (t == napi_null || t == napi_undefined)) return 1;
+  const int64_t H = m->layers[0].H;
+  const size_t need = m->head_bf16 ? packed_panels_size_bf16(H, m->V) : packed_panels_size_f32(H, m->V);
+  if (!typed_arg(env, v, m->head_bf16 ? napi_uint16_array : napi_float32_array, &data, &length) || length < need) {
+    char message[160];
+    snprintf(message, sizeof message, "%s: the packed head must be a packed copy of the head (packPanels), of its type", who);
+    napi_throw_range_error(env, NULL, message);
+    return 0;
+  }
+  m->head_packed = data;
+  return 1;
+}

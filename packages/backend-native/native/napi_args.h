@@ -36,4 +36,7 @@ int step_args(napi_env env, napi_value list, const double* d, decoder_step_args*
  */
 int model_args(napi_env env, const napi_value* argv, model_step_args* m, const char* who, int in_place);
 
+/* An optional packed copy of m's head (null or undefined: none) into m->head_packed; throws naming `who` and returns 0 when it does not fit. */
+int head_packed_arg(napi_env env, napi_value v, model_step_args* m, const char* who);
+
 #endif

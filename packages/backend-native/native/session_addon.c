@@ -4,8 +4,8 @@
 #include "decode_session.h"
 #include "napi_args.h"
 
-/* The borrowed arrays' holders: layers, norm, head, embed. */
-#define HELD 4
+/* The borrowed arrays' holders: layers, norm, head, embed, the packed head. */
+#define HELD 5
 
 typedef struct {
   decode_session* s;
@@ -42,13 +42,13 @@ static session_handle* open_session(napi_env env, napi_value v, const char* who)
 }
 
 napi_value session_open(napi_env env, napi_callback_info info) {
-  GET_ARGS(9);
+  GET_ARGS(10);
   float *bias = NULL, *embed = NULL;
   size_t lb = 0, le = 0;
   napi_valuetype te;
-  if (argc != 9 || !f32_arg(env, argv[7], &bias, &lb) || napi_typeof(env, argv[6], &te) != napi_ok ||
+  if ((argc != 9 && argc != 10) || !f32_arg(env, argv[7], &bias, &lb) || napi_typeof(env, argv[6], &te) != napi_ok ||
       (te != napi_null && !f32_arg(env, argv[6], &embed, &le))) {
-    napi_throw_type_error(env, NULL, "sessionOpen: expected (layers, dims, norm, head, eps, headBf16, embed or null, bias, capacity)");
+    napi_throw_type_error(env, NULL, "sessionOpen: expected (layers, dims, norm, head, eps, headBf16, embed or null, bias, capacity[, headPacked])");
     return NULL;
   }
   const napi_value common[6] = {argv[0], argv[1], argv[2], argv[3], argv[4], argv[5]};
@@ -58,6 +58,10 @@ napi_value session_open(napi_env env, napi_callback_info info) {
   if ((int64_t)lb < first->B * first->Tp || (embed && (int64_t)le < m.V * first->H) || (!embed && m.head_bf16)) {
     free(m.layers);
     napi_throw_range_error(env, NULL, "sessionOpen: bias [B, Tp] and embed [V, H] (or a float32 head) expected");
+    return NULL;
+  }
+  if (argc == 10 && !head_packed_arg(env, argv[9], &m, "sessionOpen")) {
+    free(m.layers);
     return NULL;
   }
   m.embed = embed;
@@ -75,8 +79,11 @@ napi_value session_open(napi_env env, napi_callback_info info) {
   h->s = s;
   h->V = V;
   h->half = half;
-  const napi_value held[HELD] = {argv[0], argv[2], argv[3], argv[6]};
-  for (int i = 0; i < HELD; i++) napi_create_reference(env, held[i], 1, &h->held[i]);
+  const napi_value held[HELD] = {argv[0], argv[2], argv[3], argv[6], argc == 10 ? argv[9] : NULL};
+  for (int i = 0; i < HELD; i++) {
+    napi_valuetype t;
+    if (held[i] && napi_typeof(env, held[i], &t) == napi_ok && t == napi_object) napi_create_reference(env, held[i], 1, &h->held[i]);
+  }
   return out;
 }
 

@@ -4,8 +4,8 @@
 #include <node_api.h>
 
 /*
- * sessionOpen(layers, dims, norm, head, eps, headBf16, embed, bias, capacity): a session (an external) over modelStep's
- * layers, dims, norm and head, with each layer's kPast and vTPast as the cache (Tp positions) and the LoRA row scales
+ * sessionOpen(layers, dims, norm, head, eps, headBf16, embed, bias, capacity[, headPacked]): a session (an external)
+ * over modelStep's layers, dims, norm and head (and its packed copy), with each layer's kPast and vTPast as the cache (Tp positions) and the LoRA row scales
  * (their h, cos, sin, bias and outputs null); embed [V, H] or null (a float32 head's columns); bias [B, Tp] the cached
  * positions' mask bias; room for `capacity` positions at first. The arrays are borrowed (and kept alive) until close.
  */

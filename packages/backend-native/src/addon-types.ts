@@ -28,17 +28,17 @@ export interface NativeAddon {
    * A whole decoding step (native/decoder_step.h's model_step): `layers` each as decoderStep's arrays (layer l's hOut
    * is layer l+1's h), the same dims for every layer, the final norm [H], the head [H, V] (bf16 bits with `headBf16`),
    * logits [B, V] out; with `ids` [B], layer 0's h is written with their embeddings (rows of `embed` [V, H], or
-   * columns of a float32 head).
+   * columns of a float32 head); `headPacked`: the head's packed copy ({@link packPanels}), read by steps of one or two rows.
    */
   modelStep(layers: Array<Array<Float32Array | Uint16Array | null>>, dims: Float64Array, norm: Float32Array, head: Float32Array | Uint16Array, logits: Float32Array, eps: number, headBf16: number,
-    ids?: Int32Array | null, embed?: Float32Array | null): void;
+    ids?: Int32Array | null, embed?: Float32Array | null, headPacked?: Float32Array | Uint16Array | null): void;
   /**
    * A decoding session (native/session_addon.h): modelStep's layers (h, cos, sin, bias and outputs null; kPast and
    * vTPast the cache to start from), dims, norm and head, `embed` (or null: the float32 head's columns), the cached
    * positions' mask bias [B, Tp], room for `capacity` positions. The arrays are kept alive until sessionClose.
    */
   sessionOpen(layers: Array<Array<Float32Array | Uint16Array | null>>, dims: Float64Array, norm: Float32Array, head: Float32Array | Uint16Array, eps: number, headBf16: number,
-    embed: Float32Array | null, bias: Float32Array, capacity: number): NativeSessionHandle;
+    embed: Float32Array | null, bias: Float32Array, capacity: number, headPacked?: Float32Array | Uint16Array | null): NativeSessionHandle;
   /** One step of a session: ids [B], cos and sin [B, hd/2]; logits [B, V] out. */
   sessionStep(session: NativeSessionHandle, ids: Int32Array, cos: Float32Array, sin: Float32Array, logits: Float32Array): void;
   /** Keeps a session's rows (increasing) with their LoRA scales (or null). */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { loadAddon } from './addon.js';
-import { layerArrays, stepDims, stepShapes } from './decoder-step.js';
+import { layerArrays, packedHead, stepDims, stepShapes } from './decoder-step.js';
 import { bf16Bits, valuesOf } from './kernel-util.js';
 import { NATIVE_BACKEND } from './name.js';
 import type { NativeBackend } from './native-backend.js';
@@ -12,7 +12,8 @@ export type { ModelStepAttrs, NativeDecodeSession };
 /**
  * A session on the `native` backend (the tensors must live there) over `CopeModelStep`'s inputs but the
  * per-step ones (`h`/`ids`, `cos`, `sin`, `bias`, `loraScale`): each layer's weights, adapter pairs and cache
- * (`<l>.kPast`, `<l>.vTPast`, Tp positions, copied), `norm`, `head` and `embed` (absent: the float32 head's columns).
+ * (`<l>.kPast`, `<l>.vTPast`, Tp positions, copied), `norm`, `head` (and `headPacked`, its packed copy, where there is
+ * one) and `embed` (absent: the float32 head's columns).
  * `bias` [B, Tp]: the cached positions' mask bias; `loraScale` [B]: the adapter's scale per row (null without one);
  * `capacity`: positions to make room for at first. The weights must outlive the session (they are borrowed).
  */
@@ -26,7 +27,7 @@ export function openNativeDecodeSession(inputs: Record<string, TensorInfo>, attr
   const layers = Array.from({ length: attrs.layers }, (_, l) => layerArrays(backend, inputs, `${l}.`, bf16, null, loraScale));
   const head = attrs.headBf16 ? bf16Bits(backend, inputs.head) : valuesOf(backend, inputs.head);
   const embed = inputs.embed ? valuesOf(backend, inputs.embed) : null;
-  const handle = addon.sessionOpen(layers, stepDims(inputs, '0.', s, attrs, backend.threads), valuesOf(backend, inputs.norm), head, attrs.eps, attrs.headBf16, embed, bias, capacity);
+  const handle = addon.sessionOpen(layers, stepDims(inputs, '0.', s, attrs, backend.threads), valuesOf(backend, inputs.norm), head, attrs.eps, attrs.headBf16, embed, bias, capacity, packedHead(backend, inputs, attrs));
   let rows = s.B;
   let length = s.Tp;
   return {

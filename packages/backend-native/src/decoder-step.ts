@@ -65,6 +65,12 @@ export function decoderStepKernel(addon: NativeAddon): KernelConfig {
   });
 }
 
+/** The head's packed copy (input `headPacked`) in the addon's type, or null. */
+export function packedHead(backend: NativeBackend, inputs: Record<string, TensorInfo>, attrs: { headBf16: number }): Float32Array | Uint16Array | null {
+  const t = inputs.headPacked;
+  return t ? (attrs.headBf16 ? bf16Bits(backend, t) : valuesOf(backend, t)) : null;
+}
+
 /** {@link MODEL_STEP_KERNEL} on the addon. */
 export function modelStepKernel(addon: NativeAddon): KernelConfig {
   return nativeKernel(MODEL_STEP_KERNEL, (args: Args) => {
@@ -86,7 +92,7 @@ export function modelStepKernel(addon: NativeAddon): KernelConfig {
     const head = attrs.headBf16 ? bf16Bits(backend, inputs.head) : valuesOf(backend, inputs.head);
     const ids = inputs.ids ? (backend.data.get(inputs.ids.dataId)!.values as Int32Array) : null;
     const embed = inputs.embed ? valuesOf(backend, inputs.embed) : null;
-    addon.modelStep(layers, stepDims(inputs, '0.', s, attrs, backend.threads), valuesOf(backend, inputs.norm), head, logits, attrs.eps, attrs.headBf16 ? 1 : 0, ids, embed);
+    addon.modelStep(layers, stepDims(inputs, '0.', s, attrs, backend.threads), valuesOf(backend, inputs.norm), head, logits, attrs.eps, attrs.headBf16 ? 1 : 0, ids, embed, packedHead(backend, inputs, attrs));
     return [
       backend.makeTensorInfo([s.B, V], 'float32', logits),
       ...caches.flatMap((c) => [backend.makeTensorInfo([s.B, s.kvH, s.Tp + 1, s.hd], 'float32', c.k), backend.makeTensorInfo([s.B, s.kvH, s.hd, s.Tp + 1], 'float32', c.vT)]),

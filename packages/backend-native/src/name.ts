@@ -76,7 +76,8 @@ export const DECODER_STEP_KERNEL = 'CopeDecoderStep';
  * columns); each layer `l`'s inputs of {@link DECODER_STEP_KERNEL} but `h`, named
  * `<l>.inNorm`, `<l>.w_q_proj`, `<l>.kPast`, …; the shared `cos`, `sin`, `bias` and `loraScale`; `norm` [H]; `head`
  * [H, V] (float32, or int32 bf16 pairs with `headBf16: 1`). Attributes: those of {@link DECODER_STEP_KERNEL} and
- * `layers`, `headBf16`. Outputs: logits [B, V], then each layer's cache (k, vT) with this position appended. Bitwise
- * the layer steps, the norm and the head product run one by one.
+ * `layers`, `headBf16`; optional `headPacked`, the head's {@link PACK_PANELS_KERNEL} copy. Outputs: logits [B, V], then
+ * each layer's cache (k, vT) with this position appended. Bitwise the layer steps, the norm and the head product run
+ * one by one.
  */
 export const MODEL_STEP_KERNEL = 'CopeModelStep';

@@ -269,6 +269,31 @@ describe('modelStep: a whole decoding step in one call', () => {
     expect(() => addon!.packPanels(w, new Float32Array(2 * k * 16 - 1), k, n)).toThrow(/do not fit/);
   });
 
+  test('a packed head (float32 or bf16) gives the same logits, one or two rows, one thread or two; a wrong one is refused', () => {
+    const ids = Int32Array.from([7, 1234]);
+    const table = random(V * H, 90);
+    const headBits = Uint16Array.from(head, (v) => new Uint32Array(Float32Array.of(v).buffer)[0] >>> 16);
+    const packedF32 = new Float32Array(Math.ceil(V / 16) * H * 16);
+    addon!.packPanels(head, packedF32, H, V);
+    const packedBits = new Uint16Array(Math.ceil(V / 16) * Math.ceil(H / 2) * 32);
+    addon!.packPanels(headBits, packedBits, H, V);
+    const rowsDims = (rows: number, threads: number) => Float64Array.from([rows, ...Array.from(dims(threads)).slice(1)]);
+    const run = (rows: number, threads: number, weight: Float32Array | Uint16Array, copy: Float32Array | Uint16Array | null) => {
+      const outs = outputs();
+      const logits = new Float32Array(B * V);
+      addon!.modelStep(outs.map((o, l) => arrays(l, l === 0 ? new Float32Array(B * H) : outs[l - 1].h, o)), rowsDims(rows, threads), norm, weight, logits, 1e-5, weight instanceof Uint16Array ? 1 : 0, ids, table, copy);
+      return Buffer.from(logits.buffer);
+    };
+    for (const rows of [1, 2]) {
+      for (const threads of [1, 2]) {
+        expect(run(rows, threads, head, packedF32).equals(run(rows, threads, head, null))).toBe(true);
+        expect(run(rows, threads, headBits, packedBits).equals(run(rows, threads, headBits, null))).toBe(true);
+      }
+    }
+    expect(() => run(2, 1, headBits, packedF32)).toThrow(/packed head/);
+    expect(() => run(2, 1, head, packedF32.subarray(16))).toThrow(/packed head/);
+  });
+
   test('with ids, the tokens are looked up in the kernel: rows of the table, or columns of a float32 head', () => {
     const ids = Int32Array.from([7, 1234]);
     const table = random(V * H, 90);
@@ -321,15 +346,17 @@ describe('modelStep: a whole decoding step in one call', () => {
       return { logits, cache: outs.map((o) => ({ k: o.k, vT: o.vT })), bias: grown };
     }
     const same = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-    const open = (threads: number, capacity: number) =>
-      addon!.sessionOpen(layerIn.map((_, l) => layerArrays(l, scales, initial)), dimsOf(B, Tp, threads), norm, head, 1e-5, 0, table, pastBias, capacity);
+    const headCopy = new Float32Array(Math.ceil(V / 16) * H * 16);
+    addon!.packPanels(head, headCopy, H, V);
+    const open = (threads: number, capacity: number, packedHead: Float32Array | null = null) =>
+      addon!.sessionOpen(layerIn.map((_, l) => layerArrays(l, scales, initial)), dimsOf(B, Tp, threads), norm, head, 1e-5, 0, table, pastBias, capacity, packedHead);
 
-    test('each step bitwise modelStep over the cache the step before returned, past the room made at first, on one thread or two', () => {
-      for (const threads of [1, 2]) {
-        const session = open(threads, Tp + 1);
+    test.each([[1, false], [2, false], [2, true]])('each step bitwise modelStep over the cache the step before returned, past the room made at first (%i threads, a packed head: %s)', (threads, withCopy) => {
+      {
+        const session = open(threads as number, Tp + 1, withCopy ? headCopy : null);
         let ref = { cache: initial, bias: pastBias };
         steps.forEach((ids, s) => {
-          const expected = reference(ref.cache, ref.bias, B, Tp + s, ids, angles[s][0], angles[s][1], scales, threads);
+          const expected = reference(ref.cache, ref.bias, B, Tp + s, ids, angles[s][0], angles[s][1], scales, threads as number);
           const logits = new Float32Array(B * V);
           addon!.sessionStep(session, ids, angles[s][0], angles[s][1], logits);
           expect(same(logits, expected.logits)).toBe(true);

@@ -7,7 +7,7 @@ import type { DecodeSession, DecodeSessionInput, DecoderStepInput, ModelStepInpu
 import type { LayerCache } from '../kv-cache.js';
 import type { LoraAdapter } from '../lora-types.js';
 import type { LayerWeights, ModelWeights } from '../weights.js';
-import { keepPacked, keptTranspose, packedCopiesFit } from '../frozen-copies.js';
+import { keepPacked, keptTranspose, packedCopiesFit, type FrozenKernel } from '../frozen-copies.js';
 import { tfOps } from './tf-ops.js';
 
 const run = <T extends Tensor>(name: string, inputs: Record<string, Tensor>, attrs: Record<string, number> = {}): T =>
@@ -28,7 +28,16 @@ function withInputsGrad(value: (a: Tensor, b: Tensor) => Tensor2D, grad: (a: Ten
   return (a, b) => f(a, b) as Tensor2D;
 }
 
-/** Models whose layer projections all have packed copies, or all fit the packed-copy budget together. */
+/**
+ * Whether the head gets a packed copy too: a bf16 head (from its copy, two rows stream faster and one as fast; a float32
+ * head's long rows stream as fast from the weight itself).
+ */
+const packedHead = (weights: ModelWeights) => !!weights.lmHead.bf16;
+
+/** Packed copy of a frozen weight, kept under the packed-copy budget. */
+const packedCopy = (w: FrozenKernel) => keepPacked(w, false, () => run<Tensor1D>(PACK_PANELS_KERNEL, { w: w.kernel }, { bf16: w.bf16 ? 1 : 0 }));
+
+/** Models whose layer projections (and bf16 head) all have packed copies, or all fit the packed-copy budget together. */
 const packedModels = new WeakMap<ModelWeights, boolean>();
 
 /**
@@ -41,7 +50,8 @@ function packs(weights: ModelWeights, B: number): boolean {
   if (B > 2) return false;
   let all = packedModels.get(weights);
   if (all === undefined) {
-    const missing = weights.layers.reduce((n, layer) => n + DECODER_PROJECTIONS.reduce((m, p) => m + (layer.proj[p].packed ? 0 : layer.proj[p].kernel.size), 0), 0);
+    const head = packedHead(weights) && !weights.lmHead.packed ? weights.lmHead.kernel.size : 0;
+    const missing = weights.layers.reduce((n, layer) => n + DECODER_PROJECTIONS.reduce((m, p) => m + (layer.proj[p].packed ? 0 : layer.proj[p].kernel.size), 0), head);
     packedModels.set(weights, (all = packedCopiesFit(missing)));
   }
   return all;
@@ -67,7 +77,7 @@ function layerInputs(inputs: Record<string, Tensor>, prefix: string, layer: Laye
   for (const p of DECODER_PROJECTIONS) {
     const w = layer.proj[p];
     inputs[`${prefix}w_${p}`] = w.kernel;
-    const copy = packed ? keepPacked(w, false, () => run<Tensor1D>(PACK_PANELS_KERNEL, { w: w.kernel }, { bf16: w.bf16 ? 1 : 0 })) : undefined;
+    const copy = packed ? packedCopy(w) : undefined;
     if (copy) inputs[`${prefix}wp_${p}`] = copy;
     if (layer.proj[p].bias) inputs[`${prefix}bias_${p}`] = layer.proj[p].bias!;
     const pair = adapter?.layers[l]?.[p];
@@ -121,6 +131,8 @@ function modelInputs(weights: ModelWeights, table: Tensor2D | undefined, adapter
   if (table) inputs.embed = table;
   const packed = packs(weights, B);
   weights.layers.forEach((layer, l) => layerInputs(inputs, `${l}.`, layer, l, adapter, past[l], packed));
+  const headCopy = packed && packedHead(weights) ? packedCopy(weights.lmHead) : undefined;
+  if (headCopy) inputs.headPacked = headCopy;
   return inputs;
 }
 
