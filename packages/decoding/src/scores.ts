@@ -17,6 +17,7 @@ export interface ContrastiveMath {
 }
 
 const EPS = 1e-8;
+const LOG_EPS = Math.log(EPS);
 
 /** Logits as the passes' input: read in place where the passes can (float32 logits, native passes), else copied into `room`. */
 function asInput(logits: ArrayLike<number>, room: Float32Array): Float32Array {
@@ -24,7 +25,6 @@ function asInput(logits: ArrayLike<number>, room: Float32Array): Float32Array {
   room.set(logits);
   return room;
 }
-const LOG_EPS = Math.log(EPS);
 
 /** Greedy step: the argmax (first on ties, as torch.argmax) and its log-softmax. */
 export function argmaxLogSoftmax(logits: ArrayLike<number>): { token: number; logProb: number } {

@@ -67,7 +67,7 @@ export function kernelInput(a: Float32Array, room: Float32Array): Float32Array {
   return room;
 }
 
-/** The largest element of `a` (from {@link workspace}; -Infinity when empty, NaN if any is NaN. */
+/** The largest element of `a` (from {@link workspace}, or {@link kernelInput}'s); -Infinity when empty, NaN if any is NaN. */
 export function maxOf(a: Float32Array): number {
   const bulk = bulkOf(a.length);
   const nk = native();
@@ -76,7 +76,7 @@ export function maxOf(a: Float32Array): number {
   return m;
 }
 
-/** dst[i] = exp(src[i] − shift) (src and dst from {@link workspace}; dst may be src); returns Σ dst[i] in float64. */
+/** dst[i] = exp(src[i] − shift) (src from {@link workspace} or {@link kernelInput}, dst from workspace; dst may be src); returns Σ dst[i] in float64. */
 export function expShiftSum(src: Float32Array, dst: Float32Array, shift: number): number {
   const n = src.length;
   if (dst.length !== n) throw new Error(`expShiftSum: ${n} inputs, ${dst.length} outputs`);
