@@ -43,8 +43,9 @@ static void finish(const decoder_step_args* a, int p, const float* x, int64_t in
   if (n == 0) return;
   float* t = rows + n * in;
   float* delta = t + n * r;
-  rows_gemm_f32(rows, a->lora_a[p], t, n, in, r, 1);
-  rows_gemm_f32(t, a->lora_b[p], delta, n, r, out, 1);
+  // The whole products as one share: no OpenMP construct inside the team's serial section.
+  rows_gemm_f32_share(rows, a->lora_a[p], t, n, in, r, 0, 1);
+  rows_gemm_f32_share(t, a->lora_b[p], delta, n, r, out, 0, 1);
   for (int64_t b = 0, i = 0; b < B; b++) {
     if (scale[b] == 0.0f) continue;
     for (int64_t j = 0; j < out; j++) y[b * out + j] = y[b * out + j] + delta[i * out + j] * scale[b];
