@@ -23,6 +23,7 @@ void rope_rows(const float* x, const float* cos, const float* sin, float* out, i
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
+#include "vector_exp.h"
 
 static inline __mmask16 lanes(int64_t left) { return left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1); }
 
@@ -35,7 +36,20 @@ static inline float dot(const float* a, const float* b, int64_t n) {
   }
   return _mm512_reduce_add_ps(acc);
 }
+/* s[t] = exp(s[t] − m), 16 at a time (within 2 ulp of expf); below e^−87 (a masked key: −1e9) exactly 0. */
+static inline void exp_shifted(float* s, int64_t n, float m) {
+  for (int64_t t = 0; t < n; t += 16) {
+    const __mmask16 mk = lanes(n - t);
+    const __m512 x = _mm512_sub_ps(_mm512_maskz_loadu_ps(mk, s + t), _mm512_set1_ps(m));
+    const __mmask16 live = _mm512_mask_cmp_ps_mask(mk, x, _mm512_set1_ps(-87.0f), _CMP_GE_OQ);
+    _mm512_mask_storeu_ps(s + t, mk, _mm512_maskz_mov_ps(live, exp_vec(x)));
+  }
+}
 #else
+static inline void exp_shifted(float* s, int64_t n, float m) {
+  for (int64_t t = 0; t < n; t++) s[t] = expf(s[t] - m);
+}
+
 static inline float dot(const float* a, const float* b, int64_t n) {
   float s = 0;
   for (int64_t i = 0; i < n; i++) s += a[i] * b[i];
@@ -63,7 +77,8 @@ void step_attention_pairs(const float* q, const float* k, const float* vT, const
         if (s > m) m = s;
       }
       double sum = 0;
-      for (int64_t t = 0; t < T; t++) sum += (scratch[t] = expf(scratch[t] - m));
+      exp_shifted(scratch, T, m);
+      for (int64_t t = 0; t < T; t++) sum += scratch[t];
       const float inv = (float)(1.0 / sum);
       for (int64_t t = 0; t < T; t++) scratch[t] *= inv;
       for (int64_t d = 0; d < hd; d++) oh[d] = dot(scratch, vj + d * cap, T);

@@ -3,6 +3,7 @@
 // and a 16-lane vector is the module's two loop iterations of eight, taken in order.
 #include "vector_math.h"
 #include <math.h>
+#include "vector_exp.h"
 
 #if defined(__AVX512F__) && defined(__AVX512DQ__)
 #include <immintrin.h>
@@ -35,22 +36,6 @@ float vm_max(const float* a, int64_t n) {
   for (int j = 0; j < 4; j++) v[j] = l[j] < l[j + 4] ? l[j + 4] : l[j];
   const float a01 = fmaxf(v[0], v[1]), a23 = fmaxf(v[2], v[3]);
   return fmaxf(a01, a23);
-}
-
-/* exp(x) of one vector as the module computes it (clamp, Cody-Waite, Cephes' polynomial, 2^n from the bits). */
-static inline __m512 exp_vec(__m512 x) {
-  x = _mm512_min_ps(SPLAT(88.0f), _mm512_max_ps(SPLAT(-87.33f), x));
-  const __m512 t = _mm512_add_ps(_mm512_mul_ps(x, SPLAT(1.44269504f)), SPLAT(12582912.0f));
-  const __m512 nn = _mm512_sub_ps(t, SPLAT(12582912.0f));
-  x = _mm512_sub_ps(_mm512_sub_ps(x, _mm512_mul_ps(nn, SPLAT(0.693359375f))), _mm512_mul_ps(nn, SPLAT(-2.12194440e-4f)));
-  __m512 p = _mm512_add_ps(_mm512_mul_ps(SPLAT(1.9875691500e-4f), x), SPLAT(1.3981999507e-3f));
-  p = _mm512_add_ps(_mm512_mul_ps(p, x), SPLAT(8.3334519073e-3f));
-  p = _mm512_add_ps(_mm512_mul_ps(p, x), SPLAT(4.1665795894e-2f));
-  p = _mm512_add_ps(_mm512_mul_ps(p, x), SPLAT(1.6666665459e-1f));
-  p = _mm512_add_ps(_mm512_mul_ps(p, x), SPLAT(5.0000001201e-1f));
-  p = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(_mm512_mul_ps(p, x), x), x), SPLAT(1.0f));
-  const __m512i bits = _mm512_slli_epi32(_mm512_sub_epi32(_mm512_castps_si512(t), _mm512_set1_epi32(0x4B3FFF81)), 23);
-  return _mm512_mul_ps(p, _mm512_castsi512_ps(bits));
 }
 
 /* The module's sum step for eight results: lanes i and i+4 added in float32, then into the four float64 accumulators. */
