@@ -98,7 +98,8 @@ void vm_affine(const float* src, float* dst, int64_t n, float scale, float offse
   }
 }
 
-double vm_sum_at_least(const float* src, int64_t n, float threshold) {
+/* The module's sum: the elements >= threshold added in index order. */
+static double sum_in_order(const float* src, int64_t n, float threshold) {
   double sum = 0;
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 mk = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)0x00FF;
@@ -106,6 +107,31 @@ double vm_sum_at_least(const float* src, int64_t n, float threshold) {
     for (; bits; bits &= bits - 1) sum += (double)src[i + __builtin_ctz(bits)];
   }
   return sum;
+}
+
+double vm_sum_at_least(const float* src, int64_t n, float threshold) {
+  // With a positive normal threshold every summed element is a multiple of u, the float32 spacing at the threshold's
+  // binade; while count · max / u < 2^53 every partial sum, in any order, is exact in float64, so a sum over sixteen
+  // lanes is bitwise the module's in-order one. Otherwise (or with an infinite element) it adds in order.
+  if (!(threshold >= 0x1p-126f) || !isfinite(threshold)) return sum_in_order(src, n, threshold);
+  __m512d lo = _mm512_setzero_pd(), hi = _mm512_setzero_pd();
+  __m512 top = _mm512_setzero_ps();
+  int64_t count = 0;
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 mk = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)0x00FF;
+    const __m512 x = _mm512_maskz_loadu_ps(mk, src + i);
+    const __mmask16 kept = _mm512_mask_cmp_ps_mask(mk, x, SPLAT(threshold), _CMP_GE_OQ);
+    const __m512 v = _mm512_maskz_mov_ps(kept, x);
+    lo = _mm512_add_pd(lo, _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
+    hi = _mm512_add_pd(hi, _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1)));
+    top = _mm512_max_ps(top, v);
+    count += __builtin_popcount(kept);
+  }
+  int e;
+  frexpf(threshold, &e);
+  const double spacing = ldexp(1.0, e - 24), largest = _mm512_reduce_max_ps(top);
+  if (!isfinite(largest) || (double)count * largest / spacing >= 0x1p53) return sum_in_order(src, n, threshold);
+  return _mm512_reduce_add_pd(_mm512_add_pd(lo, hi));
 }
 
 void vm_log_contrast_at_least(const float* src, const float* sub, float* dst, int64_t n, float threshold, float scale, float offset, double lam) {
