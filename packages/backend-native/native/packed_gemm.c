@@ -5,6 +5,12 @@
 #include "bf16.h"
 
 #define PANEL 16
+/*
+ * Prefetch distance of each panel's stream, in 64-byte rows (a float32 panel row, or a bf16 pair of rows): with four
+ * streams the hardware prefetcher alone left a one-thread product from memory at 16–20 GB/s (28 with this), and a
+ * two-row product, which spends longer per line, 30% slower than one row (now the same).
+ */
+#define PREFETCH_ROWS 48
 
 static int64_t panels_of(int64_t n) { return (n + PANEL - 1) / PANEL; }
 
@@ -60,6 +66,7 @@ static inline __attribute__((always_inline)) void f32_rows(const int ROWS, const
       const __m512 a1 = ROWS > 1 ? _mm512_set1_ps(x1[kk]) : a0;
 #pragma GCC unroll 4
       for (int v = 0; v < 4; v++) {
+        _mm_prefetch((const char*)(w + (v * k + kk + PREFETCH_ROWS) * PANEL), _MM_HINT_T0);
         const __m512 b = _mm512_loadu_ps(w + (v * k + kk) * PANEL);
         c[0][v] = _mm512_fmadd_ps(a0, b, c[0][v]);
         if (ROWS > 1) c[1][v] = _mm512_fmadd_ps(a1, b, c[1][v]);
@@ -98,6 +105,7 @@ static inline __attribute__((always_inline)) void bf16_rows(const int ROWS, cons
         const __m512 a1 = ROWS > 1 ? _mm512_set1_ps(x1[kk]) : a0, b1 = ROWS > 1 ? _mm512_set1_ps(x1[kk + 1]) : b0;
 #pragma GCC unroll 4
         for (int v = 0; v < 4; v++) {
+          _mm_prefetch((const char*)(w + (v * pairs + kk / 2 + PREFETCH_ROWS) * 2 * PANEL), _MM_HINT_T0);
           const __m512i both = _mm512_loadu_si512((const void*)(w + (v * pairs + kk / 2) * 2 * PANEL));
           const __m512 lo = _mm512_castsi512_ps(_mm512_slli_epi32(both, 16)), hi = _mm512_castsi512_ps(_mm512_and_si512(both, high));
           c[0][v] = _mm512_fmadd_ps(b0, hi, _mm512_fmadd_ps(a0, lo, c[0][v]));
