@@ -5,7 +5,7 @@ import type { DecodeSession } from './ops/ops.js';
 import { opsFor } from './ops/select.js';
 import { keyBias } from './query-bias.js';
 import { ropeTablesFor } from './rope.js';
-import { forward } from './transformer.js';
+import { checkTokenId, forward } from './transformer.js';
 import type { CausalLM } from './weights.js';
 
 export interface DecodeStateOptions {
@@ -71,7 +71,7 @@ function scalesOf(perRow: ReadonlyArray<LoraAdapter | null>, adapter: LoraAdapte
 
 function checkStepIds(ids: readonly number[], rows: number, vocabSize: number): void {
   if (ids.length !== rows) throw new Error(`DecodeState.step: ${ids.length} ids for ${rows} rows`);
-  for (const id of ids) if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new Error(`DecodeState.step: token id ${id} outside the vocabulary [0, ${vocabSize})`);
+  for (const id of ids) checkTokenId(id, vocabSize, 'DecodeState.step');
 }
 
 function checkKept(kept: readonly number[], rows: number): void {

@@ -7,14 +7,6 @@ const MASKED = -1e9;
 /** Biases up to this many floats are filled on the host and uploaded. */
 const UPLOAD_MAX_FLOATS = 16 * 1024;
 
-/** The additive mask of a query after every key of `mask` [B][Tk]: [B, Tk], 0 for a token, the masked value for padding. */
-export function keyBias(mask: readonly number[][]): Float32Array {
-  const Tk = mask[0]?.length ?? 0;
-  const bias = new Float32Array(mask.length * Tk);
-  mask.forEach((row, b) => row.forEach((m, j) => (bias[b * Tk + j] = m ? 0 : MASKED)));
-  return bias;
-}
-
 /**
  * The attention bias of T query positions (absolute positions pastLen .. pastLen+T-1) against the keys of
  * `mask` [B][Tk] (1 token, 0 padding): query i may attend key j ≤ i that is a token. `lastOnly` keeps the last
@@ -61,4 +53,12 @@ export class CausalBias implements QueryBias {
     const causal = tf.lessEqual(tf.range(0, Tk, 1, 'int32').reshape([1, Tk]), tf.range(first, first + T, 1, 'int32').reshape([T, 1])).reshape([1, 1, 1, T, Tk]);
     return (this.tensorValue = tf.where(tf.logicalAnd(causal, tokens), tf.scalar(0), tf.scalar(MASKED)));
   }
+}
+
+/**
+ * The additive mask of a query after every key of `mask` [B][Tk]: [B, Tk], 0 for a token, the masked value for padding
+ * (the causal bias of one query at the last position).
+ */
+export function keyBias(mask: number[][]): Float32Array {
+  return new CausalBias(mask, (mask[0]?.length ?? 0) - 1, 1).host();
 }

@@ -238,10 +238,13 @@ function checkIds(ids: number[][], vocabSize: number): void {
   if (ids.length === 0 || T === 0) throw new Error('forward: ids must be a non-empty [batch][seq] array');
   for (const row of ids) {
     if (row.length !== T) throw new Error(`forward: every row must have ${T} ids (got ${row.length}); pad the batch first`);
-    for (const id of row) {
-      if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new Error(`forward: token id ${id} outside the vocabulary [0, ${vocabSize})`);
-    }
+    for (const id of row) checkTokenId(id, vocabSize, 'forward');
   }
+}
+
+/** Throws, naming `who`, unless `id` is a token id of a vocabulary of `vocabSize`. */
+export function checkTokenId(id: number, vocabSize: number, who: string): void {
+  if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new Error(`${who}: token id ${id} outside the vocabulary [0, ${vocabSize})`);
 }
 
 /**

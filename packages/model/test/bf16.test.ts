@@ -1,10 +1,8 @@
 import { Rng } from '@cope/core';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fixture, readFixtureJson } from '#testing';
-import { createLoraAdapter, disposeAdapter, disposeModel, forward, initBackend, loadModel, mergeLoraAdapter, modelTensors, readSafetensors, tf, trainableModel, weightsToHost, writeSafetensors, type CausalLM } from '@cope/model';
-import { bits, greedyCached } from './helpers.js';
+import { rmSync } from 'node:fs';
+import { readFixtureJson } from '#testing';
+import { createLoraAdapter, disposeAdapter, disposeModel, forward, initBackend, loadModel, mergeLoraAdapter, modelTensors, tf, trainableModel, weightsToHost, type CausalLM } from '@cope/model';
+import { bf16Copy, bits, greedyCached } from './helpers.js';
 
 /**
  * Weights kept in bf16 (`loadModel(dir, { weights: 'bf16' })`, the native backend): the same model written as a
@@ -18,10 +16,7 @@ describe("weights kept in bf16 (native backend)", () => {
 
   beforeAll(async () => {
     await initBackend('native');
-    dir = mkdtempSync(path.join(os.tmpdir(), 'cope-bf16-'));
-    const source = fixture('models', 'tiny-llama');
-    copyFileSync(path.join(source, 'config.json'), path.join(dir, 'config.json'));
-    await writeSafetensors(path.join(dir, 'model.safetensors'), await readSafetensors(path.join(source, 'model.safetensors')), { dtype: 'BF16' });
+    dir = await bf16Copy('tiny-llama');
     widened = await loadModel(dir);
     kept = await loadModel(dir, { weights: 'bf16' });
   });

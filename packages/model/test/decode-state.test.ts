@@ -1,13 +1,11 @@
 import { Rng } from '@cope/core';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { fixture } from '#testing';
 import {
-  createLoraAdapter, disposeAdapter, disposeCache, disposeModel, forward, initBackend, loadLoraAdapter, loadModel, openDecodeState, opsFor, readSafetensors,
-  registerOps, selectCacheRows, tf, writeSafetensors, type AdapterChoice, type CausalLM, type KvCache, type LoraAdapter, type Ops,
+  createLoraAdapter, disposeAdapter, disposeCache, disposeModel, forward, initBackend, loadLoraAdapter, loadModel, openDecodeState, opsFor,
+  registerOps, selectCacheRows, tf, type AdapterChoice, type CausalLM, type KvCache, type LoraAdapter, type Ops,
 } from '@cope/model';
-import { bits, bytesOf } from './helpers.js';
+import { bf16Copy, bits, bytesOf } from './helpers.js';
 
 /**
  * A decoding state's steps against forward passes over the cache (the reference the parity and decoding fixtures
@@ -20,16 +18,15 @@ import { bits, bytesOf } from './helpers.js';
 describe.each([1, 2])('decoding state (native backend, %i threads)', (threads) => {
   let native: Ops;
   let sessions = 0;
+  /** The native ops, counting the decoding sessions they open. */
+  const counting = (): Ops => ({ ...native, openDecodeSession: (s) => { const r = native.openDecodeSession!(s); if (r) sessions++; return r; } });
   let bf16Dir: string;
 
   beforeAll(async () => {
     await initBackend('native', { threads });
     native = opsFor('native');
-    registerOps('native', { ...native, openDecodeSession: (s) => { const r = native.openDecodeSession!(s); if (r) sessions++; return r; } });
-    bf16Dir = mkdtempSync(path.join(os.tmpdir(), 'cope-state-bf16-'));
-    const source = fixture('models', 'tiny-llama');
-    copyFileSync(path.join(source, 'config.json'), path.join(bf16Dir, 'config.json'));
-    await writeSafetensors(path.join(bf16Dir, 'model.safetensors'), await readSafetensors(path.join(source, 'model.safetensors')), { dtype: 'BF16' });
+    registerOps('native', counting());
+    bf16Dir = await bf16Copy('tiny-llama');
   });
 
   afterAll(() => {
@@ -121,7 +118,7 @@ describe.each([1, 2])('decoding state (native backend, %i threads)', (threads) =
       registerOps('native', { ...native, openDecodeSession: undefined });
       expect(await expectSameSteps(model, [a, null])).toBe(false);
     } finally {
-      registerOps('native', { ...native, openDecodeSession: (s) => { const r = native.openDecodeSession!(s); if (r) sessions++; return r; } });
+      registerOps('native', counting());
       disposeAdapter(a);
       disposeAdapter(b);
       disposeModel(model);

@@ -1,14 +1,12 @@
 import { Rng } from '@cope/core';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { fixture } from '#testing';
 import {
-  createLoraAdapter, disposeAdapter, disposeCache, disposeModel, forward, initBackend, loadLoraAdapter, loadModel, opsFor, readSafetensors, registerOps,
-  tf, writeSafetensors, type AdapterChoice, type CausalLM, type KvCache, type Ops,
+  createLoraAdapter, disposeAdapter, disposeCache, disposeModel, forward, initBackend, loadLoraAdapter, loadModel, opsFor, registerOps,
+  tf, type AdapterChoice, type CausalLM, type KvCache, type Ops,
 } from '@cope/model';
 import { nativeThreads } from '@cope/backend-native';
-import { bits, bytesOf } from './helpers.js';
+import { bf16Copy, bits, bytesOf } from './helpers.js';
 
 /**
  * The native backend runs a whole decoding step as one kernel (CopeModelStep), or a decoder layer as one kernel
@@ -24,10 +22,7 @@ describe.each([1, 2])('one-kernel decoding step (native backend, %i threads)', (
   beforeAll(async () => {
     await initBackend('native', { threads });
     native = opsFor('native');
-    bf16Dir = mkdtempSync(path.join(os.tmpdir(), 'cope-step-bf16-'));
-    const source = fixture('models', 'tiny-llama');
-    copyFileSync(path.join(source, 'config.json'), path.join(bf16Dir, 'config.json'));
-    await writeSafetensors(path.join(bf16Dir, 'model.safetensors'), await readSafetensors(path.join(source, 'model.safetensors')), { dtype: 'BF16' });
+    bf16Dir = await bf16Copy('tiny-llama');
   });
 
   afterAll(() => {

@@ -1,5 +1,9 @@
 import { type Rng } from '@cope/core';
-import { forward, initBackend, disposeCache, tf, type AdapterChoice, type CausalLM, type KvCache } from '@cope/model';
+import { copyFileSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fixture } from '#testing';
+import { forward, initBackend, disposeCache, readSafetensors, tf, writeSafetensors, type AdapterChoice, type CausalLM, type KvCache } from '@cope/model';
 
 /** Whether the active backend is wasm: the heap kernels' tests run there only (CI's backend). */
 export const onWasm = (): boolean => tf.getBackend() === 'wasm';
@@ -55,4 +59,13 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
+}
+
+/** A temporary folder holding fixture model `name` with its weights written as BF16 (the caller removes it). */
+export async function bf16Copy(name: string): Promise<string> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `cope-${name}-bf16-`));
+  const source = fixture('models', name);
+  copyFileSync(path.join(source, 'config.json'), path.join(dir, 'config.json'));
+  await writeSafetensors(path.join(dir, 'model.safetensors'), await readSafetensors(path.join(source, 'model.safetensors')), { dtype: 'BF16' });
+  return dir;
 }
