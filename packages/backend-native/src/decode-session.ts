@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { loadAddon } from './addon.js';
-import { layerArrays, packedHead, stepDims, stepShapes } from './decoder-step.js';
-import { bf16Bits, valuesOf } from './kernel-util.js';
+import { layerArrays, modelArrays, stepDims, stepShapes } from './decoder-step.js';
 import { NATIVE_BACKEND } from './name.js';
 import type { NativeBackend } from './native-backend.js';
 import type { ModelStepAttrs, NativeDecodeSession } from './native-types.js';
@@ -25,9 +24,8 @@ export function openNativeDecodeSession(inputs: Record<string, TensorInfo>, attr
   const bf16 = !!attrs.bf16;
   const s = stepShapes('openNativeDecodeSession', inputs, '0.', bf16);
   const layers = Array.from({ length: attrs.layers }, (_, l) => layerArrays(backend, inputs, `${l}.`, bf16, null, loraScale));
-  const head = attrs.headBf16 ? bf16Bits(backend, inputs.head) : valuesOf(backend, inputs.head);
-  const embed = inputs.embed ? valuesOf(backend, inputs.embed) : null;
-  const handle = addon.sessionOpen(layers, stepDims(inputs, '0.', s, attrs, backend.threads), valuesOf(backend, inputs.norm), head, attrs.eps, attrs.headBf16, embed, bias, capacity, packedHead(backend, inputs, attrs));
+  const m = modelArrays(backend, inputs, attrs);
+  const handle = addon.sessionOpen(layers, stepDims(inputs, '0.', s, attrs, backend.threads), m.norm, m.head, attrs.eps, attrs.headBf16, m.embed, bias, capacity, m.headPacked);
   let rows = s.B;
   let length = s.Tp;
   return {

@@ -65,10 +65,18 @@ export function decoderStepKernel(addon: NativeAddon): KernelConfig {
   });
 }
 
-/** The head's packed copy (input `headPacked`) in the addon's type, or null. */
-export function packedHead(backend: NativeBackend, inputs: Record<string, TensorInfo>, attrs: { headBf16: number }): Float32Array | Uint16Array | null {
-  const t = inputs.headPacked;
-  return t ? (attrs.headBf16 ? bf16Bits(backend, t) : valuesOf(backend, t)) : null;
+/**
+ * The model-wide arrays of {@link MODEL_STEP_KERNEL}'s inputs in the addon's types: the head (float32, or bf16 bits with
+ * `headBf16`), its packed copy and the lookup table (null where absent), the final norm.
+ */
+export function modelArrays(backend: NativeBackend, inputs: Record<string, TensorInfo>, attrs: { headBf16: number }) {
+  const weight = (t: TensorInfo) => (attrs.headBf16 ? bf16Bits(backend, t) : valuesOf(backend, t));
+  return {
+    head: weight(inputs.head),
+    headPacked: inputs.headPacked ? weight(inputs.headPacked) : null,
+    embed: inputs.embed ? valuesOf(backend, inputs.embed) : null,
+    norm: valuesOf(backend, inputs.norm),
+  };
 }
 
 /** {@link MODEL_STEP_KERNEL} on the addon. */
@@ -89,10 +97,9 @@ export function modelStepKernel(addon: NativeAddon): KernelConfig {
       return layerArrays(backend, inputs, `${l}.`, !!attrs.bf16, { h: l === 0 ? h0 : between[(l - 1) % 2], out });
     });
     const logits = backend.alloc(s.B * V);
-    const head = attrs.headBf16 ? bf16Bits(backend, inputs.head) : valuesOf(backend, inputs.head);
     const ids = inputs.ids ? (backend.data.get(inputs.ids.dataId)!.values as Int32Array) : null;
-    const embed = inputs.embed ? valuesOf(backend, inputs.embed) : null;
-    addon.modelStep(layers, stepDims(inputs, '0.', s, attrs, backend.threads), valuesOf(backend, inputs.norm), head, logits, attrs.eps, attrs.headBf16 ? 1 : 0, ids, embed, packedHead(backend, inputs, attrs));
+    const m = modelArrays(backend, inputs, attrs);
+    addon.modelStep(layers, stepDims(inputs, '0.', s, attrs, backend.threads), m.norm, m.head, logits, attrs.eps, attrs.headBf16 ? 1 : 0, ids, m.embed, m.headPacked);
     return [
       backend.makeTensorInfo([s.B, V], 'float32', logits),
       ...caches.flatMap((c) => [backend.makeTensorInfo([s.B, s.kvH, s.Tp + 1, s.hd], 'float32', c.k), backend.makeTensorInfo([s.B, s.kvH, s.hd, s.Tp + 1], 'float32', c.vT)]),
