@@ -5,6 +5,7 @@ import { taping } from '../taping.js';
 import { isTrainable } from '../lora-linear.js';
 import type { DecodeSession, DecodeSessionInput, DecoderStepInput, ModelStepInput, Ops } from './ops.js';
 import type { LayerCache } from '../kv-cache.js';
+import type { ModelConfig } from '../config.js';
 import type { LoraAdapter } from '../lora-types.js';
 import type { LayerWeights, ModelWeights } from '../weights.js';
 import { keepPacked, keptTranspose, packedCopiesFit, type FrozenKernel } from '../frozen-copies.js';
@@ -92,8 +93,14 @@ function sharedInputs(s: Omit<DecoderStepInput, 'layer' | 'l' | 'past' | 'h'>, i
   if (s.rows.adapters[0]) inputs.loraScale = s.scales.vector(0);
   [inputs.cos, inputs.sin] = s.rotary.tablesOf();
   inputs.bias = s.bias.tensor().reshape([s.B, s.Tk]);
-  return { eps: s.c.rmsNormEps, scale: 1 / Math.sqrt(s.c.headDim), heads: s.c.numHeads, bf16: bf16 ? 1 : 0 };
+  return stepAttrs(s.c, bf16);
 }
+
+/** The attributes of {@link DECODER_STEP_KERNEL}. */
+const stepAttrs = (c: ModelConfig, bf16: boolean) => ({ eps: c.rmsNormEps, scale: 1 / Math.sqrt(c.headDim), heads: c.numHeads, bf16: bf16 ? 1 : 0 });
+
+/** The attributes {@link MODEL_STEP_KERNEL} adds: the layer count and the head's dtype. */
+const modelAttrs = (weights: ModelWeights) => ({ layers: weights.layers.length, headBf16: weights.lmHead.bf16 ? 1 : 0 });
 
 /** Whether a step's rows and rotation fit the one-kernel step: outside a tape, one adapter at most, the rotary kernel. */
 const stepFits = (s: Omit<DecoderStepInput, 'layer' | 'l' | 'past' | 'h'>) => !taping() && s.rows.adapters.length <= 1 && s.rotary.usesKernel;
@@ -143,11 +150,11 @@ function modelInputs(weights: ModelWeights, table: Tensor2D | undefined, adapter
 function modelStep(s: ModelStepInput): { logits: Tensor2D; cache: LayerCache[] } | null {
   const fit = stepFits(s) ? wholeStepFit(s.weights) : null;
   if (!fit) return null;
-  const { layers, lmHead } = s.weights;
+  const { layers } = s.weights;
   const inputs = modelInputs(s.weights, fit.table, s.rows.adapters[0], s.past, s.B);
   if (fit.lookup) inputs.ids = tf.tensor1d(s.ids, 'int32');
   else inputs.h = s.embedded();
-  const [logits, ...caches] = runMany(MODEL_STEP_KERNEL, inputs, { ...sharedInputs(s, inputs, fit.bf16), layers: layers.length, headBf16: lmHead.bf16 ? 1 : 0 });
+  const [logits, ...caches] = runMany(MODEL_STEP_KERNEL, inputs, { ...sharedInputs(s, inputs, fit.bf16), ...modelAttrs(s.weights) });
   return { logits: logits as Tensor2D, cache: layers.map((_, l) => ({ k: caches[2 * l] as Tensor4D, vT: caches[2 * l + 1] as Tensor4D })) };
 }
 
@@ -158,7 +165,7 @@ function modelStep(s: ModelStepInput): { logits: Tensor2D; cache: LayerCache[] }
 function openDecodeSession(s: DecodeSessionInput): DecodeSession | null {
   const fit = taping() || !ropeKernel(s.c.headDim) ? null : wholeStepFit(s.weights);
   if (!fit || !fit.lookup) return null;
-  const attrs = { eps: s.c.rmsNormEps, scale: 1 / Math.sqrt(s.c.headDim), heads: s.c.numHeads, bf16: fit.bf16 ? 1 : 0, layers: s.weights.layers.length, headBf16: s.weights.lmHead.bf16 ? 1 : 0 };
+  const attrs = { ...stepAttrs(s.c, fit.bf16), ...modelAttrs(s.weights) };
   return openNativeDecodeSession(modelInputs(s.weights, fit.table, s.adapter ?? undefined, s.past, s.past[0].k.shape[0]), attrs, s.keyBias, s.loraScale, s.capacity);
 }
 
