@@ -148,8 +148,6 @@ void decode_session_keep(decode_session* s, const int64_t* rows, int64_t n, cons
 
 int64_t decode_session_rows(const decode_session* s) { return s->B; }
 
-int64_t decode_session_length(const decode_session* s) { return s->Tp; }
-
 void decode_session_close(decode_session* s) {
   if (!s) return;
   free_cache(s);

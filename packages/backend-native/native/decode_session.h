@@ -25,9 +25,8 @@ int decode_session_step(decode_session* s, const int32_t* ids, const float* cos,
 /* Keeps rows `rows` [n] (strictly increasing, each below the row count), in that order, with LoRA row scales [n]. */
 void decode_session_keep(decode_session* s, const int64_t* rows, int64_t n, const float* lora_scale);
 
-/* Rows, and cached positions. */
+/* Rows of the batch. */
 int64_t decode_session_rows(const decode_session* s);
-int64_t decode_session_length(const decode_session* s);
 
 void decode_session_close(decode_session* s);
 

@@ -26,23 +26,9 @@ export function openNativeDecodeSession(inputs: Record<string, TensorInfo>, attr
   const layers = Array.from({ length: attrs.layers }, (_, l) => layerArrays(backend, inputs, `${l}.`, bf16, null, loraScale));
   const m = modelArrays(backend, inputs, attrs);
   const handle = addon.sessionOpen(layers, stepDims(inputs, '0.', s, attrs, backend.threads), m.norm, m.head, attrs.eps, attrs.headBf16, m.embed, bias, capacity, m.headPacked);
-  let rows = s.B;
-  let length = s.Tp;
   return {
-    get rows() {
-      return rows;
-    },
-    get length() {
-      return length;
-    },
-    step(ids, cos, sin, logits) {
-      addon.sessionStep(handle, ids, cos, sin, logits);
-      length++;
-    },
-    keep(kept, scale) {
-      addon.sessionKeep(handle, kept, scale);
-      rows = kept.length;
-    },
+    step: (ids, cos, sin, logits) => addon.sessionStep(handle, ids, cos, sin, logits),
+    keep: (kept, scale) => addon.sessionKeep(handle, kept, scale),
     close: () => addon.sessionClose(handle),
   };
 }

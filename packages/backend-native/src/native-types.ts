@@ -6,10 +6,6 @@
  * same cache.
  */
 export interface NativeDecodeSession {
-  /** Rows of the batch. */
-  readonly rows: number;
-  /** Cached positions. */
-  readonly length: number;
   /** One step: each row's new token `ids` [B] at rotary angles `cos`, `sin` [B, hd/2]; writes `logits` [B, V]. */
   step(ids: Int32Array, cos: Float32Array, sin: Float32Array, logits: Float32Array): void;
   /** Keeps `rows` (increasing), in order, with their LoRA scales (null without an adapter). */
