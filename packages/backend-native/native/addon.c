@@ -341,7 +341,7 @@ static napi_value model_step_op(napi_env env, napi_callback_info info) {
     napi_typeof(env, argv[8], &te);
     const int ok = (ti == napi_null || typed_arg(env, argv[7], napi_int32_array, &ids, &li)) && (te == napi_null || typed_arg(env, argv[8], napi_float32_array, &embed, &le));
     int bad = !ok || (ids && (int64_t)li < B) || (embed && (int64_t)le < V * H) || (ids && !embed && m.head_bf16);
-    for (int64_t b = 0; ids && !bad && b < B; b++) bad = ((int32_t*)ids)[b] < 0 || ((int32_t*)ids)[b] >= V;
+    bad = bad || (ids && !ids_in_vocab(ids, B, V));
     if (bad) {
       free(m.layers);
       napi_throw_range_error(env, NULL, "modelStep: ids [B] in [0, V) with embed [V, H] (or a float32 head) expected");

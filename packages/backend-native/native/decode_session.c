@@ -131,7 +131,7 @@ int decode_session_step(decode_session* s, const int32_t* ids, const float* cos,
   return r;
 }
 
-void decode_session_keep(decode_session* s, const int64_t* rows, int64_t n, const float* lora_scale) {
+void decode_session_keep(decode_session* s, const int32_t* rows, int64_t n, const float* lora_scale) {
   // Rows only move down (rows[i] ≥ i), so moving them in order never overwrites one still to move.
   for (int64_t i = 0; i < n; i++) {
     if (rows[i] == i) continue;

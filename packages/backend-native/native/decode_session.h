@@ -23,7 +23,7 @@ decode_session* decode_session_open(const model_step_args* m, const float* bias,
 int decode_session_step(decode_session* s, const int32_t* ids, const float* cos, const float* sin, float* logits);
 
 /* Keeps rows `rows` [n] (strictly increasing, each below the row count), in that order, with LoRA row scales [n]. */
-void decode_session_keep(decode_session* s, const int64_t* rows, int64_t n, const float* lora_scale);
+void decode_session_keep(decode_session* s, const int32_t* rows, int64_t n, const float* lora_scale);
 
 /* Rows of the batch. */
 int64_t decode_session_rows(const decode_session* s);

@@ -23,6 +23,11 @@ int64_t int_arg(napi_env env, napi_value v) {
   return x;
 }
 
+int ids_in_vocab(const int32_t* ids, int64_t n, int64_t V) {
+  for (int64_t i = 0; i < n; i++) if (ids[i] < 0 || ids[i] >= V) return 0;
+  return 1;
+}
+
 int i32_arg(napi_env env, napi_value v, int32_t** data, size_t* length) { return typed_arg(env, v, napi_int32_array, (void**)data, length); }
 
 int f64_arg(napi_env env, napi_value v, double** data, size_t* length) { return typed_arg(env, v, napi_float64_array, (void**)data, length); }

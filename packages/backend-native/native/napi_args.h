@@ -19,6 +19,8 @@ int f32_arg(napi_env env, napi_value v, float** data, size_t* length);
 int u16_arg(napi_env env, napi_value v, uint16_t** data, size_t* length);
 int i32_arg(napi_env env, napi_value v, int32_t** data, size_t* length);
 int f64_arg(napi_env env, napi_value v, double** data, size_t* length);
+/* Whether each of ids[0..n) is a token id of a vocabulary of V. */
+int ids_in_vocab(const int32_t* ids, int64_t n, int64_t V);
 /* An integer argument (-1 when it is not a number). */
 int64_t int_arg(napi_env env, napi_value v);
 

@@ -100,7 +100,7 @@ napi_value session_step(napi_env env, napi_callback_info info) {
   }
   const int64_t B = decode_session_rows(h->s);
   int bad = (int64_t)li < B || (int64_t)lc < B * h->half || (int64_t)ls < B * h->half || (int64_t)ll < B * h->V;
-  for (int64_t b = 0; !bad && b < B; b++) bad = ids[b] < 0 || ids[b] >= h->V;
+  bad = bad || !ids_in_vocab(ids, B, h->V);
   if (bad) {
     napi_throw_range_error(env, NULL, "sessionStep: ids [B] in [0, V), cos and sin [B, hd/2], logits [B, V] expected");
     return NULL;
@@ -128,11 +128,7 @@ napi_value session_keep(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "sessionKeep: rows increasing within the session's rows, and a scale for each, expected");
     return NULL;
   }
-  int64_t* keep = malloc(sizeof(int64_t) * (size_t)n);
-  if (!keep) { napi_throw_error(env, NULL, "sessionKeep: out of memory"); return NULL; }
-  for (int64_t i = 0; i < n; i++) keep[i] = rows[i];
-  decode_session_keep(h->s, keep, n, scale);
-  free(keep);
+  decode_session_keep(h->s, rows, n, scale);
   return NULL;
 }
 
