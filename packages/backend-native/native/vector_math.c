@@ -52,18 +52,21 @@ static inline double total(__m256d acc) {
   return s0 + s1;
 }
 
-double vm_exp_shift_sum(const float* src, float* dst, int64_t n, float shift) {
+/* vm_exp_shift_sum; dst NULL sums without storing. */
+static inline double exp_shift_sum(const float* src, float* dst, int64_t n, float shift) {
   __m256d acc = _mm256_setzero_pd();
   const __m512 sh = SPLAT(shift);
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 mk = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)0x00FF;
     const __m512 p = exp_vec(_mm512_sub_ps(_mm512_maskz_loadu_ps(mk, src + i), sh));
-    _mm512_mask_storeu_ps(dst + i, mk, p);
+    if (dst) _mm512_mask_storeu_ps(dst + i, mk, p);
     acc = add_eight(acc, _mm512_castps512_ps256(p));
     if (mk == 0xFFFF) acc = add_eight(acc, _mm512_extractf32x8_ps(p, 1));
   }
   return total(acc);
 }
+
+double vm_exp_shift_sum(const float* src, float* dst, int64_t n, float shift) { return exp_shift_sum(src, dst, n, shift); }
 
 /* log(x) of one vector as the module's $log2 computes it (for positive normal x). */
 static inline __m512 log_vec(__m512 m) {
@@ -149,6 +152,57 @@ void vm_log_contrast_at_least(const float* src, const float* sub, float* dst, in
   }
 }
 
+/* The first index of an element of x[0, n) equal to m (as JavaScript's indexOf: -0 equals 0), else 0 (m NaN). */
+static int64_t first_equal(const float* x, int64_t n, float m) {
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 mk = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)0x00FF;
+    const unsigned eq = _mm512_mask_cmp_ps_mask(mk, _mm512_maskz_loadu_ps(mk, x + i), SPLAT(m), _CMP_EQ_OQ);
+    if (eq) return i + __builtin_ctz(eq);
+  }
+  return 0;
+}
+
+double vm_greedy_pick(const float* x, int64_t n, int64_t* token) {
+  const float m = vm_max(x, n);
+  *token = first_equal(x, n, m);
+  return isfinite(m) ? exp_shift_sum(x, NULL, n, m) : NAN;
+}
+
+/*
+ * The scores: vm_log_affine of pA, vm_affine (or the fill) into scores, then vm_log_contrast_at_least over them, fused
+ * per block of sixteen (each element's operations unchanged, the log-probabilities kept in registers).
+ */
+static void contrast_scores(const float* pE, const float* pA, float* scores, int64_t n, const vm_contrast* c, float scale_a, float scale_e) {
+  const __m512 eps = SPLAT((float)c->eps), th = SPLAT(c->threshold);
+  const __m512 fill = SPLAT(c->masked_inf ? -INFINITY : (float)c->log_eps);
+  const int affine = !c->masked_inf && c->lam != 0;
+  const __m512d l = _mm512_set1_pd(c->lam);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 mk = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)0x00FF;
+    const __m512 la = log_vec(_mm512_add_ps(_mm512_mul_ps(_mm512_mask_loadu_ps(SPLAT(1.0f), mk, pA + i), SPLAT(scale_a)), eps));
+    __m512 sc = affine ? _mm512_add_ps(_mm512_mul_ps(la, SPLAT((float)-c->lam)), SPLAT((float)c->log_eps)) : fill;
+    const __m512 x = _mm512_mask_loadu_ps(SPLAT(1.0f), mk, pE + i);
+    const __mmask16 keep = _mm512_mask_cmp_ps_mask(mk, x, th, _CMP_GE_OQ);
+    if (keep) {
+      const __m512 g = log_vec(_mm512_add_ps(_mm512_mul_ps(x, SPLAT(scale_e)), eps));
+      const __m256 g0 = _mm512_cvtpd_ps(_mm512_sub_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(g)), _mm512_mul_pd(l, _mm512_cvtps_pd(_mm512_castps512_ps256(la)))));
+      const __m256 g1 = _mm512_cvtpd_ps(_mm512_sub_pd(_mm512_cvtps_pd(_mm512_extractf32x8_ps(g, 1)), _mm512_mul_pd(l, _mm512_cvtps_pd(_mm512_extractf32x8_ps(la, 1)))));
+      sc = _mm512_mask_mov_ps(sc, keep, _mm512_insertf32x8(_mm512_castps256_ps512(g0), g1, 1));
+    }
+    _mm512_mask_storeu_ps(scores + i, mk, sc);
+  }
+}
+
+double vm_contrastive_pick(const float* expert, const float* amateur, int64_t n, const vm_contrast* c, float* pE, float* pA, float* scores, int64_t* token) {
+  const double zE = exp_shift_sum(expert, pE, n, vm_max(expert, n));
+  const double zA = exp_shift_sum(amateur, pA, n, vm_max(amateur, n));
+  const double kept = vm_sum_at_least(pE, n, c->threshold);
+  contrast_scores(pE, pA, scores, n, c, (float)(1 / zA), (float)(1 / (kept + c->eps * zE)));
+  *token = first_equal(scores, n, vm_max(scores, n));
+  const float m = scores[*token];
+  return isfinite(m) ? exp_shift_sum(scores, NULL, n, m) : NAN;
+}
+
 #else
 int vector_math_available(void) { return 0; }
 float vm_max(const float* a, int64_t n) { (void)a; (void)n; return NAN; }
@@ -158,5 +212,11 @@ void vm_affine(const float* src, float* dst, int64_t n, float scale, float offse
 double vm_sum_at_least(const float* src, int64_t n, float threshold) { (void)src; (void)n; (void)threshold; return NAN; }
 void vm_log_contrast_at_least(const float* src, const float* sub, float* dst, int64_t n, float threshold, float scale, float offset, double lam) {
   (void)src; (void)sub; (void)dst; (void)n; (void)threshold; (void)scale; (void)offset; (void)lam;
+}
+double vm_greedy_pick(const float* x, int64_t n, int64_t* token) { (void)x; (void)n; *token = 0; return NAN; }
+double vm_contrastive_pick(const float* expert, const float* amateur, int64_t n, const vm_contrast* c, float* pE, float* pA, float* scores, int64_t* token) {
+  (void)expert; (void)amateur; (void)n; (void)c; (void)pE; (void)pA; (void)scores;
+  *token = 0;
+  return NAN;
 }
 #endif

@@ -20,4 +20,27 @@ double vm_sum_at_least(const float* src, int64_t n, float threshold);
 /* Where src[i] >= threshold: dst[i] = float32(log(src[i]·scale + offset) - lam·sub[i]) (difference in float64). */
 void vm_log_contrast_at_least(const float* src, const float* sub, float* dst, int64_t n, float threshold, float scale, float offset, double lam);
 
+/*
+ * Greedy decoding's step (@cope/decoding's argmaxLogSoftmax): *token = the first index of the largest element (0 when
+ * none equals it: a NaN), and returns Σ exp(x[i] − max) as vm_exp_shift_sum sums it (NaN when the max is not finite).
+ */
+double vm_greedy_pick(const float* x, int64_t n, int64_t* token);
+
+/* Contrastive scoring's settings, each as the JavaScript passes compute with it (float32 casts at the same places). */
+typedef struct {
+  double lam;       /* λ, the amateur's weight */
+  float threshold;  /* plausibility, as float32 */
+  double eps;       /* ε added to probabilities (1e-8) */
+  double log_eps;   /* log ε as JavaScript's Math.log gives it */
+  int masked_inf;   /* masked tokens score −∞ (else log ε − λ·log(p_amateur + ε)) */
+} vm_contrast;
+
+/*
+ * CoPe's contrastive step (@cope/decoding's scores.ts): scores[0, n) from the expert's and amateur's logits, *token
+ * their first argmax, and returns Σ exp(scores − scores[token]) (NaN when that score is not finite), the normaliser of
+ * the greedy token's log-probability. Every element's operations and every sum's order are those of the passes above,
+ * so the results are bitwise theirs, in five passes instead of eleven. pE, pA: scratch of n.
+ */
+double vm_contrastive_pick(const float* expert, const float* amateur, int64_t n, const vm_contrast* c, float* pE, float* pA, float* scores, int64_t* token);
+
 #endif

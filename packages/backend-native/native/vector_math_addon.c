@@ -85,6 +85,59 @@ static napi_value vm_log_contrast_op(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* argv[i] as a Float64Array of at least n elements; throws naming `who` otherwise. */
+static double* f64_block(napi_env env, napi_value v, size_t n, const char* who) {
+  double* data;
+  size_t length;
+  if (!f64_arg(env, v, &data, &length) || length < n) {
+    napi_throw_range_error(env, NULL, who);
+    return NULL;
+  }
+  return data;
+}
+
+static napi_value vm_greedy_pick_op(napi_env env, napi_callback_info info) {
+  GET_ARGS(3);
+  const int64_t n = argc == 3 ? int_arg(env, argv[1]) : -1;
+  const char* who = "vmGreedyPick: expected (x: Float32Array, n: a positive multiple of 8 within it, out: Float64Array(2))";
+  if (n <= 0) {
+    napi_throw_range_error(env, NULL, who);
+    return NULL;
+  }
+  float* x = block_arg(env, argv[0], n, who);
+  double* out = x ? f64_block(env, argv[2], 2, who) : NULL;
+  if (!out) return NULL;
+  int64_t token;
+  out[1] = vm_greedy_pick(x, n, &token);
+  out[0] = (double)token;
+  return NULL;
+}
+
+static napi_value vm_contrastive_pick_op(napi_env env, napi_callback_info info) {
+  GET_ARGS(8);
+  const int64_t n = argc == 8 ? int_arg(env, argv[2]) : -1;
+  const char* who =
+      "vmContrastivePick: expected (expert, amateur: Float32Arrays, n: a positive multiple of 8 within each, pE, logA, scores: Float32Arrays of n, "
+      "settings: Float64Array [lam, threshold, eps, logEps, maskedInf], out: Float64Array(2))";
+  if (n <= 0) {
+    napi_throw_range_error(env, NULL, who);
+    return NULL;
+  }
+  float* arrays[5];
+  for (int i = 0; i < 5; i++) {
+    arrays[i] = block_arg(env, argv[i < 2 ? i : i + 1], n, who);
+    if (!arrays[i]) return NULL;
+  }
+  const double* s = f64_block(env, argv[6], 5, who);
+  double* out = s ? f64_block(env, argv[7], 2, who) : NULL;
+  if (!out) return NULL;
+  const vm_contrast c = {.lam = s[0], .threshold = (float)s[1], .eps = s[2], .log_eps = s[3], .masked_inf = s[4] != 0};
+  int64_t token;
+  out[1] = vm_contrastive_pick(arrays[0], arrays[1], n, &c, arrays[2], arrays[3], arrays[4], &token);
+  out[0] = (double)token;
+  return NULL;
+}
+
 void define_vector_math(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
     {"vmAvailable", NULL, vm_available_op, NULL, NULL, NULL, napi_default, NULL},
@@ -94,6 +147,8 @@ void define_vector_math(napi_env env, napi_value exports) {
     {"vmAffine", NULL, vm_affine_op, NULL, NULL, NULL, napi_default, NULL},
     {"vmSumAtLeast", NULL, vm_sum_at_least_op, NULL, NULL, NULL, napi_default, NULL},
     {"vmLogContrastAtLeast", NULL, vm_log_contrast_op, NULL, NULL, NULL, napi_default, NULL},
+    {"vmGreedyPick", NULL, vm_greedy_pick_op, NULL, NULL, NULL, napi_default, NULL},
+    {"vmContrastivePick", NULL, vm_contrastive_pick_op, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 }

@@ -42,4 +42,15 @@ export interface NativeVectorMath {
   sumAtLeast(src: Float32Array, n: number, threshold: number): number;
   /** Where src[i] >= threshold: dst[i] = float32(log(src[i]·scale + offset) − lam·sub[i]). */
   logContrastAtLeast(src: Float32Array, sub: Float32Array, dst: Float32Array, n: number, threshold: number, scale: number, offset: number, lam: number): void;
+  /**
+   * Greedy decoding's step in one call (n > 0): out[0] = the first index of x's largest element (0 when it is NaN),
+   * out[1] = Σ exp(x − max) as {@link expShiftSum} sums it (NaN when the max is not finite).
+   */
+  greedyPick(x: Float32Array, n: number, out: Float64Array): void;
+  /**
+   * CoPe's contrastive step in one call (n > 0), bitwise @cope/decoding's passes: `scores` from the expert's and
+   * amateur's logits (`pE`, `pA`: scratch of n), out[0] their first argmax, out[1] Σ exp(scores − scores[out[0]])
+   * (NaN when that score is not finite). settings: [λ, plausibility, ε, log ε, masked −∞ ? 1 : 0].
+   */
+  contrastivePick(expert: Float32Array, amateur: Float32Array, n: number, pE: Float32Array, pA: Float32Array, scores: Float32Array, settings: Float64Array, out: Float64Array): void;
 }

@@ -17,5 +17,7 @@ export function nativeVectorMath(): NativeVectorMath | null {
     affine: addon.vmAffine,
     sumAtLeast: addon.vmSumAtLeast,
     logContrastAtLeast: addon.vmLogContrastAtLeast,
+    greedyPick: addon.vmGreedyPick,
+    contrastivePick: addon.vmContrastivePick,
   });
 }

@@ -1,4 +1,4 @@
-import { affine, expShiftSum, kernelInput, logAffine, logContrastAtLeast, maxOf, sumAtLeast, workspace } from './kernels/vector-math.js';
+import { affine, expShiftSum, kernelInput, logAffine, logContrastAtLeast, maxOf, nativePicks, nativeScratch, sumAtLeast, workspace } from './kernels/vector-math.js';
 
 /**
  * The per-step scoring math over the vocabulary: greedy's argmax and log-softmax, and CoPe's contrastive
@@ -26,8 +26,18 @@ function asInput(logits: ArrayLike<number>, room: Float32Array): Float32Array {
   return room;
 }
 
+/** The native steps' results, [token, Σ exp(x − x[token])], and the contrastive step's settings. */
+const picked = new Float64Array(2);
+const settings = new Float64Array(5);
+
 /** Greedy step: the argmax (first on ties, as torch.argmax) and its log-softmax. */
 export function argmaxLogSoftmax(logits: ArrayLike<number>): { token: number; logProb: number } {
+  // One native call where the addon has it: the passes below, fused (bitwise the same, tested).
+  const nk = logits instanceof Float32Array ? nativePicks(logits.length) : null;
+  if (nk) {
+    nk.greedyPick(logits as Float32Array, logits.length, picked);
+    return { token: picked[0], logProb: -Math.log(picked[1]) };
+  }
   const [room, scratch] = workspace(logits.length, 2);
   const x = asInput(logits, room);
   const m = maxOf(x);
@@ -65,15 +75,31 @@ function score(expertLogits: ArrayLike<number>, amateurLogits: ArrayLike<number>
 }
 
 /**
+ * {@link score} and the log-softmax normaliser at its argmax in one native call where the addon has it (its passes
+ * fused, bitwise the same: tested), else null.
+ */
+function nativeScore(expertLogits: ArrayLike<number>, amateurLogits: ArrayLike<number>, c: ContrastiveMath): { scores: Float32Array; token: number; sum: number } | null {
+  const V = expertLogits.length;
+  const nk = expertLogits instanceof Float32Array && amateurLogits instanceof Float32Array && amateurLogits.length === V ? nativePicks(V) : null;
+  if (!nk) return null;
+  const [pE, pA, scores] = nativeScratch(V, 3);
+  settings.set([c.contrastiveAlpha, c.plausibility, EPS, LOG_EPS, c.masked === 'inf' ? 1 : 0]);
+  nk.contrastivePick(expertLogits as Float32Array, amateurLogits as Float32Array, V, pE, pA, scores, settings, picked);
+  return { scores, token: picked[0], sum: picked[1] };
+}
+
+/**
  * CoPe's contrastive scores for one step: the expert's plausible set, renormalised, minus λ times the
  * amateur's log-probabilities (float32 values, as the kernels compute them).
  */
 export function contrastiveScores(expertLogits: ArrayLike<number>, amateurLogits: ArrayLike<number>, c: ContrastiveMath): Float64Array {
-  return new Float64Array(score(expertLogits, amateurLogits, c).scores);
+  return new Float64Array((nativeScore(expertLogits, amateurLogits, c) ?? score(expertLogits, amateurLogits, c)).scores);
 }
 
 /** Greedy contrastive step: the scores' argmax and its log-softmax. */
 export function contrastiveGreedy(expertLogits: ArrayLike<number>, amateurLogits: ArrayLike<number>, c: ContrastiveMath): { token: number; logProb: number } {
+  const fused = nativeScore(expertLogits, amateurLogits, c);
+  if (fused) return { token: fused.token, logProb: -Math.log(fused.sum) };
   const { scores, token, scratch } = score(expertLogits, amateurLogits, c);
   const m = scores[token];
   if (!Number.isFinite(m)) return { token, logProb: NaN };

@@ -1,7 +1,8 @@
 import { Rng } from '@cope/core';
 import { loadAddon } from '@cope/backend-native';
 import { readFileSync } from 'node:fs';
-import { affine, expShiftSum, logAffine, logContrastAtLeast, maxOf, sumAtLeast, vectorMathImplementation, workspace } from '../src/kernels/vector-math.js';
+import { affine, expShiftSum, logAffine, logContrastAtLeast, maxOf, nativePicks, sumAtLeast, vectorMathImplementation, workspace } from '../src/kernels/vector-math.js';
+import { argmaxLogSoftmax, contrastiveGreedy, contrastiveScores, type ContrastiveMath } from '../src/scores.js';
 
 /** The kernel tests run on both implementations: the addon's AVX-512 passes (where built) and the WebAssembly module. */
 const IMPLEMENTATIONS = ['native', 'wasm'] as const;
@@ -190,5 +191,55 @@ describe('the native passes against the WebAssembly module', () => {
       nat.sums.forEach((x, i) => expect(Object.is(x, wasm.sums[i])).toBe(true));
       nat.arrays.forEach((x, i) => expect(x.equals(wasm.arrays[i])).toBe(true));
     }
+  });
+});
+
+describe('the native one-call steps against the passes one at a time (WebAssembly)', () => {
+  afterAll(() => void vectorMathImplementation('native'));
+  const hasNative = () => vectorMathImplementation('native') === 'native';
+
+  test('a vocabulary of whole blocks takes the one-call steps where the native passes run', () => {
+    vectorMathImplementation('native');
+    expect(!!nativePicks(8000)).toBe(hasNative());
+    expect(nativePicks(8003)).toBeNull();
+    expect(nativePicks(0)).toBeNull();
+    vectorMathImplementation('wasm');
+    expect(nativePicks(8000)).toBeNull();
+  });
+
+  test('greedy and contrastive steps give the same tokens, log-probabilities and scores, bit for bit', () => {
+    const rng = new Rng(14);
+    const specials = [0, -0, Infinity, -Infinity, NaN, 1e-45, 3.4e38, -3.4e38, 88.5, -87.5];
+    const cases: Array<{ expert: Float32Array; amateur: Float32Array }> = [];
+    for (const n of [8, 24, 8000, 32000]) {
+      const wide = () => Float32Array.from({ length: n }, () => (rng.next() * 2 - 1) * 30);
+      // An untrained model (every token plausible), a peaked one (few plausible), ties, and special values.
+      cases.push({ expert: wide(), amateur: wide() });
+      cases.push({ expert: Float32Array.from({ length: n }, (_, i) => (i % 50 === 3 ? 12 : rng.normal())), amateur: wide() });
+      const tied = wide().fill(2, 0, Math.min(n, 5));
+      cases.push({ expert: tied, amateur: tied.slice() });
+      const special = wide().map((v, i) => (i % 7 === 1 ? specials[(i / 7) % specials.length | 0] : v));
+      cases.push({ expert: special, amateur: wide() }, { expert: wide(), amateur: special });
+    }
+    const settings: ContrastiveMath[] = [
+      { contrastiveAlpha: 0.1, plausibility: 0.1, masked: 'eps' }, { contrastiveAlpha: 0.5, plausibility: 0.3, masked: 'inf' },
+      { contrastiveAlpha: 0, plausibility: 0.1, masked: 'eps' }, { contrastiveAlpha: 1, plausibility: 0, masked: 'eps' }, { contrastiveAlpha: 0.1, plausibility: 1, masked: 'eps' },
+    ];
+    const run = (impl: 'native' | 'wasm') => {
+      vectorMathImplementation(impl);
+      return cases.flatMap(({ expert, amateur }) => [
+        argmaxLogSoftmax(expert), argmaxLogSoftmax(amateur),
+        ...settings.flatMap((c) => [contrastiveGreedy(expert, amateur, c), Buffer.from(new Float32Array(contrastiveScores(expert, amateur, c)).buffer)]),
+      ]);
+    };
+    const fused = run('native');
+    const passes = run('wasm');
+    fused.forEach((x, i) => {
+      const y = passes[i];
+      if (Buffer.isBuffer(x)) return expect(x.equals(y as Buffer)).toBe(true);
+      const a = x as { token: number; logProb: number }, b = y as { token: number; logProb: number };
+      expect(a.token).toBe(b.token);
+      expect(Object.is(a.logProb, b.logProb)).toBe(true);
+    });
   });
 });

@@ -67,6 +67,22 @@ export function kernelInput(a: Float32Array, room: Float32Array): Float32Array {
   return room;
 }
 
+/**
+ * The addon's one-call decoding steps ({@link NativeVectorMath.greedyPick}, `contrastivePick`) for a vocabulary of `n`,
+ * where they apply: the native passes preferred and built, n a positive multiple of {@link LANES} (no remainder for
+ * JavaScript to finish). Null otherwise: the passes below, one at a time, give the same bits.
+ */
+export function nativePicks(n: number): NativeVectorMath | null {
+  return n > 0 && n % LANES === 0 ? native() : null;
+}
+
+let scratch = new Float32Array(0);
+/** `count` disjoint arrays of length n in memory of this module's own (the native steps' scratch), valid until the next call. */
+export function nativeScratch(n: number, count: number): Float32Array[] {
+  if (scratch.length < n * count) scratch = new Float32Array(n * count);
+  return Array.from({ length: count }, (_, i) => scratch.subarray(i * n, (i + 1) * n));
+}
+
 /** The largest element of `a` (from {@link workspace}, or {@link kernelInput}'s); -Infinity when empty, NaN if any is NaN. */
 export function maxOf(a: Float32Array): number {
   const bulk = bulkOf(a.length);
