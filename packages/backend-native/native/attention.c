@@ -57,6 +57,68 @@ static inline float dot(const float* a, const float* b, int64_t n) {
 }
 #endif
 
+#if defined(__AVX512F__)
+/*
+ * Sixteen sums at once: lane j is _mm512_reduce_add_ps(v[j]) bit for bit (the same pairs added: lanes i and i+8, then
+ * i and i+4, i and i+2, i and i+1), with a shuffle tree instead of sixteen horizontal reductions.
+ */
+static inline __m512 reduce16(const __m512* v) {
+  __m512 w[8], x[4], y[2];
+  for (int p = 0; p < 8; p++) w[p] = _mm512_add_ps(_mm512_shuffle_f32x4(v[p], v[p + 8], 0x44), _mm512_shuffle_f32x4(v[p], v[p + 8], 0xEE));
+  for (int p = 0; p < 4; p++) x[p] = _mm512_add_ps(_mm512_shuffle_f32x4(w[p], w[p + 4], 0x88), _mm512_shuffle_f32x4(w[p], w[p + 4], 0xDD));
+  for (int p = 0; p < 2; p++) y[p] = _mm512_add_ps(_mm512_shuffle_ps(x[p], x[p + 2], 0x44), _mm512_shuffle_ps(x[p], x[p + 2], 0xEE));
+  const __m512 z = _mm512_add_ps(_mm512_shuffle_ps(y[0], y[1], 0x88), _mm512_shuffle_ps(y[0], y[1], 0xDD));
+  return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 2, 1, 3, 8, 10, 9, 11, 4, 6, 5, 7, 12, 14, 13, 15), z);
+}
+
+/*
+ * out[j] = dot(a, rows + j·stride, n) for j < count (at most 16), as dot() computes each: the same fused multiply-adds
+ * in the same order, then reduce16 for the sums.
+ */
+static inline __m512 dots16(const float* a, const float* rows, int64_t stride, int64_t count, int64_t n) {
+  __m512 acc[16];
+  for (int j = 0; j < 16; j++) acc[j] = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = lanes(n - i);
+    const __m512 x = _mm512_maskz_loadu_ps(m, a + i);
+    for (int64_t j = 0; j < count; j++) acc[j] = _mm512_fmadd_ps(x, _mm512_maskz_loadu_ps(m, rows + j * stride + i), acc[j]);
+  }
+  return reduce16(acc);
+}
+
+/* One query head over T positions: scores (+ bias) into s, their softmax, then out[d] = weights · v row d. */
+static void attend_head(const float* qs, const float* kj, const float* vj, const float* bias, float* s, float* out, int64_t T, int64_t cap, int64_t hd) {
+  __m512 top = _mm512_set1_ps(-INFINITY);
+  for (int64_t t = 0; t < T; t += 16) {
+    const __mmask16 mk = lanes(T - t);
+    const __m512 x = _mm512_add_ps(dots16(qs, kj + t * hd, hd, T - t < 16 ? T - t : 16, hd), _mm512_maskz_loadu_ps(mk, bias + t));
+    _mm512_mask_storeu_ps(s + t, mk, x);
+    top = _mm512_mask_max_ps(top, mk, x, top);  // a NaN score is skipped, as a running "s > m" skips it
+  }
+  const float m = _mm512_reduce_max_ps(top);
+  double sum = 0;
+  exp_shifted(s, T, m);
+  for (int64_t t = 0; t < T; t++) sum += s[t];
+  const float inv = (float)(1.0 / sum);
+  for (int64_t t = 0; t < T; t++) s[t] *= inv;
+  for (int64_t d = 0; d < hd; d += 16) _mm512_mask_storeu_ps(out + d, lanes(hd - d), dots16(s, vj + d * cap, cap, hd - d < 16 ? hd - d : 16, T));
+}
+#else
+static void attend_head(const float* qs, const float* kj, const float* vj, const float* bias, float* s, float* out, int64_t T, int64_t cap, int64_t hd) {
+  float m = -INFINITY;
+  for (int64_t t = 0; t < T; t++) {
+    s[t] = dot(qs, kj + t * hd, hd) + bias[t];
+    if (s[t] > m) m = s[t];
+  }
+  double sum = 0;
+  exp_shifted(s, T, m);
+  for (int64_t t = 0; t < T; t++) sum += s[t];
+  const float inv = (float)(1.0 / sum);
+  for (int64_t t = 0; t < T; t++) s[t] *= inv;
+  for (int64_t d = 0; d < hd; d++) out[d] = dot(s, vj + d * cap, T);
+}
+#endif
+
 void step_attention_pairs(const float* q, const float* k, const float* vT, const float* bias, float* out, float* scratch,
                           int64_t B, int64_t kvH, int64_t g, int64_t T, int64_t cap, int64_t hd, float scale, int64_t first, int64_t stride) {
   // Vectorized over the head size for the scores and over positions for the weighted sum (both contiguous in
@@ -68,20 +130,8 @@ void step_attention_pairs(const float* q, const float* k, const float* vT, const
     const float* vj = vT + pair * hd * cap;
     for (int64_t gi = 0; gi < g; gi++) {
       const float* qh = q + (pair * g + gi) * hd;
-      float* oh = out + (pair * g + gi) * hd;
       for (int64_t d = 0; d < hd; d++) qs[d] = qh[d] * scale;
-      float m = -INFINITY;
-      for (int64_t t = 0; t < T; t++) {
-        const float s = dot(qs, kj + t * hd, hd) + bias[b * cap + t];
-        scratch[t] = s;
-        if (s > m) m = s;
-      }
-      double sum = 0;
-      exp_shifted(scratch, T, m);
-      for (int64_t t = 0; t < T; t++) sum += scratch[t];
-      const float inv = (float)(1.0 / sum);
-      for (int64_t t = 0; t < T; t++) scratch[t] *= inv;
-      for (int64_t d = 0; d < hd; d++) oh[d] = dot(scratch, vj + d * cap, T);
+      attend_head(qs, kj, vj, bias + b * cap, scratch, out + (pair * g + gi) * hd, T, cap, hd);
     }
   }
 }

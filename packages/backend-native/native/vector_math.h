@@ -9,7 +9,7 @@
 int vector_math_available(void);
 /* The largest element (NaN if any is NaN; -inf when n is 0). */
 float vm_max(const float* a, int64_t n);
-/* dst[i] = exp(src[i] - shift); the sum of the results in float64. */
+/* dst[i] = exp(src[i] - shift); the sum of the results in float64, by chunks of 1024 elements as the module adds them. */
 double vm_exp_shift_sum(const float* src, float* dst, int64_t n, float shift);
 /* a[i] = log(a[i]·scale + offset). */
 void vm_log_affine(float* a, int64_t n, float scale, float offset);
@@ -22,9 +22,10 @@ void vm_log_contrast_at_least(const float* src, const float* sub, float* dst, in
 
 /*
  * Greedy decoding's step (@cope/decoding's argmaxLogSoftmax): *token = the first index of the largest element (0 when
- * none equals it: a NaN), and returns Σ exp(x[i] − max) as vm_exp_shift_sum sums it (NaN when the max is not finite).
+ * none equals it: a NaN), and returns Σ exp(x[i] − max) as vm_exp_shift_sum sums it (NaN when the max is not finite),
+ * on `threads` (whole chunks each).
  */
-double vm_greedy_pick(const float* x, int64_t n, int64_t* token);
+double vm_greedy_pick(const float* x, int64_t n, int64_t* token, int threads);
 
 /* Contrastive scoring's settings, each as the JavaScript passes compute with it (float32 casts at the same places). */
 typedef struct {
@@ -39,8 +40,9 @@ typedef struct {
  * CoPe's contrastive step (@cope/decoding's scores.ts): scores[0, n) from the expert's and amateur's logits, *token
  * their first argmax, and returns Σ exp(scores − scores[token]) (NaN when that score is not finite), the normaliser of
  * the greedy token's log-probability. Every element's operations and every sum's order are those of the passes above,
- * so the results are bitwise theirs, in five passes instead of eleven. pE, pA: scratch of n.
+ * so the results are bitwise theirs, in five passes instead of eleven, on any number of `threads` (each takes whole
+ * chunks of the sums: about the columns of the logits the head's product gave it). pE, pA: scratch of n.
  */
-double vm_contrastive_pick(const float* expert, const float* amateur, int64_t n, const vm_contrast* c, float* pE, float* pA, float* scores, int64_t* token);
+double vm_contrastive_pick(const float* expert, const float* amateur, int64_t n, const vm_contrast* c, float* pE, float* pA, float* scores, int64_t* token, int threads);
 
 #endif

@@ -97,9 +97,9 @@ static double* f64_block(napi_env env, napi_value v, size_t n, const char* who) 
 }
 
 static napi_value vm_greedy_pick_op(napi_env env, napi_callback_info info) {
-  GET_ARGS(3);
-  const int64_t n = argc == 3 ? int_arg(env, argv[1]) : -1;
-  const char* who = "vmGreedyPick: expected (x: Float32Array, n: a positive multiple of 8 within it, out: Float64Array(2))";
+  GET_ARGS(4);
+  const int64_t n = argc == 4 ? int_arg(env, argv[1]) : -1;
+  const char* who = "vmGreedyPick: expected (x: Float32Array, n: a positive multiple of 8 within it, out: Float64Array(2), threads)";
   if (n <= 0) {
     napi_throw_range_error(env, NULL, who);
     return NULL;
@@ -108,17 +108,17 @@ static napi_value vm_greedy_pick_op(napi_env env, napi_callback_info info) {
   double* out = x ? f64_block(env, argv[2], 2, who) : NULL;
   if (!out) return NULL;
   int64_t token;
-  out[1] = vm_greedy_pick(x, n, &token);
+  out[1] = vm_greedy_pick(x, n, &token, (int)int_arg(env, argv[3]));
   out[0] = (double)token;
   return NULL;
 }
 
 static napi_value vm_contrastive_pick_op(napi_env env, napi_callback_info info) {
-  GET_ARGS(8);
-  const int64_t n = argc == 8 ? int_arg(env, argv[2]) : -1;
+  GET_ARGS(9);
+  const int64_t n = argc == 9 ? int_arg(env, argv[2]) : -1;
   const char* who =
       "vmContrastivePick: expected (expert, amateur: Float32Arrays, n: a positive multiple of 8 within each, pE, logA, scores: Float32Arrays of n, "
-      "settings: Float64Array [lam, threshold, eps, logEps, maskedInf], out: Float64Array(2))";
+      "settings: Float64Array [lam, threshold, eps, logEps, maskedInf], out: Float64Array(2), threads)";
   if (n <= 0) {
     napi_throw_range_error(env, NULL, who);
     return NULL;
@@ -133,7 +133,7 @@ static napi_value vm_contrastive_pick_op(napi_env env, napi_callback_info info) 
   if (!out) return NULL;
   const vm_contrast c = {.lam = s[0], .threshold = (float)s[1], .eps = s[2], .log_eps = s[3], .masked_inf = s[4] != 0};
   int64_t token;
-  out[1] = vm_contrastive_pick(arrays[0], arrays[1], n, &c, arrays[2], arrays[3], arrays[4], &token);
+  out[1] = vm_contrastive_pick(arrays[0], arrays[1], n, &c, arrays[2], arrays[3], arrays[4], &token, (int)int_arg(env, argv[8]));
   out[0] = (double)token;
   return NULL;
 }

@@ -61,8 +61,8 @@ export interface NativeAddon {
   vmAffine(src: Float32Array, dst: Float32Array, n: number, scale: number, offset: number): void;
   vmSumAtLeast(src: Float32Array, n: number, threshold: number): number;
   vmLogContrastAtLeast(src: Float32Array, sub: Float32Array, dst: Float32Array, n: number, threshold: number, scale: number, offset: number, lam: number): void;
-  vmGreedyPick(x: Float32Array, n: number, out: Float64Array): void;
-  vmContrastivePick(expert: Float32Array, amateur: Float32Array, n: number, pE: Float32Array, pA: Float32Array, scores: Float32Array, settings: Float64Array, out: Float64Array): void;
+  vmGreedyPick(x: Float32Array, n: number, out: Float64Array, threads: number): void;
+  vmContrastivePick(expert: Float32Array, amateur: Float32Array, n: number, pE: Float32Array, pA: Float32Array, scores: Float32Array, settings: Float64Array, out: Float64Array, threads: number): void;
   /** OpenBLAS's build description. */
   config(): string;
   bf16ToF32(src: Uint16Array, dst: Float32Array): void;

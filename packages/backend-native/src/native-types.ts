@@ -32,7 +32,7 @@ export interface ModelStepAttrs {
 export interface NativeVectorMath {
   /** The largest of a[0..n) (NaN if any is NaN). */
   max(a: Float32Array, n: number): number;
-  /** dst[i] = exp(src[i] − shift); returns their sum in float64. */
+  /** dst[i] = exp(src[i] − shift); returns their sum in float64 (chunks of 1024 elements, as the module adds them). */
   expShiftSum(src: Float32Array, dst: Float32Array, n: number, shift: number): number;
   /** a[i] = log(a[i]·scale + offset). */
   logAffine(a: Float32Array, n: number, scale: number, offset: number): void;
@@ -44,13 +44,15 @@ export interface NativeVectorMath {
   logContrastAtLeast(src: Float32Array, sub: Float32Array, dst: Float32Array, n: number, threshold: number, scale: number, offset: number, lam: number): void;
   /**
    * Greedy decoding's step in one call (n > 0): out[0] = the first index of x's largest element (0 when it is NaN),
-   * out[1] = Σ exp(x − max) as {@link expShiftSum} sums it (NaN when the max is not finite).
+   * out[1] = Σ exp(x − max) as {@link expShiftSum} sums it (NaN when the max is not finite). On `threads` (the same
+   * bits on any number): each takes whole chunks of the sum, about the logits the head's product gave it.
    */
-  greedyPick(x: Float32Array, n: number, out: Float64Array): void;
+  greedyPick(x: Float32Array, n: number, out: Float64Array, threads: number): void;
   /**
    * CoPe's contrastive step in one call (n > 0), bitwise @cope/decoding's passes: `scores` from the expert's and
    * amateur's logits (`pE`, `pA`: scratch of n), out[0] their first argmax, out[1] Σ exp(scores − scores[out[0]])
-   * (NaN when that score is not finite). settings: [λ, plausibility, ε, log ε, masked −∞ ? 1 : 0].
+   * (NaN when that score is not finite). settings: [λ, plausibility, ε, log ε, masked −∞ ? 1 : 0]. On `threads`, as
+   * {@link greedyPick}.
    */
-  contrastivePick(expert: Float32Array, amateur: Float32Array, n: number, pE: Float32Array, pA: Float32Array, scores: Float32Array, settings: Float64Array, out: Float64Array): void;
+  contrastivePick(expert: Float32Array, amateur: Float32Array, n: number, pE: Float32Array, pA: Float32Array, scores: Float32Array, settings: Float64Array, out: Float64Array, threads: number): void;
 }

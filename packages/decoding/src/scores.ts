@@ -1,4 +1,4 @@
-import { affine, expShiftSum, kernelInput, logAffine, logContrastAtLeast, maxOf, nativePicks, nativeScratch, sumAtLeast, workspace } from './kernels/vector-math.js';
+import { affine, expShiftSum, kernelInput, logAffine, logContrastAtLeast, maxOf, nativePicks, nativeScratch, pickThreads, sumAtLeast, workspace } from './kernels/vector-math.js';
 
 /**
  * The per-step scoring math over the vocabulary: greedy's argmax and log-softmax, and CoPe's contrastive
@@ -35,7 +35,7 @@ export function argmaxLogSoftmax(logits: ArrayLike<number>): { token: number; lo
   // One native call where the addon has it: the passes below, fused (bitwise the same, tested).
   const nk = logits instanceof Float32Array ? nativePicks(logits.length) : null;
   if (nk) {
-    nk.greedyPick(logits as Float32Array, logits.length, picked);
+    nk.greedyPick(logits as Float32Array, logits.length, picked, pickThreads());
     return { token: picked[0], logProb: -Math.log(picked[1]) };
   }
   const [room, scratch] = workspace(logits.length, 2);
@@ -84,7 +84,7 @@ function nativeScore(expertLogits: ArrayLike<number>, amateurLogits: ArrayLike<n
   if (!nk) return null;
   const [pE, pA, scores] = nativeScratch(V, 3);
   settings.set([c.contrastiveAlpha, c.plausibility, EPS, LOG_EPS, c.masked === 'inf' ? 1 : 0]);
-  nk.contrastivePick(expertLogits as Float32Array, amateurLogits as Float32Array, V, pE, pA, scores, settings, picked);
+  nk.contrastivePick(expertLogits as Float32Array, amateurLogits as Float32Array, V, pE, pA, scores, settings, picked, pickThreads());
   return { scores, token: picked[0], sum: picked[1] };
 }
 

@@ -1,7 +1,7 @@
 import { Rng } from '@cope/core';
 import { loadAddon } from '@cope/backend-native';
 import { readFileSync } from 'node:fs';
-import { affine, expShiftSum, logAffine, logContrastAtLeast, maxOf, nativePicks, sumAtLeast, vectorMathImplementation, workspace } from '../src/kernels/vector-math.js';
+import { affine, expShiftSum, logAffine, logContrastAtLeast, maxOf, nativePicks, setPickThreads, sumAtLeast, vectorMathImplementation, workspace } from '../src/kernels/vector-math.js';
 import { argmaxLogSoftmax, contrastiveGreedy, contrastiveScores, type ContrastiveMath } from '../src/scores.js';
 
 /** The kernel tests run on both implementations: the addon's AVX-512 passes (where built) and the WebAssembly module. */
@@ -85,6 +85,37 @@ describe.each(IMPLEMENTATIONS)('vector max / exp / log kernels (float32, %s)', (
     expect(logAffine(big[1].subarray(5_999_992), 1, 0)).toBeUndefined();
     expect(big[1][5_999_999]).toBeCloseTo(Math.LN2, 6);
     expect(() => expShiftSum(big[0], workspace(7, 1)[0], 0)).toThrow(/inputs/);
+  });
+});
+
+describe.each(IMPLEMENTATIONS)('the exponentials\' sum order (%s)', (impl) => {
+  beforeAll(() => void vectorMathImplementation(impl));
+  afterAll(() => void vectorMathImplementation('native'));
+
+  /**
+   * The documented order, in plain JavaScript over the stored exponentials: chunks of 1024 elements, each from zero
+   * into four float64 lanes (lane j takes float32(e[j] + e[j + 4]) of every eight), (l0 + l2) + (l1 + l3) a chunk, the
+   * chunks' sums added in order, then the elements past the last eight one by one.
+   */
+  const documentedSum = (e: Float32Array) => {
+    const bulk = e.length - (e.length % 8);
+    let sum = 0;
+    for (let c = 0; c < bulk; c += 1024) {
+      const l = [0, 0, 0, 0];
+      for (let i = c; i < Math.min(c + 1024, bulk); i += 8) for (let j = 0; j < 4; j++) l[j] += Math.fround(e[i + j] + e[i + j + 4]);
+      sum += l[0] + l[2] + (l[1] + l[3]);
+    }
+    for (let i = bulk; i < e.length; i++) sum += e[i];
+    return sum;
+  };
+
+  test.each([8, 1024, 1032, 8000, 8003, 32000])('expShiftSum adds its results in that order, bit for bit (n = %i)', (n) => {
+    const rng = new Rng(15);
+    const [a, out] = workspace(n, 2);
+    // Wide values: the order matters for the last bits.
+    a.set(Array.from({ length: n }, () => (rng.next() * 2 - 1) * 40));
+    const sum = expShiftSum(a, out, 3);
+    expect(sum).toBe(documentedSum(out));
   });
 });
 
@@ -232,8 +263,16 @@ describe('the native one-call steps against the passes one at a time (WebAssembl
         ...settings.flatMap((c) => [contrastiveGreedy(expert, amateur, c), Buffer.from(new Float32Array(contrastiveScores(expert, amateur, c)).buffer)]),
       ]);
     };
+    setPickThreads(2);
     const fused = run('native');
     const passes = run('wasm');
+    // The one-call steps on a team of 1, 2 and 3 threads (whole chunks each) give the same bits.
+    setPickThreads(1);
+    const single = run('native');
+    setPickThreads(3);
+    const three = run('native');
+    setPickThreads(undefined);
+    for (const other of [single, three]) other.forEach((x, i) => expect(Buffer.isBuffer(x) ? x.equals(fused[i] as Buffer) : Object.is((x as { logProb: number }).logProb, (fused[i] as { logProb: number }).logProb) && (x as { token: number }).token === (fused[i] as { token: number }).token).toBe(true));
     fused.forEach((x, i) => {
       const y = passes[i];
       if (Buffer.isBuffer(x)) return expect(x.equals(y as Buffer)).toBe(true);

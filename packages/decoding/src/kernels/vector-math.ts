@@ -1,4 +1,4 @@
-import { nativeVectorMath, type NativeVectorMath } from '@cope/backend-native';
+import { nativeThreads, nativeVectorMath, type NativeVectorMath } from '@cope/backend-native';
 import { ensureMemory, instantiateKernel } from './instantiate.js';
 import { VECTOR_MATH_WASM } from './vector-math-binary.js';
 
@@ -74,6 +74,17 @@ export function kernelInput(a: Float32Array, room: Float32Array): Float32Array {
  */
 export function nativePicks(n: number): NativeVectorMath | null {
   return n > 0 && n % LANES === 0 ? native() : null;
+}
+
+let threadsSet: number | undefined;
+/** Threads of the native one-call steps: the native backend's (its team has just written the logits, each thread its columns), unless set. */
+export function pickThreads(): number {
+  return threadsSet ?? nativeThreads();
+}
+
+/** Sets the native one-call steps' threads (undefined: the native backend's again); results are the same bits on any number. */
+export function setPickThreads(threads: number | undefined): void {
+  threadsSet = threads;
 }
 
 let scratch = new Float32Array(0);

@@ -36,13 +36,20 @@
   ;; expf polynomial. n is rounded by adding 1.5·2^23 (its low bits then hold n), and 2^n is written into the
 ;; exponent bits from those: (bits − bits(1.5·2^23) + 127) << 23.
   (func (export "expShiftSum") (param $src i32) (param $dst i32) (param $n i32) (param $shift f32) (result f64)
-    (local $end i32) (local $sh v128) (local $s0 v128) (local $s1 v128)
+    (local $end i32) (local $stop i32) (local $total f64) (local $sh v128) (local $s0 v128) (local $s1 v128)
     (local $x0 v128) (local $x1 v128) (local $n0 v128) (local $n1 v128) (local $p0 v128) (local $p1 v128) (local $t0 v128) (local $t1 v128)
     (local.set $sh (f32x4.splat (local.get $shift)))
     (local.set $end (i32.add (local.get $src) (i32.shl (local.get $n) (i32.const 2))))
+    (block $all
+     (loop $chunk
+      (br_if $all (i32.ge_u (local.get $src) (local.get $end)))
+      ;; chunks of 1024 elements (4096 bytes), each summed from zero
+      (local.set $stop (select (local.get $end) (i32.add (local.get $src) (i32.const 4096)) (i32.lt_u (i32.sub (local.get $end) (local.get $src)) (i32.const 4096))))
+      (local.set $s0 (v128.const f64x2 0 0))
+      (local.set $s1 (v128.const f64x2 0 0))
     (block $done
       (loop $next
-        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (br_if $done (i32.ge_u (local.get $src) (local.get $stop)))
         (local.set $x0 (f32x4.pmin (f32x4.pmax (f32x4.sub (v128.load offset=0 (local.get $src)) (local.get $sh)) (v128.const f32x4 -87.33 -87.33 -87.33 -87.33)) (v128.const f32x4 88 88 88 88)))
         (local.set $x1 (f32x4.pmin (f32x4.pmax (f32x4.sub (v128.load offset=16 (local.get $src)) (local.get $sh)) (v128.const f32x4 -87.33 -87.33 -87.33 -87.33)) (v128.const f32x4 88 88 88 88)))
         (local.set $t0 (f32x4.add (f32x4.mul (local.get $x0) (v128.const f32x4 1.44269504 1.44269504 1.44269504 1.44269504)) (v128.const f32x4 12582912 12582912 12582912 12582912)))
@@ -75,8 +82,10 @@
         (local.set $src (i32.add (local.get $src) (i32.const 32)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
         (br $next)))
-    (local.set $s0 (f64x2.add (local.get $s0) (local.get $s1)))
-    (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0))))
+      (local.set $s0 (f64x2.add (local.get $s0) (local.get $s1)))
+      (local.set $total (f64.add (local.get $total) (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0)))))
+      (br $chunk)))
+    (local.get $total))
 
   ;; log(x) of two vectors (two chains, so they overlap), for positive normal x: x = m·2^e with m in
   ;; [sqrt(1/2), sqrt(2)) from the bits, log m = 2·atanh(s) with s = (m-1)/(m+1), |s| <= 0.1716, summed to
