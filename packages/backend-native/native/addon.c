@@ -278,7 +278,7 @@ static napi_value step_attention_op(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "stepAttention: shapes do not fit the arrays");
     return NULL;
   }
-  float* scratch = malloc(sizeof(float) * (size_t)(T + hd));
+  float* scratch = malloc(sizeof(float) * (size_t)step_attention_scratch(T, g, hd));
   if (!scratch) { napi_throw_error(env, NULL, "stepAttention: out of memory"); return NULL; }
   step_attention(q, k, vT, bias, out, scratch, B, kvH, g, T, T, hd, (float)scale);
   free(scratch);

@@ -86,8 +86,8 @@ static inline __m512 dots16(const float* a, const float* rows, int64_t stride, i
   return reduce16(acc);
 }
 
-/* One query head over T positions: scores (+ bias) into s, their softmax, then out[d] = weights · v row d. */
-static void attend_head(const float* qs, const float* kj, const float* vj, const float* bias, float* s, float* out, int64_t T, int64_t cap, int64_t hd) {
+/* The scores of one query head over T positions (+ bias) into s, shifted by their largest and exponentiated. */
+static void head_weights(const float* qs, const float* kj, const float* bias, float* s, int64_t T, int64_t hd) {
   __m512 top = _mm512_set1_ps(-INFINITY);
   for (int64_t t = 0; t < T; t += 16) {
     const __mmask16 mk = lanes(T - t);
@@ -95,35 +95,35 @@ static void attend_head(const float* qs, const float* kj, const float* vj, const
     _mm512_mask_storeu_ps(s + t, mk, x);
     top = _mm512_mask_max_ps(top, mk, x, top);  // a NaN score is skipped, as a running "s > m" skips it
   }
-  const float m = _mm512_reduce_max_ps(top);
-  double sum = 0;
-  exp_shifted(s, T, m);
-  for (int64_t t = 0; t < T; t++) sum += s[t];
-  const float inv = (float)(1.0 / sum);
-  for (int64_t t = 0; t < T; t++) s[t] *= inv;
+  exp_shifted(s, T, _mm512_reduce_max_ps(top));
+}
+
+/* out [hd] = s [T] · the transposed values (rows of cap). */
+static void head_values(const float* s, const float* vj, float* out, int64_t T, int64_t cap, int64_t hd) {
   for (int64_t d = 0; d < hd; d += 16) _mm512_mask_storeu_ps(out + d, lanes(hd - d), dots16(s, vj + d * cap, cap, hd - d < 16 ? hd - d : 16, T));
 }
 #else
-static void attend_head(const float* qs, const float* kj, const float* vj, const float* bias, float* s, float* out, int64_t T, int64_t cap, int64_t hd) {
+static void head_weights(const float* qs, const float* kj, const float* bias, float* s, int64_t T, int64_t hd) {
   float m = -INFINITY;
   for (int64_t t = 0; t < T; t++) {
     s[t] = dot(qs, kj + t * hd, hd) + bias[t];
     if (s[t] > m) m = s[t];
   }
-  double sum = 0;
   exp_shifted(s, T, m);
-  for (int64_t t = 0; t < T; t++) sum += s[t];
-  const float inv = (float)(1.0 / sum);
-  for (int64_t t = 0; t < T; t++) s[t] *= inv;
+}
+
+static void head_values(const float* s, const float* vj, float* out, int64_t T, int64_t cap, int64_t hd) {
   for (int64_t d = 0; d < hd; d++) out[d] = dot(s, vj + d * cap, T);
 }
 #endif
 
+int64_t step_attention_scratch(int64_t T, int64_t g, int64_t hd) { return g * T + hd; }
+
 void step_attention_pairs(const float* q, const float* k, const float* vT, const float* bias, float* out, float* scratch,
                           int64_t B, int64_t kvH, int64_t g, int64_t T, int64_t cap, int64_t hd, float scale, int64_t first, int64_t stride) {
-  // Vectorized over the head size for the scores and over positions for the weighted sum (both contiguous in
-  // their layouts); `scratch` holds the scores, then the weights, then the scaled query.
-  float* qs = scratch + T;
+  // A pair's heads one after another through their scores, then their softmax sums side by side (each in position
+  // order: independent chains that overlap), then their weighted values. scratch: g rows of T scores, the scaled query.
+  float* qs = scratch + g * T;
   for (int64_t pair = first; pair < B * kvH; pair += stride) {
     const int64_t b = pair / kvH;
     const float* kj = k + pair * cap * hd;
@@ -131,7 +131,19 @@ void step_attention_pairs(const float* q, const float* k, const float* vT, const
     for (int64_t gi = 0; gi < g; gi++) {
       const float* qh = q + (pair * g + gi) * hd;
       for (int64_t d = 0; d < hd; d++) qs[d] = qh[d] * scale;
-      attend_head(qs, kj, vj, bias + b * cap, scratch, out + (pair * g + gi) * hd, T, cap, hd);
+      head_weights(qs, kj, bias + b * cap, scratch + gi * T, T, hd);
+    }
+    for (int64_t g0 = 0; g0 < g; g0 += 8) {
+      const int64_t gn = g - g0 < 8 ? g - g0 : 8;
+      double sum[8] = {0};
+      for (int64_t t = 0; t < T; t++)
+        for (int64_t j = 0; j < gn; j++) sum[j] += scratch[(g0 + j) * T + t];
+      for (int64_t j = 0; j < gn; j++) {
+        float* s = scratch + (g0 + j) * T;
+        const float inv = (float)(1.0 / sum[j]);
+        for (int64_t t = 0; t < T; t++) s[t] *= inv;
+        head_values(s, vj, out + (pair * g + g0 + j) * hd, T, cap, hd);
+      }
     }
   }
 }

@@ -13,6 +13,9 @@ void rope_rows(const float* x, const float* cos, const float* sin, float* out, i
 void step_attention(const float* q, const float* k, const float* vT, const float* bias, float* out, float* scratch,
                     int64_t B, int64_t kvH, int64_t g, int64_t T, int64_t cap, int64_t hd, float scale);
 
+/* Floats of step_attention's scratch for T positions, g query heads a kv head, head size hd. */
+int64_t step_attention_scratch(int64_t T, int64_t g, int64_t hd);
+
 /* step_attention for the (row, kv head) pairs first, first + stride, …: the same values for each pair. */
 void step_attention_pairs(const float* q, const float* k, const float* vT, const float* bias, float* out, float* scratch,
                           int64_t B, int64_t kvH, int64_t g, int64_t T, int64_t cap, int64_t hd, float scale, int64_t first, int64_t stride);

@@ -81,7 +81,7 @@ static int64_t lora_work_floats(const decoder_step_args* a) {
 }
 
 /* Floats of one thread's attention scratch: scores over the positions, then the scaled query. */
-static int64_t attention_floats(const decoder_step_args* a) { return a->Tp + 1 + a->hd; }
+static int64_t attention_floats(const decoder_step_args* a) { return step_attention_scratch(a->Tp + 1, a->heads / a->kvH, a->hd); }
 
 /*
  * Floats of a layer step's scratch: x, q, k, v, rotated q and k, attention, o, h1, gate, up, gated, down; LoRA work;
@@ -117,20 +117,20 @@ static void layer_team(const decoder_step_args* a, float* buf, int me, int team)
   rmsnorm_rows(a->h, a->in_norm, x, B, H, a->eps);
   products(a, qkv, 3, x, H, qkvOuts, qkvYs, me, team);
 #pragma omp single
-  {
-    finish_all(a, qkv, 3, x, H, qkvOuts, qkvYs, work);
-    rope_rows(q, a->cos, a->sin, qr, B, a->heads, half);
-    rope_rows(k, a->cos, a->sin, kr, B, a->kvH, half);
-    // This position appended to the cache (after the past, unless the cache is kept in place): keys on the
-    // position axis, transposed values on the last.
-    const int64_t cap = a->cap;
-    for (int64_t bh = 0; bh < B * a->kvH; bh++) {
-      if (a->k_past) memcpy(a->k_out + bh * cap * hd, a->k_past + bh * Tp * hd, sizeof(float) * (size_t)(Tp * hd));
-      memcpy(a->k_out + (bh * cap + Tp) * hd, kr + bh * hd, sizeof(float) * (size_t)hd);
-      for (int64_t d = 0; d < hd; d++) {
-        if (a->vT_past) memcpy(a->vT_out + (bh * hd + d) * cap, a->vT_past + (bh * hd + d) * Tp, sizeof(float) * (size_t)Tp);
-        a->vT_out[(bh * hd + d) * cap + Tp] = v[bh * hd + d];
-      }
+  finish_all(a, qkv, 3, x, H, qkvOuts, qkvYs, work);
+  // Each thread rotates and appends what its attention pairs read: a pair's query heads, and its key and value at
+  // this position (after the past, unless the cache is kept in place: keys on the position axis, transposed values
+  // on the last).
+  const int64_t cap = a->cap, g = a->heads / a->kvH;
+  for (int64_t bh = me; bh < B * a->kvH; bh += team) {
+    const int64_t b = bh / a->kvH;
+    rope_rows(q + bh * g * hd, a->cos + b * half, a->sin + b * half, qr + bh * g * hd, 1, g, half);
+    rope_rows(k + bh * hd, a->cos + b * half, a->sin + b * half, kr + bh * hd, 1, 1, half);
+    if (a->k_past) memcpy(a->k_out + bh * cap * hd, a->k_past + bh * Tp * hd, sizeof(float) * (size_t)(Tp * hd));
+    memcpy(a->k_out + (bh * cap + Tp) * hd, kr + bh * hd, sizeof(float) * (size_t)hd);
+    for (int64_t d = 0; d < hd; d++) {
+      if (a->vT_past) memcpy(a->vT_out + (bh * hd + d) * cap, a->vT_past + (bh * hd + d) * Tp, sizeof(float) * (size_t)Tp);
+      a->vT_out[(bh * hd + d) * cap + Tp] = v[bh * hd + d];
     }
   }
   step_attention_pairs(qr, a->k_out, a->vT_out, a->attn_bias, attn, scores + me * attention_floats(a), B, a->kvH, a->heads / a->kvH, Tk, a->cap, hd, a->scale, me, team);
