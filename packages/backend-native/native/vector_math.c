@@ -340,14 +340,14 @@ double vm_contrastive_pick(const float* expert, const float* amateur, int64_t n,
     const double plausible = sum_at_least_of_parts(kept, team, pE, n, c->threshold);
     topS[t] = contrast_share(pE, pA, scores, lo, hi, c, (float)(1 / zA), (float)(1 / (plausible + c->eps * zE)));
 #pragma omp barrier
-    first[t] = first_equal_in(scores, lo, hi, max_of_shares(topS, team));
-#pragma omp barrier
-    const float m = scores[first_of_shares(first, team)];
-    if (isfinite(m)) chunk_sums(scores, NULL, n, c0, c1, m, sumS);
+    // The normaliser is shifted by the largest score, which the token's equals (but for a zero's sign, which no
+    // difference of exponentials sees); with a NaN score the sum is NaN whatever the shift.
+    const float top = max_of_shares(topS, team);
+    first[t] = first_equal_in(scores, lo, hi, top);
+    if (isfinite(top)) chunk_sums(scores, NULL, n, c0, c1, top, sumS);
   }
   *token = first_of_shares(first, team);
-  const float m = scores[*token];
-  return isfinite(m) ? sum_of_chunks(sumS, p.chunks) : NAN;
+  return isfinite(max_of_shares(topS, team)) ? sum_of_chunks(sumS, p.chunks) : NAN;
 }
 
 #else

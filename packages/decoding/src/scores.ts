@@ -28,7 +28,7 @@ function asInput(logits: ArrayLike<number>, room: Float32Array): Float32Array {
 
 /** The native steps' results, [token, Σ exp(x − x[token])], and the contrastive step's settings. */
 const picked = new Float64Array(2);
-const settings = new Float64Array(5);
+const settings = Float64Array.of(0, 0, EPS, LOG_EPS, 0);
 
 /** Greedy step: the argmax (first on ties, as torch.argmax) and its log-softmax. */
 export function argmaxLogSoftmax(logits: ArrayLike<number>): { token: number; logProb: number } {
@@ -83,7 +83,9 @@ function nativeScore(expertLogits: ArrayLike<number>, amateurLogits: ArrayLike<n
   const nk = expertLogits instanceof Float32Array && amateurLogits instanceof Float32Array && amateurLogits.length === V ? nativePicks(V) : null;
   if (!nk) return null;
   const [pE, pA, scores] = nativeScratch(V, 3);
-  settings.set([c.contrastiveAlpha, c.plausibility, EPS, LOG_EPS, c.masked === 'inf' ? 1 : 0]);
+  settings[0] = c.contrastiveAlpha;
+  settings[1] = c.plausibility;
+  settings[4] = c.masked === 'inf' ? 1 : 0;
   nk.contrastivePick(expertLogits as Float32Array, amateurLogits as Float32Array, V, pE, pA, scores, settings, picked, pickThreads());
   return { scores, token: picked[0], sum: picked[1] };
 }

@@ -87,11 +87,14 @@ export function setPickThreads(threads: number | undefined): void {
   threadsSet = threads;
 }
 
-let scratch = new Float32Array(0);
-/** `count` disjoint arrays of length n in memory of this module's own (the native steps' scratch), valid until the next call. */
+let scratch: Float32Array[] = [];
+/** `count` disjoint arrays of length n (the native steps' scratch), the same ones while n and count stay. */
 export function nativeScratch(n: number, count: number): Float32Array[] {
-  if (scratch.length < n * count) scratch = new Float32Array(n * count);
-  return Array.from({ length: count }, (_, i) => scratch.subarray(i * n, (i + 1) * n));
+  if (scratch.length !== count || scratch[0].length !== n) {
+    const all = new Float32Array(n * count);
+    scratch = Array.from({ length: count }, (_, i) => all.subarray(i * n, (i + 1) * n));
+  }
+  return scratch;
 }
 
 /** The largest element of `a` (from {@link workspace}, or {@link kernelInput}'s); -Infinity when empty, NaN if any is NaN. */
