@@ -215,6 +215,9 @@ async function benchPipeline(name: ConfigName, c: Config, model: CausalLM, adapt
   report({ config: name, measure: 'pipeline_contrastive_decode_s', value: decode, tokens_per_s: 32 / decode, note: 'CoPe decoding: prompt 448 + 32 tokens, expert (adapter) and amateur rows' });
 }
 
+/** Rounds of each kind of decoding run: the per-round ratios' median steadies near 30 on this VM (12 moved it by ±0.1). */
+const ROUNDS = 30;
+
 /**
  * Batch-1 greedy and contrastive decoding (prompt 64, 32 new tokens). Greedy decodes with the user's
  * adapter, as OPPU greedy does; contrastive adds the amateur row. Runs alternate greedy / contrastive so
@@ -248,7 +251,7 @@ async function benchDecode(name: ConfigName, c: Config, model: CausalLM, adapter
     async () => cdCached.push(await timed(contrastiveDecoder(), amateurRead)),
     async () => bare.push(await timed(undefined, undefined, false)),
   ];
-  for (let i = 0; i < 12; i++) for (let j = 0; j < kinds.length; j++) await kinds[(i + j) % kinds.length]();
+  for (let i = 0; i < ROUNDS; i++) for (let j = 0; j < kinds.length; j++) await kinds[(i + j) % kinds.length]();
   amateurRead.dispose();
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const ratio = (k: 'total' | 'prompt' | 'steps', runs: typeof g) => med(g.map((x, i) => runs[i][k] / x[k]));

@@ -86,10 +86,16 @@ class SessionState implements DecodeState {
   /** Each row's next rotary position: its tokens so far (padding does not count, as in forward). */
   private positions: number[];
   private closed = false;
+  /** A step's inputs, kept for the session (no arrays made and handed to the addon anew each step). */
+  private readonly ids: Int32Array;
+  private readonly angles: [Float32Array, Float32Array];
 
   constructor(private readonly model: CausalLM, private readonly session: DecodeSession, private perRow: Array<LoraAdapter | null>, private readonly adapter: LoraAdapter | null, mask: number[][]) {
     this.positions = mask.map((row) => row.reduce((n, m) => n + (m ? 1 : 0), 0));
     this.logits = new Float32Array(mask.length * model.config.vocabSize);
+    this.ids = new Int32Array(mask.length);
+    const half = model.config.headDim / 2;
+    this.angles = [new Float32Array(mask.length * half), new Float32Array(mask.length * half)];
   }
 
   get rows(): number {
@@ -97,12 +103,16 @@ class SessionState implements DecodeState {
   }
 
   async step(ids: readonly number[]): Promise<Float32Array> {
-    const { vocabSize } = this.model.config;
-    checkStepIds(ids, this.rows, vocabSize);
-    if (this.rows === 0) return new Float32Array(0);
-    const [cos, sin] = ropeTablesFor(this.model.config).lookup(this.positions);
-    const logits = this.logits.subarray(0, this.rows * vocabSize);
-    this.session.step(Int32Array.from(ids), cos, sin, logits);
+    const { vocabSize, headDim } = this.model.config;
+    const rows = this.rows;
+    checkStepIds(ids, rows, vocabSize);
+    if (rows === 0) return new Float32Array(0);
+    const n = (rows * headDim) / 2;
+    const [cos, sin] = ropeTablesFor(this.model.config).lookup(this.positions, [this.angles[0].subarray(0, n), this.angles[1].subarray(0, n)]);
+    const logits = this.logits.subarray(0, rows * vocabSize);
+    const stepIds = this.ids.subarray(0, rows);
+    stepIds.set(ids);
+    this.session.step(stepIds, cos, sin, logits);
     this.positions = this.positions.map((p) => p + 1);
     return logits;
   }

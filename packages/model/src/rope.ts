@@ -62,12 +62,15 @@ export class RopeTables {
     this.filled = n;
   }
 
-  /** Tables for a flat list of positions: `[cos, sin]`, each of length positions.length * headDim/2. */
-  lookup(positions: readonly number[]): [Float32Array, Float32Array] {
+  /**
+   * Tables for a flat list of positions: `[cos, sin]`, each of length positions.length * headDim/2; written into
+   * `into` when given (arrays of at least that length, e.g. a decoding session's own), else new arrays.
+   */
+  lookup(positions: readonly number[], into?: [Float32Array, Float32Array]): [Float32Array, Float32Array] {
     const half = this.inv.length;
     this.ensure(Math.max(0, ...positions));
-    const cos = new Float32Array(positions.length * half);
-    const sin = new Float32Array(positions.length * half);
+    const cos = into ? into[0] : new Float32Array(positions.length * half);
+    const sin = into ? into[1] : new Float32Array(positions.length * half);
     positions.forEach((p, k) => {
       cos.set(this.cos.subarray(p * half, (p + 1) * half), k * half);
       sin.set(this.sin.subarray(p * half, (p + 1) * half), k * half);
