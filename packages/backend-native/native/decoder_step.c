@@ -53,6 +53,36 @@ static void finish(const decoder_step_args* a, int p, const float* x, int64_t in
   }
 }
 
+/*
+ * `finish` of projection p on this thread's columns (rows_gemm's share of [B, out]), for a team that has the whole
+ * product: the bias there, and the LoRA update there (x · A on every thread alike, then its columns of · B), so each
+ * element gets the same operations as in `finish`. `work`: this thread's, as finish's.
+ */
+static void finish_share(const decoder_step_args* a, int p, const float* x, int64_t in, int64_t out, float* y, float* work, int me, int team) {
+  const int64_t B = a->B;
+  int64_t j0, j1;
+  rows_gemm_share_columns(B, out, me, team, &j0, &j1);
+  if (p < 3 && a->bias[p]) {
+    for (int64_t b = 0; b < B; b++) for (int64_t j = j0; j < j1; j++) y[b * out + j] = y[b * out + j] + a->bias[p][j];
+  }
+  if (!a->lora_a[p]) return;
+  const int64_t r = a->lora_r[p];
+  const float* scale = a->lora_scale;
+  float* rows = work;
+  int64_t n = 0;
+  for (int64_t b = 0; b < B; b++) if (scale[b] != 0.0f) memcpy(rows + n++ * in, x + b * in, sizeof(float) * (size_t)in);
+  if (n == 0) return;
+  float* t = rows + n * in;
+  float* delta = t + n * r;
+  rows_gemm_f32_share(rows, a->lora_a[p], t, n, in, r, 0, 1);
+  rows_gemm_f32_share(t, a->lora_b[p], delta, n, r, out, me, team);
+  for (int64_t b = 0, i = 0; b < B; b++) {
+    if (scale[b] == 0.0f) continue;
+    for (int64_t j = j0; j < j1; j++) y[b * out + j] = y[b * out + j] + delta[i * out + j] * scale[b];
+    i++;
+  }
+}
+
 /* This thread's share of every product of projections `ps` of one input x; then the team waits for the whole products. */
 static void products(const decoder_step_args* a, const int* ps, int count, const float* x, int64_t in, const int64_t* outs, float* const* ys, int me, int team) {
   for (int i = 0; i < count; i++) product_share(a, ps[i], x, in, outs[i], ys[i], me, team);
@@ -84,12 +114,12 @@ static int64_t lora_work_floats(const decoder_step_args* a) {
 static int64_t attention_floats(const decoder_step_args* a) { return step_attention_scratch(a->Tp + 1, a->heads / a->kvH, a->hd); }
 
 /*
- * Floats of a layer step's scratch: x, q, k, v, rotated q and k, attention, o, h1, gate, up, gated, down; LoRA work;
- * each thread's attention scratch.
+ * Floats of a layer step's scratch: x, q, k, v, rotated q and k, attention, o, h1, gate, up, gated, down; each thread's
+ * LoRA work (thread 0's serves the serial sections); each thread's attention scratch.
  */
 static size_t scratch_floats(const decoder_step_args* a) {
   const int64_t B = a->B, H = a->H, hd = a->hd, F = a->F, qOut = a->heads * hd, kvOut = a->kvH * hd;
-  return (size_t)(B * (3 * H + 2 * qOut + 3 * kvOut + qOut + H + 3 * F + H) + lora_work_floats(a) + attention_floats(a) * a->threads);
+  return (size_t)(B * (3 * H + 2 * qOut + 3 * kvOut + qOut + H + 3 * F + H) + (lora_work_floats(a) + attention_floats(a)) * a->threads);
 }
 
 /* A layer step's multiply-adds. */
@@ -109,15 +139,18 @@ static void layer_team(const decoder_step_args* a, float* buf, int me, int team)
   const int64_t qOut = a->heads * hd, kvOut = a->kvH * hd, half = hd / 2;
   float *x = buf, *q = x + B * H, *k = q + B * qOut, *v = k + B * kvOut, *qr = v + B * kvOut, *kr = qr + B * qOut;
   float *attn = kr + B * kvOut, *o = attn + B * qOut, *h1 = o + B * H, *y = h1 + B * H, *gate = y + B * H;
-  float *up = gate + B * F, *gated = up + B * F, *down = gated + B * F, *work = down + B * H, *scores = work + lora_work_floats(a);
+  float *up = gate + B * F, *gated = up + B * F, *down = gated + B * F, *work = down + B * H, *scores = work + lora_work_floats(a) * a->threads;
   const int qkv[3] = {PROJ_Q, PROJ_K, PROJ_V}, oProj[1] = {PROJ_O}, gateUp[2] = {PROJ_GATE, PROJ_UP}, downProj[1] = {PROJ_DOWN};
   const int64_t qkvOuts[3] = {qOut, kvOut, kvOut}, hOut[1] = {H}, fOuts[2] = {F, F};
   float* const qkvYs[3] = {q, k, v};
 #pragma omp single
   rmsnorm_rows(a->h, a->in_norm, x, B, H, a->eps);
   products(a, qkv, 3, x, H, qkvOuts, qkvYs, me, team);
-#pragma omp single
-  finish_all(a, qkv, 3, x, H, qkvOuts, qkvYs, work);
+  if (has_finish(a, PROJ_Q) || has_finish(a, PROJ_K) || has_finish(a, PROJ_V)) {
+    // Biases and LoRA updates on each thread's columns, the whole rows ready for every thread's heads after.
+    for (int i = 0; i < 3; i++) finish_share(a, qkv[i], x, H, qkvOuts[i], qkvYs[i], work + me * lora_work_floats(a), me, team);
+#pragma omp barrier
+  }
   // Each thread rotates and appends what its attention pairs read: a pair's query heads, and its key and value at
   // this position (after the past, unless the cache is kept in place: keys on the position axis, transposed values
   // on the last).

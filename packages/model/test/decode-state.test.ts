@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { fixture } from '#testing';
 import {
   createLoraAdapter, disposeAdapter, disposeCache, disposeModel, forward, initBackend, loadLoraAdapter, loadModel, openDecodeState, opsFor,
-  registerOps, selectCacheRows, tf, type AdapterChoice, type CausalLM, type KvCache, type LoraAdapter, type Ops,
+  parseModelConfig, registerOps, selectCacheRows, tf, weightsFromHost, type AdapterChoice, type CausalLM, type HostTensor, type KvCache, type LoraAdapter, type Ops,
 } from '@cope/model';
 import { bf16Copy, bits, bytesOf } from './helpers.js';
 
@@ -100,6 +100,28 @@ describe.each([1, 2])('decoding state (native backend, %i threads)', (threads) =
     }
   });
 
+  test('a model wide enough for a team (q/k/v biases, an adapter on one row of two): bitwise forward, and the same logits on one thread and on two', async () => {
+    const model = wideModel(new Rng(21));
+    const adapter = createLoraAdapter(model, 'wide', { r: 8, alpha: 16, targetModules: ['q_proj', 'k_proj', 'v_proj'], dropout: 0 }, new Rng(22));
+    for (const layer of adapter.layers) for (const pair of Object.values(layer)) pair!.b.assign(tf.randomNormal(pair!.b.shape, 0, 0.05, 'float32', 23));
+    const steps = async (t: number) => {
+      await initBackend('native', { threads: t });
+      const state = openDecodeState(model, prompt(model, [adapter, null]), { adapters: [adapter, null], ownsCache: true });
+      const out: Buffer[] = [];
+      for (let s = 0; s < 4; s++) out.push(Buffer.from(bytesOf(await state.step([(7 * s + 1) % 300, (5 * s + 2) % 300]))));
+      state.dispose();
+      return Buffer.concat(out);
+    };
+    try {
+      expect(await expectSameSteps(model, [adapter, null])).toBe(true);
+      expect((await steps(1)).equals(await steps(2))).toBe(true);
+    } finally {
+      await initBackend('native', { threads });
+      disposeAdapter(adapter);
+      disposeModel(model);
+    }
+  });
+
   test('bf16 weights: bitwise forward', async () => {
     const model = await loadModel(bf16Dir, { weights: 'bf16' });
     try {
@@ -142,3 +164,24 @@ describe.each([1, 2])('decoding state (native backend, %i threads)', (threads) =
     }
   });
 });
+
+/** A random Qwen2 (q/k/v biases) whose decoding steps are large enough to run on the native backend's team. */
+function wideModel(rng: Rng): CausalLM {
+  const H = 256, kv = 64, F = 512, V = 300;
+  const config = parseModelConfig({ model_type: 'qwen2', vocab_size: V, hidden_size: H, num_hidden_layers: 2, num_attention_heads: 8, num_key_value_heads: 2, intermediate_size: F, tie_word_embeddings: false });
+  const host = new Map<string, HostTensor>();
+  const rand = (shape: number[]) => ({ shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal() * 0.05) });
+  host.set('model.embed_tokens.weight', rand([V, H]));
+  host.set('lm_head.weight', rand([V, H]));
+  host.set('model.norm.weight', { shape: [H], data: new Float32Array(H).fill(1) });
+  for (let l = 0; l < 2; l++) {
+    const p = `model.layers.${l}`;
+    host.set(`${p}.input_layernorm.weight`, { shape: [H], data: new Float32Array(H).fill(1) });
+    host.set(`${p}.post_attention_layernorm.weight`, { shape: [H], data: new Float32Array(H).fill(1) });
+    for (const [name, shape] of [['self_attn.q_proj', [H, H]], ['self_attn.k_proj', [kv, H]], ['self_attn.v_proj', [kv, H]], ['self_attn.o_proj', [H, H]], ['mlp.gate_proj', [F, H]], ['mlp.up_proj', [F, H]], ['mlp.down_proj', [H, F]]] as const) {
+      host.set(`${p}.${name}.weight`, rand([...shape]));
+    }
+    for (const [name, n] of [['q_proj', H], ['k_proj', kv], ['v_proj', kv]] as const) host.set(`${p}.self_attn.${name}.bias`, rand([n]));
+  }
+  return { config, weights: weightsFromHost(config, host, 'wide') };
+}
