@@ -86,53 +86,64 @@ static inline __m512 dots16(const float* a, const float* rows, int64_t stride, i
   return reduce16(acc);
 }
 
-/* The scores of one query head over T positions (+ bias) into s, shifted by their largest and exponentiated. */
-static void head_weights(const float* qs, const float* kj, const float* bias, float* s, int64_t T, int64_t hd) {
-  __m512 top = _mm512_set1_ps(-INFINITY);
-  for (int64_t t = 0; t < T; t += 16) {
-    const __mmask16 mk = lanes(T - t);
-    const __m512 x = _mm512_add_ps(dots16(qs, kj + t * hd, hd, T - t < 16 ? T - t : 16, hd), _mm512_maskz_loadu_ps(mk, bias + t));
-    _mm512_mask_storeu_ps(s + t, mk, x);
-    top = _mm512_mask_max_ps(top, mk, x, top);  // a NaN score is skipped, as a running "s > m" skips it
+/*
+ * The scores of a pair's g query heads (qs: g scaled queries) over T positions (+ bias) into s (g rows of T), each row
+ * shifted by its largest and exponentiated. A block of sixteen positions at a time for every head, so each block of
+ * keys comes from memory once while the heads' products overlap its loads.
+ */
+static void pair_weights(const float* qs, const float* kj, const float* bias, float* s, int64_t g, int64_t T, int64_t hd) {
+  for (int64_t g0 = 0; g0 < g; g0 += 16) {
+    const int64_t gn = g - g0 < 16 ? g - g0 : 16;
+    __m512 top[16];
+    for (int64_t j = 0; j < gn; j++) top[j] = _mm512_set1_ps(-INFINITY);
+    for (int64_t t = 0; t < T; t += 16) {
+      const __mmask16 mk = lanes(T - t);
+      const __m512 b = _mm512_maskz_loadu_ps(mk, bias + t);
+      for (int64_t j = 0; j < gn; j++) {
+        const __m512 x = _mm512_add_ps(dots16(qs + (g0 + j) * hd, kj + t * hd, hd, T - t < 16 ? T - t : 16, hd), b);
+        _mm512_mask_storeu_ps(s + (g0 + j) * T + t, mk, x);
+        top[j] = _mm512_mask_max_ps(top[j], mk, x, top[j]);  // a NaN score is skipped, as a running "s > m" skips it
+      }
+    }
+    for (int64_t j = 0; j < gn; j++) exp_shifted(s + (g0 + j) * T, T, _mm512_reduce_max_ps(top[j]));
   }
-  exp_shifted(s, T, _mm512_reduce_max_ps(top));
 }
 
-/* out [hd] = s [T] · the transposed values (rows of cap). */
-static void head_values(const float* s, const float* vj, float* out, int64_t T, int64_t cap, int64_t hd) {
-  for (int64_t d = 0; d < hd; d += 16) _mm512_mask_storeu_ps(out + d, lanes(hd - d), dots16(s, vj + d * cap, cap, hd - d < 16 ? hd - d : 16, T));
+/* out [g, hd] = each head's weights s [g, T] · the transposed values (hd rows of cap), sixteen value rows at a time for every head. */
+static void pair_values(const float* s, const float* vj, float* out, int64_t g, int64_t T, int64_t cap, int64_t hd) {
+  for (int64_t d = 0; d < hd; d += 16)
+    for (int64_t j = 0; j < g; j++) _mm512_mask_storeu_ps(out + j * hd + d, lanes(hd - d), dots16(s + j * T, vj + d * cap, cap, hd - d < 16 ? hd - d : 16, T));
 }
 #else
-static void head_weights(const float* qs, const float* kj, const float* bias, float* s, int64_t T, int64_t hd) {
-  float m = -INFINITY;
-  for (int64_t t = 0; t < T; t++) {
-    s[t] = dot(qs, kj + t * hd, hd) + bias[t];
-    if (s[t] > m) m = s[t];
+static void pair_weights(const float* qs, const float* kj, const float* bias, float* s, int64_t g, int64_t T, int64_t hd) {
+  for (int64_t j = 0; j < g; j++) {
+    float m = -INFINITY;
+    for (int64_t t = 0; t < T; t++) {
+      s[j * T + t] = dot(qs + j * hd, kj + t * hd, hd) + bias[t];
+      if (s[j * T + t] > m) m = s[j * T + t];
+    }
+    exp_shifted(s + j * T, T, m);
   }
-  exp_shifted(s, T, m);
 }
 
-static void head_values(const float* s, const float* vj, float* out, int64_t T, int64_t cap, int64_t hd) {
-  for (int64_t d = 0; d < hd; d++) out[d] = dot(s, vj + d * cap, T);
+static void pair_values(const float* s, const float* vj, float* out, int64_t g, int64_t T, int64_t cap, int64_t hd) {
+  for (int64_t j = 0; j < g; j++)
+    for (int64_t d = 0; d < hd; d++) out[j * hd + d] = dot(s + j * T, vj + d * cap, T);
 }
 #endif
 
-int64_t step_attention_scratch(int64_t T, int64_t g, int64_t hd) { return g * T + hd; }
+int64_t step_attention_scratch(int64_t T, int64_t g, int64_t hd) { return g * (T + hd); }
 
 void step_attention_pairs(const float* q, const float* k, const float* vT, const float* bias, float* out, float* scratch,
                           int64_t B, int64_t kvH, int64_t g, int64_t T, int64_t cap, int64_t hd, float scale, int64_t first, int64_t stride) {
-  // A pair's heads one after another through their scores, then their softmax sums side by side (each in position
-  // order: independent chains that overlap), then their weighted values. scratch: g rows of T scores, the scaled query.
+  // A pair's heads together: their scores, their softmax sums side by side (each in position order: independent
+  // chains that overlap), their weighted values. scratch: g rows of T scores, then the g scaled queries.
   float* qs = scratch + g * T;
   for (int64_t pair = first; pair < B * kvH; pair += stride) {
     const int64_t b = pair / kvH;
-    const float* kj = k + pair * cap * hd;
-    const float* vj = vT + pair * hd * cap;
-    for (int64_t gi = 0; gi < g; gi++) {
-      const float* qh = q + (pair * g + gi) * hd;
-      for (int64_t d = 0; d < hd; d++) qs[d] = qh[d] * scale;
-      head_weights(qs, kj, bias + b * cap, scratch + gi * T, T, hd);
-    }
+    const float* qh = q + pair * g * hd;
+    for (int64_t i = 0; i < g * hd; i++) qs[i] = qh[i] * scale;
+    pair_weights(qs, k + pair * cap * hd, bias + b * cap, scratch, g, T, hd);
     for (int64_t g0 = 0; g0 < g; g0 += 8) {
       const int64_t gn = g - g0 < 8 ? g - g0 : 8;
       double sum[8] = {0};
@@ -142,9 +153,9 @@ void step_attention_pairs(const float* q, const float* k, const float* vT, const
         float* s = scratch + (g0 + j) * T;
         const float inv = (float)(1.0 / sum[j]);
         for (int64_t t = 0; t < T; t++) s[t] *= inv;
-        head_values(s, vj, out + (pair * g + g0 + j) * hd, T, cap, hd);
       }
     }
+    pair_values(scratch, vT + pair * hd * cap, out + pair * g * hd, g, T, cap, hd);
   }
 }
 
