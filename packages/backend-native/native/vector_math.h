@@ -41,7 +41,8 @@ typedef struct {
  * their first argmax, and returns Σ exp(scores − scores[token]) (NaN when that score is not finite), the normaliser of
  * the greedy token's log-probability. Every element's operations and every sum's order are those of the passes above,
  * so the results are bitwise theirs, in five passes instead of eleven, on any number of `threads` (each takes whole
- * chunks of the sums: about the columns of the logits the head's product gave it). pE, pA: scratch of n.
+ * chunks of the sums: about the columns of the logits the head's product gave it). pE, pA: scratch of n; scores may
+ * be pA (each score is written after its element of pA is read).
  */
 double vm_contrastive_pick(const float* expert, const float* amateur, int64_t n, const vm_contrast* c, float* pE, float* pA, float* scores, int64_t* token, int threads);
 

@@ -50,7 +50,7 @@ export interface NativeVectorMath {
   greedyPick(x: Float32Array, n: number, out: Float64Array, threads: number): void;
   /**
    * CoPe's contrastive step in one call (n > 0), bitwise @cope/decoding's passes: `scores` from the expert's and
-   * amateur's logits (`pE`, `pA`: scratch of n), out[0] their first argmax, out[1] Σ exp(scores − scores[out[0]])
+   * amateur's logits (`pE`, `pA`: scratch of n; `scores` may be `pA`), out[0] their first argmax, out[1] Σ exp(scores − scores[out[0]])
    * (NaN when that score is not finite). settings: [λ, plausibility, ε, log ε, masked −∞ ? 1 : 0]. On `threads`, as
    * {@link greedyPick}.
    */
