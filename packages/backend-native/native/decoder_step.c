@@ -25,40 +25,13 @@ static void product_share(const decoder_step_args* a, int p, const float* x, int
 }
 
 /*
- * The rest of a projection once its product is whole: y + bias, then + LoRA ((x · A) · B) · scale[row] on the rows with
- * a scale (the others keep y, as the scaled-add kernel does), the products row-invariant so a row's update is what it
- * would be in any batch; `work`: B·(in + r + out) floats.
+ * The rest of a projection once its product is whole, on share `me` of `team` of its columns (rows_gemm's share of
+ * [B, out]; 0 of 1: all): y + bias, then + LoRA ((x · A) · B) · scale[row] on the rows with a scale (the others keep y,
+ * as the scaled-add kernel does), x · A alike on every thread, the products row-invariant so a row's update is what it
+ * would be in any batch and on any team. `work`: this thread's, B·(in + r + out) floats. No OpenMP construct inside
+ * (it runs in the team's serial sections too).
  */
-static void finish(const decoder_step_args* a, int p, const float* x, int64_t in, int64_t out, float* y, float* work) {
-  const int64_t B = a->B;
-  if (p < 3 && a->bias[p]) {
-    for (int64_t b = 0; b < B; b++) for (int64_t j = 0; j < out; j++) y[b * out + j] = y[b * out + j] + a->bias[p][j];
-  }
-  if (!a->lora_a[p]) return;
-  const int64_t r = a->lora_r[p];
-  const float* scale = a->lora_scale;
-  float* rows = work;
-  int64_t n = 0;
-  for (int64_t b = 0; b < B; b++) if (scale[b] != 0.0f) memcpy(rows + n++ * in, x + b * in, sizeof(float) * (size_t)in);
-  if (n == 0) return;
-  float* t = rows + n * in;
-  float* delta = t + n * r;
-  // The whole products as one share: no OpenMP construct inside the team's serial section.
-  rows_gemm_f32_share(rows, a->lora_a[p], t, n, in, r, 0, 1);
-  rows_gemm_f32_share(t, a->lora_b[p], delta, n, r, out, 0, 1);
-  for (int64_t b = 0, i = 0; b < B; b++) {
-    if (scale[b] == 0.0f) continue;
-    for (int64_t j = 0; j < out; j++) y[b * out + j] = y[b * out + j] + delta[i * out + j] * scale[b];
-    i++;
-  }
-}
-
-/*
- * `finish` of projection p on this thread's columns (rows_gemm's share of [B, out]), for a team that has the whole
- * product: the bias there, and the LoRA update there (x · A on every thread alike, then its columns of · B), so each
- * element gets the same operations as in `finish`. `work`: this thread's, as finish's.
- */
-static void finish_share(const decoder_step_args* a, int p, const float* x, int64_t in, int64_t out, float* y, float* work, int me, int team) {
+static void finish(const decoder_step_args* a, int p, const float* x, int64_t in, int64_t out, float* y, float* work, int me, int team) {
   const int64_t B = a->B;
   int64_t j0, j1;
   rows_gemm_share_columns(B, out, me, team, &j0, &j1);
@@ -91,7 +64,7 @@ static void products(const decoder_step_args* a, const int* ps, int count, const
 
 /* Biases and LoRA updates of projections `ps` (one thread). */
 static void finish_all(const decoder_step_args* a, const int* ps, int count, const float* x, int64_t in, const int64_t* outs, float* const* ys, float* work) {
-  for (int i = 0; i < count; i++) finish(a, ps[i], x, in, outs[i], ys[i], work);
+  for (int i = 0; i < count; i++) finish(a, ps[i], x, in, outs[i], ys[i], work, 0, 1);
 }
 
 /* Whether projection p has anything to add to its product (a bias or a LoRA pair). */
@@ -101,7 +74,7 @@ static void add_rows(const float* x, const float* y, float* out, int64_t n) {
   for (int64_t i = 0; i < n; i++) out[i] = x[i] + y[i];
 }
 
-/* Floats of LoRA's work in `finish`: B·(in + r + out) for the highest rank and the widest projections. */
+/* Floats of one thread's LoRA work in `finish`: B·(in + r + out) for the highest rank and the widest projections. */
 static int64_t lora_work_floats(const decoder_step_args* a) {
   const int64_t H = a->H, F = a->F, qOut = a->heads * a->hd;
   int64_t maxR = 0;
@@ -148,7 +121,7 @@ static void layer_team(const decoder_step_args* a, float* buf, int me, int team)
   products(a, qkv, 3, x, H, qkvOuts, qkvYs, me, team);
   if (has_finish(a, PROJ_Q) || has_finish(a, PROJ_K) || has_finish(a, PROJ_V)) {
     // Biases and LoRA updates on each thread's columns, the whole rows ready for every thread's heads after.
-    for (int i = 0; i < 3; i++) finish_share(a, qkv[i], x, H, qkvOuts[i], qkvYs[i], work + me * lora_work_floats(a), me, team);
+    for (int i = 0; i < 3; i++) finish(a, qkv[i], x, H, qkvOuts[i], qkvYs[i], work + me * lora_work_floats(a), me, team);
 #pragma omp barrier
   }
   // Each thread rotates and appends what its attention pairs read: a pair's query heads, and its key and value at

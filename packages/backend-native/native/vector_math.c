@@ -254,12 +254,19 @@ static pick_team team_for(int64_t n, int threads) {
   return (pick_team){chunks, (int)parts};
 }
 
-/* Thread t's chunks [*c0, *c1) and elements [*lo, *hi) of n. */
-static void share_of(const pick_team* p, int64_t n, int t, int parts, int64_t* c0, int64_t* c1, int64_t* lo, int64_t* hi) {
-  *c0 = p->chunks * t / parts;
-  *c1 = p->chunks * (t + 1) / parts;
-  *lo = *c0 * SUM_CHUNK;
-  *hi = *c1 * SUM_CHUNK < n ? *c1 * SUM_CHUNK : n;
+/* A team thread's place in a pick of n elements: its index, the team's size, its chunks [c0, c1) and elements [lo, hi). */
+typedef struct {
+  int t, team;
+  int64_t c0, c1, lo, hi;
+} pick_share;
+
+static pick_share share_of(const pick_team* p, int64_t n) {
+  pick_share s = {omp_get_thread_num(), omp_get_num_threads(), 0, 0, 0, 0};
+  s.c0 = p->chunks * s.t / s.team;
+  s.c1 = p->chunks * (s.t + 1) / s.team;
+  s.lo = s.c0 * SUM_CHUNK;
+  s.hi = s.c1 * SUM_CHUNK < n ? s.c1 * SUM_CHUNK : n;
+  return s;
 }
 
 double vm_greedy_pick(const float* x, int64_t n, int64_t* token, int threads) {
@@ -270,16 +277,13 @@ double vm_greedy_pick(const float* x, int64_t n, int64_t* token, int threads) {
   int team = 1;
 #pragma omp parallel num_threads(p.parts) if (p.parts > 1)
   {
-    const int t = omp_get_thread_num();
-    int64_t c0, c1, lo, hi;
-#pragma omp single
-    team = omp_get_num_threads();
-    share_of(&p, n, t, team, &c0, &c1, &lo, &hi);
-    top[t] = max_in(x, lo, hi);
+    const pick_share s = share_of(&p, n);
+    if (s.t == 0) team = s.team;
+    top[s.t] = max_in(x, s.lo, s.hi);
 #pragma omp barrier
-    const float m = max_of_shares(top, team);
-    first[t] = first_equal_in(x, lo, hi, m);
-    if (isfinite(m)) chunk_sums(x, NULL, n, c0, c1, m, sums);
+    const float m = max_of_shares(top, s.team);
+    first[s.t] = first_equal_in(x, s.lo, s.hi, m);
+    if (isfinite(m)) chunk_sums(x, NULL, n, s.c0, s.c1, m, sums);
   }
   const float m = max_of_shares(top, team);
   *token = first_of_shares(first, team);
@@ -324,25 +328,24 @@ double vm_contrastive_pick(const float* expert, const float* amateur, int64_t n,
   // sums combined by every thread alike.
 #pragma omp parallel num_threads(p.parts) if (p.parts > 1)
   {
-    const int t = omp_get_thread_num();
-    int64_t c0, c1, lo, hi;
-#pragma omp single
-    team = omp_get_num_threads();
-    share_of(&p, n, t, team, &c0, &c1, &lo, &hi);
+    const pick_share s = share_of(&p, n);
+    const int t = s.t;
+    const int64_t c0 = s.c0, c1 = s.c1, lo = s.lo, hi = s.hi;
+    if (t == 0) team = s.team;
     topE[t] = max_in(expert, lo, hi);
     topA[t] = max_in(amateur, lo, hi);
 #pragma omp barrier
-    chunk_sums(expert, pE, n, c0, c1, max_of_shares(topE, team), sumE);
-    chunk_sums(amateur, pA, n, c0, c1, max_of_shares(topA, team), sumA);
+    chunk_sums(expert, pE, n, c0, c1, max_of_shares(topE, s.team), sumE);
+    chunk_sums(amateur, pA, n, c0, c1, max_of_shares(topA, s.team), sumA);
     kept[t] = at_least_in(pE, lo, hi, c->threshold);
 #pragma omp barrier
     const double zE = sum_of_chunks(sumE, p.chunks), zA = sum_of_chunks(sumA, p.chunks);
-    const double plausible = sum_at_least_of_parts(kept, team, pE, n, c->threshold);
+    const double plausible = sum_at_least_of_parts(kept, s.team, pE, n, c->threshold);
     topS[t] = contrast_share(pE, pA, scores, lo, hi, c, (float)(1 / zA), (float)(1 / (plausible + c->eps * zE)));
 #pragma omp barrier
     // The normaliser is shifted by the largest score, which the token's equals (but for a zero's sign, which no
     // difference of exponentials sees); with a NaN score the sum is NaN whatever the shift.
-    const float top = max_of_shares(topS, team);
+    const float top = max_of_shares(topS, s.team);
     first[t] = first_equal_in(scores, lo, hi, top);
     if (isfinite(top)) chunk_sums(scores, NULL, n, c0, c1, top, sumS);
   }
