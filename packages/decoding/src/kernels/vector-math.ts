@@ -106,7 +106,11 @@ export function maxOf(a: Float32Array): number {
   return m;
 }
 
-/** dst[i] = exp(src[i] − shift) (src from {@link workspace} or {@link kernelInput}, dst from workspace; dst may be src); returns Σ dst[i] in float64. */
+/**
+ * dst[i] = exp(src[i] − shift) (src from {@link workspace} or {@link kernelInput}, dst from workspace; dst may be src);
+ * returns Σ dst[i] in float64: by chunks of 1024 elements (each from zero, the chunks' sums in order), then the elements
+ * past the last eight one by one.
+ */
 export function expShiftSum(src: Float32Array, dst: Float32Array, shift: number): number {
   const n = src.length;
   if (dst.length !== n) throw new Error(`expShiftSum: ${n} inputs, ${dst.length} outputs`);

@@ -30,8 +30,10 @@
       (f32.max (f32x4.extract_lane 0 (local.get $m0)) (f32x4.extract_lane 1 (local.get $m0)))
       (f32.max (f32x4.extract_lane 2 (local.get $m0)) (f32x4.extract_lane 3 (local.get $m0)))))
 
-  ;; dst[i] = exp(src[i] - shift) (dst may be src); returns the sum of the results, accumulated in float64.
-;; The clamp uses pmin/pmax (one instruction each; a NaN input stays NaN).
+  ;; dst[i] = exp(src[i] - shift) (dst may be src); returns the sum of the results, accumulated in float64 by
+  ;; chunks of 1024 elements (each from zero, the chunks' sums added in order), so threads that take whole chunks
+  ;; (the native twin's one-call steps) add the same numbers in the same order.
+  ;; The clamp uses pmin/pmax (one instruction each; a NaN input stays NaN).
   ;; exp(x): x = n·ln2 + r, |r| <= ln2/2 (Cody-Waite split of ln2), e^r = 1 + r + r²·P(r) with Cephes'
   ;; expf polynomial. n is rounded by adding 1.5·2^23 (its low bits then hold n), and 2^n is written into the
 ;; exponent bits from those: (bits − bits(1.5·2^23) + 127) << 23.
