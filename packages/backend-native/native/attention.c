@@ -27,15 +27,6 @@ void rope_rows(const float* x, const float* cos, const float* sin, float* out, i
 
 static inline __mmask16 lanes(int64_t left) { return left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1); }
 
-/* a · b over n floats: 16 lanes of fused multiply-adds, then their sum (the same order for every call of this n). */
-static inline float dot(const float* a, const float* b, int64_t n) {
-  __m512 acc = _mm512_setzero_ps();
-  for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 m = lanes(n - i);
-    acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), acc);
-  }
-  return _mm512_reduce_add_ps(acc);
-}
 /* s[t] = exp(s[t] − m), 16 at a time (within 2 ulp of expf); below e^−87 (a masked key: −1e9) exactly 0. */
 static inline void exp_shifted(float* s, int64_t n, float m) {
   for (int64_t t = 0; t < n; t += 16) {
@@ -45,19 +36,7 @@ static inline void exp_shifted(float* s, int64_t n, float m) {
     _mm512_mask_storeu_ps(s + t, mk, _mm512_maskz_mov_ps(live, exp_vec(x)));
   }
 }
-#else
-static inline void exp_shifted(float* s, int64_t n, float m) {
-  for (int64_t t = 0; t < n; t++) s[t] = expf(s[t] - m);
-}
 
-static inline float dot(const float* a, const float* b, int64_t n) {
-  float s = 0;
-  for (int64_t i = 0; i < n; i++) s += a[i] * b[i];
-  return s;
-}
-#endif
-
-#if defined(__AVX512F__)
 /*
  * Sixteen sums at once: lane j is _mm512_reduce_add_ps(v[j]) bit for bit (the same pairs added: lanes i and i+8, then
  * i and i+4, i and i+2, i and i+1), with a shuffle tree instead of sixteen horizontal reductions.
@@ -72,8 +51,8 @@ static inline __m512 reduce16(const __m512* v) {
 }
 
 /*
- * out[j] = dot(a, rows + j·stride, n) for j < count (at most 16), as dot() computes each: the same fused multiply-adds
- * in the same order, then reduce16 for the sums.
+ * out[j] = a · (rows + j·stride) over n floats for j < count (at most 16): each 16 lanes of fused multiply-adds over n
+ * in order, its lanes then summed as _mm512_reduce_add_ps sums them (reduce16).
  */
 static inline __m512 dots16(const float* a, const float* rows, int64_t stride, int64_t count, int64_t n) {
   __m512 acc[16];
@@ -115,6 +94,16 @@ static void pair_values(const float* s, const float* vj, float* out, int64_t g, 
     for (int64_t j = 0; j < g; j++) _mm512_mask_storeu_ps(out + j * hd + d, lanes(hd - d), dots16(s + j * T, vj + d * cap, cap, hd - d < 16 ? hd - d : 16, T));
 }
 #else
+static inline void exp_shifted(float* s, int64_t n, float m) {
+  for (int64_t t = 0; t < n; t++) s[t] = expf(s[t] - m);
+}
+
+static inline float dot(const float* a, const float* b, int64_t n) {
+  float s = 0;
+  for (int64_t i = 0; i < n; i++) s += a[i] * b[i];
+  return s;
+}
+
 static void pair_weights(const float* qs, const float* kj, const float* bias, float* s, int64_t g, int64_t T, int64_t hd) {
   for (int64_t j = 0; j < g; j++) {
     float m = -INFINITY;

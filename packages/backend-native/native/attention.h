@@ -8,7 +8,7 @@ void rope_rows(const float* x, const float* cos, const float* sin, float* out, i
 
 /*
  * One query a row against the cache's first T positions: q [B, kvH·g, hd], k [B, kvH, cap, hd], vT [B, kvH, hd, cap],
- * bias [B, cap] → out [B, kvH·g, hd] = softmax(q·scale · kᵀ + bias) · v. `scratch`: T + hd floats.
+ * bias [B, cap] → out [B, kvH·g, hd] = softmax(q·scale · kᵀ + bias) · v. `scratch`: step_attention_scratch(T, g, hd) floats.
  */
 void step_attention(const float* q, const float* k, const float* vT, const float* bias, float* out, float* scratch,
                     int64_t B, int64_t kvH, int64_t g, int64_t T, int64_t cap, int64_t hd, float scale);

@@ -83,7 +83,7 @@ static int64_t lora_work_floats(const decoder_step_args* a) {
   return a->B * (maxR + 2 * widest);
 }
 
-/* Floats of one thread's attention scratch: scores over the positions, then the scaled query. */
+/* Floats of one thread's attention scratch: a pair's heads' scores over the positions, then their scaled queries. */
 static int64_t attention_floats(const decoder_step_args* a) { return step_attention_scratch(a->Tp + 1, a->heads / a->kvH, a->hd); }
 
 /*

@@ -85,6 +85,9 @@ static napi_value vm_log_contrast_op(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* n for block_arg where the picks need at least one element (0 becomes a count block_arg refuses). */
+static int64_t positive(int64_t n) { return n > 0 ? n : -1; }
+
 /* argv[i] as a Float64Array of at least n elements; throws naming `who` otherwise. */
 static double* f64_block(napi_env env, napi_value v, size_t n, const char* who) {
   double* data;
@@ -100,11 +103,7 @@ static napi_value vm_greedy_pick_op(napi_env env, napi_callback_info info) {
   GET_ARGS(4);
   const int64_t n = argc == 4 ? int_arg(env, argv[1]) : -1;
   const char* who = "vmGreedyPick: expected (x: Float32Array, n: a positive multiple of 8 within it, out: Float64Array(2), threads)";
-  if (n <= 0) {
-    napi_throw_range_error(env, NULL, who);
-    return NULL;
-  }
-  float* x = block_arg(env, argv[0], n, who);
+  float* x = block_arg(env, argv[0], positive(n), who);
   double* out = x ? f64_block(env, argv[2], 2, who) : NULL;
   if (!out) return NULL;
   int64_t token;
@@ -117,15 +116,11 @@ static napi_value vm_contrastive_pick_op(napi_env env, napi_callback_info info) 
   GET_ARGS(9);
   const int64_t n = argc == 9 ? int_arg(env, argv[2]) : -1;
   const char* who =
-      "vmContrastivePick: expected (expert, amateur: Float32Arrays, n: a positive multiple of 8 within each, pE, logA, scores: Float32Arrays of n, "
+      "vmContrastivePick: expected (expert, amateur: Float32Arrays, n: a positive multiple of 8 within each, pE, pA, scores: Float32Arrays of n, "
       "settings: Float64Array [lam, threshold, eps, logEps, maskedInf], out: Float64Array(2), threads)";
-  if (n <= 0) {
-    napi_throw_range_error(env, NULL, who);
-    return NULL;
-  }
   float* arrays[5];
   for (int i = 0; i < 5; i++) {
-    arrays[i] = block_arg(env, argv[i < 2 ? i : i + 1], n, who);
+    arrays[i] = block_arg(env, argv[i < 2 ? i : i + 1], positive(n), who);
     if (!arrays[i]) return NULL;
   }
   const double* s = f64_block(env, argv[6], 5, who);
